@@ -1,0 +1,232 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/store"
+)
+
+// Bot is a running opsbot: transport, outbound queue, worker pool and HTTP server over one store.
+type Bot struct {
+	o       Options
+	store   *store.Store
+	metrics *Metrics
+	out     *Outbound
+	t       *transport
+	disp    *commands.Dispatcher
+	roles   *commands.Roles
+
+	inbound   chan inbound
+	accepting atomic.Bool
+	started   time.Time
+	httpAddr  atomic.Value // string, once listening
+}
+
+// New builds a bot over an open store. The store stays the caller's to close, after Run returns.
+func New(o Options, st *store.Store) (*Bot, error) {
+	o.defaults()
+	b := &Bot{o: o, store: st, inbound: make(chan inbound, 128), started: o.Now()}
+	b.out = newOutbound(st, o.FloodBurst, o.FloodInterval, o.LateAfter, o.Log, o.Now)
+	b.metrics = newMetrics(func() float64 { return float64(b.out.Depth()) }, func() float64 { return float64(st.OutboxLen()) })
+	b.out.metrics = b.metrics
+	b.roles = commands.NewRoles(o.Admins, o.Ops, nil)
+	b.t = newTransport(&b.o, b.roles, b.metrics, b.enqueue)
+	disp, err := newDispatcher(&b.o, st, b.roles, b.t, b.metrics.observe)
+	if err != nil {
+		return nil, err
+	}
+	b.disp = disp
+	return b, nil
+}
+
+// newDispatcher builds the command registry and dispatcher; the IRC bot and the shell share it.
+func newDispatcher(o *Options, st *store.Store, roles *commands.Roles, status commands.StatusSource, observe commands.Observer) (*commands.Dispatcher, error) {
+	reg, err := commands.All(commands.Deps{
+		Store: st, Status: status, Prefix: o.Prefix, Version: o.Version, Started: o.Now(),
+		Insecure: !o.RequireAccount, Now: o.Now, Location: o.Location,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return commands.NewDispatcher(reg, commands.DispatcherOptions{
+		Prefix: o.Prefix, Roles: roles, Audit: st, Log: o.Log, Observe: observe,
+		RateInterval: o.CommandInterval, RateBurst: o.CommandBurst, Now: o.Now,
+	}), nil
+}
+
+// Metrics exposes the bot's metrics (for tests and embedding).
+func (b *Bot) Metrics() *Metrics { return b.metrics }
+
+// HTTPAddr is the address the HTTP server listens on, once Run has started it ("" before, or if disabled).
+func (b *Bot) HTTPAddr() string {
+	s, _ := b.httpAddr.Load().(string)
+	return s
+}
+
+// Announce posts a durable message to a channel (the first configured one when channel is ""): it is stored
+// before Announce returns and delivered once connected, even across a restart.
+func (b *Bot) Announce(channel, text string, priority int) error {
+	if channel == "" {
+		channel = b.o.Channels[0]
+	}
+	for _, l := range splitText(text, textBudget("PRIVMSG", channel)) {
+		if err := b.out.SendDurable(Line{Target: channel, Text: l, Priority: priority}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// enqueue hands a command to the worker pool without blocking the IRC event loop.
+func (b *Bot) enqueue(in inbound) bool {
+	if !b.accepting.Load() {
+		return false
+	}
+	select {
+	case b.inbound <- in:
+		return true
+	default:
+		return false
+	}
+}
+
+// Run runs the bot until ctx ends, then shuts down in order: stop taking commands, finish the ones in
+// flight, flush replies, QUIT, stop HTTP. It returns an error only if the bot could not start.
+func (b *Bot) Run(ctx context.Context) error {
+	var ln net.Listener
+	if b.o.HTTPListen != "" {
+		var err error
+		if ln, err = net.Listen("tcp", b.o.HTTPListen); err != nil {
+			return fmt.Errorf("http: listen on %s: %w", b.o.HTTPListen, err)
+		}
+		b.httpAddr.Store(ln.Addr().String())
+	}
+	if err := b.out.loadOutbox(); err != nil {
+		if ln != nil {
+			ln.Close()
+		}
+		return fmt.Errorf("outbox: %w", err)
+	}
+
+	var wg sync.WaitGroup
+	tctx, stopTransport := context.WithCancel(context.Background())
+	sctx, stopSender := context.WithCancel(context.Background())
+	stopWorkers := make(chan struct{})
+	var workers sync.WaitGroup
+	b.accepting.Store(true)
+	for range b.o.Workers {
+		workers.Go(func() { b.work(stopWorkers) })
+	}
+	wg.Go(func() { b.t.run(tctx) })
+	wg.Go(func() { b.out.run(sctx, b.t) })
+	var srv *http.Server
+	if ln != nil {
+		srv = b.httpServer()
+		wg.Go(func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				b.o.Log.Error("http: server stopped", "err", err)
+			}
+		})
+	}
+	b.o.Log.Info("opsbot running", "server", b.o.Server, "channels", b.o.Channels, "http", b.HTTPAddr())
+
+	<-ctx.Done()
+	b.o.Log.Info("shutting down: no new commands")
+	b.accepting.Store(false)
+	close(stopWorkers)
+	waitTimeout(&workers, 15*time.Second)
+
+	flushCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	b.out.flush(flushCtx)
+	cancel()
+	quitCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	b.t.quit(quitCtx, "opsbot shutting down")
+	cancel()
+	stopTransport()
+	stopSender()
+	if srv != nil {
+		hctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = srv.Shutdown(hctx)
+		cancel()
+	}
+	wg.Wait()
+	b.o.Log.Info("stopped")
+	return nil
+}
+
+// work runs commands until stop is closed, then finishes what is already queued.
+func (b *Bot) work(stop <-chan struct{}) {
+	for {
+		select {
+		case in := <-b.inbound:
+			b.handle(in)
+		case <-stop:
+			for {
+				select {
+				case in := <-b.inbound:
+					b.handle(in)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// handle runs one command. Its context is not the shutdown context: a command in flight is finished.
+func (b *Bot) handle(in inbound) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b.disp.Dispatch(ctx, in.msg, &ircReplier{b: b, target: in.replyTo, nick: in.msg.Caller.Nick, private: in.msg.Private()})
+}
+
+func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
+}
+
+// ircReplier sends a command's answer to where it was asked, within the channel's line budget.
+type ircReplier struct {
+	b       *Bot
+	target  string
+	nick    string
+	private bool
+}
+
+func (r *ircReplier) Reply(lines ...string) {
+	budget := textBudget("PRIVMSG", r.target)
+	var wire []string
+	for _, l := range lines {
+		wire = append(wire, splitText(l, budget)...)
+	}
+	if max := r.b.o.MaxLines; !r.private && len(wire) > max {
+		where := "ask in private"
+		if r.b.o.PublicURL != "" {
+			where = r.b.o.PublicURL
+		}
+		more := len(wire) - (max - 1)
+		wire = append(wire[:max-1], fmt.Sprintf("... and %d more (%s)", more, where))
+	}
+	for _, l := range wire {
+		r.b.out.Send(Line{Target: r.target, Text: l, Priority: PriorityNormal})
+	}
+}
+
+func (r *ircReplier) Error(msg string) {
+	if !r.private {
+		msg = r.nick + ": " + msg
+	}
+	r.b.out.Send(Line{Target: r.target, Text: commands.Truncate(msg, textBudget("PRIVMSG", r.target)), Priority: PriorityNormal})
+}

@@ -1,0 +1,530 @@
+package bot
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ergochat/irc-go/ircmsg"
+	"github.com/lrstanley/girc"
+
+	"github.com/opsbot/opsbot/commands"
+)
+
+// inbound is one command taken off the wire, handed to the worker pool.
+type inbound struct {
+	msg     commands.Message
+	replyTo string // channel, or the sender's nick for private messages
+}
+
+// connState is the state of one connection; a new one is made for every connect.
+type connState struct {
+	client     *girc.Client
+	saslOK     bool
+	registered bool // end of MOTD seen and the SASL gate passed
+	since      time.Time
+	joined     map[string]bool // folded channel name -> joined
+	kicks      map[string]int
+	timers     []*time.Timer
+}
+
+// transport owns the IRC connection: dial (with timeout and our own TLS), register, authenticate (fail
+// closed), join, rejoin, regain the nick, and reconnect with backoff. girc handlers here only parse and
+// enqueue; nothing in them touches the store or the network beyond single protocol lines.
+type transport struct {
+	o       *Options
+	roles   *commands.Roles
+	metrics *Metrics
+	enqueue func(inbound) bool
+
+	mu      sync.Mutex
+	cur     *connState
+	changed chan struct{} // closed and replaced on every state change
+}
+
+func newTransport(o *Options, roles *commands.Roles, m *Metrics, enqueue func(inbound) bool) *transport {
+	return &transport{o: o, roles: roles, metrics: m, enqueue: enqueue, changed: make(chan struct{})}
+}
+
+// notifyLocked wakes everyone waiting on ready(). t.mu must be held.
+func (t *transport) notifyLocked() {
+	close(t.changed)
+	t.changed = make(chan struct{})
+	if t.cur != nil && t.cur.registered {
+		t.metrics.Connected.Set(1)
+	} else {
+		t.metrics.Connected.Set(0)
+	}
+}
+
+// ready returns a channel closed at the next state change.
+func (t *transport) ready() <-chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.changed
+}
+
+// run connects until ctx ends, with capped exponential backoff and jitter between attempts.
+func (t *transport) run(ctx context.Context) {
+	delay := t.o.BackoffMin
+	for attempt := 0; ctx.Err() == nil; attempt++ {
+		if attempt > 0 {
+			t.metrics.Reconnects.Inc()
+		}
+		start := time.Now()
+		err := t.connectOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Since(start) > 2*time.Minute {
+			delay = t.o.BackoffMin // the link was healthy for a while: start over
+		}
+		wait := delay/2 + rand.N(delay/2+1)
+		t.o.Log.Warn("irc: disconnected, reconnecting", "server", t.o.Server, "err", err, "in", wait.Round(time.Millisecond))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		delay = min(delay*2, t.o.BackoffMax)
+	}
+}
+
+func (t *transport) connectOnce(ctx context.Context) error {
+	host, portStr, err := net.SplitHostPort(t.o.Server)
+	if err != nil {
+		return fmt.Errorf("irc: server %q: %w", t.o.Server, err)
+	}
+	port, _ := strconv.Atoi(portStr)
+	cfg := girc.Config{
+		Server: host, Port: port, Nick: t.o.Nick, User: t.o.User, Name: t.o.Realname,
+		DisableSTS: true, AllowFlood: true, // TLS and flood control are ours (PITFALLS.md)
+		PingDelay: t.o.PingDelay, Version: "opsbot " + t.o.Version,
+		RecoverFunc: func(_ *girc.Client, e *girc.HandlerError) {
+			t.o.Log.Error("irc: handler panicked", "err", e.Error(), "stack", string(e.Stack))
+		},
+	}
+	if t.o.SASLUser != "" {
+		cfg.SASL = &girc.SASLPlain{User: t.o.SASLUser, Pass: t.o.SASLPassword}
+	}
+	c := girc.New(cfg)
+	cs := &connState{client: c, joined: map[string]bool{}, kicks: map[string]int{}}
+	t.addHandlers(cs)
+
+	t.mu.Lock()
+	t.cur = cs
+	t.notifyLocked()
+	t.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() { // ends the connection when ctx ends; exits with the connection
+		select {
+		case <-ctx.Done():
+			c.Close()
+		case <-done:
+		}
+	}()
+	err = c.DialerConnect(&dialer{o: t.o, metrics: t.metrics})
+	close(done)
+
+	t.mu.Lock()
+	for _, tm := range cs.timers {
+		tm.Stop()
+	}
+	t.cur = nil
+	t.notifyLocked()
+	t.mu.Unlock()
+	if err == nil {
+		err = errors.New("connection closed")
+	}
+	return err
+}
+
+// quit sends QUIT with a reason and waits (bounded by ctx) for the connection to close.
+func (t *transport) quit(ctx context.Context, reason string) {
+	t.mu.Lock()
+	cs := t.cur
+	ch := t.changed
+	t.mu.Unlock()
+	if cs == nil || !cs.client.IsConnected() {
+		return
+	}
+	cs.client.Quit(reason)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ch:
+		}
+		t.mu.Lock()
+		gone := t.cur != cs
+		ch = t.changed
+		t.mu.Unlock()
+		if gone {
+			return
+		}
+	}
+}
+
+func (t *transport) addHandlers(cs *connState) {
+	c := cs.client
+	h := c.Handlers
+	h.Add(girc.RPL_SASLSUCCESS, func(_ *girc.Client, _ girc.Event) {
+		t.mu.Lock()
+		cs.saslOK = true
+		t.mu.Unlock()
+	})
+	for _, code := range []string{"902", girc.ERR_SASLFAIL, girc.ERR_SASLTOOLONG, girc.ERR_SASLABORTED} {
+		h.Add(code, func(_ *girc.Client, e girc.Event) {
+			t.o.Log.Error("irc: SASL authentication failed", "account", t.o.SASLUser, "reply", e.Last())
+		})
+	}
+	h.Add("376", func(c *girc.Client, _ girc.Event) { t.onRegistered(cs) }) // end of MOTD
+	h.Add("422", func(c *girc.Client, _ girc.Event) { t.onRegistered(cs) }) // no MOTD
+	h.Add(girc.JOIN, func(c *girc.Client, e girc.Event) {
+		if e.Source == nil || len(e.Params) == 0 || !t.isMe(c, e.Source.Name) {
+			return
+		}
+		t.mu.Lock()
+		cs.joined[t.roles.Fold(e.Params[0])] = true
+		t.notifyLocked()
+		t.mu.Unlock()
+		t.o.Log.Info("irc: joined", "channel", e.Params[0])
+	})
+	h.Add(girc.PART, func(c *girc.Client, e girc.Event) {
+		if e.Source != nil && len(e.Params) > 0 && t.isMe(c, e.Source.Name) {
+			t.mu.Lock()
+			delete(cs.joined, t.roles.Fold(e.Params[0]))
+			t.notifyLocked()
+			t.mu.Unlock()
+		}
+	})
+	h.Add(girc.KICK, func(c *girc.Client, e girc.Event) {
+		if len(e.Params) < 2 || !t.isMe(c, e.Params[1]) {
+			return
+		}
+		t.onKicked(cs, e.Params[0], e.Last())
+	})
+	h.Add(girc.PRIVMSG, func(c *girc.Client, e girc.Event) { t.onPrivmsg(c, e) })
+	// Regain the configured nick as soon as its holder leaves or renames.
+	regain := func(c *girc.Client, e girc.Event) {
+		if e.Source != nil && t.roles.Fold(e.Source.Name) == t.roles.Fold(t.o.Nick) && !t.isMe(c, t.o.Nick) {
+			c.Cmd.Nick(t.o.Nick)
+		}
+	}
+	h.Add(girc.QUIT, regain)
+	h.Add(girc.NICK, regain)
+}
+
+func (t *transport) isMe(c *girc.Client, nick string) bool {
+	return t.roles.Fold(nick) == t.roles.Fold(c.GetNick())
+}
+
+// onRegistered runs once per connection at the end of registration: it applies the SASL gate, learns the
+// casemapping, joins the channels and starts regaining the nick.
+func (t *transport) onRegistered(cs *connState) {
+	c := cs.client
+	t.mu.Lock()
+	if cs.registered {
+		t.mu.Unlock()
+		return
+	}
+	if t.o.SASLUser != "" && !cs.saslOK {
+		t.mu.Unlock()
+		// girc carries on unauthenticated when the server offers no SASL or it fails: we do not.
+		t.o.Log.Error("irc: SASL is configured but authentication did not succeed; not joining, will retry",
+			"account", t.o.SASLUser, "sasl_offered", c.HasCapability("sasl"))
+		c.Close()
+		return
+	}
+	cs.registered = true
+	cs.since = time.Now()
+	t.mu.Unlock()
+
+	if cm, ok := c.GetServerOption("CASEMAPPING"); ok {
+		t.roles.SetFold(commands.FoldFor(cm))
+	}
+	if t.o.RequireAccount && !c.HasCapability("account-tag") {
+		t.o.Log.Warn("irc: server did not acknowledge account-tag: every caller is anonymous (read only)")
+	}
+	for _, ch := range t.o.Channels {
+		c.Cmd.Join(ch)
+	}
+	t.mu.Lock()
+	t.notifyLocked()
+	t.mu.Unlock()
+	t.o.Log.Info("irc: registered", "server", t.o.Server, "nick", c.GetNick(), "sasl", cs.saslOK)
+	if !t.isMe(c, t.o.Nick) {
+		t.regainNick(cs, 0)
+	}
+}
+
+// regainNick asks NickServ to release the configured nick (when authenticated) and retries NICK with backoff.
+func (t *transport) regainNick(cs *connState, attempt int) {
+	c := cs.client
+	if t.isMe(c, t.o.Nick) || !c.IsConnected() {
+		return
+	}
+	if attempt == 0 && cs.saslOK {
+		c.Cmd.Message("NickServ", "REGAIN "+t.o.Nick)
+	} else {
+		c.Cmd.Nick(t.o.Nick)
+	}
+	delay := min(time.Duration(1<<min(attempt, 6))*5*time.Second, 5*time.Minute)
+	t.after(cs, delay, func() { t.regainNick(cs, attempt+1) })
+}
+
+// onKicked rejoins after a growing delay (5s, 10s, ... 5m), so a kick war cannot make the bot flood.
+func (t *transport) onKicked(cs *connState, channel, reason string) {
+	t.mu.Lock()
+	key := t.roles.Fold(channel)
+	delete(cs.joined, key)
+	cs.kicks[key]++
+	n := cs.kicks[key]
+	t.notifyLocked()
+	t.mu.Unlock()
+	delay := min(time.Duration(1<<min(n-1, 6))*5*time.Second, 5*time.Minute)
+	t.o.Log.Warn("irc: kicked, will rejoin", "channel", channel, "reason", reason, "in", delay)
+	t.after(cs, delay, func() {
+		if cs.client.IsConnected() {
+			cs.client.Cmd.Join(channel)
+		}
+	})
+}
+
+// after runs f after d unless the connection has ended by then.
+func (t *transport) after(cs *connState, d time.Duration, f func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.cur != cs {
+		return
+	}
+	cs.timers = append(cs.timers, time.AfterFunc(d, func() {
+		t.mu.Lock()
+		live := t.cur == cs
+		t.mu.Unlock()
+		if live {
+			f()
+		}
+	}))
+}
+
+// onPrivmsg turns a PRIVMSG into a command for the worker pool, or ignores it. It never blocks.
+func (t *transport) onPrivmsg(c *girc.Client, e girc.Event) {
+	if e.Source == nil || len(e.Params) < 2 {
+		return
+	}
+	text := e.Last()
+	if strings.HasPrefix(text, "\x01") || t.isMe(c, e.Source.Name) { // CTCP (ACTION too) or our own echo
+		return
+	}
+	target, nick := e.Params[0], e.Source.Name
+	in := inbound{replyTo: nick}
+	if girc.IsValidChannel(target) {
+		if !t.isOurChannel(target) {
+			return
+		}
+		body, ok := t.addressed(text, c.GetNick())
+		if !ok {
+			return
+		}
+		in.replyTo, in.msg.Channel, in.msg.Text = target, target, body
+	} else {
+		in.msg.Text = strings.TrimPrefix(strings.TrimLeft(text, " "), t.o.Prefix)
+	}
+	in.msg.Caller = commands.Caller{Nick: nick, Account: t.accountOf(c, e)}
+	if !t.enqueue(in) {
+		t.metrics.InboundDropped.Inc()
+	}
+}
+
+// accountOf is the caller's services account from the message's own account tag (never from the nick or a
+// cached user record), casefolded. In the insecure mode the nick stands in when there is no tag.
+func (t *transport) accountOf(c *girc.Client, e girc.Event) string {
+	acct := ""
+	if c.HasCapability("account-tag") {
+		if a, ok := e.Tags.Get("account"); ok && a != "*" {
+			acct = a
+		}
+	}
+	if acct == "" && !t.o.RequireAccount {
+		acct = e.Source.Name
+	}
+	return t.roles.Fold(acct)
+}
+
+// addressed returns the command in a channel line: "!cmd ..." or "opsbot: cmd ...".
+func (t *transport) addressed(text, curNick string) (string, bool) {
+	if p := t.o.Prefix; strings.HasPrefix(text, p) {
+		rest := text[len(p):]
+		if rest == "" || rest[0] == ' ' || strings.HasPrefix(rest, p) {
+			return "", false
+		}
+		return rest, true
+	}
+	for _, n := range []string{curNick, t.o.Nick} {
+		if len(text) > len(n)+1 && t.roles.Fold(text[:len(n)]) == t.roles.Fold(n) && strings.ContainsRune(":, ", rune(text[len(n)])) {
+			if rest := strings.TrimLeft(text[len(n)+1:], " "); rest != "" {
+				return strings.TrimPrefix(rest, t.o.Prefix), true
+			}
+		}
+	}
+	return "", false
+}
+
+func (t *transport) isOurChannel(ch string) bool {
+	f := t.roles.Fold(ch)
+	for _, c := range t.o.Channels {
+		if t.roles.Fold(c) == f {
+			return true
+		}
+	}
+	return false
+}
+
+// canSend reports whether a line to target can go out now.
+func (t *transport) canSend(target string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.cur == nil || !t.cur.registered {
+		return false
+	}
+	if girc.IsValidChannel(target) {
+		return t.cur.joined[t.roles.Fold(target)]
+	}
+	return true
+}
+
+// writeLine validates and writes one line. Targets are only configured channels or nicks taken from events.
+func (t *transport) writeLine(l Line) error {
+	t.mu.Lock()
+	cs := t.cur
+	ok := cs != nil && cs.registered
+	t.mu.Unlock()
+	if !ok || !cs.client.IsConnected() {
+		return errNotReady
+	}
+	if girc.IsValidChannel(l.Target) {
+		if !t.isOurChannel(l.Target) {
+			return fmt.Errorf("irc: refusing to send to unconfigured channel %q", l.Target)
+		}
+	} else if !girc.IsValidNick(l.Target) {
+		return fmt.Errorf("irc: invalid target %q", l.Target)
+	}
+	cmd := girc.PRIVMSG
+	if l.Notice {
+		cmd = girc.NOTICE
+	}
+	text := defuse(commands.Sanitize(l.Text), t.o.Prefix)
+	if text == "" {
+		return nil
+	}
+	m := ircmsg.MakeMessage(nil, "", cmd, l.Target, text)
+	if _, err := m.LineBytesStrict(true, MaxLineBytes-sourceReserve); err != nil {
+		return fmt.Errorf("irc: invalid line to %q: %w", l.Target, err)
+	}
+	cs.client.Send(&girc.Event{Command: cmd, Params: []string{l.Target, text}})
+	return nil
+}
+
+// IRCStatus reports the connection for !status and /healthz.
+func (t *transport) IRCStatus() commands.IRCStatus {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.cur == nil || !t.cur.registered {
+		return commands.IRCStatus{Server: t.o.Server}
+	}
+	return commands.IRCStatus{Connected: true, Since: t.cur.since, Nick: t.cur.client.GetNick(), Server: t.o.Server}
+}
+
+// dialer dials with a timeout, does TLS itself (verifying unless configured otherwise), and wraps the
+// plaintext connection in a filter that is the last line of defence on the wire.
+type dialer struct {
+	o       *Options
+	metrics *Metrics
+}
+
+func (d *dialer) Dial(network, addr string) (net.Conn, error) {
+	nd := &net.Dialer{Timeout: d.o.DialTimeout}
+	conn, err := nd.Dial(network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if d.o.TLS {
+		host, _, _ := net.SplitHostPort(addr)
+		tc := tls.Client(conn, &tls.Config{ServerName: host, InsecureSkipVerify: d.o.TLSInsecure, MinVersion: tls.VersionTLS12}) //nolint:gosec // opt-in
+		_ = conn.SetDeadline(time.Now().Add(d.o.DialTimeout))
+		if err := tc.Handshake(); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("irc: tls handshake with %s: %w", addr, err)
+		}
+		_ = conn.SetDeadline(time.Time{})
+		conn = tc
+	}
+	return &filterConn{Conn: conn, metrics: d.metrics}, nil
+}
+
+// filterConn drops CTCP replies girc would send on its own (it answers unknown CTCPs even with every handler
+// cleared, bypassing any rate limit) and any line over 512 bytes, which would be a bug upstream.
+type filterConn struct {
+	net.Conn
+	mu      sync.Mutex
+	pending []byte
+	metrics *Metrics
+}
+
+func (f *filterConn) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pending = append(f.pending, p...)
+	var out []byte
+	for {
+		i := strings.Index(string(f.pending), "\n")
+		if i < 0 {
+			break
+		}
+		line := f.pending[:i+1]
+		switch {
+		case isCTCP(line):
+			f.metrics.LinesDropped.WithLabelValues("ctcp").Inc()
+		case len(line) > MaxLineBytes && !hasTags(line):
+			f.metrics.LinesDropped.WithLabelValues("too_long").Inc()
+		default:
+			out = append(out, line...)
+		}
+		f.pending = f.pending[i+1:]
+	}
+	if len(out) > 0 {
+		if _, err := f.Conn.Write(out); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+func hasTags(line []byte) bool { return len(line) > 0 && line[0] == '@' }
+
+// isCTCP reports a PRIVMSG or NOTICE whose text starts with \x01.
+func isCTCP(line []byte) bool {
+	s := strings.TrimRight(string(line), "\r\n")
+	if strings.HasPrefix(s, "@") {
+		_, s, _ = strings.Cut(s, " ")
+	}
+	if strings.HasPrefix(s, ":") {
+		_, s, _ = strings.Cut(s, " ")
+	}
+	cmd, rest, _ := strings.Cut(s, " ")
+	cmd = strings.ToUpper(cmd)
+	if cmd != "PRIVMSG" && cmd != "NOTICE" {
+		return false
+	}
+	_, text, ok := strings.Cut(rest, " ")
+	return ok && strings.HasPrefix(strings.TrimPrefix(text, ":"), "\x01")
+}

@@ -1,0 +1,71 @@
+package bot
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics are the bot's Prometheus metrics, on a registry of their own (no global state, so tests can run
+// several bots in one process).
+type Metrics struct {
+	Registry        *prometheus.Registry
+	Commands        *prometheus.CounterVec
+	CommandDuration *prometheus.HistogramVec
+	QueueDepth      prometheus.GaugeFunc
+	OutboxBacklog   prometheus.GaugeFunc
+	Reconnects      prometheus.Counter
+	Connected       prometheus.Gauge
+	LinesSent       prometheus.Counter
+	LinesDropped    *prometheus.CounterVec
+	InboundDropped  prometheus.Counter
+	StoreErrors     prometheus.Counter
+}
+
+func newMetrics(queueDepth, outboxLen func() float64) *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		Commands: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "opsbot_commands_total", Help: "Commands run, by command and result (ok, usage, error, denied, internal, ratelimited).",
+		}, []string{"command", "result"}),
+		CommandDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "opsbot_command_duration_seconds", Help: "Time to run a command, including its store commit.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"command"}),
+		QueueDepth: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "opsbot_outbound_queue_depth", Help: "Lines waiting in the outbound queue.",
+		}, queueDepth),
+		OutboxBacklog: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "opsbot_outbox_backlog", Help: "Durable messages (pages, notices, reminders) not yet delivered.",
+		}, outboxLen),
+		Reconnects: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "opsbot_irc_reconnects_total", Help: "Connection attempts after the first.",
+		}),
+		Connected: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "opsbot_irc_connected", Help: "1 when registered (and authenticated when SASL is configured) and joined, else 0.",
+		}),
+		LinesSent: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "opsbot_lines_sent_total", Help: "PRIVMSG/NOTICE lines written to the server.",
+		}),
+		LinesDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "opsbot_lines_dropped_total", Help: "Outbound lines dropped, by reason.",
+		}, []string{"reason"}),
+		InboundDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "opsbot_inbound_dropped_total", Help: "Commands dropped because the worker queue was full.",
+		}),
+		StoreErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "opsbot_store_errors_total", Help: "Failed store operations outside commands (outbox, audit).",
+		}),
+	}
+	m.Registry.MustRegister(m.Commands, m.CommandDuration, m.QueueDepth, m.OutboxBacklog, m.Reconnects, m.Connected,
+		m.LinesSent, m.LinesDropped, m.InboundDropped, m.StoreErrors,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// observe is the dispatcher's metrics hook.
+func (m *Metrics) observe(command, result string, d time.Duration) {
+	m.Commands.WithLabelValues(command, result).Inc()
+	m.CommandDuration.WithLabelValues(command).Observe(d.Seconds())
+}

@@ -1,0 +1,97 @@
+// Package bot runs opsbot: the IRC transport over girc, the outbound queue with flood control and a durable
+// outbox, the worker pool that runs commands, the HTTP server and the metrics.
+package bot
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Options configure a Bot. cmd/opsbot builds them from the TOML config.
+type Options struct {
+	Server        string // host:port
+	TLS           bool
+	TLSInsecure   bool
+	Nick          string
+	User          string
+	Realname      string
+	Channels      []string
+	SASLUser      string
+	SASLPassword  string
+	FloodBurst    int
+	FloodInterval time.Duration
+	DialTimeout   time.Duration
+	// PingDelay is how often the bot PINGs the server to detect a dead link; 0 uses 60s.
+	PingDelay time.Duration
+
+	Prefix         string
+	Location       *time.Location
+	MaxLines       int
+	RequireAccount bool
+	Admins         []string
+	Ops            []string
+	// CommandInterval and CommandBurst rate-limit each caller's commands; 0 interval disables the limit.
+	CommandInterval time.Duration
+	CommandBurst    int
+	Workers         int
+
+	HTTPListen string
+	APIToken   string
+	// PublicURL is where people can read long listings (shown in "... and N more"); empty: "ask in private".
+	PublicURL string
+
+	// BackoffMin and BackoffMax bound the reconnect delay; zero values use 1s and 2m.
+	BackoffMin time.Duration
+	BackoffMax time.Duration
+	// LateAfter marks outbox messages older than this as late when delivered; 0 uses 2m.
+	LateAfter time.Duration
+
+	Version string
+	Log     *slog.Logger
+	Now     func() time.Time
+}
+
+func (o *Options) defaults() {
+	if o.User == "" {
+		o.User = "opsbot"
+	}
+	if o.Realname == "" {
+		o.Realname = "opsbot, the ops team's bot"
+	}
+	if o.Prefix == "" {
+		o.Prefix = "!"
+	}
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	if o.MaxLines <= 0 {
+		o.MaxLines = 4
+	}
+	if o.FloodBurst <= 0 {
+		o.FloodBurst = 4
+	}
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = 10 * time.Second
+	}
+	if o.PingDelay <= 0 {
+		o.PingDelay = 60 * time.Second
+	}
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
+	if o.BackoffMin <= 0 {
+		o.BackoffMin = time.Second
+	}
+	if o.BackoffMax <= 0 {
+		o.BackoffMax = 2 * time.Minute
+	}
+	if o.LateAfter <= 0 {
+		o.LateAfter = 2 * time.Minute
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}

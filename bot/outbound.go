@@ -1,0 +1,216 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/store"
+)
+
+// Priority lanes of the outbound queue: pages and incident notices go before chatter.
+const (
+	PriorityHigh   = 0
+	PriorityNormal = 1
+	lanes          = 2
+)
+
+// maxQueued bounds the in-memory queue of ordinary replies; durable messages are never dropped.
+const maxQueued = 1000
+
+// Line is one outgoing PRIVMSG or NOTICE (already within the byte budget).
+type Line struct {
+	Target   string
+	Text     string
+	Notice   bool
+	Priority int
+	outboxID uint64 // non-zero: remove from the durable outbox once written
+	queued   time.Time
+}
+
+// lineWriter writes one line to the server; it fails with errNotReady while disconnected.
+type lineWriter interface {
+	writeLine(l Line) error
+	ready() <-chan struct{}
+	canSend(target string) bool
+}
+
+var errNotReady = errors.New("irc: not connected")
+
+// Outbound is the single owner of writes to IRC: a token bucket (burst, then one line per interval) over
+// priority lanes, fed by replies in memory and by the durable outbox in the store.
+type Outbound struct {
+	mu      sync.Mutex
+	q       [lanes][]Line
+	wake    chan struct{}
+	lim     *rate.Limiter
+	store   *store.Store
+	log     *slog.Logger
+	now     func() time.Time
+	late    time.Duration
+	metrics *Metrics
+}
+
+func newOutbound(st *store.Store, burst int, interval time.Duration, late time.Duration, log *slog.Logger, now func() time.Time) *Outbound {
+	every := rate.Inf
+	if interval > 0 {
+		every = rate.Every(interval)
+	}
+	return &Outbound{wake: make(chan struct{}, 1), lim: rate.NewLimiter(every, burst), store: st, log: log, now: now, late: late}
+}
+
+// Send queues a line in memory (an ordinary reply). Lines beyond the queue bound drop the oldest
+// ordinary line, counted in metrics.
+func (o *Outbound) Send(l Line) {
+	l.queued = o.now()
+	o.push(l, false)
+}
+
+// SendDurable stores the line in the outbox first (it survives a crash or a disconnect) and then queues it.
+// It returns only after the outbox commit, so the caller may acknowledge.
+func (o *Outbound) SendDurable(l Line) error {
+	m, err := o.store.OutboxAdd(store.OutMsg{Target: l.Target, Text: l.Text, Priority: l.Priority, Notice: l.Notice})
+	if err != nil {
+		if o.metrics != nil {
+			o.metrics.StoreErrors.Inc()
+		}
+		return fmt.Errorf("outbound: %w", err)
+	}
+	l.outboxID, l.queued = m.ID, m.Queued
+	o.push(l, false)
+	return nil
+}
+
+// loadOutbox queues what an earlier run left undelivered, oldest first.
+func (o *Outbound) loadOutbox() error {
+	msgs, err := o.store.OutboxPending()
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		o.push(Line{Target: m.Target, Text: m.Text, Notice: m.Notice, Priority: m.Priority, outboxID: m.ID, queued: m.Queued}, false)
+	}
+	return nil
+}
+
+func (o *Outbound) push(l Line, front bool) {
+	if l.Priority < 0 || l.Priority >= lanes {
+		l.Priority = PriorityNormal
+	}
+	o.mu.Lock()
+	q := o.q[l.Priority]
+	if front {
+		q = append([]Line{l}, q...)
+	} else {
+		q = append(q, l)
+	}
+	if len(q) > maxQueued {
+		for i, x := range q {
+			if x.outboxID == 0 {
+				q = append(q[:i], q[i+1:]...)
+				if o.metrics != nil {
+					o.metrics.LinesDropped.WithLabelValues("queue_full").Inc()
+				}
+				break
+			}
+		}
+	}
+	o.q[l.Priority] = q
+	o.mu.Unlock()
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Depth is the number of queued lines.
+func (o *Outbound) Depth() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := 0
+	for _, q := range o.q {
+		n += len(q)
+	}
+	return n
+}
+
+// next takes the first sendable line, highest priority first.
+func (o *Outbound) next(w lineWriter) (Line, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for p := range o.q {
+		for i, l := range o.q[p] {
+			if w.canSend(l.Target) {
+				o.q[p] = append(o.q[p][:i], o.q[p][i+1:]...)
+				return l, true
+			}
+		}
+	}
+	return Line{}, false
+}
+
+// run writes lines until ctx ends. It waits for the transport to be ready, takes a token, writes, and on
+// failure puts the line back at the front of its lane.
+func (o *Outbound) run(ctx context.Context, w lineWriter) {
+	for {
+		l, ok := o.next(w)
+		if !ok {
+			select {
+			case <-ctx.Done():
+				return
+			case <-o.wake:
+			case <-w.ready():
+			}
+			continue
+		}
+		if err := o.lim.Wait(ctx); err != nil {
+			o.push(l, true)
+			return
+		}
+		if l.outboxID != 0 && o.now().Sub(l.queued) > o.late {
+			l.Text = fmt.Sprintf("(late, queued %s UTC) %s", l.queued.UTC().Format("15:04"), l.Text)
+			if budget := textBudget("PRIVMSG", l.Target); len(l.Text) > budget {
+				l.Text = commands.Truncate(l.Text, budget)
+			}
+		}
+		if err := w.writeLine(l); err != nil {
+			if errors.Is(err, errNotReady) {
+				o.push(l, true)
+				continue
+			}
+			o.log.Warn("outbound line rejected", "target", l.Target, "err", err)
+			if o.metrics != nil {
+				o.metrics.LinesDropped.WithLabelValues("invalid").Inc()
+			}
+		} else if o.metrics != nil {
+			o.metrics.LinesSent.Inc()
+		}
+		if l.outboxID != 0 {
+			if err := o.store.OutboxDone(l.outboxID); err != nil {
+				o.log.Error("outbox: mark delivered", "id", l.outboxID, "err", err)
+				if o.metrics != nil {
+					o.metrics.StoreErrors.Inc()
+				}
+			}
+		}
+	}
+}
+
+// flush waits until the queue is empty or the deadline passes (used at shutdown).
+func (o *Outbound) flush(ctx context.Context) {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for o.Depth() > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,506 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+	"github.com/robfig/cron/v3"
+
+	"github.com/opsbot/opsbot/commands"
+)
+
+// Duration is a TOML string like "90s", "15m", "2h", "3d" or "1w".
+type Duration time.Duration
+
+// UnmarshalText parses the duration.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := commands.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText renders the duration.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// Config is the TOML configuration. Key names are part of the product contract (SPEC.md).
+type Config struct {
+	IRC          IRCConfig          `toml:"irc"`
+	Bot          BotConfig          `toml:"bot"`
+	Store        StoreConfig        `toml:"store"`
+	Auth         AuthConfig         `toml:"auth"`
+	HTTP         HTTPConfig         `toml:"http"`
+	Oncall       OncallConfig       `toml:"oncall"`
+	Paging       PagingConfig       `toml:"paging"`
+	Requests     RequestsConfig     `toml:"requests"`
+	Incidents    IncidentsConfig    `toml:"incidents"`
+	Availability AvailabilityConfig `toml:"availability"`
+	Deploys      DeploysConfig      `toml:"deploys"`
+	Services     []ServiceConfig    `toml:"services"`
+	Reminders    []ReminderConfig   `toml:"reminders"`
+}
+
+// IRCConfig is [irc].
+type IRCConfig struct {
+	Server                string   `toml:"server"`
+	TLS                   bool     `toml:"tls"`
+	TLSInsecureSkipVerify bool     `toml:"tls_insecure_skip_verify"`
+	Nick                  string   `toml:"nick"`
+	User                  string   `toml:"user"`
+	Realname              string   `toml:"realname"`
+	Channels              []string `toml:"channels"`
+	SASLUser              string   `toml:"sasl_user"`
+	SASLPassword          string   `toml:"sasl_password"`
+	FloodBurst            int      `toml:"flood_burst"`
+	FloodInterval         Duration `toml:"flood_interval"`
+	DialTimeout           Duration `toml:"dial_timeout"`
+}
+
+// BotConfig is [bot].
+type BotConfig struct {
+	Prefix          string   `toml:"prefix"`
+	Timezone        string   `toml:"timezone"`
+	MaxLines        int      `toml:"max_lines"`
+	CommandBurst    int      `toml:"command_burst"`
+	CommandInterval Duration `toml:"command_interval"`
+	PublicURL       string   `toml:"public_url"`
+}
+
+// StoreConfig is [store].
+type StoreConfig struct {
+	Path string `toml:"path"`
+}
+
+// AuthConfig is [auth].
+type AuthConfig struct {
+	RequireAccount bool     `toml:"require_account"`
+	Admins         []string `toml:"admins"`
+	Ops            []string `toml:"ops"`
+}
+
+// HTTPConfig is [http].
+type HTTPConfig struct {
+	Listen                string `toml:"listen"`
+	WebhookSecret         string `toml:"webhook_secret"`
+	WebhookSecretPrevious string `toml:"webhook_secret_previous"`
+	APIToken              string `toml:"api_token"`
+}
+
+// OncallConfig is [oncall].
+type OncallConfig struct {
+	Rotation    []string `toml:"rotation"`
+	Handoff     string   `toml:"handoff"`
+	Timezone    string   `toml:"timezone"`
+	Shift       Duration `toml:"shift"`
+	MaxOverride Duration `toml:"max_override"`
+}
+
+// PagingConfig is [paging].
+type PagingConfig struct {
+	AckTimeout     Duration         `toml:"ack_timeout"`
+	Escalation     []string         `toml:"escalation"`
+	MaxEscalations int              `toml:"max_escalations"`
+	DedupeWindow   Duration         `toml:"dedupe_window"`
+	RateLimit      int              `toml:"rate_limit"`
+	Notifiers      []NotifierConfig `toml:"notifiers"`
+}
+
+// NotifierConfig is one [[paging.notifiers]].
+type NotifierConfig struct {
+	Type       string   `toml:"type"`
+	URL        string   `toml:"url"`
+	Secret     string   `toml:"secret"`
+	RoutingKey string   `toml:"routing_key"`
+	SMTPAddr   string   `toml:"smtp_addr"`
+	From       string   `toml:"from"`
+	To         []string `toml:"to"`
+	Username   string   `toml:"username"`
+	Password   string   `toml:"password"`
+}
+
+// RequestsConfig is [requests].
+type RequestsConfig struct {
+	WIPLimit int      `toml:"wip_limit"`
+	NagAfter Duration `toml:"nag_after"`
+}
+
+// IncidentsConfig is [incidents].
+type IncidentsConfig struct {
+	DeclareRole string `toml:"declare_role"`
+	Topic       bool   `toml:"topic"`
+	PageOnSev   int    `toml:"page_on_sev"`
+	FreezeOnSev int    `toml:"freeze_on_sev"`
+}
+
+// AvailabilityConfig is [availability].
+type AvailabilityConfig struct {
+	Weights map[string]float64 `toml:"weights"`
+}
+
+// DeploysConfig is [deploys].
+type DeploysConfig struct {
+	LockOnRollback bool `toml:"lock_on_rollback"`
+}
+
+// ServiceConfig is one [[services]].
+type ServiceConfig struct {
+	Name    string   `toml:"name"`
+	Owner   string   `toml:"owner"`
+	Depends []string `toml:"depends"`
+	SLO     float64  `toml:"slo"`
+	Notes   string   `toml:"notes"`
+}
+
+// ReminderConfig is one [[reminders]].
+type ReminderConfig struct {
+	Name     string `toml:"name"`
+	Schedule string `toml:"schedule"`
+	Channel  string `toml:"channel"`
+	Text     string `toml:"text"`
+	Agenda   string `toml:"agenda"`
+}
+
+// Default is the configuration before the file is read: every default of SPEC.md.
+func Default() Config {
+	return Config{
+		IRC: IRCConfig{Server: "127.0.0.1:6667", Nick: "opsbot", User: "opsbot", Realname: "opsbot, the ops team's bot",
+			Channels: []string{"#operations"}, FloodBurst: 4, FloodInterval: Duration(2 * time.Second), DialTimeout: Duration(10 * time.Second)},
+		Bot:      BotConfig{Prefix: "!", Timezone: "UTC", MaxLines: 4, CommandBurst: 5, CommandInterval: Duration(2 * time.Second)},
+		Store:    StoreConfig{Path: "opsbot.db"},
+		Auth:     AuthConfig{RequireAccount: true},
+		HTTP:     HTTPConfig{Listen: "127.0.0.1:8080"},
+		Oncall:   OncallConfig{Handoff: "Mon 10:00", Timezone: "UTC", Shift: Duration(7 * 24 * time.Hour), MaxOverride: Duration(24 * time.Hour)},
+		Paging:   PagingConfig{AckTimeout: Duration(5 * time.Minute), Escalation: []string{"next"}, MaxEscalations: 3, DedupeWindow: Duration(10 * time.Minute), RateLimit: 10},
+		Requests: RequestsConfig{WIPLimit: 3, NagAfter: Duration(30 * time.Minute)},
+		Incidents: IncidentsConfig{DeclareRole: "ops", PageOnSev: 2, FreezeOnSev: 2},
+		Availability: AvailabilityConfig{Weights: map[string]float64{"sev1": 1.0, "sev2": 0.5, "sev3": 0.1, "sev4": 0}},
+		Deploys:      DeploysConfig{LockOnRollback: true},
+	}
+}
+
+// secretEnv maps environment variables to the secrets they override.
+func (c *Config) secretEnv() map[string]*string {
+	m := map[string]*string{
+		"OPSBOT_IRC_SASL_PASSWORD":           &c.IRC.SASLPassword,
+		"OPSBOT_HTTP_WEBHOOK_SECRET":          &c.HTTP.WebhookSecret,
+		"OPSBOT_HTTP_WEBHOOK_SECRET_PREVIOUS": &c.HTTP.WebhookSecretPrevious,
+		"OPSBOT_HTTP_API_TOKEN":               &c.HTTP.APIToken,
+	}
+	for i := range c.Paging.Notifiers {
+		n := &c.Paging.Notifiers[i]
+		m[fmt.Sprintf("OPSBOT_PAGING_NOTIFIERS_%d_SECRET", i)] = &n.Secret
+		m[fmt.Sprintf("OPSBOT_PAGING_NOTIFIERS_%d_ROUTING_KEY", i)] = &n.RoutingKey
+		m[fmt.Sprintf("OPSBOT_PAGING_NOTIFIERS_%d_PASSWORD", i)] = &n.Password
+	}
+	return m
+}
+
+// LoadConfig reads the file strictly (an unknown key is an error naming it and its line), applies secrets
+// from the environment and validates.
+func LoadConfig(path string, getenv func(string) string) (Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return ParseConfig(raw, path, getenv)
+}
+
+// ParseConfig is LoadConfig on bytes.
+func ParseConfig(raw []byte, name string, getenv func(string) string) (Config, error) {
+	cfg := Default()
+	// Arrays replace defaults rather than merge.
+	cfg.IRC.Channels = nil
+	cfg.Paging.Escalation = nil
+	dec := toml.NewDecoder(bytes.NewReader(raw)).DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return Config{}, tomlError(name, err)
+	}
+	if cfg.IRC.Channels == nil {
+		cfg.IRC.Channels = Default().IRC.Channels
+	}
+	if cfg.Paging.Escalation == nil {
+		cfg.Paging.Escalation = Default().Paging.Escalation
+	}
+	if getenv != nil {
+		for env, p := range cfg.secretEnv() {
+			if v := getenv(env); v != "" {
+				*p = v
+			}
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, fmt.Errorf("config: %s: %w", name, err)
+	}
+	return cfg, nil
+}
+
+// tomlError turns go-toml errors into one line per problem with key and line number.
+func tomlError(name string, err error) error {
+	var strict *toml.StrictMissingError
+	if errors.As(err, &strict) {
+		var lines []string
+		for _, e := range strict.Errors {
+			row, _ := e.Position()
+			lines = append(lines, fmt.Sprintf("config: %s:%d: unknown key %q", name, row, strings.Join(e.Key(), ".")))
+		}
+		return errors.New(strings.Join(lines, "\n"))
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, _ := de.Position()
+		key := strings.Join(de.Key(), ".")
+		if key != "" {
+			return fmt.Errorf("config: %s:%d: %s: %s", name, row, key, de.Error())
+		}
+		return fmt.Errorf("config: %s:%d: %s", name, row, de.Error())
+	}
+	return fmt.Errorf("config: %s: %w", name, err)
+}
+
+var (
+	serviceName = regexp.MustCompile(`^[a-z0-9._-]{1,64}$`)
+	accountName = regexp.MustCompile(`^[^\s,*?!@#:]{1,64}$`)
+	weekdays    = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
+)
+
+// Validate checks every value and returns all problems, one per line.
+func (c *Config) Validate() error {
+	var p []string
+	bad := func(format string, a ...any) { p = append(p, fmt.Sprintf(format, a...)) }
+
+	if host, port, err := net.SplitHostPort(c.IRC.Server); err != nil || host == "" || port == "" {
+		bad("irc.server %q: want host:port", c.IRC.Server)
+	}
+	if !validNick(c.IRC.Nick) {
+		bad("irc.nick %q: not a valid nick", c.IRC.Nick)
+	}
+	if len(c.IRC.Channels) == 0 {
+		bad("irc.channels: empty; the bot needs at least one channel (e.g. [\"#operations\"])")
+	}
+	for _, ch := range c.IRC.Channels {
+		if !validChannel(ch) {
+			bad("irc.channels: %q is not a channel name (like #operations)", ch)
+		}
+	}
+	if c.IRC.SASLUser != "" && c.IRC.SASLPassword == "" {
+		bad("irc.sasl_user is set but irc.sasl_password is empty (set it or OPSBOT_IRC_SASL_PASSWORD)")
+	}
+	if c.IRC.FloodBurst < 1 {
+		bad("irc.flood_burst = %d: at least 1", c.IRC.FloodBurst)
+	}
+	if c.IRC.FloodInterval < 0 {
+		bad("irc.flood_interval: negative")
+	}
+	if c.Bot.Prefix == "" || strings.ContainsAny(c.Bot.Prefix, " \t") || len(c.Bot.Prefix) > 3 {
+		bad("bot.prefix %q: one to three non-space characters", c.Bot.Prefix)
+	}
+	if _, err := time.LoadLocation(c.Bot.Timezone); err != nil {
+		bad("bot.timezone %q: unknown time zone (use an IANA name like Europe/Stockholm)", c.Bot.Timezone)
+	}
+	if c.Bot.MaxLines < 1 || c.Bot.MaxLines > 20 {
+		bad("bot.max_lines = %d: between 1 and 20", c.Bot.MaxLines)
+	}
+	if c.Bot.CommandBurst < 1 {
+		bad("bot.command_burst = %d: at least 1", c.Bot.CommandBurst)
+	}
+	if c.Store.Path == "" {
+		bad("store.path: empty")
+	}
+	for _, l := range [][]string{c.Auth.Admins, c.Auth.Ops, c.Oncall.Rotation} {
+		for _, a := range l {
+			if !accountName.MatchString(a) {
+				bad("account name %q: not a valid services account", a)
+			}
+		}
+	}
+	if c.HTTP.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+			bad("http.listen %q: want host:port (or empty to disable HTTP)", c.HTTP.Listen)
+		}
+	}
+	if _, err := time.LoadLocation(c.Oncall.Timezone); err != nil {
+		bad("oncall.timezone %q: unknown time zone", c.Oncall.Timezone)
+	}
+	if _, _, err := ParseHandoff(c.Oncall.Handoff); err != nil {
+		bad("oncall.handoff %q: %v", c.Oncall.Handoff, err)
+	}
+	if c.Oncall.Shift <= 0 {
+		bad("oncall.shift: must be positive")
+	}
+	if c.Oncall.MaxOverride <= 0 {
+		bad("oncall.max_override: must be positive")
+	}
+	if c.Paging.AckTimeout <= 0 {
+		bad("paging.ack_timeout: must be positive")
+	}
+	for _, e := range c.Paging.Escalation {
+		if e != "next" && !accountName.MatchString(e) {
+			bad("paging.escalation: %q is neither \"next\" nor an account", e)
+		}
+	}
+	if c.Paging.MaxEscalations < 0 {
+		bad("paging.max_escalations: negative")
+	}
+	for i, n := range c.Paging.Notifiers {
+		switch n.Type {
+		case "webhook", "pagerduty":
+			if !strings.HasPrefix(n.URL, "http://") && !strings.HasPrefix(n.URL, "https://") {
+				bad("paging.notifiers[%d] (%s): url %q must be http(s)", i, n.Type, n.URL)
+			}
+		case "smtp":
+			if _, _, err := net.SplitHostPort(n.SMTPAddr); err != nil || n.From == "" || len(n.To) == 0 {
+				bad("paging.notifiers[%d] (smtp): needs smtp_addr (host:port), from and to", i)
+			}
+		default:
+			bad("paging.notifiers[%d]: type %q: want webhook, pagerduty or smtp", i, n.Type)
+		}
+	}
+	if c.Requests.WIPLimit < 1 {
+		bad("requests.wip_limit = %d: at least 1", c.Requests.WIPLimit)
+	}
+	if c.Requests.NagAfter <= 0 {
+		bad("requests.nag_after: must be positive")
+	}
+	switch c.Incidents.DeclareRole {
+	case "developer", "ops", "admin":
+	default:
+		bad("incidents.declare_role %q: unknown role (want developer, ops or admin)", c.Incidents.DeclareRole)
+	}
+	for k, w := range c.Availability.Weights {
+		if k != "sev1" && k != "sev2" && k != "sev3" && k != "sev4" {
+			bad("availability.weights: unknown severity %q (want sev1..sev4)", k)
+		}
+		if w < 0 || w > 1 {
+			bad("availability.weights.%s = %v: between 0 and 1", k, w)
+		}
+	}
+	seen := map[string]bool{}
+	for i, s := range c.Services {
+		if !serviceName.MatchString(s.Name) {
+			bad("services[%d]: name %q: lowercase [a-z0-9._-], 1-64 characters", i, s.Name)
+		}
+		if seen[s.Name] {
+			bad("services: %q defined twice", s.Name)
+		}
+		seen[s.Name] = true
+		if s.SLO < 0 || s.SLO >= 100 {
+			bad("services[%d] %s: slo %v must be a percentage below 100 (e.g. 99.9)", i, s.Name, s.SLO)
+		}
+	}
+	for _, s := range c.Services {
+		for _, d := range s.Depends {
+			if !seen[d] {
+				bad("services %s: depends on unknown service %q", s.Name, d)
+			}
+		}
+	}
+	names := map[string]bool{}
+	for i, r := range c.Reminders {
+		if r.Name == "" || names[r.Name] {
+			bad("reminders[%d]: name %q empty or used twice", i, r.Name)
+		}
+		names[r.Name] = true
+		if err := ValidateCron(r.Schedule); err != nil {
+			bad("reminders[%d] %s: schedule %q: %v", i, r.Name, r.Schedule, err)
+		}
+		if r.Channel != "" && !validChannel(r.Channel) {
+			bad("reminders[%d] %s: channel %q is not a channel name", i, r.Name, r.Channel)
+		}
+		if strings.TrimSpace(r.Text) == "" {
+			bad("reminders[%d] %s: text is empty", i, r.Name)
+		}
+		switch r.Agenda {
+		case "", "retro", "planning", "scalability":
+		default:
+			bad("reminders[%d] %s: agenda %q: want retro, planning or scalability", i, r.Name, r.Agenda)
+		}
+	}
+	if len(p) > 0 {
+		return errors.New(strings.Join(p, "\n"))
+	}
+	return nil
+}
+
+// ValidateCron parses a 5-field cron spec with optional CRON_TZ=; robfig/cron v3.0.1 can panic on a
+// malformed CRON_TZ, which becomes an error here.
+func ValidateCron(spec string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed schedule (%v)", r)
+		}
+	}()
+	if rest, ok := strings.CutPrefix(spec, "CRON_TZ="); ok {
+		tz, _, found := strings.Cut(rest, " ")
+		if !found {
+			return errors.New("CRON_TZ= needs a time zone and a schedule")
+		}
+		if _, err := time.LoadLocation(tz); err != nil {
+			return fmt.Errorf("unknown time zone %q", tz)
+		}
+	}
+	if strings.HasPrefix(spec, "TZ=") {
+		return errors.New("use CRON_TZ=, not TZ=")
+	}
+	_, err = cron.ParseStandard(spec)
+	return err
+}
+
+// ParseHandoff parses "Mon 10:00".
+func ParseHandoff(s string) (time.Weekday, time.Duration, error) {
+	day, hm, ok := strings.Cut(strings.TrimSpace(s), " ")
+	wd, known := weekdays[strings.ToLower(day)]
+	if !ok || !known {
+		return 0, 0, errors.New(`want a weekday and a time, like "Mon 10:00"`)
+	}
+	t, err := time.Parse("15:04", hm)
+	if err != nil {
+		return 0, 0, errors.New(`want a weekday and a time, like "Mon 10:00"`)
+	}
+	return wd, time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+}
+
+func validChannel(s string) bool {
+	return len(s) > 1 && len(s) <= 50 && (s[0] == '#' || s[0] == '&') && !strings.ContainsAny(s, " ,:\x00\x07\r\n")
+}
+
+func validNick(s string) bool {
+	if s == "" || len(s) > 30 || strings.ContainsAny(s[:1], "0123456789-") {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("[]\\`_^{|}-", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// Masked returns a copy with every secret replaced by "********" (empty secrets stay empty).
+func (c Config) Masked() Config {
+	m := c
+	m.Paging.Notifiers = append([]NotifierConfig(nil), c.Paging.Notifiers...)
+	for _, p := range m.secretEnv() {
+		if *p != "" {
+			*p = "********"
+		}
+	}
+	return m
+}
+
+// String renders the effective config as TOML with secrets masked.
+func (c Config) String() string {
+	b, err := toml.Marshal(c.Masked())
+	if err != nil {
+		return "config: " + err.Error()
+	}
+	return string(b)
+}

@@ -1,0 +1,382 @@
+package commands
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/opsbot/opsbot/store"
+)
+
+// Replier receives a command's answer, in the spirit of http.ResponseWriter.
+type Replier interface {
+	// Reply sends lines of normal output.
+	Reply(lines ...string)
+	// Error sends one line addressed to the caller ("bob: error: ...").
+	Error(msg string)
+}
+
+// Caller is who sent a command. Account is the IRC services account (casefolded), empty when not logged
+// in. Nick is only for addressing replies: it is never used for authorisation, except in the explicit
+// insecure mode, where the bot layer copies the nick into Account.
+type Caller struct {
+	Account string
+	Nick    string
+}
+
+// Anonymous reports whether the caller is not logged in.
+func (c Caller) Anonymous() bool { return c.Account == "" }
+
+// Who is the caller's name for records and replies: the account, or the nick for anonymous callers.
+func (c Caller) Who() string {
+	if c.Account != "" {
+		return c.Account
+	}
+	return c.Nick
+}
+
+// Message is one command as received: the text after the prefix or addressing.
+type Message struct {
+	Caller  Caller
+	Text    string
+	Channel string // where it was said; "" in a private message or the shell
+}
+
+// Private reports whether the command came in a private message.
+func (m Message) Private() bool { return m.Channel == "" }
+
+// Call is a parsed command, handed to a Handler.
+type Call struct {
+	Cmd     *Command
+	Caller  Caller
+	Role    Role
+	Channel string
+	Args    []string
+	Flags   map[string]string
+	Prefix  string
+}
+
+// Private reports whether the command came in a private message.
+func (c *Call) Private() bool { return c.Channel == "" }
+
+// Flag returns a flag's value and whether it was given.
+func (c *Call) Flag(name string) (string, bool) {
+	v, ok := c.Flags[name]
+	return v, ok
+}
+
+// Bool reports whether a boolean flag was given.
+func (c *Call) Bool(name string) bool { return c.Flags[name] == "true" }
+
+// Rest joins the positional arguments from i on with single spaces (free text such as a summary).
+func (c *Call) Rest(i int) string {
+	if i >= len(c.Args) {
+		return ""
+	}
+	return strings.Join(c.Args[i:], " ")
+}
+
+// Usage is a *UserError with this command's usage line.
+func (c *Call) Usage() error { return Errorf("usage: %s", c.Cmd.Usage(c.Prefix)) }
+
+// Auditor records write commands.
+type Auditor interface {
+	Audit(e store.AuditEntry) (store.AuditEntry, error)
+}
+
+// Observer receives one observation per command (for metrics): the command name (or "unknown") and the
+// result: ok, usage, error, denied, internal, ratelimited.
+type Observer func(command, result string, d time.Duration)
+
+// Dispatcher parses, authorises, rate-limits, runs and audits commands.
+type Dispatcher struct {
+	reg     *Registry
+	prefix  string
+	roles   *Roles
+	audit   Auditor
+	log     *slog.Logger
+	observe Observer
+
+	limitEvery rate.Limit
+	limitBurst int
+	mu         sync.Mutex
+	limiters   map[string]*userLimit
+	now        func() time.Time
+}
+
+type userLimit struct {
+	lim      *rate.Limiter
+	warned   bool
+	lastSeen time.Time
+}
+
+// DispatcherOptions configure a Dispatcher.
+type DispatcherOptions struct {
+	Prefix  string
+	Roles   *Roles
+	Audit   Auditor
+	Log     *slog.Logger
+	Observe Observer
+	// RateInterval and RateBurst limit each caller's commands; zero interval disables the limit.
+	RateInterval time.Duration
+	RateBurst    int
+	Now          func() time.Time
+}
+
+// NewDispatcher builds a dispatcher over reg.
+func NewDispatcher(reg *Registry, o DispatcherOptions) *Dispatcher {
+	d := &Dispatcher{reg: reg, prefix: o.Prefix, roles: o.Roles, audit: o.Audit, log: o.Log, observe: o.Observe,
+		limitBurst: o.RateBurst, limiters: map[string]*userLimit{}, now: o.Now}
+	if d.log == nil {
+		d.log = slog.Default()
+	}
+	if d.observe == nil {
+		d.observe = func(string, string, time.Duration) {}
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if d.roles == nil {
+		d.roles = NewRoles(nil, nil, nil)
+	}
+	d.limitEvery = rate.Inf
+	if o.RateInterval > 0 {
+		d.limitEvery = rate.Every(o.RateInterval)
+		if d.limitBurst < 1 {
+			d.limitBurst = 1
+		}
+	}
+	return d
+}
+
+// Registry is the dispatcher's command table.
+func (d *Dispatcher) Registry() *Registry { return d.reg }
+
+// Prefix is the configured command prefix.
+func (d *Dispatcher) Prefix() string { return d.prefix }
+
+// Dispatch runs one command and writes its answer to w. It never panics and never stays silent: every path
+// ends in output, a usage line or an error line.
+func (d *Dispatcher) Dispatch(ctx context.Context, m Message, w Replier) {
+	start := d.now()
+	name, result := "unknown", "ok"
+	defer func() {
+		if r := recover(); r != nil {
+			ref := newRef()
+			d.log.Error("command panicked", "ref", ref, "panic", r, "stack", string(debug.Stack()))
+			w.Error(fmt.Sprintf("error: internal error (ref %s)", ref))
+			result = "internal"
+		}
+		d.observe(name, result, d.now().Sub(start))
+	}()
+
+	text := Sanitize(m.Text)
+	if len(text) > MaxInputBytes {
+		result = "usage"
+		w.Error(fmt.Sprintf("error: command too long (%d bytes, at most %d)", len(text), MaxInputBytes))
+		return
+	}
+	if !d.allow(m.Caller, w) {
+		result = "ratelimited"
+		return
+	}
+	toks, err := Tokenize(text)
+	if err != nil {
+		result = "usage"
+		w.Error("error: " + err.Error())
+		return
+	}
+	if len(toks) == 0 {
+		result = "usage"
+		w.Error(fmt.Sprintf("error: empty command (try %shelp)", d.prefix))
+		return
+	}
+	cmd, rest := d.resolve(toks)
+	if cmd == nil {
+		result = "usage"
+		w.Error(d.unknown(toks))
+		return
+	}
+	name = cmd.Name
+	role := d.roles.Of(m.Caller)
+	if msg := d.deny(cmd, m.Caller, role); msg != "" {
+		result = "denied"
+		w.Error(msg)
+		d.record(cmd, m, text, "denied")
+		return
+	}
+	args, flags, err := splitFlags(cmd, rest)
+	if err == nil && (len(args) < cmd.MinArgs || (cmd.MaxArgs >= 0 && len(args) > cmd.MaxArgs)) {
+		err = errors.New("wrong number of arguments")
+	}
+	if err != nil {
+		result = "usage"
+		w.Error("usage: " + cmd.Usage(d.prefix))
+		return
+	}
+	call := &Call{Cmd: cmd, Caller: m.Caller, Role: role, Channel: m.Channel, Args: args, Flags: flags, Prefix: d.prefix}
+	buf := &Buffer{}
+	err = cmd.Run(ctx, call, buf)
+	var ue *UserError
+	switch {
+	case err == nil:
+		d.record(cmd, m, text, "ok")
+		buf.flushTo(w)
+	case errors.As(err, &ue):
+		result = "error"
+		if strings.HasPrefix(ue.Msg, "usage:") {
+			result = "usage"
+		}
+		d.record(cmd, m, text, ue.Msg)
+		buf.flushTo(w)
+		w.Error(ue.Msg)
+	default:
+		result = "internal"
+		ref := newRef()
+		d.log.Error("command failed", "ref", ref, "command", cmd.Name, "account", m.Caller.Account, "nick", m.Caller.Nick, "err", err)
+		d.record(cmd, m, text, "internal error ref "+ref)
+		w.Error(fmt.Sprintf("error: internal error (ref %s)", ref))
+	}
+}
+
+// resolve finds the longest command name matching the first tokens.
+func (d *Dispatcher) resolve(toks []string) (*Command, []string) {
+	first := strings.ToLower(toks[0])
+	if len(toks) > 1 {
+		if c, ok := d.reg.Lookup(first + " " + strings.ToLower(toks[1])); ok {
+			return c, toks[2:]
+		}
+	}
+	if c, ok := d.reg.Lookup(first); ok {
+		return c, toks[1:]
+	}
+	return nil, nil
+}
+
+// unknown explains an unknown command, with the family's subcommands or a suggestion.
+func (d *Dispatcher) unknown(toks []string) string {
+	first := strings.ToLower(toks[0])
+	if sub := d.reg.InFamily(first); len(sub) > 0 {
+		var names []string
+		for _, c := range sub {
+			if c.Name != first {
+				names = append(names, strings.TrimPrefix(c.Name, first+" "))
+			}
+		}
+		return fmt.Sprintf("usage: %s%s <%s> (%shelp %s)", d.prefix, first, strings.Join(names, "|"), d.prefix, first)
+	}
+	msg := fmt.Sprintf("error: unknown command %q (try %shelp)", Truncate(first, 40), d.prefix)
+	if s := Suggest(first, d.reg.Families()); s != "" {
+		msg = fmt.Sprintf("error: unknown command %q, did you mean %s%s?", Truncate(first, 40), d.prefix, s)
+	}
+	return msg
+}
+
+// deny returns the refusal for a caller lacking the command's role, or "".
+func (d *Dispatcher) deny(cmd *Command, c Caller, role Role) string {
+	if (cmd.Write || cmd.Role > RoleAnyone) && c.Anonymous() {
+		return "error: log in to NickServ first (this bot trusts accounts, not nicks)"
+	}
+	if role < cmd.Role {
+		return fmt.Sprintf("error: %s%s needs the %s role (you are %s)", d.prefix, cmd.Name, cmd.Role, article(role))
+	}
+	return ""
+}
+
+func article(r Role) string {
+	if r == RoleAdmin || r == RoleAnyone {
+		return "an " + r.String()
+	}
+	return "a " + r.String()
+}
+
+// record audits a write command; a failure to audit is logged, never hidden.
+func (d *Dispatcher) record(cmd *Command, m Message, text, result string) {
+	if !cmd.Write || d.audit == nil {
+		return
+	}
+	_, err := d.audit.Audit(store.AuditEntry{Account: m.Caller.Account, Nick: m.Caller.Nick, Command: cmd.Name,
+		Args: Truncate(text, 500), Result: Truncate(result, 200)})
+	if err != nil {
+		d.log.Error("audit failed", "command", cmd.Name, "account", m.Caller.Account, "err", err)
+	}
+}
+
+// allow applies the per-caller rate limit. The first refused command gets one line; later ones get none
+// until the caller is allowed again, so a flood never turns into a flood of refusals.
+func (d *Dispatcher) allow(c Caller, w Replier) bool {
+	if d.limitEvery == rate.Inf {
+		return true
+	}
+	key := "a:" + c.Account
+	if c.Account == "" {
+		key = "n:" + strings.ToLower(c.Nick)
+	}
+	now := d.now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, ok := d.limiters[key]
+	if !ok {
+		if len(d.limiters) > 10000 {
+			d.gcLimiters(now)
+		}
+		u = &userLimit{lim: rate.NewLimiter(d.limitEvery, d.limitBurst)}
+		d.limiters[key] = u
+	}
+	u.lastSeen = now
+	if u.lim.AllowN(now, 1) {
+		u.warned = false
+		return true
+	}
+	if !u.warned {
+		u.warned = true
+		w.Error("error: slow down, too many commands; try again in a few seconds")
+	}
+	return false
+}
+
+// gcLimiters forgets callers idle for ten minutes (their buckets are full again anyway).
+func (d *Dispatcher) gcLimiters(now time.Time) {
+	for k, u := range d.limiters {
+		if now.Sub(u.lastSeen) > 10*time.Minute {
+			delete(d.limiters, k)
+		}
+	}
+}
+
+// newRef is a short random reference tying a chat error to its log line.
+func newRef() string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Buffer is a Replier that collects output; the dispatcher hands one to each handler.
+type Buffer struct {
+	Lines  []string
+	Errors []string
+}
+
+// Reply appends lines.
+func (b *Buffer) Reply(lines ...string) { b.Lines = append(b.Lines, lines...) }
+
+// Error appends an error line.
+func (b *Buffer) Error(msg string) { b.Errors = append(b.Errors, msg) }
+
+func (b *Buffer) flushTo(w Replier) {
+	if len(b.Lines) > 0 {
+		w.Reply(b.Lines...)
+	}
+	for _, e := range b.Errors {
+		w.Error(e)
+	}
+}

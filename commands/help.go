@@ -1,0 +1,47 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// helpCommands is the help family; its text is generated from the registry.
+func helpCommands(d Deps, reg func() *Registry) []*Command {
+	return []*Command{{
+		Name: "help", Args: "[command]", Help: "Lists the command families, or explains one command.",
+		Role: RoleAnyone, MaxArgs: 2,
+		Run: func(_ context.Context, c *Call, w Replier) error {
+			r := reg()
+			if len(c.Args) == 0 {
+				w.Reply(fmt.Sprintf("commands: %s. Details: %shelp <command>", strings.Join(r.Families(), ", "), d.Prefix))
+				return nil
+			}
+			name := strings.ToLower(strings.TrimPrefix(strings.Join(c.Args, " "), d.Prefix))
+			if cmd, ok := r.Lookup(name); ok {
+				w.Reply(helpLine(cmd, d.Prefix))
+				return nil
+			}
+			if fam := r.InFamily(name); len(fam) > 0 {
+				var subs []string
+				for _, cmd := range fam {
+					if cmd.Name != name {
+						subs = append(subs, strings.TrimPrefix(cmd.Name, name+" "))
+					}
+				}
+				w.Reply(fmt.Sprintf("%s%s: %s. Details: %shelp %s <subcommand>", d.Prefix, name, strings.Join(subs, ", "), d.Prefix, name))
+				return nil
+			}
+			msg := fmt.Sprintf("error: no command %q (try %shelp)", Truncate(name, 40), d.Prefix)
+			if s := Suggest(name, r.Families()); s != "" {
+				msg = fmt.Sprintf("error: no command %q, did you mean %s?", Truncate(name, 40), s)
+			}
+			return Errorf("%s", msg)
+		},
+	}}
+}
+
+// helpLine is "usage: !request open <text> [--urgent] (developer) Opens a request to ops."
+func helpLine(cmd *Command, prefix string) string {
+	return fmt.Sprintf("usage: %s (%s) %s", cmd.Usage(prefix), cmd.Role, cmd.Help)
+}

@@ -1,0 +1,228 @@
+// Package store is opsbot's ledger over bbolt: typed records and the rules that keep them consistent.
+//
+// Every exported method that changes data runs in exactly one bbolt read-write transaction and returns only
+// after that transaction has been committed to disk, so a caller may answer "ok" as soon as it returns.
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// Bucket names. They are part of the on-disk format and never change.
+var (
+	bucketMeta   = []byte("meta")
+	bucketAudit  = []byte("audit")
+	bucketOutbox = []byte("outbox")
+)
+
+// allBuckets lists every top-level bucket; Open creates the missing ones.
+var allBuckets = [][]byte{bucketMeta, bucketAudit, bucketOutbox}
+
+var keySchema = []byte("schema_version")
+
+// ErrLocked is returned by Open when another process holds the database file.
+var ErrLocked = errors.New("store: database is locked by another process")
+
+// ErrCorrupt is returned by Open when the integrity check fails.
+var ErrCorrupt = errors.New("store: database is corrupt")
+
+// ErrNotFound is returned when a record does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// Options tune Open. The zero value is usable.
+type Options struct {
+	// LockTimeout bounds the wait for the file lock; default 5s.
+	LockTimeout time.Duration
+	// ReadOnly opens the file for reading only (check-config, backups of a stopped bot).
+	ReadOnly bool
+}
+
+// Store is the opsbot database.
+type Store struct {
+	db   *bolt.DB
+	path string
+	// Now is the clock used for timestamps; tests replace it.
+	Now func() time.Time
+}
+
+// Open opens (creating if needed) the database at path, checks its integrity and migrates it to the current
+// schema. A second process opening the same file gets ErrLocked after the lock timeout instead of waiting
+// forever.
+func Open(path string, opts Options) (*Store, error) {
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = 5 * time.Second
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
+	if err != nil {
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("%w: %s (is another opsbot running?)", ErrLocked, path)
+		}
+		if errors.Is(err, bolterrors.ErrInvalid) || errors.Is(err, bolterrors.ErrChecksum) || errors.Is(err, bolterrors.ErrVersionMismatch) {
+			return nil, corruptError(path, err)
+		}
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path, Now: time.Now}
+	if err := s.check(); err != nil {
+		_ = db.Close()
+		return nil, corruptError(path, err)
+	}
+	if !opts.ReadOnly {
+		if err := s.migrate(); err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// corruptError names the newest backup next to path, so the operator knows what to restore.
+func corruptError(path string, cause error) error {
+	hint := "restore a copy taken with GET /api/v1/backup"
+	if b := NewestBackup(path); b != "" {
+		hint = fmt.Sprintf("restore the newest backup: cp %s %s", b, path)
+	}
+	return fmt.Errorf("%w: %s: %v; refusing to start; %s", ErrCorrupt, path, cause, hint)
+}
+
+// check runs bbolt's consistency check over every page.
+func (s *Store) check() (err error) {
+	defer func() {
+		// A badly damaged file can make bbolt panic while walking pages; that is corruption, not a crash.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("integrity check panicked: %v", r)
+		}
+	}()
+	return s.db.View(func(tx *bolt.Tx) error {
+		var errs []string
+		for e := range tx.Check() {
+			errs = append(errs, e.Error())
+			if len(errs) >= 5 {
+				break
+			}
+		}
+		if len(errs) > 0 {
+			return errors.New(strings.Join(errs, "; "))
+		}
+		return nil
+	})
+}
+
+// Path is the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Size is the database file's size in bytes.
+func (s *Store) Size() int64 {
+	var n int64
+	_ = s.db.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
+	return n
+}
+
+// Healthy reports whether the store answers a read transaction.
+func (s *Store) Healthy() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketMeta) == nil {
+			return errors.New("store: meta bucket missing")
+		}
+		return nil
+	})
+}
+
+// SchemaVersion is the schema version recorded in the file.
+func (s *Store) SchemaVersion() (int, error) {
+	var v int
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMeta)
+		if b == nil {
+			return nil
+		}
+		if raw := b.Get(keySchema); raw != nil {
+			v = int(binary.BigEndian.Uint64(raw))
+		}
+		return nil
+	})
+	return v, err
+}
+
+// itob encodes an id as an 8-byte big-endian key, so keys sort by id.
+func itob(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
+
+// btoi decodes an 8-byte big-endian key.
+func btoi(b []byte) uint64 { return binary.BigEndian.Uint64(b) }
+
+// putJSON stores v as JSON under key in bucket b.
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, raw)
+}
+
+// getJSON decodes the value under key into v; the bytes are copied by the decoder before the tx ends.
+func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
+	raw := b.Get(key)
+	if raw == nil {
+		return false, nil
+	}
+	return true, json.Unmarshal(raw, v)
+}
+
+// NewestBackup returns the newest backup file written by Backup next to the database at path, or "".
+func NewestBackup(path string) string {
+	matches, _ := filepath.Glob(path + ".backup-*")
+	sort.Strings(matches)
+	for i := len(matches) - 1; i >= 0; i-- {
+		if !strings.HasSuffix(matches[i], ".tmp") {
+			return matches[i]
+		}
+	}
+	return ""
+}
+
+// fileExists reports whether a regular file exists at p.
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// OpenCounts counts open work per family ("requests", "pages", "incidents") for !status. Families that have
+// no records yet are absent.
+func (s *Store) OpenCounts() (map[string]int, error) {
+	out := map[string]int{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for _, c := range openCounters {
+			n, err := c.count(tx)
+			if err != nil {
+				return err
+			}
+			out[c.name] = n
+		}
+		return nil
+	})
+	return out, err
+}
+
+// openCounters are registered by the families that have open work.
+var openCounters []struct {
+	name  string
+	count func(*bolt.Tx) (int, error)
+}
