@@ -22,6 +22,7 @@ type Bot struct {
 	out     *Outbound
 	t       *transport
 	disp    *commands.Dispatcher
+	jobs    []commands.Job
 	roles   *commands.Roles
 
 	inbound   chan inbound
@@ -39,27 +40,27 @@ func New(o Options, st *store.Store) (*Bot, error) {
 	b.out.metrics = b.metrics
 	b.roles = commands.NewRoles(o.Admins, o.Ops, nil)
 	b.t = newTransport(&b.o, b.roles, b.metrics, b.enqueue)
-	disp, err := newDispatcher(&b.o, st, b.roles, b.t, b.metrics.observe)
+	disp, jobs, err := newDispatcher(&b.o, st, b.roles, b.t, b, b.metrics.observe)
 	if err != nil {
 		return nil, err
 	}
-	b.disp = disp
+	b.disp, b.jobs = disp, jobs
 	return b, nil
 }
 
 // newDispatcher builds the command registry and dispatcher; the IRC bot and the shell share it.
-func newDispatcher(o *Options, st *store.Store, roles *commands.Roles, status commands.StatusSource, observe commands.Observer) (*commands.Dispatcher, error) {
-	reg, err := commands.All(commands.Deps{
-		Store: st, Status: status, Prefix: o.Prefix, Version: o.Version, Started: o.Now(),
-		Insecure: !o.RequireAccount, Now: o.Now, Location: o.Location,
+func newDispatcher(o *Options, st *store.Store, roles *commands.Roles, status commands.StatusSource, ann commands.Announcer, observe commands.Observer) (*commands.Dispatcher, []commands.Job, error) {
+	reg, jobs, err := commands.All(commands.Deps{
+		Store: st, Status: status, Announce: ann, Prefix: o.Prefix, Version: o.Version, Started: o.Now(),
+		Insecure: !o.RequireAccount, Now: o.Now, Location: o.Location, Channel: o.Channels[0],
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return commands.NewDispatcher(reg, commands.DispatcherOptions{
 		Prefix: o.Prefix, Roles: roles, Audit: st, Log: o.Log, Observe: observe,
 		RateInterval: o.CommandInterval, RateBurst: o.CommandBurst, Now: o.Now,
-	}), nil
+	}), jobs, nil
 }
 
 // Metrics exposes the bot's metrics (for tests and embedding).
@@ -73,12 +74,23 @@ func (b *Bot) HTTPAddr() string {
 
 // Announce posts a durable message to a channel (the first configured one when channel is ""): it is stored
 // before Announce returns and delivered once connected, even across a restart.
-func (b *Bot) Announce(channel, text string, priority int) error {
+func (b *Bot) Announce(channel, text string, urgent bool) error {
 	if channel == "" {
 		channel = b.o.Channels[0]
 	}
-	for _, l := range splitText(text, textBudget("PRIVMSG", channel)) {
-		if err := b.out.SendDurable(Line{Target: channel, Text: l, Priority: priority}); err != nil {
+	return b.durable(channel, text, urgent)
+}
+
+// Notify sends a durable private message to nick.
+func (b *Bot) Notify(nick, text string, urgent bool) error { return b.durable(nick, text, urgent) }
+
+func (b *Bot) durable(target, text string, urgent bool) error {
+	prio := PriorityNormal
+	if urgent {
+		prio = PriorityHigh
+	}
+	for _, l := range splitText(commands.Sanitize(text), textBudget("PRIVMSG", target)) {
+		if err := b.out.SendDurable(Line{Target: target, Text: l, Priority: prio}); err != nil {
 			return err
 		}
 	}
@@ -127,6 +139,8 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	wg.Go(func() { b.t.run(tctx) })
 	wg.Go(func() { b.out.run(sctx, b.t) })
+	jctx, stopJobs := context.WithCancel(context.Background())
+	wg.Go(func() { b.runJobs(jctx) })
 	var srv *http.Server
 	if ln != nil {
 		srv = b.httpServer()
@@ -150,6 +164,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	quitCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	b.t.quit(quitCtx, "opsbot shutting down")
 	cancel()
+	stopJobs()
 	stopTransport()
 	stopSender()
 	if srv != nil {

@@ -27,6 +27,7 @@ type inbound struct {
 // connState is the state of one connection; a new one is made for every connect.
 type connState struct {
 	client     *girc.Client
+	conn       *filterConn // the wire under girc, set once dialed
 	saslOK     bool
 	registered bool // end of MOTD seen and the SASL gate passed
 	since      time.Time
@@ -114,8 +115,18 @@ func (t *transport) connectOnce(ctx context.Context) error {
 	if t.o.SASLUser != "" {
 		cfg.SASL = &girc.SASLPlain{User: t.o.SASLUser, Pass: t.o.SASLPassword}
 	}
+	cs := &connState{joined: map[string]bool{}, kicks: map[string]int{}}
+	// girc renames on every 433, also when our own attempt to regain the nick fails: only during registration.
+	cfg.HandleNickCollide = func(old string) string {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if cs.registered {
+			return ""
+		}
+		return old + "_"
+	}
 	c := girc.New(cfg)
-	cs := &connState{client: c, joined: map[string]bool{}, kicks: map[string]int{}}
+	cs.client = c
 	t.addHandlers(cs)
 
 	t.mu.Lock()
@@ -131,7 +142,11 @@ func (t *transport) connectOnce(ctx context.Context) error {
 		case <-done:
 		}
 	}()
-	err = c.DialerConnect(&dialer{o: t.o, metrics: t.metrics})
+	err = c.DialerConnect(&dialer{o: t.o, metrics: t.metrics, onConn: func(fc *filterConn) {
+		t.mu.Lock()
+		cs.conn = fc
+		t.mu.Unlock()
+	}})
 	close(done)
 
 	t.mu.Lock()
@@ -152,11 +167,17 @@ func (t *transport) quit(ctx context.Context, reason string) {
 	t.mu.Lock()
 	cs := t.cur
 	ch := t.changed
+	var fc *filterConn
+	if cs != nil {
+		fc = cs.conn
+	}
 	t.mu.Unlock()
-	if cs == nil || !cs.client.IsConnected() {
+	if fc == nil || !cs.client.IsConnected() {
 		return
 	}
-	cs.client.Quit(reason)
+	// Not girc's Quit: it closes the socket right after writing, so the server may never read the reason.
+	// We write QUIT and let the server close the link.
+	_, _ = fc.Write([]byte("QUIT :" + commands.Sanitize(reason) + "\r\n"))
 	for {
 		select {
 		case <-ctx.Done():
@@ -281,7 +302,7 @@ func (t *transport) regainNick(cs *connState, attempt int) {
 	t.after(cs, delay, func() { t.regainNick(cs, attempt+1) })
 }
 
-// onKicked rejoins after a growing delay (5s, 10s, ... 5m), so a kick war cannot make the bot flood.
+// onKicked rejoins after a growing delay (RejoinDelay, doubling, at most 5m), so a kick war cannot make the bot flood.
 func (t *transport) onKicked(cs *connState, channel, reason string) {
 	t.mu.Lock()
 	key := t.roles.Fold(channel)
@@ -290,7 +311,7 @@ func (t *transport) onKicked(cs *connState, channel, reason string) {
 	n := cs.kicks[key]
 	t.notifyLocked()
 	t.mu.Unlock()
-	delay := min(time.Duration(1<<min(n-1, 6))*5*time.Second, 5*time.Minute)
+	delay := min(time.Duration(1<<min(n-1, 6))*t.o.RejoinDelay, 5*time.Minute)
 	t.o.Log.Warn("irc: kicked, will rejoin", "channel", channel, "reason", reason, "in", delay)
 	t.after(cs, delay, func() {
 		if cs.client.IsConnected() {
@@ -449,6 +470,7 @@ func (t *transport) IRCStatus() commands.IRCStatus {
 type dialer struct {
 	o       *Options
 	metrics *Metrics
+	onConn  func(*filterConn)
 }
 
 func (d *dialer) Dial(network, addr string) (net.Conn, error) {
@@ -468,7 +490,9 @@ func (d *dialer) Dial(network, addr string) (net.Conn, error) {
 		_ = conn.SetDeadline(time.Time{})
 		conn = tc
 	}
-	return &filterConn{Conn: conn, metrics: d.metrics}, nil
+	fc := &filterConn{Conn: conn, metrics: d.metrics}
+	d.onConn(fc)
+	return fc, nil
 }
 
 // filterConn drops CTCP replies girc would send on its own (it answers unknown CTCPs even with every handler

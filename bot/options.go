@@ -43,6 +43,8 @@ type Options struct {
 	// BackoffMin and BackoffMax bound the reconnect delay; zero values use 1s and 2m.
 	BackoffMin time.Duration
 	BackoffMax time.Duration
+	// RejoinDelay is the first delay before rejoining after a kick (doubling per kick, capped at 5m); 0 uses 5s.
+	RejoinDelay time.Duration
 	// LateAfter marks outbox messages older than this as late when delivered; 0 uses 2m.
 	LateAfter time.Duration
 
@@ -84,6 +86,9 @@ func (o *Options) defaults() {
 	}
 	if o.BackoffMax <= 0 {
 		o.BackoffMax = 2 * time.Minute
+	}
+	if o.RejoinDelay <= 0 {
+		o.RejoinDelay = 5 * time.Second
 	}
 	if o.LateAfter <= 0 {
 		o.LateAfter = 2 * time.Minute

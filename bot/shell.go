@@ -18,7 +18,7 @@ func Shell(ctx context.Context, o Options, st *store.Store, account string, in i
 	o.defaults()
 	o.CommandInterval = 0 // one person at a terminal is not a flood
 	roles := commands.NewRoles(o.Admins, o.Ops, nil)
-	disp, err := newDispatcher(&o, st, roles, nil, nil)
+	disp, _, err := newDispatcher(&o, st, roles, nil, &shellAnnouncer{out: out}, nil)
 	if err != nil {
 		return err
 	}
@@ -67,3 +67,19 @@ func (s *shellReplier) Reply(lines ...string) {
 }
 
 func (s *shellReplier) Error(msg string) { fmt.Fprintln(s.out, msg) }
+
+// shellAnnouncer prints announcements instead of posting them.
+type shellAnnouncer struct{ out io.Writer }
+
+func (a *shellAnnouncer) Announce(channel, text string, _ bool) error {
+	if channel == "" {
+		channel = "channel"
+	}
+	_, err := fmt.Fprintf(a.out, "[%s] %s\n", channel, text)
+	return err
+}
+
+func (a *shellAnnouncer) Notify(nick, text string, _ bool) error {
+	_, err := fmt.Fprintf(a.out, "[to %s] %s\n", nick, text)
+	return err
+}

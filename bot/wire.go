@@ -48,7 +48,7 @@ const zwsp = "\u200b"
 // defuse makes sure no outgoing line can be read as a command by another bot or by services: a line
 // starting with a command character gets a zero-width space in front.
 func defuse(line, prefix string) string {
-	if line == "" {
+	if line == "" || strings.HasPrefix(line, "... ") {
 		return line
 	}
 	if strings.ContainsRune("!.@~/$%&*+-=?\\`", rune(line[0])) || (prefix != "" && strings.HasPrefix(line, prefix)) {

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"time"
 )
 
@@ -8,16 +9,38 @@ import (
 type Deps struct {
 	Store    Ledger
 	Status   StatusSource
+	Announce Announcer
 	Prefix   string
 	Version  string
 	Started  time.Time
 	Insecure bool // auth.require_account = false: nicks are trusted
 	Now      func() time.Time
 	Location *time.Location
+	// Channel is where announcements go by default (the first configured channel).
+	Channel string
 }
 
-// All builds the registry of every command family. It is the one place where commands are registered.
-func All(d Deps) (*Registry, error) {
+// Announcer posts messages that are not replies (pages, notices, reminders). Both methods store the message
+// durably before they return; it is delivered once connected, even across a restart.
+type Announcer interface {
+	// Announce posts to a channel ("" = the default channel). Urgent messages jump the outbound queue.
+	Announce(channel, text string, urgent bool) error
+	// Notify sends a private message to a nick.
+	Notify(nick, text string, urgent bool) error
+}
+
+// Job is periodic work of a family (nags, escalations, reminders). The bot runs every job in one scheduler
+// goroutine, at most once per Every, with the injected clock's time. State lives in the store, so a job
+// picks up after a restart where the last run left off.
+type Job struct {
+	Name  string
+	Every time.Duration
+	Run   func(ctx context.Context, now time.Time) error
+}
+
+// All builds the registry of every command family and their periodic jobs. It is the one place where
+// commands are registered.
+func All(d Deps) (*Registry, []Job, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -25,10 +48,12 @@ func All(d Deps) (*Registry, error) {
 		d.Location = time.UTC
 	}
 	var reg *Registry
-	cmds := []*Command{}
+	var cmds []*Command
+	var jobs []Job
 	cmds = append(cmds, helpCommands(d, func() *Registry { return reg })...)
 	cmds = append(cmds, statusCommands(d)...)
+	cmds = append(cmds, auditCommands(d)...)
 	var err error
 	reg, err = NewRegistry(cmds...)
-	return reg, err
+	return reg, jobs, err
 }

@@ -174,14 +174,14 @@ func Default() Config {
 	return Config{
 		IRC: IRCConfig{Server: "127.0.0.1:6667", Nick: "opsbot", User: "opsbot", Realname: "opsbot, the ops team's bot",
 			Channels: []string{"#operations"}, FloodBurst: 4, FloodInterval: Duration(2 * time.Second), DialTimeout: Duration(10 * time.Second)},
-		Bot:      BotConfig{Prefix: "!", Timezone: "UTC", MaxLines: 4, CommandBurst: 5, CommandInterval: Duration(2 * time.Second)},
-		Store:    StoreConfig{Path: "opsbot.db"},
-		Auth:     AuthConfig{RequireAccount: true},
-		HTTP:     HTTPConfig{Listen: "127.0.0.1:8080"},
-		Oncall:   OncallConfig{Handoff: "Mon 10:00", Timezone: "UTC", Shift: Duration(7 * 24 * time.Hour), MaxOverride: Duration(24 * time.Hour)},
-		Paging:   PagingConfig{AckTimeout: Duration(5 * time.Minute), Escalation: []string{"next"}, MaxEscalations: 3, DedupeWindow: Duration(10 * time.Minute), RateLimit: 10},
-		Requests: RequestsConfig{WIPLimit: 3, NagAfter: Duration(30 * time.Minute)},
-		Incidents: IncidentsConfig{DeclareRole: "ops", PageOnSev: 2, FreezeOnSev: 2},
+		Bot:          BotConfig{Prefix: "!", Timezone: "UTC", MaxLines: 4, CommandBurst: 5, CommandInterval: Duration(2 * time.Second)},
+		Store:        StoreConfig{Path: "opsbot.db"},
+		Auth:         AuthConfig{RequireAccount: true},
+		HTTP:         HTTPConfig{Listen: "127.0.0.1:8080"},
+		Oncall:       OncallConfig{Handoff: "Mon 10:00", Timezone: "UTC", Shift: Duration(7 * 24 * time.Hour), MaxOverride: Duration(24 * time.Hour)},
+		Paging:       PagingConfig{AckTimeout: Duration(5 * time.Minute), Escalation: []string{"next"}, MaxEscalations: 3, DedupeWindow: Duration(10 * time.Minute), RateLimit: 10},
+		Requests:     RequestsConfig{WIPLimit: 3, NagAfter: Duration(30 * time.Minute)},
+		Incidents:    IncidentsConfig{DeclareRole: "ops", PageOnSev: 2, FreezeOnSev: 2},
 		Availability: AvailabilityConfig{Weights: map[string]float64{"sev1": 1.0, "sev2": 0.5, "sev3": 0.1, "sev4": 0}},
 		Deploys:      DeploysConfig{LockOnRollback: true},
 	}
@@ -190,7 +190,7 @@ func Default() Config {
 // secretEnv maps environment variables to the secrets they override.
 func (c *Config) secretEnv() map[string]*string {
 	m := map[string]*string{
-		"OPSBOT_IRC_SASL_PASSWORD":           &c.IRC.SASLPassword,
+		"OPSBOT_IRC_SASL_PASSWORD":            &c.IRC.SASLPassword,
 		"OPSBOT_HTTP_WEBHOOK_SECRET":          &c.HTTP.WebhookSecret,
 		"OPSBOT_HTTP_WEBHOOK_SECRET_PREVIOUS": &c.HTTP.WebhookSecretPrevious,
 		"OPSBOT_HTTP_API_TOKEN":               &c.HTTP.APIToken,

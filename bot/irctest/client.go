@@ -1,0 +1,203 @@
+package irctest
+
+import (
+	"bufio"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ergochat/irc-go/ircmsg"
+)
+
+// Line is one line received by a Client, with its raw bytes and arrival time.
+type Line struct {
+	Msg ircmsg.Message
+	Raw string
+	At  time.Time
+}
+
+// Text is the last parameter (the message text for PRIVMSG/NOTICE).
+func (l Line) Text() string {
+	if len(l.Msg.Params) == 0 {
+		return ""
+	}
+	return l.Msg.Params[len(l.Msg.Params)-1]
+}
+
+// Client is a plain IRC client for tests. It answers PING and records every line.
+type Client struct {
+	t    testing.TB
+	Nick string
+	conn net.Conn
+	w    *bufio.Writer
+	wmu  sync.Mutex
+	in   chan Line
+	done chan struct{}
+}
+
+// Options for Dial.
+type Options struct {
+	// SASL logs in with SASL PLAIN (account, password) before registration completes.
+	SASLUser, SASLPass string
+	// Caps to request (account-tag and friends are always requested when SASL is used).
+	Caps []string
+}
+
+// Dial connects and registers a client; it fails the test if registration does not finish in 10s.
+func Dial(t testing.TB, addr, nick string, o Options) *Client {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("irctest: dial %s: %v", addr, err)
+	}
+	c := &Client{t: t, Nick: nick, conn: conn, w: bufio.NewWriter(conn), in: make(chan Line, 10000), done: make(chan struct{})}
+	go c.read()
+	t.Cleanup(c.Close)
+	caps := o.Caps
+	if o.SASLUser != "" {
+		caps = append(caps, "sasl", "account-tag", "extended-join", "account-notify")
+	}
+	if len(caps) > 0 {
+		c.Send("CAP LS 302")
+	}
+	c.Send("NICK " + nick)
+	c.Send("USER " + nick + " 0 * :irctest " + nick)
+	if len(caps) > 0 {
+		c.Send("CAP REQ :" + strings.Join(caps, " "))
+		c.Expect(10*time.Second, func(l Line) bool { return l.Msg.Command == "CAP" && len(l.Msg.Params) > 1 && (l.Msg.Params[1] == "ACK" || l.Msg.Params[1] == "NAK") })
+		if o.SASLUser != "" {
+			c.Send("AUTHENTICATE PLAIN")
+			c.Expect(10*time.Second, func(l Line) bool { return l.Msg.Command == "AUTHENTICATE" })
+			c.Send("AUTHENTICATE " + base64.StdEncoding.EncodeToString([]byte("\x00"+o.SASLUser+"\x00"+o.SASLPass)))
+			l := c.Expect(10*time.Second, func(l Line) bool { return l.Msg.Command == "903" || l.Msg.Command == "904" })
+			if l.Msg.Command != "903" {
+				t.Fatalf("irctest: SASL login of %s failed: %s", o.SASLUser, l.Raw)
+			}
+		}
+		c.Send("CAP END")
+	}
+	c.Expect(10*time.Second, func(l Line) bool { return l.Msg.Command == "001" })
+	return c
+}
+
+func (c *Client) read() {
+	defer close(c.done)
+	r := bufio.NewReaderSize(c.conn, 16384)
+	for {
+		raw, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		raw = strings.TrimRight(raw, "\r\n")
+		m, err := ircmsg.ParseLine(raw)
+		if err != nil {
+			continue
+		}
+		if m.Command == "PING" {
+			c.Send("PONG :" + m.Params[len(m.Params)-1])
+			continue
+		}
+		select {
+		case c.in <- Line{Msg: m, Raw: raw, At: time.Now()}:
+		default: // a test that never reads must not block the reader
+		}
+	}
+}
+
+// Send writes a raw line (CR LF added).
+func (c *Client) Send(line string) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	c.w.WriteString(line + "\r\n")
+	c.w.Flush()
+}
+
+// Say sends a PRIVMSG.
+func (c *Client) Say(target, text string) { c.Send(fmt.Sprintf("PRIVMSG %s :%s", target, text)) }
+
+// Join joins a channel and waits for the server's confirmation.
+func (c *Client) Join(channel string) {
+	c.Send("JOIN " + channel)
+	c.Expect(10*time.Second, func(l Line) bool {
+		return l.Msg.Command == "366" && len(l.Msg.Params) > 1 && strings.EqualFold(l.Msg.Params[1], channel)
+	})
+}
+
+// Register creates a services account named after the nick (and logs the connection in).
+func (c *Client) Register(password string) {
+	c.Say("NickServ", fmt.Sprintf("REGISTER %s %s@example.test", password, c.Nick))
+	l := c.Expect(10*time.Second, func(l Line) bool {
+		return l.Msg.Command == "NOTICE" && strings.EqualFold(l.Msg.Nick(), "NickServ") &&
+			(strings.Contains(l.Text(), "registered") || strings.Contains(l.Text(), "already"))
+	})
+	if !strings.Contains(l.Text(), "is now registered") {
+		c.t.Fatalf("irctest: register %s: %s", c.Nick, l.Text())
+	}
+}
+
+// Expect waits for the first line that matches; lines before it are consumed. It fails the test on timeout.
+func (c *Client) Expect(timeout time.Duration, match func(Line) bool) Line {
+	c.t.Helper()
+	l, ok := c.Wait(timeout, match)
+	if !ok {
+		c.t.Fatalf("irctest: %s: no matching line within %v", c.Nick, timeout)
+	}
+	return l
+}
+
+// Wait is Expect without failing: ok is false on timeout.
+func (c *Client) Wait(timeout time.Duration, match func(Line) bool) (Line, bool) {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		select {
+		case l := <-c.in:
+			if match(l) {
+				return l, true
+			}
+		case <-deadline.C:
+			return Line{}, false
+		}
+	}
+}
+
+// Collect gathers matching lines for d.
+func (c *Client) Collect(d time.Duration, match func(Line) bool) []Line {
+	var out []Line
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	for {
+		select {
+		case l := <-c.in:
+			if match(l) {
+				out = append(out, l)
+			}
+		case <-deadline.C:
+			return out
+		}
+	}
+}
+
+// From matches PRIVMSG or NOTICE from nick (to anyone).
+func From(nick string) func(Line) bool {
+	return func(l Line) bool {
+		return (l.Msg.Command == "PRIVMSG" || l.Msg.Command == "NOTICE") && strings.EqualFold(l.Msg.Nick(), nick)
+	}
+}
+
+// FromContaining matches a PRIVMSG/NOTICE from nick whose text contains s.
+func FromContaining(nick, s string) func(Line) bool {
+	from := From(nick)
+	return func(l Line) bool { return from(l) && strings.Contains(l.Text(), s) }
+}
+
+// Close quits and closes the connection.
+func (c *Client) Close() {
+	c.conn.Close()
+	<-c.done
+}
