@@ -68,7 +68,9 @@ func Dial(t testing.TB, addr, nick string, o Options) *Client {
 	c.Send("USER " + nick + " 0 * :irctest " + nick)
 	if len(caps) > 0 {
 		c.Send("CAP REQ :" + strings.Join(caps, " "))
-		c.Expect(10*time.Second, func(l Line) bool { return l.Msg.Command == "CAP" && len(l.Msg.Params) > 1 && (l.Msg.Params[1] == "ACK" || l.Msg.Params[1] == "NAK") })
+		c.Expect(10*time.Second, func(l Line) bool {
+			return l.Msg.Command == "CAP" && len(l.Msg.Params) > 1 && (l.Msg.Params[1] == "ACK" || l.Msg.Params[1] == "NAK")
+		})
 		if o.SASLUser != "" {
 			c.Send("AUTHENTICATE PLAIN")
 			c.Expect(10*time.Second, func(l Line) bool { return l.Msg.Command == "AUTHENTICATE" })

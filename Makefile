@@ -1,0 +1,30 @@
+# opsbot: `make run` starts a local IRC network and the bot; `make test` runs every test.
+SHELL := /bin/bash
+GO := PATH="$$(bash scripts/ensure-go.sh):$$PATH" go
+
+.PHONY: run test build vet fuzz bench clean
+
+run:
+	bash scripts/demo.sh
+
+# All tests, race detector on, against a real IRC network (installs inspircd and atheme-services if missing).
+test:
+	bash scripts/install-ircd.sh
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) test -race -count=1 -timeout 20m ./...
+	$(MAKE) fuzz FUZZTIME=10s
+
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test ./commands -run '^$$' -fuzz '^FuzzTokenize$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./commands -run '^$$' -fuzz '^FuzzSanitize$$' -fuzztime $(FUZZTIME)
+
+build:
+	$(GO) build -o opsbot ./cmd/opsbot
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./store/...
+
+clean:
+	rm -rf opsbot .demo
