@@ -1,0 +1,55 @@
+package commands
+
+import (
+	"context"
+	"time"
+)
+
+// The contracts between command families. A family that needs another family's data declares the need here,
+// and the providing family implements it (most on *store.Store). All reports one family's absence as "no
+// data": a nil contract in Deps means the providing family is not wired, and the consumer must still work.
+
+// Catalog is the service catalogue (services family).
+type Catalog interface {
+	// ServiceOwner returns the owner (an account or a team name, possibly empty); an unknown service is an
+	// error wrapping store.ErrNotFound.
+	ServiceOwner(name string) (string, error)
+	// ServiceImpact returns every service that depends on name, directly or transitively, nearest first.
+	ServiceImpact(name string) ([]string, error)
+	// ServiceNames lists all services (for "did you mean" suggestions).
+	ServiceNames() ([]string, error)
+}
+
+// OnCall says who is on call (on-call family).
+type OnCall interface {
+	// OnCallAt returns the account on call at t, with overrides applied; ok is false when nobody is.
+	OnCallAt(t time.Time) (account string, ok bool, err error)
+}
+
+// Pager pages people (paging family).
+type Pager interface {
+	// PageOnCall pages whoever is on call for service ("" = ops) on behalf of by, and returns the page id
+	// ("P-3"). It stores the page before returning; notification and escalation happen after.
+	PageOnCall(ctx context.Context, by, service, text string) (string, error)
+}
+
+// Freezes says whether deploys of a service are frozen by open incidents (incidents family).
+type Freezes interface {
+	// FrozenBy returns why deploys of service are frozen ("INC-7 SEV1 open"), or "" when they are not.
+	FrozenBy(service string) (string, error)
+}
+
+// Incidents summarises open incidents per service (incidents family).
+type Incidents interface {
+	// OpenIncidents returns one short line per open incident affecting service ("INC-7 SEV2 investigating").
+	OpenIncidents(service string) ([]string, error)
+}
+
+// Deploys summarises deploys per service (deploys family).
+type Deploys interface {
+	// CurrentVersion is the version last deployed successfully to env ("" if none).
+	CurrentVersion(service, env string) (string, error)
+	// DeploysBetween returns one short line per deploy of service started in [from, to), oldest first
+	// ("D-40 1.42 prod succeeded 10:05 by alice").
+	DeploysBetween(service string, from, to time.Time) ([]string, error)
+}
