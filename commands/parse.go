@@ -104,8 +104,9 @@ func FormatID(k Kind, id uint64) string { return fmt.Sprintf("%s-%d", k, id) }
 // ParseID accepts "R-12", "r12", "r-12" or "12" for kind R. It returns a *UserError naming the expected form.
 func ParseID(k Kind, s string) (uint64, error) {
 	u := strings.ToUpper(strings.TrimSpace(s))
-	u = strings.TrimPrefix(u, string(k))
-	u = strings.TrimPrefix(u, "-")
+	if rest, ok := strings.CutPrefix(u, string(k)); ok {
+		u = strings.TrimPrefix(rest, "-")
+	}
 	n, err := strconv.ParseUint(u, 10, 64)
 	if err != nil || n == 0 {
 		return 0, Errorf("error: %q is not a %s id (like %s-12)", s, kindNames[k], k)

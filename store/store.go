@@ -63,8 +63,11 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = 5 * time.Second
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
+	db, err := openBolt(path, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
 	if err != nil {
+		if errors.Is(err, errPanicked) {
+			return nil, corruptError(path, err)
+		}
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("%w: %s (is another opsbot running?)", ErrLocked, path)
 		}
@@ -85,6 +88,20 @@ func Open(path string, opts Options) (*Store, error) {
 		}
 	}
 	return s, nil
+}
+
+var errPanicked = errors.New("bbolt panicked while opening the file")
+
+// openBolt is bolt.Open, except that a panic (bbolt v1.5.0 panics on a corrupt freelist instead of returning
+// an error) becomes errPanicked. The file handle bbolt had opened (and locked) is then unreachable until the
+// process exits, which it does: a corrupt store refuses to start.
+func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("%w: %v", errPanicked, r)
+		}
+	}()
+	return bolt.Open(path, 0o600, o)
 }
 
 // corruptError names the newest backup next to path, so the operator knows what to restore.

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestExampleConfigLoads(t *testing.T) {
+	cfg, err := LoadConfig("../../config.example.toml", env(map[string]string{"OPSBOT_IRC_SASL_PASSWORD": "s3cret"}))
+	if err != nil {
+		t.Fatalf("config.example.toml: %v", err)
+	}
+	if cfg.IRC.Server != "irc.example.net:6697" || !cfg.IRC.TLS || cfg.IRC.FloodBurst != 4 || time.Duration(cfg.IRC.FloodInterval) != 2*time.Second {
+		t.Errorf("irc section = %+v", cfg.IRC)
+	}
+	if cfg.Bot.Timezone != "Europe/Stockholm" || len(cfg.Services) != 2 || len(cfg.Reminders) != 3 || cfg.Paging.Notifiers[0].Type != "webhook" {
+		t.Errorf("example not fully read: %+v", cfg)
+	}
+	if cfg.IRC.SASLPassword != "s3cret" {
+		t.Errorf("secret from environment not applied")
+	}
+	out := cfg.String()
+	if strings.Contains(out, "s3cret") || !strings.Contains(out, "********") {
+		t.Errorf("String() does not mask the secret:\n%s", out)
+	}
+	if cfg.IRC.SASLPassword != "s3cret" {
+		t.Error("String() changed the config")
+	}
+}
+
+func TestDefaultsWithoutFile(t *testing.T) {
+	cfg, err := ParseConfig(nil, "empty.toml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Default()
+	if cfg.IRC.Channels[0] != "#operations" || cfg.Bot.Prefix != "!" || cfg.Bot.MaxLines != 4 || cfg.Requests.WIPLimit != 3 ||
+		time.Duration(cfg.Paging.AckTimeout) != 5*time.Minute || cfg.Store.Path != d.Store.Path || !cfg.Auth.RequireAccount {
+		t.Errorf("defaults = %+v", cfg)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	tests := []struct{ toml, want string }{
+		{"[irc]\nservr = \"x\"\n", `config: t.toml:2: unknown key "irc.servr"`},
+		{"[irc]\nserver = \"a:1\"\n\n[bot]\nprefx = \"!\"\n", `t.toml:5: unknown key "bot.prefx"`},
+		{"[bot]\ntimezone = \"Mars/Base\"\n", `bot.timezone "Mars/Base": unknown time zone`},
+		{"[irc]\nflood_interval = \"2 seconds\"\n", `t.toml:2: irc.flood_interval`},
+		{"[irc]\nchannels = []\n", "irc.channels: empty"},
+		{"[irc]\nchannels = [\"operations\"]\n", `"operations" is not a channel name`},
+		{"[irc]\nserver = \"nohost\"\n", `irc.server "nohost": want host:port`},
+		{"[irc]\nsasl_user = \"bot\"\n", "irc.sasl_password is empty"},
+		{"[incidents]\ndeclare_role = \"opz\"\n", `incidents.declare_role "opz": unknown role`},
+		{"[[reminders]]\nname = \"r\"\nschedule = \"0 25 * * *\"\ntext = \"t\"\n", `reminders[0] r: schedule "0 25 * * *"`},
+		{"[[reminders]]\nname = \"r\"\nschedule = \"CRON_TZ=Nowhere/X 0 15 * * FRI\"\ntext = \"t\"\n", `unknown time zone "Nowhere/X"`},
+		{"[[reminders]]\nname = \"r\"\nschedule = \"CRON_TZ=\"\ntext = \"t\"\n", "CRON_TZ= needs a time zone"},
+		{"[[reminders]]\nname = \"r\"\nschedule = \"0 15 * * FRI\"\ntext = \"t\"\nagenda = \"lunch\"\n", `agenda "lunch"`},
+		{"[oncall]\nhandoff = \"Someday 10:00\"\n", `oncall.handoff "Someday 10:00"`},
+		{"[[paging.notifiers]]\ntype = \"fax\"\n", `type "fax": want webhook, pagerduty or smtp`},
+		{"[[services]]\nname = \"Play List\"\n", `name "Play List": lowercase`},
+		{"[[services]]\nname = \"a\"\ndepends = [\"ghost\"]\n", `depends on unknown service "ghost"`},
+		{"[availability]\nweights = { sev9 = 1.0 }\n", `unknown severity "sev9"`},
+		{"[auth]\nops = [\"has space\"]\n", `account name "has space"`},
+		{"[bot]\nmax_lines = 0\n", "bot.max_lines = 0"},
+		{"not toml at all", "t.toml:1"},
+	}
+	for _, tt := range tests {
+		_, err := ParseConfig([]byte(tt.toml), "t.toml", nil)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ParseConfig(%q) = %v, want error containing %q", tt.toml, err, tt.want)
+		}
+	}
+}
+
+func TestValidateCronNeverPanics(t *testing.T) {
+	for _, spec := range []string{"CRON_TZ=", "CRON_TZ=UTC", "CRON_TZ=UTC ", "TZ=UTC 0 0 * * *", "@every", "* * *", "0 0 * * MON-"} {
+		if err := ValidateCron(spec); err == nil {
+			t.Errorf("ValidateCron(%q) accepted", spec)
+		}
+	}
+	for _, spec := range []string{"0 15 * * FRI", "CRON_TZ=Europe/Stockholm 0 15 * * FRI", "*/5 * * * *", "@weekly"} {
+		if err := ValidateCron(spec); err != nil {
+			t.Errorf("ValidateCron(%q) = %v", spec, err)
+		}
+	}
+}
+
+func TestCheckConfigCommand(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.toml")
+	os.WriteFile(good, []byte("[irc]\nserver = \"127.0.0.1:6667\"\nsasl_user = \"bot\"\nsasl_password = \"hunter2\"\n"), 0o600)
+	var out, errOut bytes.Buffer
+	if code := run([]string{"check-config", "-config", good}, nil, &out, &errOut); code != 0 {
+		t.Fatalf("check-config good = %d, stderr %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "is valid") || strings.Contains(out.String(), "hunter2") || !strings.Contains(out.String(), `sasl_password = '********'`) {
+		t.Errorf("check-config output:\n%s", out.String())
+	}
+	bad := filepath.Join(dir, "bad.toml")
+	os.WriteFile(bad, []byte("[irc]\nservr = 1\n"), 0o600)
+	out.Reset()
+	errOut.Reset()
+	if code := run([]string{"check-config", "-config", bad}, nil, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), `unknown key "irc.servr"`) {
+		t.Errorf("check-config bad = %d, %q", code, errOut.String())
+	}
+	if code := run([]string{"frobnicate"}, nil, &out, &errOut); code != 2 {
+		t.Errorf("unknown subcommand exit = %d", code)
+	}
+}
+
+func TestShellRunsCommandsOnTheStore(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "c.toml")
+	db := filepath.Join(dir, "shell.db")
+	os.WriteFile(cfgPath, []byte("[store]\npath = \""+db+"\"\n[auth]\nops = [\"alice\"]\n"), 0o600)
+	var out, errOut bytes.Buffer
+	in := strings.NewReader("help\n!status\naudit\nnosuch\n")
+	if code := run([]string{"shell", "-config", cfgPath, "--as", "alice"}, in, &out, &errOut); code != 0 {
+		t.Fatalf("shell exit %d: %s", code, errOut.String())
+	}
+	got := out.String()
+	for _, want := range []string{"commands: help, status", "opsbot dev", "audit: no write commands yet", `error: unknown command "nosuch"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("shell output lacks %q:\n%s", want, got)
+		}
+	}
+	if _, err := os.Stat(db); err != nil {
+		t.Errorf("shell did not use the configured store: %v", err)
+	}
+	// Anonymous in the shell is refused like on IRC.
+	out.Reset()
+	run([]string{"shell", "-config", cfgPath}, strings.NewReader("audit\n"), &out, &errOut)
+	if !strings.Contains(out.String(), "log in to NickServ first") {
+		t.Errorf("anonymous shell audit = %q", out.String())
+	}
+}
