@@ -22,7 +22,9 @@ type recorder struct {
 func (r *recorder) Reply(lines ...string) { r.lines = append(r.lines, lines...) }
 func (r *recorder) Error(msg string)      { r.errors = append(r.errors, msg) }
 
-func (r *recorder) all() string { return strings.Join(append(append([]string{}, r.lines...), r.errors...), "\n") }
+func (r *recorder) all() string {
+	return strings.Join(append(append([]string{}, r.lines...), r.errors...), "\n")
+}
 
 // testDispatcher builds the real registry over a real store, plus test-only commands.
 func testDispatcher(t *testing.T, extra ...*Command) (*Dispatcher, *store.Store, *bytes.Buffer) {

@@ -127,7 +127,9 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keySchema, itob(uint64(SchemaVersionCurrent+5))) })
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keySchema, itob(uint64(SchemaVersionCurrent+5)))
+	})
 	s.Close()
 	if err != nil {
 		t.Fatal(err)
