@@ -173,3 +173,14 @@ func (g *gate) serve() {
 		go func() { io.Copy(c, b); c.Close() }()
 	}
 }
+
+// openTestStore opens a store in t.TempDir(), closed at cleanup.
+func openTestStore(t testing.TB) *store.Store {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "opsbot.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}

@@ -474,8 +474,11 @@ type dialer struct {
 }
 
 func (d *dialer) Dial(network, addr string) (net.Conn, error) {
-	nd := &net.Dialer{Timeout: d.o.DialTimeout}
-	conn, err := nd.Dial(network, addr)
+	dial := (&net.Dialer{Timeout: d.o.DialTimeout}).Dial
+	if d.o.dial != nil {
+		dial = d.o.dial
+	}
+	conn, err := dial(network, addr)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ package bot
 
 import (
 	"log/slog"
+	"net"
 	"time"
 )
 
@@ -51,6 +52,9 @@ type Options struct {
 	Version string
 	Log     *slog.Logger
 	Now     func() time.Time
+
+	// dial replaces the network dial in tests (a net.Pipe to a fake server).
+	dial func(network, addr string) (net.Conn, error)
 }
 
 func (o *Options) defaults() {

@@ -1,0 +1,136 @@
+package bot
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/opsbot/opsbot/commands"
+)
+
+// fakeServer speaks just enough IRC over a net.Pipe to register the bot, for wire-level tests.
+type fakeServer struct {
+	t    *testing.T
+	conn net.Conn
+	r    *bufio.Reader
+	got  chan string
+}
+
+func newFakeServer(t *testing.T, o *Options) *fakeServer {
+	srvConn, botConn := net.Pipe()
+	fs := &fakeServer{t: t, conn: srvConn, r: bufio.NewReader(srvConn), got: make(chan string, 10000)}
+	used := atomic.Bool{}
+	o.dial = func(string, string) (net.Conn, error) {
+		if used.Swap(true) {
+			return nil, net.ErrClosed // one connection per test
+		}
+		return botConn, nil
+	}
+	go func() {
+		defer close(fs.got)
+		for {
+			line, err := fs.r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			fs.got <- strings.TrimRight(line, "\r\n")
+		}
+	}()
+	t.Cleanup(func() { srvConn.Close() })
+	return fs
+}
+
+func (fs *fakeServer) send(line string) {
+	fs.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if _, err := fs.conn.Write([]byte(line + "\r\n")); err != nil {
+		fs.t.Fatalf("fake server write %q: %v", line, err)
+	}
+}
+
+// expect waits for a line from the bot starting with prefix, answering registration on the way.
+func (fs *fakeServer) expect(prefix string, timeout time.Duration) string {
+	fs.t.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case l, ok := <-fs.got:
+			if !ok {
+				fs.t.Fatalf("bot closed the connection waiting for %q", prefix)
+			}
+			fs.answer(l)
+			if strings.HasPrefix(l, prefix) {
+				return l
+			}
+		case <-deadline:
+			fs.t.Fatalf("no %q from the bot within %v", prefix, timeout)
+		}
+	}
+}
+
+// answer plays the server's part of registration.
+func (fs *fakeServer) answer(l string) {
+	switch {
+	case strings.HasPrefix(l, "CAP LS"):
+		go fs.send(":irc.test CAP * LS :account-tag extended-join account-notify")
+	case strings.HasPrefix(l, "CAP REQ"):
+		go fs.send(":irc.test CAP * ACK :" + strings.SplitN(l, ":", 2)[1])
+	case strings.HasPrefix(l, "CAP END"):
+		go func() {
+			fs.send(":irc.test 001 opsbot :Welcome")
+			fs.send(":irc.test 005 opsbot CASEMAPPING=rfc1459 :are supported")
+			fs.send(":irc.test 376 opsbot :End of MOTD")
+		}()
+	case strings.HasPrefix(l, "JOIN "):
+		go fs.send(":opsbot!bot@host JOIN " + strings.TrimPrefix(l, "JOIN "))
+	}
+}
+
+func TestBlockedCommandsDoNotStopPong(t *testing.T) {
+	o := testOptions(t, "irc.test:6667")
+	o.HTTPListen = ""
+	fs := newFakeServer(t, &o)
+	st := openTestStore(t)
+	b, err := New(o, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	var started atomic.Int32
+	block := &commands.Command{Name: "block", Help: "Blocks.", MaxArgs: 0, Run: func(ctx context.Context, _ *commands.Call, w commands.Replier) error {
+		started.Add(1)
+		<-release
+		return nil
+	}}
+	reg, err := commands.NewRegistry(block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.disp = commands.NewDispatcher(reg, commands.DispatcherOptions{Prefix: "!"})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- b.Run(ctx) }()
+	defer func() { close(release); cancel(); <-done }()
+
+	fs.expect("JOIN #operations", 5*time.Second)
+	// Far more blocking commands than workers and queue slots.
+	for i := range 300 {
+		fs.send("@account=alice :alice" + string(rune('a'+i%26)) + "!a@h PRIVMSG #operations :!block")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for started.Load() < int32(b.o.Workers) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if started.Load() != int32(b.o.Workers) {
+		t.Fatalf("%d commands running, want all %d workers busy", started.Load(), b.o.Workers)
+	}
+	// The event loop is free: a PING is answered at once although every worker is stuck.
+	fs.send("PING :still-there")
+	fs.expect("PONG", 2*time.Second)
+	if v := testCounter(t, b.metrics.InboundDropped); v == 0 {
+		t.Error("no command was dropped although the queue overflowed")
+	}
+}
