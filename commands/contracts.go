@@ -53,3 +53,13 @@ type Deploys interface {
 	// ("D-40 1.42 prod succeeded 10:05 by alice").
 	DeploysBetween(service string, from, to time.Time) ([]string, error)
 }
+
+// AgendaSource contributes live data to the weekly meeting reminders (reminders family consumes; requests,
+// incidents, availability and deploys provide). kind is "retro", "planning" or "scalability"; [from, to) is
+// the week the meeting looks back on. A source with nothing to say for a kind returns no lines.
+type AgendaSource interface {
+	// AgendaName names the source in the agenda ("requests", "incidents", "deploys").
+	AgendaName() string
+	// Agenda returns short lines for the kind, most important first.
+	Agenda(kind string, from, to time.Time) ([]string, error)
+}
