@@ -1,6 +1,8 @@
 # opsbot: `make run` starts a local IRC network and the bot; `make test` runs every test.
 SHELL := /bin/bash
-GO := PATH="$$(bash scripts/ensure-go.sh):$$PATH" go
+# The Go toolchain (fetched on a fresh machine) comes first on PATH for every recipe, gofmt included.
+export PATH := $(shell bash scripts/ensure-go.sh):$(PATH)
+GO := go
 
 .PHONY: run test build vet fuzz bench clean
 
@@ -11,7 +13,7 @@ run:
 test:
 	bash scripts/install-ircd.sh
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	@out=$$(gofmt -l $$(git ls-files '*.go')) && test -z "$$out" || { echo "gofmt needed: $$out"; exit 1; }
 	$(GO) test -race -count=1 -timeout 20m ./...
 	$(MAKE) fuzz FUZZTIME=10s
 
