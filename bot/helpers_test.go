@@ -28,6 +28,9 @@ func (w tWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// quietLog discards the bot's log (benchmarks).
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
 // runningBot is a bot started for a test.
 type runningBot struct {
 	*Bot
