@@ -6,6 +6,9 @@ import (
 	"log/slog"
 	"net"
 	"time"
+
+	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/store"
 )
 
 // Options configure a Bot. cmd/opsbot builds them from the TOML config.
@@ -48,6 +51,12 @@ type Options struct {
 	RejoinDelay time.Duration
 	// LateAfter marks outbox messages older than this as late when delivered; 0 uses 2m.
 	LateAfter time.Duration
+
+	// Reminders are the [[reminders]] of the config (seeded into the store at start); ReminderGrace is how
+	// late a missed one may still be posted (0: 1h); Agenda are the meeting agendas' live data sources.
+	Reminders     []store.Reminder
+	ReminderGrace time.Duration
+	Agenda        []commands.AgendaSource
 
 	Version string
 	Log     *slog.Logger

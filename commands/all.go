@@ -2,7 +2,10 @@ package commands
 
 import (
 	"context"
+	"log/slog"
 	"time"
+
+	"github.com/opsbot/opsbot/store"
 )
 
 // Deps is what the command families need from the running bot.
@@ -18,6 +21,19 @@ type Deps struct {
 	Location *time.Location
 	// Channel is where announcements go by default (the first configured channel).
 	Channel string
+	// Channels are all configured channels (reminders post only there); empty means just Channel.
+	Channels []string
+	// MaxLines is bot.max_lines, a channel's line budget (0: 4).
+	MaxLines int
+	// Log is for families that log what they do on their own (jobs); nil: slog.Default().
+	Log *slog.Logger
+	// ConfigReminders are the [[reminders]] of the config file, seeded into the store at start.
+	ConfigReminders []store.Reminder
+	// ReminderGrace is how late a missed reminder may still be posted (0: DefaultReminderGrace).
+	ReminderGrace time.Duration
+	// Agenda are the sources of live data for meeting agendas, in order; families without one render as
+	// "no data".
+	Agenda []AgendaSource
 }
 
 // Announcer posts messages that are not replies (pages, notices, reminders). Both methods store the message
@@ -53,6 +69,12 @@ func All(d Deps) (*Registry, []Job, error) {
 	cmds = append(cmds, helpCommands(d, func() *Registry { return reg })...)
 	cmds = append(cmds, statusCommands(d)...)
 	cmds = append(cmds, auditCommands(d)...)
+	remind, remindJobs, remindErr := remindCommands(d)
+	if remindErr != nil {
+		return nil, nil, remindErr
+	}
+	cmds = append(cmds, remind...)
+	jobs = append(jobs, remindJobs...)
 	var err error
 	reg, err = NewRegistry(cmds...)
 	return reg, jobs, err

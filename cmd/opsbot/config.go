@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,6 +48,8 @@ type Config struct {
 	Deploys      DeploysConfig      `toml:"deploys"`
 	Services     []ServiceConfig    `toml:"services"`
 	Reminders    []ReminderConfig   `toml:"reminders"`
+	// ReminderSettings holds SPEC's reminders.grace: TOML cannot have both [[reminders]] and [reminders].
+	ReminderSettings ReminderSettingsConfig `toml:"reminder_settings"`
 }
 
 // IRCConfig is [irc].
@@ -169,6 +172,12 @@ type ReminderConfig struct {
 	Agenda   string `toml:"agenda"`
 }
 
+// ReminderSettingsConfig is [reminder_settings], the settings of all reminders.
+type ReminderSettingsConfig struct {
+	// Grace is how late an occurrence missed while the bot was down may still be posted (SPEC: reminders.grace).
+	Grace Duration `toml:"grace"`
+}
+
 // Default is the configuration before the file is read: every default of SPEC.md.
 func Default() Config {
 	return Config{
@@ -184,6 +193,8 @@ func Default() Config {
 		Incidents:    IncidentsConfig{DeclareRole: "ops", PageOnSev: 2, FreezeOnSev: 2},
 		Availability: AvailabilityConfig{Weights: map[string]float64{"sev1": 1.0, "sev2": 0.5, "sev3": 0.1, "sev4": 0}},
 		Deploys:      DeploysConfig{LockOnRollback: true},
+
+		ReminderSettings: ReminderSettingsConfig{Grace: Duration(time.Hour)},
 	}
 }
 
@@ -423,6 +434,15 @@ func (c *Config) Validate() error {
 		default:
 			bad("reminders[%d] %s: agenda %q: want retro, planning or scalability", i, r.Name, r.Agenda)
 		}
+		if r.Name != "" && !commands.ReminderName.MatchString(r.Name) {
+			bad("reminders[%d]: name %q: lowercase [a-z0-9._-], 1-32 characters", i, r.Name)
+		}
+		if r.Channel != "" && validChannel(r.Channel) && !slices.ContainsFunc(c.IRC.Channels, func(ch string) bool { return strings.EqualFold(ch, r.Channel) }) {
+			bad("reminders[%d] %s: channel %q is not in irc.channels (the bot posts only where it is)", i, r.Name, r.Channel)
+		}
+	}
+	if c.ReminderSettings.Grace <= 0 {
+		bad("reminder_settings.grace: must be positive")
 	}
 	if len(p) > 0 {
 		return errors.New(strings.Join(p, "\n"))

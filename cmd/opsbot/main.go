@@ -131,5 +131,15 @@ func botOptions(cfg Config, log *slog.Logger) (bot.Options, error) {
 		RequireAccount: cfg.Auth.RequireAccount, Admins: cfg.Auth.Admins, Ops: cfg.Auth.Ops,
 		HTTPListen: cfg.HTTP.Listen, APIToken: cfg.HTTP.APIToken,
 		Version: version, Log: log,
+		Reminders: reminderSeeds(cfg.Reminders), ReminderGrace: time.Duration(cfg.ReminderSettings.Grace),
 	}, nil
+}
+
+// reminderSeeds maps [[reminders]] onto the records the store seeds at start.
+func reminderSeeds(rs []ReminderConfig) []store.Reminder {
+	out := make([]store.Reminder, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, store.Reminder{Name: r.Name, Schedule: r.Schedule, Channel: r.Channel, Text: r.Text, Agenda: r.Agenda})
+	}
+	return out
 }

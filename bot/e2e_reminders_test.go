@@ -1,0 +1,160 @@
+package bot
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/opsbot/opsbot/bot/irctest"
+	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/store"
+)
+
+// requestsAgenda is a stand-in for the requests family's AgendaSource.
+type requestsAgenda struct{}
+
+func (requestsAgenda) AgendaName() string { return "requests" }
+
+func (requestsAgenda) Agenda(kind string, _, _ time.Time) ([]string, error) {
+	if kind != "retro" {
+		return nil, nil
+	}
+	return []string{"opened 7, done 5, median first response 12m", "oldest open R-3 (4d)"}, nil
+}
+
+// testClock is a clock the test can move; it runs at real speed from where it was set.
+type testClock struct {
+	mu         sync.Mutex
+	base, real time.Time
+}
+
+func newTestClock(t time.Time) *testClock { return &testClock{base: t, real: time.Now()} }
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.base.Add(time.Since(c.real))
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.base, c.real = t, time.Now()
+}
+
+func reminderOptions(t *testing.T, addr string, now func() time.Time) Options {
+	o := testOptions(t, addr)
+	o.Now = now
+	o.Reminders = []store.Reminder{{Name: "retro", Schedule: "0 9 * * *", Channel: "#operations",
+		Text: "Weekly retrospective in 15 minutes", Agenda: "retro"}}
+	o.Agenda = []commands.AgendaSource{requestsAgenda{}}
+	return o
+}
+
+func TestE2ERemindersRunWithLiveAgenda(t *testing.T) {
+	n := irctest.Start(t)
+	rb := startBot(t, reminderOptions(t, n.Addr, time.Now))
+	rb.waitJoined(t, "#operations")
+	alice := joinedClient(t, n, "alice", true) // ops
+	bob := joinedClient(t, n, "bob", true)     // developer
+
+	alice.Say("#operations", "!remind run retro")
+	head := bob.Expect(wait, irctest.FromContaining("opsbot", "Reminder retro"))
+	if want := "Reminder retro: Weekly retrospective in 15 minutes (full agenda: !remind show retro)"; head.Text() != want || head.Msg.Params[0] != "#operations" {
+		t.Fatalf("reminder = %q in %s, want %q in #operations", head.Text(), head.Msg.Params[0], want)
+	}
+	agenda := bob.Expect(wait, irctest.From("opsbot"))
+	if want := "Agenda: requests: opened 7, done 5, median first response 12m; oldest open R-3 (4d) | incidents: no data | deploys: no data"; agenda.Text() != want {
+		t.Fatalf("agenda line = %q, want %q", agenda.Text(), want)
+	}
+	bob.Expect(wait, irctest.FromContaining("opsbot", "retro posted to #operations"))
+
+	// A developer may not post it; bad input is one clear line.
+	bob.Say("#operations", "!remind run retro")
+	if l := bob.Expect(wait, irctest.From("opsbot")); l.Text() != "bob: error: !remind run needs the ops role (you are a developer)" {
+		t.Fatalf("developer run = %q", l.Text())
+	}
+	alice.Say("#operations", `!remind add standup "0 25 * * *" Standup`)
+	if l := alice.Expect(wait, irctest.FromContaining("opsbot", "alice: ")); !strings.HasPrefix(l.Text(), `alice: error: schedule "0 25 * * *": `) {
+		t.Fatalf("bad cron = %q", l.Text())
+	}
+	// !remind show in the channel: the full agenda arrives privately.
+	bob.Say("#operations", "!remind show retro")
+	l := bob.Expect(wait, func(l irctest.Line) bool {
+		return irctest.From("opsbot")(l) && l.Msg.Params[0] == "bob" && strings.HasPrefix(l.Text(), "requests: oldest")
+	})
+	if l.Text() != "requests: oldest open R-3 (4d)" {
+		t.Errorf("private agenda line = %q", l.Text())
+	}
+	bob.Expect(wait, irctest.FromContaining("opsbot", "retro: sent to you in private"))
+
+	// The same agenda over HTTP.
+	resp, err := http.Get("http://" + rb.HTTPAddr() + "/api/v1/reminders/retro/agenda")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got commands.ReminderAgenda
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("GET agenda: %d %s, %v", resp.StatusCode, resp.Header.Get("Content-Type"), err)
+	}
+	if got.Agenda == nil || len(got.Agenda.Sections) != 3 || got.Agenda.Sections[0].Lines[1] != "oldest open R-3 (4d)" || got.Agenda.Sections[2].Status != "no data" {
+		t.Errorf("GET agenda = %+v", got)
+	}
+	resp2, err := http.Get("http://" + rb.HTTPAddr() + "/api/v1/reminders/nosuch/agenda")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp2.Body.Close()
+	if resp2.StatusCode != http.StatusNotFound {
+		t.Errorf("GET unknown agenda = %d, want 404", resp2.StatusCode)
+	}
+}
+
+// TestE2EReminderOnScheduleAndAfterReconnect: with the bot's clock moved to just before the occurrence, the
+// reminder arrives on its own; due while the bot is disconnected, it is kept in the outbox and arrives once
+// after reconnecting.
+func TestE2EReminderOnScheduleAndAfterReconnect(t *testing.T) {
+	n := irctest.Start(t)
+	g := newGate(t, n.Addr)
+	day1 := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	clock := newTestClock(day1)
+	rb := startBot(t, reminderOptions(t, g.Addr(), clock.Now))
+	rb.waitJoined(t, "#operations")
+	c := joinedClient(t, n, "erin", false)
+
+	clock.Set(day1.Add(59*time.Minute + 58*time.Second)) // 08:59:58; due at 09:00
+	c.Expect(wait, irctest.FromContaining("opsbot", "Reminder retro: Weekly retrospective"))
+	if extra := c.Collect(2500*time.Millisecond, irctest.FromContaining("opsbot", "Reminder retro")); len(extra) != 0 {
+		t.Fatalf("posted again: %q", extra[0].Text())
+	}
+
+	g.setOpen(false)
+	g.closeAll()
+	deadline := time.Now().Add(wait)
+	for rb.t.IRCStatus().Connected && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if rb.t.IRCStatus().Connected {
+		t.Fatal("bot still connected after the link was cut")
+	}
+	clock.Set(day1.Add(24*time.Hour + 59*time.Minute + 58*time.Second)) // next day, 08:59:58
+	for deadline = time.Now().Add(wait); rb.Store.OutboxLen() < 2 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := rb.Store.OutboxLen(); got != 2 {
+		t.Fatalf("outbox holds %d lines while disconnected, want the reminder's 2", got)
+	}
+	g.setOpen(true)
+	rb.waitJoined(t, "#operations")
+	got := c.Collect(3*time.Second, irctest.FromContaining("opsbot", "Reminder retro"))
+	if len(got) != 1 {
+		t.Fatalf("reminder arrived %d times after reconnect, want once", len(got))
+	}
+	if n := rb.Store.OutboxLen(); n != 0 {
+		t.Errorf("outbox still holds %d lines", n)
+	}
+}

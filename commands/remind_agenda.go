@@ -1,0 +1,170 @@
+package commands
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/opsbot/opsbot/store"
+)
+
+// agendaFamilies lists, per agenda kind, the families whose data SPEC.md puts on that meeting's agenda. A
+// family without a source in Deps.Agenda renders as "<family>: no data", so a meeting is announced even
+// before every family has landed.
+var agendaFamilies = map[string][]string{
+	"retro":       {"requests", "incidents", "deploys"},
+	"planning":    {"requests"},
+	"scalability": {"incidents", "availability", "deploys"},
+}
+
+// agendaWindow is how far back a meeting looks: last week.
+const agendaWindow = 7 * 24 * time.Hour
+
+// lineBudget is the most text the reminders family puts in one channel line: it fits one IRC line for any
+// channel name (the bot would split a longer one, breaking the line budget).
+const lineBudget = 350
+
+// AgendaSection is one source's part of an agenda. Status is "ok", "empty" (the source had nothing to
+// report), "no data" (the family is not wired) or "error" (logged).
+type AgendaSection struct {
+	Source string   `json:"source"`
+	Status string   `json:"status"`
+	Lines  []string `json:"lines"`
+}
+
+// Agenda is a meeting's live data over [From, To).
+type Agenda struct {
+	Kind     string          `json:"kind"`
+	From     time.Time       `json:"from"`
+	To       time.Time       `json:"to"`
+	Sections []AgendaSection `json:"sections"`
+}
+
+// agenda asks every source, in order, for its lines for kind over the week before now. A source that fails
+// or panics shows as unavailable; it never stops the reminder.
+func (f *Reminders) agenda(kind string, now time.Time) Agenda {
+	a := Agenda{Kind: kind, From: now.Add(-agendaWindow), To: now}
+	want := agendaFamilies[kind]
+	seen := map[string]bool{}
+	for _, src := range f.d.Agenda {
+		if src == nil {
+			continue
+		}
+		name := Sanitize(src.AgendaName())
+		seen[name] = true
+		lines, err := askAgenda(src, kind, a.From, a.To)
+		switch {
+		case err != nil:
+			f.log.Error("agenda source failed", "source", name, "kind", kind, "err", err)
+			if !slices.Contains(want, name) {
+				continue // not part of this meeting's agenda: the log is enough
+			}
+			a.Sections = append(a.Sections, AgendaSection{Source: name, Status: "error", Lines: []string{"unavailable (error logged)"}})
+		case len(lines) > 0:
+			for i, l := range lines {
+				lines[i] = Truncate(Sanitize(l), lineBudget/2)
+			}
+			a.Sections = append(a.Sections, AgendaSection{Source: name, Status: "ok", Lines: lines})
+		case slices.Contains(want, name):
+			a.Sections = append(a.Sections, AgendaSection{Source: name, Status: "empty", Lines: []string{"nothing to report"}})
+		}
+	}
+	for _, name := range want {
+		if !seen[name] {
+			a.Sections = append(a.Sections, AgendaSection{Source: name, Status: "no data", Lines: []string{"no data"}})
+		}
+	}
+	return a
+}
+
+// askAgenda calls one source, turning a panic into an error.
+func askAgenda(src AgendaSource, kind string, from, to time.Time) (lines []string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			lines, err = nil, fmt.Errorf("panic: %v", r)
+		}
+	}()
+	lines, err = src.Agenda(kind, from, to)
+	return append([]string(nil), lines...), err
+}
+
+// headline is the reminder's first line: "Reminder retro: <text>", with "(late, due ...)" when late.
+func (f *Reminders) headline(r store.Reminder, sc schedule, due *time.Time) string {
+	late := ""
+	if due != nil {
+		late = " (late, due " + due.In(sc.loc).Format("Mon 15:04 MST") + ")"
+	}
+	return fmt.Sprintf("Reminder %s%s: %s", r.Name, late, r.Text)
+}
+
+// channelMessage is what a reminder posts: the headline, then the agenda packed into the channel's line
+// budget (max_lines in all), with the full agenda behind !remind show.
+func (f *Reminders) channelMessage(r store.Reminder, sc schedule, now time.Time, due *time.Time) []string {
+	head := f.headline(r, sc, due)
+	if r.Agenda == "" {
+		return []string{Truncate(head, lineBudget)}
+	}
+	hint := fmt.Sprintf(" (full agenda: %sremind show %s)", f.d.Prefix, r.Name)
+	out := []string{Truncate(head, lineBudget-len(hint)) + hint}
+	var segs []string
+	for _, s := range f.agenda(r.Agenda, now).Sections {
+		segs = append(segs, s.Source+": "+strings.Join(s.Lines, "; "))
+	}
+	return append(out, pack("Agenda: ", segs, " | ", f.maxLines-1, lineBudget)...)
+}
+
+// agendaFor is the reminder's agenda at now, nil when it has none.
+func (f *Reminders) agendaFor(r store.Reminder, now time.Time) *Agenda {
+	if r.Agenda == "" {
+		return nil
+	}
+	a := f.agenda(r.Agenda, now)
+	return &a
+}
+
+// fullMessage is the reminder with its whole agenda a (nil: none) and the next occurrence (!remind show).
+func (f *Reminders) fullMessage(r store.Reminder, sc schedule, now time.Time, a *Agenda) []string {
+	out := []string{Truncate(f.headline(r, sc, nil), lineBudget)}
+	if a != nil {
+		out = append(out, fmt.Sprintf("Agenda %s, %s to %s:", a.Kind, a.From.In(sc.loc).Format("Mon 2006-01-02 15:04"), a.To.In(sc.loc).Format("Mon 2006-01-02 15:04 MST")))
+		for _, s := range a.Sections {
+			for _, l := range s.Lines {
+				out = append(out, Truncate(s.Source+": "+l, lineBudget))
+			}
+		}
+	}
+	if next := sc.upcoming(sc.reference(r), now, 1); len(next) > 0 {
+		out = append(out, fmt.Sprintf("Next: %s in %s", f.when(next[0], sc), r.Channel))
+	}
+	return out
+}
+
+// pack joins segments with sep into at most maxLines lines of at most budget bytes, the first starting with
+// prefix. What does not fit is cut, marked with "…".
+func pack(prefix string, segs []string, sep string, maxLines, budget int) []string {
+	if maxLines < 1 || len(segs) == 0 {
+		return nil
+	}
+	var out []string
+	cur := prefix
+	fresh := true // cur holds no segment yet
+	for _, s := range segs {
+		s = Truncate(s, budget-len(prefix))
+		if !fresh && len(cur)+len(sep)+len(s) > budget {
+			out = append(out, cur)
+			cur, fresh = "", true
+		}
+		if !fresh {
+			cur += sep
+		}
+		cur += s
+		fresh = false
+	}
+	out = append(out, cur)
+	if len(out) > maxLines {
+		out = out[:maxLines]
+		out[maxLines-1] = Truncate(out[maxLines-1], budget-len(" …")) + " …"
+	}
+	return out
+}
