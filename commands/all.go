@@ -18,6 +18,12 @@ type Deps struct {
 	Location *time.Location
 	// Channel is where announcements go by default (the first configured channel).
 	Channel string
+	// Freezes says whether deploys of a service are frozen (nil: never frozen).
+	Freezes Freezes
+	// Catalog validates service names (nil: any well-formed name is accepted).
+	Catalog Catalog
+	// NoLockOnRollback is deploys.lock_on_rollback = false.
+	NoLockOnRollback bool
 }
 
 // Announcer posts messages that are not replies (pages, notices, reminders). Both methods store the message
@@ -53,6 +59,7 @@ func All(d Deps) (*Registry, []Job, error) {
 	cmds = append(cmds, helpCommands(d, func() *Registry { return reg })...)
 	cmds = append(cmds, statusCommands(d)...)
 	cmds = append(cmds, auditCommands(d)...)
+	cmds = append(cmds, deployCommands(d)...)
 	var err error
 	reg, err = NewRegistry(cmds...)
 	return reg, jobs, err
