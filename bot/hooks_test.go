@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,11 +31,7 @@ type hookServer struct {
 
 func newHookServer(t *testing.T, mod func(*Options)) *hookServer {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "opsbot.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openTestStore(t)
 	o := testOptions(t, "127.0.0.1:1")
 	o.WebhookSecret, o.WebhookSecretPrevious = hookSecret, hookSecretPrev
 	o.APIToken = "tok"

@@ -11,11 +11,7 @@ import (
 // openDeployStore opens a store in t.TempDir() whose clock advances one minute per call.
 func openDeployStore(tb testing.TB) *Store {
 	tb.Helper()
-	s, err := Open(filepath.Join(tb.TempDir(), "opsbot.db"), Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
+	s := mustOpen(tb)
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	s.Now = func() time.Time { now = now.Add(time.Minute); return now }
 	return s
