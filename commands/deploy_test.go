@@ -257,3 +257,43 @@ func TestDeployCapLine(t *testing.T) {
 		}
 	}
 }
+
+// The deploys family contributes to the meeting agendas.
+var _ AgendaSource = (*Deployer)(nil)
+
+func TestDeployAgenda(t *testing.T) {
+	b := newDeployBench(t, nil)
+	from := b.now
+	for _, cmd := range []string{"deploy start playlist 1.41", "deploy done playlist", "deploy start playlist 1.42",
+		"deploy rollback playlist errors", "deploy start search 2.0", "deploy done search", "deploy start search 2.1"} {
+		if got := b.run("bob", cmd); !strings.HasPrefix(got, "D-") {
+			t.Fatalf("%s: %q", cmd, got)
+		}
+	}
+	p, _ := NewDeployer(Deps{Store: b.st, Now: func() time.Time { return b.now }})
+	for _, tc := range []struct {
+		kind     string
+		from, to time.Time
+		want     []string
+	}{
+		{"retro", from, from.Add(time.Hour), []string{
+			"deploys: 4 to 2 services (2 succeeded, 0 failed, 1 rolled back, 1 in progress)",
+			"rollbacks (1): D-2 playlist 1.42 -> 1.41: errors"}},
+		{"scalability", from, from.Add(time.Hour), []string{
+			"deploys: 4 to 2 services (2 succeeded, 0 failed, 1 rolled back, 1 in progress); most: playlist 2, search 2",
+			"rollbacks (1): D-2 playlist 1.42 -> 1.41: errors"}},
+		{"planning", from, from.Add(time.Hour), []string{
+			"deploy locks (1): playlist (rolled back from 1.42, by b\u200bob)",
+			"rolling out (1): D-4 search 2.1 started"}},
+		{"retro", from.Add(time.Hour), from.Add(2 * time.Hour), nil},
+		{"weather", from, from.Add(time.Hour), nil},
+	} {
+		got, err := p.Agenda(tc.kind, tc.from, tc.to)
+		if err != nil || strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+			t.Errorf("Agenda(%s) = %q, %v\nwant %q", tc.kind, got, err, tc.want)
+		}
+	}
+	if p.AgendaName() != "deploys" {
+		t.Errorf("AgendaName = %q", p.AgendaName())
+	}
+}

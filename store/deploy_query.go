@@ -106,6 +106,30 @@ func (s *Store) RecentDeploys(n int) ([]Deploy, error) {
 	return out, nil
 }
 
+// DeploysSince returns the deploys started at or after since, newest first. It walks back from the newest id
+// and stops at the first older deploy (ids are given in start order), so it reads only that window.
+func (s *Store) DeploysSince(since time.Time) ([]Deploy, error) {
+	var out []Deploy
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketDeploys).Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			var d Deploy
+			if err := jsonUnmarshal(v, &d); err != nil {
+				return err
+			}
+			if d.Started.Before(since) {
+				return nil
+			}
+			out = append(out, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: deploys since %s: %w", since, err)
+	}
+	return out, nil
+}
+
 // GetDeploy returns one deploy; an unknown id is ErrNotFound.
 func (s *Store) GetDeploy(id uint64) (Deploy, error) {
 	var d Deploy

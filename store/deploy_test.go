@@ -305,3 +305,19 @@ func TestDeployRollbackKeepsWhatRanAsPrevious(t *testing.T) {
 		t.Fatalf("after rolling a rollout back to 1.40: %+v", st)
 	}
 }
+
+func TestDeploysSince(t *testing.T) {
+	s := openDeployStore(t)
+	var second time.Time
+	for i, v := range []string{"1", "2", "3"} {
+		r, _ := s.ApplyDeploy(start("playlist", v))
+		s.ApplyDeploy(ev(DeploySucceeded, "playlist"))
+		if i == 1 {
+			second = r.Deploy.Started
+		}
+	}
+	got, err := s.DeploysSince(second)
+	if err != nil || len(got) != 2 || got[0].Version != "3" || got[1].Version != "2" {
+		t.Fatalf("DeploysSince = %+v, %v", got, err)
+	}
+}
