@@ -22,6 +22,7 @@ type Bot struct {
 	out     *Outbound
 	t       *transport
 	disp    *commands.Dispatcher
+	deps    commands.Deps
 	jobs    []commands.Job
 	roles   *commands.Roles
 
@@ -40,7 +41,8 @@ func New(o Options, st *store.Store) (*Bot, error) {
 	b.out.metrics = b.metrics
 	b.roles = commands.NewRoles(o.Admins, o.Ops, nil)
 	b.t = newTransport(&b.o, b.roles, b.metrics, b.enqueue)
-	disp, jobs, err := newDispatcher(&b.o, st, b.roles, b.t, b, b.metrics.observe)
+	b.deps = buildDeps(&b.o, st, b.t, b)
+	disp, jobs, err := newDispatcher(&b.o, b.deps, b.roles, b.metrics.observe)
 	if err != nil {
 		return nil, err
 	}
@@ -48,18 +50,34 @@ func New(o Options, st *store.Store) (*Bot, error) {
 	return b, nil
 }
 
-// newDispatcher builds the command registry and dispatcher; the IRC bot and the shell share it.
-func newDispatcher(o *Options, st *store.Store, roles *commands.Roles, status commands.StatusSource, ann commands.Announcer, observe commands.Observer) (*commands.Dispatcher, []commands.Job, error) {
-	reg, jobs, err := commands.All(commands.Deps{
+// buildDeps wires the command families to the store, the transport and each other. It is the one place
+// where contracts are connected; the dispatcher, the shell and the HTTP handlers all use what it builds.
+func buildDeps(o *Options, st *store.Store, status commands.StatusSource, ann commands.Announcer) commands.Deps {
+	d := commands.Deps{
 		Store: st, Status: status, Announce: ann, Prefix: o.Prefix, Version: o.Version, Started: o.Now(),
 		Insecure: !o.RequireAccount, Now: o.Now, Location: o.Location, Channel: o.Channels[0],
-		Channels: o.Channels, MaxLines: o.MaxLines, Log: o.Log, ConfigReminders: o.Reminders, ReminderGrace: o.ReminderGrace, Agenda: o.Agenda,
-	})
+		Channels: o.Channels, MaxLines: o.MaxLines, Log: o.Log, ConfigReminders: o.Reminders, ReminderGrace: o.ReminderGrace,
+		NoLockOnRollback: o.NoLockOnRollback,
+	}
+	d.Freezes, _ = any(st).(commands.Freezes)
+	d.Catalog, _ = any(st).(commands.Catalog)
+	// Meeting agendas: the families' live data, in the order the meetings read it.
+	d.Agenda = append(d.Agenda, o.Agenda...)
+	if dp, ok := commands.NewDeployer(d); ok {
+		d.Agenda = append(d.Agenda, dp)
+	}
+	return d
+}
+
+// newDispatcher builds the command registry and dispatcher; the IRC bot and the shell share it.
+func newDispatcher(o *Options, d commands.Deps, roles *commands.Roles, observe commands.Observer) (*commands.Dispatcher, []commands.Job, error) {
+	reg, jobs, err := commands.All(d)
 	if err != nil {
 		return nil, nil, err
 	}
+	auditor, _ := d.Store.(commands.Auditor)
 	return commands.NewDispatcher(reg, commands.DispatcherOptions{
-		Prefix: o.Prefix, Roles: roles, Audit: st, Log: o.Log, Observe: observe,
+		Prefix: o.Prefix, Roles: roles, Audit: auditor, Log: o.Log, Observe: observe,
 		RateInterval: o.CommandInterval, RateBurst: o.CommandBurst, Now: o.Now,
 	}), jobs, nil
 }
@@ -90,7 +108,7 @@ func (b *Bot) durable(target, text string, urgent bool) error {
 	if urgent {
 		prio = PriorityHigh
 	}
-	for _, l := range splitText(commands.Sanitize(text), textBudget("PRIVMSG", target)) {
+	for _, l := range splitText(wireClean(text), textBudget("PRIVMSG", target)) {
 		if err := b.out.SendDurable(Line{Target: target, Text: l, Priority: prio}); err != nil {
 			return err
 		}

@@ -254,6 +254,13 @@ func TestE2ENoInjection(t *testing.T) {
 	}); ok {
 		t.Fatal("CR/LF in a message produced an extra IRC line")
 	}
+	// A listed nick keeps its zero-width space on the wire, so it does not highlight.
+	if err := rb.Announce("", "INC-2: commander "+NoHighlight("hank"), false); err != nil {
+		t.Fatal(err)
+	}
+	if l := c.Expect(wait, irctest.FromContaining("opsbot", "INC-2")); !strings.Contains(l.Text(), "h\u200bank") {
+		t.Fatalf("announced nick lost its zero-width space: %q", l.Text())
+	}
 	// A CTCP flood gets no CTCP replies at all (girc would answer each one, unthrottled).
 	for range 30 {
 		c.Say("opsbot", "\x01VERSION\x01")

@@ -177,7 +177,7 @@ func (t *transport) quit(ctx context.Context, reason string) {
 	}
 	// Not girc's Quit: it closes the socket right after writing, so the server may never read the reason.
 	// We write QUIT and let the server close the link.
-	_, _ = fc.Write([]byte("QUIT :" + commands.Sanitize(reason) + "\r\n"))
+	_, _ = fc.Write([]byte("QUIT :" + wireClean(reason) + "\r\n"))
 	for {
 		select {
 		case <-ctx.Done():
@@ -443,7 +443,7 @@ func (t *transport) writeLine(l Line) error {
 	if l.Notice {
 		cmd = girc.NOTICE
 	}
-	text := defuse(commands.Sanitize(l.Text), t.o.Prefix)
+	text := defuse(wireClean(l.Text), t.o.Prefix)
 	if text == "" {
 		return nil
 	}

@@ -43,6 +43,12 @@ type Options struct {
 	APIToken   string
 	// PublicURL is where people can read long listings (shown in "... and N more"); empty: "ask in private".
 	PublicURL string
+	// WebhookSecret and WebhookSecretPrevious verify POST /hooks/deploy (both accepted during a rotation);
+	// with neither set the webhook answers 503.
+	WebhookSecret         string
+	WebhookSecretPrevious string
+	// NoLockOnRollback is deploys.lock_on_rollback = false.
+	NoLockOnRollback bool
 
 	// BackoffMin and BackoffMax bound the reconnect delay; zero values use 1s and 2m.
 	BackoffMin time.Duration

@@ -18,7 +18,7 @@ func Shell(ctx context.Context, o Options, st *store.Store, account string, in i
 	o.defaults()
 	o.CommandInterval = 0 // one person at a terminal is not a flood
 	roles := commands.NewRoles(o.Admins, o.Ops, nil)
-	disp, _, err := newDispatcher(&o, st, roles, nil, &shellAnnouncer{out: out}, nil)
+	disp, _, err := newDispatcher(&o, buildDeps(&o, st, nil, &shellAnnouncer{out: out}), roles, nil)
 	if err != nil {
 		return err
 	}

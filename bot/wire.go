@@ -65,3 +65,21 @@ func NoHighlight(nick string) string {
 	}
 	return nick[:n] + zwsp + nick[n:]
 }
+
+// wireClean makes text safe as one IRC line without changing what people see: CR and LF become spaces, and
+// NUL, the CTCP delimiter and other control characters are dropped. Unlike commands.Sanitize (for untrusted
+// input) it keeps IRC formatting codes and the zero-width spaces that stop nicks from highlighting.
+func wireClean(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '\r', '\n', '\t':
+			return ' '
+		case '\x02', '\x03', '\x0f', '\x11', '\x16', '\x1d', '\x1e', '\x1f': // bold, colour, reset, ...
+			return r
+		}
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
+}

@@ -81,3 +81,18 @@ func TestIsCTCP(t *testing.T) {
 }
 
 func noSpace(s string) string { return strings.ReplaceAll(s, " ", "") }
+
+func TestWireCleanKeepsWhatPeopleSee(t *testing.T) {
+	for in, want := range map[string]string{
+		"a\r\nPRIVMSG #x :y":             "a  PRIVMSG #x :y",
+		"\x01VERSION\x01":                "VERSION",
+		"nul\x00byte":                    "nulbyte",
+		"\x02INC-7\x02 SEV1":             "\x02INC-7\x02 SEV1",
+		"paging " + NoHighlight("alice"): "paging a\u200blice",
+		"bad \xff utf8":                  "bad  utf8",
+	} {
+		if got := wireClean(in); got != want {
+			t.Errorf("wireClean(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -34,6 +34,12 @@ type Deps struct {
 	// Agenda are the sources of live data for meeting agendas, in order; families without one render as
 	// "no data".
 	Agenda []AgendaSource
+	// Freezes says whether deploys of a service are frozen (nil: never frozen).
+	Freezes Freezes
+	// Catalog validates service names (nil: any well-formed name is accepted).
+	Catalog Catalog
+	// NoLockOnRollback is deploys.lock_on_rollback = false.
+	NoLockOnRollback bool
 }
 
 // Announcer posts messages that are not replies (pages, notices, reminders). Both methods store the message
@@ -69,6 +75,7 @@ func All(d Deps) (*Registry, []Job, error) {
 	cmds = append(cmds, helpCommands(d, func() *Registry { return reg })...)
 	cmds = append(cmds, statusCommands(d)...)
 	cmds = append(cmds, auditCommands(d)...)
+	cmds = append(cmds, deployCommands(d)...)
 	remind, remindJobs, remindErr := remindCommands(d)
 	if remindErr != nil {
 		return nil, nil, remindErr

@@ -41,18 +41,30 @@ type Agenda struct {
 	Sections []AgendaSection `json:"sections"`
 }
 
-// agenda asks every source, in order, for its lines for kind over the week before now. A source that fails
-// or panics shows as unavailable; it never stops the reminder.
+// agenda asks the sources for their lines for kind over the week before now, in the order SPEC.md lists the
+// meeting's families, then any other source. A source that fails or panics shows as unavailable; it never
+// stops the reminder. An expected family without a source shows "no data".
 func (f *Reminders) agenda(kind string, now time.Time) Agenda {
 	a := Agenda{Kind: kind, From: now.Add(-agendaWindow), To: now}
 	want := agendaFamilies[kind]
-	seen := map[string]bool{}
+	bySource := map[string]AgendaSource{}
+	names := slices.Clone(want)
 	for _, src := range f.d.Agenda {
 		if src == nil {
 			continue
 		}
 		name := Sanitize(src.AgendaName())
-		seen[name] = true
+		if _, dup := bySource[name]; !dup && !slices.Contains(want, name) {
+			names = append(names, name)
+		}
+		bySource[name] = src
+	}
+	for _, name := range names {
+		src, ok := bySource[name]
+		if !ok {
+			a.Sections = append(a.Sections, AgendaSection{Source: name, Status: "no data", Lines: []string{"no data"}})
+			continue
+		}
 		lines, err := askAgenda(src, kind, a.From, a.To)
 		switch {
 		case err != nil:
@@ -70,15 +82,9 @@ func (f *Reminders) agenda(kind string, now time.Time) Agenda {
 			a.Sections = append(a.Sections, AgendaSection{Source: name, Status: "empty", Lines: []string{"nothing to report"}})
 		}
 	}
-	for _, name := range want {
-		if !seen[name] {
-			a.Sections = append(a.Sections, AgendaSection{Source: name, Status: "no data", Lines: []string{"no data"}})
-		}
-	}
 	return a
 }
 
-// askAgenda calls one source, turning a panic into an error.
 func askAgenda(src AgendaSource, kind string, from, to time.Time) (lines []string, err error) {
 	defer func() {
 		if r := recover(); r != nil {

@@ -27,7 +27,10 @@ var (
 )
 
 // allBuckets lists every top-level bucket; Open creates the missing ones.
-var allBuckets = [][]byte{bucketMeta, bucketAudit, bucketOutbox, bucketReminders}
+var allBuckets = [][]byte{bucketMeta, bucketAudit, bucketOutbox,
+	bucketDeploys, bucketDeployByService, bucketDeployActive, bucketDeployCurrent, bucketDeployLocks, bucketDeployDeliveries,
+	bucketReminders,
+}
 
 var keySchema = []byte("schema_version")
 
@@ -239,7 +242,9 @@ func (s *Store) OpenCounts() (map[string]int, error) {
 }
 
 // openCounters are registered by the families that have open work.
-var openCounters []struct {
+var openCounters = []struct {
 	name  string
 	count func(*bolt.Tx) (int, error)
+}{
+	{"deploys", countActiveDeploys},
 }

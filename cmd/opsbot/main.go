@@ -130,6 +130,7 @@ func botOptions(cfg Config, log *slog.Logger) (bot.Options, error) {
 		CommandBurst: cfg.Bot.CommandBurst, CommandInterval: time.Duration(cfg.Bot.CommandInterval),
 		RequireAccount: cfg.Auth.RequireAccount, Admins: cfg.Auth.Admins, Ops: cfg.Auth.Ops,
 		HTTPListen: cfg.HTTP.Listen, APIToken: cfg.HTTP.APIToken,
+		WebhookSecret: cfg.HTTP.WebhookSecret, WebhookSecretPrevious: cfg.HTTP.WebhookSecretPrevious, NoLockOnRollback: !cfg.Deploys.LockOnRollback,
 		Version: version, Log: log,
 		Reminders: reminderSeeds(cfg.Reminders), ReminderGrace: time.Duration(cfg.ReminderSettings.Grace),
 	}, nil

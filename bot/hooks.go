@@ -1,0 +1,159 @@
+package bot
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/store"
+)
+
+// webhookWindow is how far a webhook's timestamp may be from the bot's clock.
+const webhookWindow = 5 * time.Minute
+
+// deployHook is POST /hooks/deploy: CI/CD reports a rollout step. The signature is checked on the raw body
+// before anything is parsed; the event then goes through the same Deployer as chat and is announced.
+func (b *Bot) deployHook(dp *commands.Deployer) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if b.o.WebhookSecret == "" && b.o.WebhookSecretPrevious == "" {
+			deployJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "webhook not configured: set http.webhook_secret (or OPSBOT_HTTP_WEBHOOK_SECRET)"})
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooBig):
+			deployJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": fmt.Sprintf("body larger than %d bytes", maxBody)})
+			return
+		case err != nil:
+			deployJSON(w, http.StatusBadRequest, map[string]string{"error": "reading body: " + err.Error()})
+			return
+		}
+		if msg := b.verifySignature(r.Header, body); msg != "" {
+			deployJSON(w, http.StatusUnauthorized, map[string]string{"error": msg})
+			return
+		}
+		hook, bad := decodeDeployHook(body)
+		if bad == nil {
+			var ev store.DeployEvent
+			ev, bad, err = dp.HookEvent(hook)
+			if err == nil && bad == nil {
+				b.applyHook(w, dp, ev)
+				return
+			}
+		}
+		if err != nil {
+			b.hookFailed(w, err)
+			return
+		}
+		deployJSON(w, http.StatusBadRequest, map[string]any{"errors": bad})
+	}
+}
+
+// applyHook records and announces a valid event; a refusal of the state machine is 409 with its reason.
+func (b *Bot) applyHook(w http.ResponseWriter, dp *commands.Deployer, ev store.DeployEvent) {
+	text, res, err := dp.Apply(ev, "")
+	var ue *commands.UserError
+	if errors.As(err, &ue) {
+		deployJSON(w, http.StatusConflict, map[string]string{"error": strings.TrimPrefix(ue.Msg, "error: ")})
+		return
+	}
+	if err != nil {
+		b.hookFailed(w, err)
+		return
+	}
+	b.o.Log.Info("deploy webhook", "delivery", ev.Delivery, "deploy", res.Deploy.ID, "state", res.Deploy.State, "duplicate", res.Duplicate)
+	deployJSON(w, http.StatusOK, map[string]any{"ok": true, "deploy": commands.FormatID(commands.KindDeploy, res.Deploy.ID),
+		"state": res.Deploy.State, "duplicate": res.Duplicate, "text": strings.ReplaceAll(text, "\u200b", "")})
+}
+
+func (b *Bot) hookFailed(w http.ResponseWriter, err error) {
+	b.metrics.StoreErrors.Inc()
+	b.o.Log.Error("deploy webhook failed", "err", err)
+	deployJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error (see the bot's log)"})
+}
+
+// verifySignature checks X-Opsbot-Signature (sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">) against
+// each configured secret with hmac.Equal, then the timestamp's window. It returns "" when the request is
+// authentic, else why not.
+func (b *Bot) verifySignature(h http.Header, body []byte) string {
+	ts := h.Get("X-Opsbot-Timestamp")
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return "missing or malformed X-Opsbot-Timestamp (unix seconds)"
+	}
+	hexSig, ok := strings.CutPrefix(h.Get("X-Opsbot-Signature"), "sha256=")
+	got, err := hex.DecodeString(hexSig)
+	if !ok || err != nil || len(got) != sha256.Size {
+		return "missing or malformed X-Opsbot-Signature (want sha256=<hex HMAC-SHA256 of timestamp.body>)"
+	}
+	valid := false
+	for _, secret := range []string{b.o.WebhookSecret, b.o.WebhookSecretPrevious} {
+		if secret == "" {
+			continue
+		}
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write([]byte(ts + "."))
+		mac.Write(body)
+		if hmac.Equal(mac.Sum(nil), got) {
+			valid = true
+		}
+	}
+	if !valid {
+		return "signature does not match"
+	}
+	if d := b.o.Now().Sub(time.Unix(sec, 0)); d > webhookWindow || d < -webhookWindow {
+		return fmt.Sprintf("timestamp is %s off the bot's clock (at most %s): a replay, or a clock to fix", d.Abs().Round(time.Second), webhookWindow)
+	}
+	return ""
+}
+
+// decodeDeployHook decodes the JSON body field by field, so that a wrong type is reported under its field.
+// Unknown fields are ignored; null is the same as absent.
+func decodeDeployHook(body []byte) (commands.DeployHook, map[string]string) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return commands.DeployHook{}, map[string]string{"body": "not a JSON object: " + err.Error()}
+	}
+	var h commands.DeployHook
+	bad := map[string]string{}
+	field := func(name string, into any, msg string) {
+		if v, ok := raw[name]; ok && string(v) != "null" {
+			if err := json.Unmarshal(v, into); err != nil {
+				bad[name] = msg
+			}
+		}
+	}
+	for name, p := range map[string]*string{"id": &h.ID, "service": &h.Service, "version": &h.Version,
+		"environment": &h.Environment, "status": &h.Status, "actor": &h.Actor, "url": &h.URL, "message": &h.Message} {
+		field(name, p, "must be a string")
+	}
+	field("percent", &h.Percent, "must be an integer from 0 to 100")
+	if v := raw["sites"]; len(v) > 0 && v[0] == '"' {
+		var s string
+		field("sites", &s, "must be an array of strings")
+		h.Sites = strings.Split(s, ",")
+	} else {
+		field("sites", &h.Sites, "must be an array of strings")
+	}
+	if len(bad) > 0 {
+		return h, bad
+	}
+	return h, nil
+}
+
+// deployJSON writes v as a JSON response.
+func deployJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}

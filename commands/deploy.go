@@ -1,0 +1,229 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/opsbot/opsbot/store"
+)
+
+// deployCommands is the deploys family: a ledger of rollouts fed from chat and from CI (bot/hooks.go).
+// Any logged-in developer may record rollouts (the people who deploy are developers); ops lock and unlock,
+// and only ops may --force a start past a lock or a freeze.
+func deployCommands(d Deps) []*Command {
+	p, ok := NewDeployer(d)
+	if !ok {
+		return nil
+	}
+	env := Flag{Name: "env", Value: true}
+	rollbackHelp := "Rolls back the rollout in progress (else the newest deploy) and locks the service."
+	if d.NoLockOnRollback {
+		rollbackHelp = "Rolls back the rollout in progress (else the newest deploy)."
+	}
+	return []*Command{
+		{Name: "deploy start", Args: "<service> <version> [--env prod] [--percent N | --sites a,b] [--force]",
+			Help: "Records the start of a rollout; refused while locked or frozen unless ops add --force.",
+			Role: RoleDeveloper, Write: true, MinArgs: 2, MaxArgs: 2, Run: p.chatStart,
+			Flags: []Flag{env, {Name: "percent", Value: true}, {Name: "sites", Value: true}, {Name: "force"}}},
+		{Name: "deploy progress", Args: "<service> <percent|sites> [--env E]",
+			Help: "Records how far a rollout has gone: a percentage, or sites (they add up).",
+			Role: RoleDeveloper, Write: true, MinArgs: 2, MaxArgs: 2, Flags: []Flag{env}, Run: p.chatProgress},
+		{Name: "deploy done", Args: "<service> [--env E]", Help: "Records the rollout as succeeded; its version becomes current.",
+			Role: RoleDeveloper, Write: true, MinArgs: 1, MaxArgs: 1, Flags: []Flag{env}, Run: p.chatFinish(store.DeploySucceeded)},
+		{Name: "deploy fail", Args: "<service> [reason] [--env E]", Help: "Records the rollout as failed; the environment keeps its version.",
+			Role: RoleDeveloper, Write: true, MinArgs: 1, MaxArgs: -1, Flags: []Flag{env}, Run: p.chatFinish(store.DeployFailed)},
+		{Name: "deploy rollback", Args: "<service> [to-version] [reason] [--env E]", Help: rollbackHelp,
+			Role: RoleDeveloper, Write: true, MinArgs: 1, MaxArgs: -1, Flags: []Flag{env}, Run: p.chatRollback},
+		{Name: "deploy status", Args: "[service]", Help: "Shows versions per environment, rollouts in progress, locks and freezes.",
+			Role: RoleAnyone, MaxArgs: 1, Run: p.chatStatus},
+		{Name: "deploy history", Args: "<service> [n]", Help: "Lists the newest deploys of a service (default 5).",
+			Role: RoleAnyone, MinArgs: 1, MaxArgs: 2, Run: p.chatHistory},
+		{Name: "deploy lock", Args: "<service|all> <reason>", Help: "Stops new rollouts of a service, or of all services.",
+			Role: RoleOps, Write: true, MinArgs: 2, MaxArgs: -1, Run: p.chatLock},
+		{Name: "deploy unlock", Args: "<service|all>", Help: "Lifts a deploy lock.",
+			Role: RoleOps, Write: true, MinArgs: 1, MaxArgs: 1, Run: p.chatUnlock},
+	}
+}
+
+// chatEvent starts an event for c's service (first argument) and --env flag.
+func (p *Deployer) chatEvent(c *Call, status store.DeployState, lockAll bool) (store.DeployEvent, error) {
+	svc, err := p.Service(c.Args[0], lockAll)
+	if err != nil {
+		return store.DeployEvent{}, userErr(err)
+	}
+	ev := store.DeployEvent{Status: status, Service: svc, By: c.Caller.Who(), Source: "chat"}
+	if v, ok := c.Flag("env"); ok {
+		ev.Env = strings.ToLower(v)
+		if err := checkEnv(ev.Env); err != nil {
+			return ev, userErr(err)
+		}
+	}
+	return ev, nil
+}
+
+func (p *Deployer) chatStart(_ context.Context, c *Call, w Replier) error {
+	ev, err := p.chatEvent(c, store.DeployStarted, false)
+	if err != nil {
+		return err
+	}
+	if ev.Env == "" {
+		ev.Env = store.DefaultEnv
+	}
+	ev.Version = c.Args[1]
+	if err := checkVersion(ev.Version); err != nil {
+		return userErr(err)
+	}
+	pct, hasPct := c.Flag("percent")
+	sites, hasSites := c.Flag("sites")
+	switch {
+	case hasPct && hasSites:
+		return c.Usage()
+	case hasPct:
+		if ev.Percent, err = parsePercent(pct); err != nil {
+			return userErr(err)
+		}
+	case hasSites:
+		if ev.Sites, err = parseSites(sites); err != nil {
+			return userErr(err)
+		}
+	}
+	if ev.Force = c.Bool("force"); ev.Force && c.Role < RoleOps {
+		return Errorf("error: --force needs the ops role (you are %s)", article(c.Role))
+	}
+	return p.reply(ev, c, w)
+}
+
+func (p *Deployer) chatProgress(_ context.Context, c *Call, w Replier) error {
+	ev, err := p.chatEvent(c, store.DeployProgress, false)
+	if err != nil {
+		return err
+	}
+	if _, perr := strconv.Atoi(strings.TrimSuffix(c.Args[1], "%")); perr == nil {
+		ev.Percent, err = parsePercent(c.Args[1])
+	} else {
+		ev.Sites, err = parseSites(c.Args[1])
+	}
+	if err != nil {
+		return userErr(err)
+	}
+	return p.reply(ev, c, w)
+}
+
+func (p *Deployer) chatFinish(status store.DeployState) Handler {
+	return func(_ context.Context, c *Call, w Replier) error {
+		ev, err := p.chatEvent(c, status, false)
+		if err != nil {
+			return err
+		}
+		ev.Reason = Truncate(c.Rest(1), 200)
+		return p.reply(ev, c, w)
+	}
+}
+
+func (p *Deployer) chatRollback(_ context.Context, c *Call, w Replier) error {
+	ev, err := p.chatEvent(c, store.DeployRolledBack, false)
+	if err != nil {
+		return err
+	}
+	reasonFrom := 1
+	if len(c.Args) > 1 && looksLikeVersion(c.Args[1]) {
+		ev.ToVersion, reasonFrom = c.Args[1], 2
+	}
+	ev.Reason = Truncate(c.Rest(reasonFrom), 200)
+	return p.reply(ev, c, w)
+}
+
+func (p *Deployer) reply(ev store.DeployEvent, c *Call, w Replier) error {
+	text, _, err := p.Apply(ev, c.Channel)
+	if err != nil {
+		return err
+	}
+	w.Reply(text)
+	return nil
+}
+
+// looksLikeVersion tells a rollback's to-version from the first word of its reason: a version has a digit.
+func looksLikeVersion(s string) bool {
+	return deployVersionRe.MatchString(s) && strings.ContainsAny(s, "0123456789")
+}
+
+func parsePercent(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSuffix(s, "%"))
+	if err != nil || n < 1 || n > 100 {
+		return 0, Invalid(fmt.Sprintf("%q is not a percentage from 1 to 100", Truncate(s, 20)))
+	}
+	return n, nil
+}
+
+func parseSites(s string) ([]string, error) {
+	var sites []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			sites = append(sites, x)
+		}
+	}
+	return sites, checkSites(sites)
+}
+
+func (p *Deployer) chatLock(_ context.Context, c *Call, w Replier) error {
+	svc, err := p.Service(c.Args[0], true)
+	if err != nil {
+		return userErr(err)
+	}
+	l, prev, err := p.st.LockDeploys(svc, Truncate(c.Rest(1), 200), c.Caller.Who())
+	if err != nil {
+		return err
+	}
+	what := svc
+	if svc == store.LockAll {
+		what = "all deploys"
+	}
+	text := fmt.Sprintf("%s locked by %s: %s", what, quiet(l.By), l.Reason)
+	if prev != nil {
+		text += fmt.Sprintf(" (replaces the lock by %s: %s)", quiet(prev.By), prev.Reason)
+	}
+	if err := p.announce(c.Channel, text, false); err != nil {
+		return err
+	}
+	w.Reply(text)
+	return nil
+}
+
+func (p *Deployer) chatUnlock(_ context.Context, c *Call, w Replier) error {
+	svc, err := p.Service(c.Args[0], true)
+	if err != nil {
+		return userErr(err)
+	}
+	l, err := p.st.UnlockDeploys(svc)
+	if errors.Is(err, store.ErrNotFound) {
+		msg := fmt.Sprintf("error: %s is not locked", svc)
+		if svc == store.LockAll {
+			msg = "error: there is no lock on all deploys"
+		} else if locks, lerr := p.st.DeployLocksFor(svc); lerr == nil && len(locks) > 0 {
+			msg += fmt.Sprintf(" itself, but all deploys are (%sdeploy unlock all)", c.Prefix)
+		}
+		return Errorf("%s", msg)
+	}
+	if err != nil {
+		return err
+	}
+	text := fmt.Sprintf("%s unlocked (was %s)", svc, p.lockedBy(l))
+	if svc == store.LockAll {
+		text = fmt.Sprintf("all deploys unlocked (was %s)", p.lockedBy(l))
+		if _, locks, err := p.st.DeployOverview(); err == nil && len(locks) > 0 {
+			var names []string
+			for _, x := range locks {
+				names = append(names, x.Service)
+			}
+			text += "; still locked: " + strings.Join(names, ", ")
+		}
+	}
+	if err := p.announce(c.Channel, text, false); err != nil {
+		return err
+	}
+	w.Reply(text)
+	return nil
+}

@@ -1,0 +1,350 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/opsbot/opsbot/store"
+)
+
+// DeployStore is the part of the store the deploys family uses.
+type DeployStore interface {
+	ApplyDeploy(ev store.DeployEvent) (store.DeployResult, error)
+	DeployStatusOf(service string) (store.DeployStatus, error)
+	DeployOverview() ([]store.Deploy, []store.DeployLock, error)
+	DeployHistory(service string, n int) ([]store.Deploy, error)
+	LockDeploys(service, reason, by string) (store.DeployLock, *store.DeployLock, error)
+	UnlockDeploys(service string) (store.DeployLock, error)
+	DeployLocksFor(service string) ([]store.DeployLock, error)
+	DeploysSince(since time.Time) ([]store.Deploy, error)
+}
+
+// Deployer applies deploy events from chat and from the webhook with the same checks (catalogue, locks,
+// freezes), the same state machine (in the store) and the same announcement text.
+type Deployer struct {
+	st DeployStore
+	d  Deps
+}
+
+// NewDeployer builds the deploys family's core over d; ok is false when d.Store keeps no deploys.
+func NewDeployer(d Deps) (*Deployer, bool) {
+	st, ok := d.Store.(DeployStore)
+	if !ok {
+		return nil, false
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Location == nil {
+		d.Location = time.UTC
+	}
+	return &Deployer{st: st, d: d}, true
+}
+
+var (
+	deployServiceRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	deployEnvRe     = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,31}$`)
+	deployVersionRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+~-]{0,63}$`)
+	deploySiteRe    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$`)
+)
+
+// maxSites bounds the sites of one rollout.
+const maxSites = 32
+
+// Invalid is a problem with input that its sender must fix, shown as is: chat prefixes "error: ", the
+// webhook puts it under the field's name, the API answers 404 or 400 with it.
+type Invalid string
+
+func (c Invalid) Error() string { return string(c) }
+
+// Service validates and lowercases a service name, against the catalogue when there is one. lockAll allows
+// "all" (lock and unlock). A name the caller must fix is an Invalid error; others are internal.
+func (p *Deployer) Service(name string, lockAll bool) (string, error) {
+	name = strings.ToLower(name)
+	if name == store.LockAll {
+		if lockAll {
+			return name, nil
+		}
+		return "", Invalid(`"all" is not a service (it means every service in lock and unlock)`)
+	}
+	if !deployServiceRe.MatchString(name) {
+		return "", Invalid(fmt.Sprintf("%q is not a service name (a-z, 0-9, . _ -, at most 64)", Truncate(name, 40)))
+	}
+	if p.d.Catalog == nil {
+		return name, nil
+	}
+	_, err := p.d.Catalog.ServiceOwner(name)
+	if errors.Is(err, store.ErrNotFound) {
+		msg := fmt.Sprintf("no service %s in the catalogue", name)
+		if names, err := p.d.Catalog.ServiceNames(); err == nil {
+			if s := Suggest(name, names); s != "" {
+				msg += fmt.Sprintf(" (did you mean %s?)", s)
+			}
+		}
+		return "", Invalid(msg)
+	}
+	if err != nil {
+		return "", fmt.Errorf("deploy: catalogue: %w", err)
+	}
+	return name, nil
+}
+
+func checkVersion(v string) error {
+	if !deployVersionRe.MatchString(v) {
+		return Invalid(fmt.Sprintf("%q is not a version (letters, digits, . _ + ~ -, at most 64)", Truncate(v, 40)))
+	}
+	return nil
+}
+
+func checkEnv(env string) error {
+	if !deployEnvRe.MatchString(env) {
+		return Invalid(fmt.Sprintf("%q is not an environment name (a-z, 0-9, . _ -, at most 32)", Truncate(env, 40)))
+	}
+	return nil
+}
+
+func checkSites(sites []string) error {
+	if len(sites) == 0 || len(sites) > maxSites {
+		return Invalid(fmt.Sprintf("give 1 to %d sites", maxSites))
+	}
+	for _, s := range sites {
+		if !deploySiteRe.MatchString(s) {
+			return Invalid(fmt.Sprintf("%q is not a site name (letters, digits, . _ -, at most 32)", Truncate(s, 40)))
+		}
+	}
+	return nil
+}
+
+// userErr turns an Invalid into the chat's "error: ..." and passes other errors on.
+func userErr(err error) error {
+	var cf Invalid
+	if errors.As(err, &cf) {
+		return Errorf("error: %s", string(cf))
+	}
+	return err
+}
+
+// Apply checks, records and announces one deploy event. from is where it was asked: the reply there is the
+// announcement when it is the announcement channel; otherwise (private, the shell, the webhook) the text is
+// also announced there. A refusal is a *UserError ("error: ..."); nothing is changed then.
+func (p *Deployer) Apply(ev store.DeployEvent, from string) (string, store.DeployResult, error) {
+	ev.LockOnRollback = !p.d.NoLockOnRollback
+	if ev.Status == store.DeployStarted || ev.AutoStart {
+		frozen, err := p.frozenBy(ev.Service)
+		if err != nil {
+			return "", store.DeployResult{}, err
+		}
+		if frozen != "" && !ev.Force {
+			return "", store.DeployResult{}, Errorf("error: deploys of %s are frozen: %s; ops may add --force", ev.Service, frozen)
+		}
+		ev.Frozen = frozen
+	}
+	res, err := p.st.ApplyDeploy(ev)
+	if err != nil {
+		return "", res, p.explain(err, ev)
+	}
+	text := p.describe(res)
+	if res.Duplicate {
+		return text + " (delivery seen before, nothing changed)", res, nil
+	}
+	if err := p.announce(from, text, ev.Status == store.DeployRolledBack || res.Deploy.Override != ""); err != nil {
+		return text, res, err
+	}
+	return text, res, nil
+}
+
+// announce posts text to the announcement channel unless it was asked there (the reply is then enough).
+func (p *Deployer) announce(from, text string, urgent bool) error {
+	if p.d.Announce == nil || (from != "" && strings.EqualFold(from, p.d.Channel)) {
+		return nil
+	}
+	if err := p.d.Announce.Announce("", text, urgent); err != nil {
+		return fmt.Errorf("deploy: announce: %w", err)
+	}
+	return nil
+}
+
+func (p *Deployer) frozenBy(service string) (string, error) {
+	if p.d.Freezes == nil {
+		return "", nil
+	}
+	why, err := p.d.Freezes.FrozenBy(service)
+	if err != nil {
+		return "", fmt.Errorf("deploy: freezes of %s: %w", service, err)
+	}
+	return Sanitize(why), nil
+}
+
+// Gate returns what stops a rollout of service now: its locks (its own, then the one on all) and a freeze.
+func (p *Deployer) Gate(service string) ([]store.DeployLock, string, error) {
+	locks, err := p.st.DeployLocksFor(service)
+	if err != nil {
+		return nil, "", err
+	}
+	frozen, err := p.frozenBy(service)
+	return locks, frozen, err
+}
+
+// explain turns a refusal of the store into one line for the caller.
+func (p *Deployer) explain(err error, ev store.DeployEvent) error {
+	var de *store.DeployError
+	if !errors.As(err, &de) {
+		return err
+	}
+	in := ""
+	if ev.Env != "" {
+		in = " in " + ev.Env
+	}
+	switch {
+	case errors.Is(err, store.ErrDeployInProgress):
+		d := de.Deploy
+		return Errorf("error: %s %s %s is already rolling out in %s (%s): %sdeploy done, fail or rollback %s first",
+			FormatID(KindDeploy, d.ID), d.Service, d.Version, d.Env, p.since(*d), p.d.Prefix, d.Service)
+	case errors.Is(err, store.ErrDeployLocked):
+		var why []string
+		for _, l := range de.Locks {
+			why = append(why, p.lockText(l))
+		}
+		return Errorf("error: %s; ops may add --force", strings.Join(why, "; "))
+	case errors.Is(err, store.ErrNoRollout):
+		return Errorf("error: no rollout of %s in progress%s", ev.Service, in)
+	case errors.Is(err, store.ErrDeployEnv):
+		return Errorf("error: %s is rolling out in %s: add --env %s", ev.Service, strings.Join(de.Envs, " and "), de.Envs[0])
+	case errors.Is(err, store.ErrNothingToRollBack) && de.Deploy == nil:
+		return Errorf("error: nothing to roll back: no deploy of %s in %s recorded", ev.Service, orString(ev.Env, store.DefaultEnv))
+	case errors.Is(err, store.ErrNothingToRollBack) && de.Deploy.State == store.DeployRolledBack:
+		d := de.Deploy
+		return Errorf("error: nothing to roll back: %s %s %s was already rolled back to %s (%s); to go further, start an older version",
+			FormatID(KindDeploy, d.ID), d.Service, d.Version, d.RolledBackTo, d.Env)
+	case errors.Is(err, store.ErrNothingToRollBack):
+		d := de.Deploy
+		return Errorf("error: nothing to roll back: %s %s is not the newest deploy in %s (%s %s is)", d.Service, ev.Version, d.Env, FormatID(KindDeploy, d.ID), d.Version)
+	case errors.Is(err, store.ErrNoPrevious):
+		d := de.Deploy
+		return Errorf("error: no version before %s %s %s known in %s: name one (%sdeploy rollback %s <version>)",
+			FormatID(KindDeploy, d.ID), d.Service, d.Version, d.Env, p.d.Prefix, d.Service)
+	}
+	return err
+}
+
+// describe is the one line that a deploy event gives in the reply and the announcement.
+func (p *Deployer) describe(res store.DeployResult) string {
+	d := res.Deploy
+	id := FormatID(KindDeploy, d.ID)
+	var s string
+	switch d.State {
+	case store.DeployStarted:
+		s = fmt.Sprintf("%s %s %s started by %s%s (%s)", id, d.Service, d.Version, quiet(d.By), withSpace(progressText(d)), d.Env)
+	case store.DeployProgress:
+		s = fmt.Sprintf("%s %s %s %s (%s)", id, d.Service, d.Version, orString(progressText(d), "in progress"), d.Env)
+	case store.DeploySucceeded:
+		s = fmt.Sprintf("%s %s %s succeeded in %s after %s", id, d.Service, d.Version, d.Env, FormatDuration(d.Ended.Sub(d.Started)))
+		if d.Previous != "" && d.Previous != d.Version {
+			s += " (was " + d.Previous + ")"
+		}
+	case store.DeployFailed:
+		s = fmt.Sprintf("%s %s %s failed%s (%s)%s", id, d.Service, d.Version, withSpace(progressText(d)), d.Env, reasonText(d.Reason))
+		if d.Previous != "" {
+			s += fmt.Sprintf("; %s stays on %s", d.Env, d.Previous)
+		}
+	case store.DeployRolledBack:
+		s = fmt.Sprintf("%s %s rolled back from %s to %s in %s by %s%s", id, d.Service, d.Version, d.RolledBackTo, d.Env, quiet(d.EndedBy), reasonText(d.Reason))
+		switch {
+		case res.Lock != nil:
+			s += fmt.Sprintf(". Locked: %s (ops: %sdeploy unlock %s)", res.Lock.Reason, p.d.Prefix, d.Service)
+		case res.KeptLock != nil:
+			s += ". Still locked: " + res.KeptLock.Reason
+		}
+	}
+	if res.Started {
+		s += forcedMark(d)
+	}
+	if d.Source == "webhook" {
+		if d.Note != "" && d.Reason == "" {
+			s += ": " + Truncate(d.Note, 120)
+		}
+		if d.URL != "" {
+			s += " " + d.URL
+		}
+	}
+	return s
+}
+
+func reasonText(r string) string {
+	if r == "" {
+		return ""
+	}
+	return ": " + Truncate(r, 160)
+}
+
+func withSpace(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " " + s
+}
+
+func orString(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
+
+// progressText is how far a partial rollout has gone: "at 50%", "on eu-1, us-1", "at 50% on eu-1" or "".
+func progressText(d store.Deploy) string {
+	var parts []string
+	if d.Percent > 0 {
+		parts = append(parts, fmt.Sprintf("at %d%%", d.Percent))
+	}
+	if n := len(d.Sites); n > 0 {
+		shown := d.Sites[:min(n, 5)]
+		s := "on " + strings.Join(shown, ", ")
+		if n > len(shown) {
+			s += fmt.Sprintf(" +%d", n-len(shown))
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, " ")
+}
+
+// since is "at 50% since 10:05 by alice".
+func (p *Deployer) since(d store.Deploy) string {
+	return strings.TrimSpace(fmt.Sprintf("%s since %s by %s", progressText(d), p.when(d.Started), quiet(d.By)))
+}
+
+func (p *Deployer) lockText(l store.DeployLock) string {
+	what := l.Service + " is"
+	if l.Service == store.LockAll {
+		what = "all deploys are"
+	}
+	return what + " " + p.lockedBy(l)
+}
+
+// lockedBy is "locked by carol since 10:30: db migration".
+func (p *Deployer) lockedBy(l store.DeployLock) string {
+	return fmt.Sprintf("locked by %s since %s: %s", quiet(l.By), p.when(l.At), l.Reason)
+}
+
+// when is a time for chat: "10:05" today, "11-24 10:05" before, in the bot's time zone.
+func (p *Deployer) when(t time.Time) string {
+	t, now := t.In(p.d.Location), p.d.Now().In(p.d.Location)
+	if t.Year() == now.Year() && t.YearDay() == now.YearDay() {
+		return t.Format("15:04")
+	}
+	return t.Format("01-02 15:04")
+}
+
+// quiet inserts a zero-width space after the first rune of a name so that showing it does not highlight
+// anyone.
+func quiet(name string) string {
+	_, n := utf8.DecodeRuneInString(name)
+	if n == 0 || n == len(name) {
+		return name
+	}
+	return name[:n] + "\u200b" + name[n:]
+}
