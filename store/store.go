@@ -27,7 +27,7 @@ var (
 )
 
 // allBuckets lists every top-level bucket; Open creates the missing ones.
-var allBuckets = [][]byte{bucketMeta, bucketAudit, bucketOutbox}
+var allBuckets = [][]byte{bucketMeta, bucketAudit, bucketOutbox, bucketServices, bucketDeps, bucketRdeps, bucketServicesSeeded}
 
 var keySchema = []byte("schema_version")
 
