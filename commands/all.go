@@ -18,6 +18,14 @@ type Deps struct {
 	Location *time.Location
 	// Channel is where announcements go by default (the first configured channel).
 	Channel string
+	// MaxLines is bot.max_lines: families that cap long listings themselves (with the rest counted) fit
+	// them in this many lines in a channel; 0 means 4.
+	MaxLines int
+	// Catalog is the service catalogue (services family); nil when not wired.
+	Catalog Catalog
+	// Incidents and Deploys feed !service <name>; nil when those families are not wired.
+	Incidents Incidents
+	Deploys   Deploys
 }
 
 // Announcer posts messages that are not replies (pages, notices, reminders). Both methods store the message
@@ -53,6 +61,7 @@ func All(d Deps) (*Registry, []Job, error) {
 	cmds = append(cmds, helpCommands(d, func() *Registry { return reg })...)
 	cmds = append(cmds, statusCommands(d)...)
 	cmds = append(cmds, auditCommands(d)...)
+	cmds = append(cmds, serviceCommands(d)...)
 	var err error
 	reg, err = NewRegistry(cmds...)
 	return reg, jobs, err
