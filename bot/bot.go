@@ -34,6 +34,9 @@ type Bot struct {
 // New builds a bot over an open store. The store stays the caller's to close, after Run returns.
 func New(o Options, st *store.Store) (*Bot, error) {
 	o.defaults()
+	if err := seedServices(&o, st); err != nil {
+		return nil, err
+	}
 	b := &Bot{o: o, store: st, inbound: make(chan inbound, 128), started: o.Now()}
 	b.out = newOutbound(st, o.FloodBurst, o.FloodInterval, o.LateAfter, o.Log, o.Now)
 	b.metrics = newMetrics(func() float64 { return float64(b.out.Depth()) }, func() float64 { return float64(st.OutboxLen()) })

@@ -5,6 +5,8 @@ package bot
 import (
 	"log/slog"
 	"time"
+
+	"github.com/opsbot/opsbot/store"
 )
 
 // Options configure a Bot. cmd/opsbot builds them from the TOML config.
@@ -39,6 +41,10 @@ type Options struct {
 	APIToken   string
 	// PublicURL is where people can read long listings (shown in "... and N more"); empty: "ask in private".
 	PublicURL string
+
+	// Services seeds the service catalogue at start ([[services]]); see store.SeedServices for which wins
+	// when config and chat both name a service.
+	Services []store.ServiceSeed
 
 	// BackoffMin and BackoffMax bound the reconnect delay; zero values use 1s and 2m.
 	BackoffMin time.Duration

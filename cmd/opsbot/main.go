@@ -131,5 +131,15 @@ func botOptions(cfg Config, log *slog.Logger) (bot.Options, error) {
 		RequireAccount: cfg.Auth.RequireAccount, Admins: cfg.Auth.Admins, Ops: cfg.Auth.Ops,
 		HTTPListen: cfg.HTTP.Listen, APIToken: cfg.HTTP.APIToken,
 		Version: version, Log: log,
+		Services: serviceSeeds(cfg.Services),
 	}, nil
+}
+
+// serviceSeeds maps [[services]] onto the catalogue's seeds.
+func serviceSeeds(in []ServiceConfig) []store.ServiceSeed {
+	out := make([]store.ServiceSeed, 0, len(in))
+	for _, s := range in {
+		out = append(out, store.ServiceSeed{Name: s.Name, Owner: s.Owner, Depends: s.Depends, SLO: s.SLO, Notes: s.Notes})
+	}
+	return out
 }
