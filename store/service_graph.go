@@ -58,6 +58,24 @@ func (s *Store) ServiceImpact(name string) ([]string, error) {
 	return out, nil
 }
 
+// ServiceReport returns a service with its direct edges and its impact walk, from one snapshot.
+func (s *Store) ServiceReport(name string) (Service, Impact, error) {
+	var svc Service
+	var im Impact
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		if svc, err = loadService(tx, name); err != nil {
+			return err
+		}
+		im, err = impactTx(tx, name)
+		return err
+	})
+	if err != nil {
+		return Service{}, Impact{}, fmt.Errorf("store: service report %s: %w", name, err)
+	}
+	return svc, im, nil
+}
+
 func impactTx(tx *bolt.Tx, root string) (Impact, error) {
 	if _, ok, err := getService(tx, root); err != nil {
 		return Impact{}, err
