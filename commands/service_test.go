@@ -145,6 +145,8 @@ func TestServiceCommandsBadInput(t *testing.T) {
 		{"service add x --slo 100", "error: --slo 100: a percentage above 0 and below 100, like 99.9 (or none)"},
 		{"service add x --notes " + strings.Repeat("n", 401), "error: notes too long (401 bytes, at most 400)"},
 		{"service add x --depends storage,Bad --create", `error: "Bad" is not a service name: lowercase letters, digits, ".", "_" and "-", at most 64 (like bad)`},
+		{"service add x --depends storage,x --create", "error: a service cannot depend on itself"},
+		{"service add x --depends storage --depends y", `usage: !service add <name> [--owner X] [--depends a,b] [--slo 99.9] [--notes "..."] [--create]`},
 		{"service add x --bogus", `usage: !service add <name> [--owner X] [--depends a,b] [--slo 99.9] [--notes "..."] [--create]`},
 		{"service add", `usage: !service add <name> [--owner X] [--depends a,b] [--slo 99.9] [--notes "..."] [--create]`},
 		{"service add x y", `usage: !service add <name> [--owner X] [--depends a,b] [--slo 99.9] [--notes "..."] [--create]`},
