@@ -89,20 +89,26 @@ func impactTx(tx *bolt.Tx, root string) (Impact, error) {
 	names := []string{root}
 	parent := []int32{-1}
 	index := map[string]int32{root: 0}
-	var edges, lo, hi, frontier []int32
+	var edges, lo, hi []int32
+	type member struct {
+		name string
+		i    int32
+	}
+	var frontier []member
 	r := edgeReader{c: tx.Bucket(bucketRdeps).Cursor()}
 	for first := 0; first < len(names); {
 		last := len(names)
 		frontier = frontier[:0]
 		for i := first; i < last; i++ {
-			frontier = append(frontier, int32(i))
+			frontier = append(frontier, member{names[i], int32(i)})
 		}
-		slices.SortFunc(frontier, func(a, b int32) int { return strings.Compare(names[a], names[b]) })
+		slices.SortFunc(frontier, func(a, b member) int { return strings.Compare(a.name, b.name) })
 		lo, hi = append(lo, make([]int32, last-first)...), append(hi, make([]int32, last-first)...)
 		r.restart()
-		for _, i := range frontier {
+		for _, m := range frontier {
+			i := m.i
 			lo[i] = int32(len(edges))
-			r.each(names[i], func(other []byte) {
+			r.each(m.name, func(other []byte) {
 				j, seen := index[string(other)]
 				if !seen {
 					j = int32(len(names))
