@@ -55,7 +55,7 @@ func (b *Bot) apiService(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, store.ErrNotFound) {
 		body := serviceAPIError{Error: fmt.Sprintf("no service %q", commands.Truncate(name, 70))}
 		if names, lerr := b.store.ServiceNames(); lerr == nil {
-			body.DidYouMean = commands.Suggest(name, names)
+			body.DidYouMean = commands.SuggestService(name, names)
 		}
 		writeServiceJSON(w, http.StatusNotFound, body)
 		return

@@ -304,7 +304,7 @@ func (s *services) userError(err error, c *Call) error {
 	case errors.As(err, &nf):
 		msg := fmt.Sprintf("error: no service %q", Truncate(nf.Name, 70))
 		if names, lerr := s.cat.ServiceNames(); lerr == nil {
-			if sug := Suggest(nf.Name, names); sug != "" {
+			if sug := SuggestService(nf.Name, names); sug != "" {
 				msg += ", did you mean " + sug + "?"
 			}
 		}
@@ -322,6 +322,15 @@ func (s *services) userError(err error, c *Call) error {
 		return Errorf("error: service names are lowercase letters, digits, \".\", \"_\" and \"-\", at most 64")
 	}
 	return err
+}
+
+// SuggestService is Suggest for service names. A name too long to be within two edits of any valid name gets
+// no suggestion, and costs no edit distances over a large catalogue.
+func SuggestService(name string, names []string) string {
+	if len(name) > 64+2 {
+		return ""
+	}
+	return Suggest(name, names)
 }
 
 // lookupName normalises a service name someone typed to find an existing service.
