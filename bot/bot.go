@@ -35,6 +35,9 @@ type Bot struct {
 // New builds a bot over an open store. The store stays the caller's to close, after Run returns.
 func New(o Options, st *store.Store) (*Bot, error) {
 	o.defaults()
+	if err := seedServices(&o, st); err != nil {
+		return nil, err
+	}
 	b := &Bot{o: o, store: st, inbound: make(chan inbound, 128), started: o.Now()}
 	b.out = newOutbound(st, o.FloodBurst, o.FloodInterval, o.LateAfter, o.Log, o.Now)
 	b.metrics = newMetrics(func() float64 { return float64(b.out.Depth()) }, func() float64 { return float64(st.OutboxLen()) })
@@ -61,6 +64,8 @@ func buildDeps(o *Options, st *store.Store, status commands.StatusSource, ann co
 	}
 	d.Freezes, _ = any(st).(commands.Freezes)
 	d.Catalog, _ = any(st).(commands.Catalog)
+	d.Incidents, _ = any(st).(commands.Incidents)
+	d.Deploys, _ = any(st).(commands.Deploys)
 	// Meeting agendas: the families' live data, in the order the meetings read it.
 	d.Agenda = append(d.Agenda, o.Agenda...)
 	if dp, ok := commands.NewDeployer(d); ok {

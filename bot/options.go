@@ -50,6 +50,10 @@ type Options struct {
 	// NoLockOnRollback is deploys.lock_on_rollback = false.
 	NoLockOnRollback bool
 
+	// Services seeds the service catalogue at start ([[services]]); see store.SeedServices for which wins
+	// when config and chat both name a service.
+	Services []store.ServiceSeed
+
 	// BackoffMin and BackoffMax bound the reconnect delay; zero values use 1s and 2m.
 	BackoffMin time.Duration
 	BackoffMax time.Duration

@@ -17,6 +17,9 @@ import (
 func Shell(ctx context.Context, o Options, st *store.Store, account string, in io.Reader, out io.Writer) error {
 	o.defaults()
 	o.CommandInterval = 0 // one person at a terminal is not a flood
+	if err := seedServices(&o, st); err != nil {
+		return err
+	}
 	roles := commands.NewRoles(o.Admins, o.Ops, nil)
 	disp, _, err := newDispatcher(&o, buildDeps(&o, st, nil, &shellAnnouncer{out: out}), roles, nil)
 	if err != nil {

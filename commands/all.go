@@ -40,6 +40,9 @@ type Deps struct {
 	Catalog Catalog
 	// NoLockOnRollback is deploys.lock_on_rollback = false.
 	NoLockOnRollback bool
+	// Incidents and Deploys feed !service <name>; nil when those families are not wired.
+	Incidents Incidents
+	Deploys   Deploys
 }
 
 // Announcer posts messages that are not replies (pages, notices, reminders). Both methods store the message
@@ -75,6 +78,7 @@ func All(d Deps) (*Registry, []Job, error) {
 	cmds = append(cmds, helpCommands(d, func() *Registry { return reg })...)
 	cmds = append(cmds, statusCommands(d)...)
 	cmds = append(cmds, auditCommands(d)...)
+	cmds = append(cmds, serviceCommands(d)...)
 	cmds = append(cmds, deployCommands(d)...)
 	remind, remindJobs, remindErr := remindCommands(d)
 	if remindErr != nil {

@@ -79,11 +79,17 @@ func (p *Deployer) Service(name string, lockAll bool) (string, error) {
 	}
 	_, err := p.d.Catalog.ServiceOwner(name)
 	if errors.Is(err, store.ErrNotFound) {
+		// Like incidents: an empty catalogue validates nothing, so a team without one can still record deploys.
+		names, err := p.d.Catalog.ServiceNames()
+		if err != nil {
+			return "", fmt.Errorf("deploy: catalogue: %w", err)
+		}
+		if len(names) == 0 {
+			return name, nil
+		}
 		msg := fmt.Sprintf("no service %s in the catalogue", name)
-		if names, err := p.d.Catalog.ServiceNames(); err == nil {
-			if s := Suggest(name, names); s != "" {
-				msg += fmt.Sprintf(" (did you mean %s?)", s)
-			}
+		if s := Suggest(name, names); s != "" {
+			msg += fmt.Sprintf(" (did you mean %s?)", s)
 		}
 		return "", Invalid(msg)
 	}

@@ -28,6 +28,7 @@ var (
 
 // allBuckets lists every top-level bucket; Open creates the missing ones.
 var allBuckets = [][]byte{bucketMeta, bucketAudit, bucketOutbox,
+	bucketServices, bucketDeps, bucketRdeps, bucketServicesSeeded,
 	bucketDeploys, bucketDeployByService, bucketDeployActive, bucketDeployCurrent, bucketDeployLocks, bucketDeployDeliveries,
 	bucketReminders,
 }

@@ -406,11 +406,17 @@ func (c *Config) Validate() error {
 		if s.SLO < 0 || s.SLO >= 100 {
 			bad("services[%d] %s: slo %v must be a percentage below 100 (e.g. 99.9)", i, s.Name, s.SLO)
 		}
+		if s.Owner != "" && !accountName.MatchString(s.Owner) {
+			bad("services[%d] %s: owner %q: an account or team name, without spaces or any of ,*?!@#:", i, s.Name, s.Owner)
+		}
 	}
 	for _, s := range c.Services {
 		for _, d := range s.Depends {
 			if !seen[d] {
 				bad("services %s: depends on unknown service %q", s.Name, d)
+			}
+			if d == s.Name {
+				bad("services %s: depends on itself", s.Name)
 			}
 		}
 	}

@@ -133,7 +133,17 @@ func botOptions(cfg Config, log *slog.Logger) (bot.Options, error) {
 		WebhookSecret: cfg.HTTP.WebhookSecret, WebhookSecretPrevious: cfg.HTTP.WebhookSecretPrevious, NoLockOnRollback: !cfg.Deploys.LockOnRollback,
 		Version: version, Log: log,
 		Reminders: reminderSeeds(cfg.Reminders), ReminderGrace: time.Duration(cfg.ReminderSettings.Grace),
+		Services: serviceSeeds(cfg.Services),
 	}, nil
+}
+
+// serviceSeeds maps [[services]] onto the catalogue's seeds.
+func serviceSeeds(in []ServiceConfig) []store.ServiceSeed {
+	out := make([]store.ServiceSeed, 0, len(in))
+	for _, s := range in {
+		out = append(out, store.ServiceSeed{Name: s.Name, Owner: s.Owner, Depends: s.Depends, SLO: s.SLO, Notes: s.Notes})
+	}
+	return out
 }
 
 // reminderSeeds maps [[reminders]] onto the records the store seeds at start.

@@ -1,0 +1,286 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/opsbot/opsbot/store"
+)
+
+// ServiceStore is the part of the store the services family reads and writes.
+type ServiceStore interface {
+	Catalog
+	Service(name string) (store.Service, error)
+	Services() ([]store.Service, error)
+	Impact(name string) (store.Impact, error)
+	AddService(name string, f store.ServiceFields, depends []string, create bool, by string) (store.ServiceChange, error)
+	UpdateService(name string, f store.ServiceFields, by string) (before, after store.Service, err error)
+	AddDependency(name, dep string, create bool, by string) (store.ServiceChange, error)
+	RemoveDependency(name, dep string) error
+	RemoveService(name string, force bool) (detached []string, err error)
+}
+
+// The store provides the catalogue, and with it the Catalog contract other families consume.
+var _ ServiceStore = (*store.Store)(nil)
+
+// services is the services family: the catalogue of owners and dependencies.
+type services struct {
+	d   Deps
+	cat ServiceStore // nil when the store has no catalogue
+}
+
+func serviceCommands(d Deps) []*Command {
+	s := &services{d: d}
+	s.cat, _ = d.Store.(ServiceStore)
+	edit := []Flag{{Name: "owner", Value: true}, {Name: "slo", Value: true}, {Name: "notes", Value: true}}
+	return []*Command{
+		{Name: "service", Args: "[name]", Help: "Shows a service: owner, dependencies, dependents, open incidents, version, SLO (no name: lists them).",
+			Role: RoleAnyone, MaxArgs: 1, Run: s.with(s.show)},
+		{Name: "service add", Args: `<name> [--owner X] [--depends a,b] [--slo 99.9] [--notes "..."] [--create]`,
+			Help: "Adds a service; --create also adds dependencies that do not exist yet.", Role: RoleOps, Write: true,
+			MinArgs: 1, MaxArgs: 1, Flags: append([]Flag{{Name: "depends", Value: true}, {Name: "create"}}, edit...), Run: s.with(s.add)},
+		{Name: "service set", Args: `<name> [--owner X] [--slo N] [--notes "..."]`,
+			Help: `Changes a service's owner, SLO or notes ("none" clears one).`, Role: RoleOps, Write: true,
+			MinArgs: 1, MaxArgs: 1, Flags: edit, Run: s.with(s.set)},
+		{Name: "service depend", Args: "<name> <other> [--create]", Help: "Records that a service depends on another.",
+			Role: RoleOps, Write: true, MinArgs: 2, MaxArgs: 2, Flags: []Flag{{Name: "create"}}, Run: s.with(s.depend)},
+		{Name: "service undepend", Args: "<name> <other>", Help: "Removes a dependency.",
+			Role: RoleOps, Write: true, MinArgs: 2, MaxArgs: 2, Run: s.with(s.undepend)},
+		{Name: "service remove", Args: "<name> [--force]", Help: "Removes a service; --force also detaches the services that depend on it.",
+			Role: RoleOps, Write: true, MinArgs: 1, MaxArgs: 1, Flags: []Flag{{Name: "force"}}, Run: s.with(s.remove)},
+		{Name: "owner", Args: "<service>", Help: "Says who owns a service.", Role: RoleAnyone, MinArgs: 1, MaxArgs: 1, Run: s.with(s.owner)},
+		{Name: "impact", Args: "<service>", Help: "Lists everything that fails when a service fails, nearest first.",
+			Role: RoleAnyone, MinArgs: 1, MaxArgs: 1, Run: s.with(s.impact)},
+	}
+}
+
+// with adapts a handler that needs the catalogue; a store without one gets a clear error.
+func (s *services) with(h func(cat ServiceStore, c *Call, w Replier) error) Handler {
+	return func(_ context.Context, c *Call, w Replier) error {
+		if s.cat == nil {
+			return Errorf("error: no service catalogue in this store")
+		}
+		return h(s.cat, c, w)
+	}
+}
+
+func (s *services) maxLines() int {
+	if s.d.MaxLines > 0 {
+		return s.d.MaxLines
+	}
+	return 4
+}
+
+func (s *services) show(cat ServiceStore, c *Call, w Replier) error {
+	if len(c.Args) == 0 {
+		return s.list(cat, c, w)
+	}
+	svc, err := cat.Service(lookupName(c.Args[0]))
+	if err != nil {
+		return s.userError(err, c)
+	}
+	limit := listLimit(c)
+	parts := []string{ownerPart(svc.Owner)}
+	if len(svc.Depends) > 0 {
+		parts = append(parts, "depends on "+nameList(svc.Depends, limit))
+	} else {
+		parts = append(parts, "depends on nothing")
+	}
+	if len(svc.Dependents) > 0 {
+		parts = append(parts, "depended on by "+nameList(svc.Dependents, limit))
+	} else {
+		parts = append(parts, "nothing depends on it")
+	}
+	if s.d.Incidents != nil {
+		open, err := s.d.Incidents.OpenIncidents(svc.Name)
+		if err != nil {
+			return fmt.Errorf("service %s: open incidents: %w", svc.Name, err)
+		}
+		if len(open) > 0 {
+			parts = append(parts, "open incidents: "+nameList(open, limit))
+		} else {
+			parts = append(parts, "no open incidents")
+		}
+	}
+	if s.d.Deploys != nil {
+		v, err := s.d.Deploys.CurrentVersion(svc.Name, "prod")
+		if err != nil {
+			return fmt.Errorf("service %s: current version: %w", svc.Name, err)
+		}
+		if v != "" {
+			parts = append(parts, "prod version "+v)
+		} else {
+			parts = append(parts, "no prod version yet")
+		}
+	}
+	parts = append(parts, sloPart(svc.SLO))
+	w.Reply(svc.Name + ": " + strings.Join(parts, "; "))
+	if svc.Notes != "" {
+		w.Reply(svc.Name + " notes: " + svc.Notes)
+	}
+	return nil
+}
+
+func (s *services) list(cat ServiceStore, c *Call, w Replier) error {
+	names, err := cat.ServiceNames()
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		w.Reply(fmt.Sprintf("no services yet (ops: %sservice add <name>)", c.Prefix))
+		return nil
+	}
+	head := fmt.Sprintf("%d services: ", len(names))
+	if len(names) == 1 {
+		head = "1 service: "
+	}
+	w.Reply(capList(head, names, fmt.Sprintf(" (details: %sservice <name>)", c.Prefix), s.linesFor(c))...)
+	return nil
+}
+
+func (s *services) owner(cat ServiceStore, c *Call, w Replier) error {
+	name := lookupName(c.Args[0])
+	owner, err := cat.ServiceOwner(name)
+	if err != nil {
+		return s.userError(err, c)
+	}
+	if owner == "" {
+		w.Reply(fmt.Sprintf("%s: no owner (ops: %sservice set %s --owner <account or team>)", name, c.Prefix, name))
+		return nil
+	}
+	w.Reply(name + ": " + ownerPart(owner))
+	return nil
+}
+
+func (s *services) impact(cat ServiceStore, c *Call, w Replier) error {
+	im, err := cat.Impact(lookupName(c.Args[0]))
+	if err != nil {
+		return s.userError(err, c)
+	}
+	w.Reply(impactLines(im, s.linesFor(c))...)
+	return nil
+}
+
+func (s *services) add(cat ServiceStore, c *Call, w Replier) error {
+	name, err := newServiceName(c.Args[0])
+	if err != nil {
+		return err
+	}
+	f, err := editFields(c)
+	if err != nil {
+		return err
+	}
+	var deps []string
+	if v, ok := c.Flag("depends"); ok {
+		for _, d := range strings.Split(v, ",") {
+			if d = strings.TrimSpace(d); d == "" {
+				continue
+			}
+			if c.Bool("create") {
+				if d, err = newServiceName(d); err != nil {
+					return err
+				}
+			}
+			deps = append(deps, lookupName(d))
+		}
+	}
+	ch, err := cat.AddService(name, f, deps, c.Bool("create"), c.Caller.Who())
+	if err != nil {
+		return s.userError(err, c)
+	}
+	svc := ch.Service
+	parts := []string{ownerPart(svc.Owner)}
+	if len(svc.Depends) > 0 {
+		parts = append(parts, "depends on "+strings.Join(svc.Depends, ", "))
+	}
+	parts = append(parts, sloPart(svc.SLO))
+	if len(ch.Created) > 0 {
+		parts = append(parts, "created "+strings.Join(ch.Created, ", "))
+	}
+	w.Reply(name + " added: " + strings.Join(parts, "; "))
+	return nil
+}
+
+func (s *services) set(cat ServiceStore, c *Call, w Replier) error {
+	f, err := editFields(c)
+	if err != nil {
+		return err
+	}
+	if f.Owner == nil && f.SLO == nil && f.Notes == nil {
+		return c.Usage()
+	}
+	before, after, err := cat.UpdateService(lookupName(c.Args[0]), f, c.Caller.Who())
+	if err != nil {
+		return s.userError(err, c)
+	}
+	var parts []string
+	if f.Owner != nil {
+		parts = append(parts, fmt.Sprintf("owner %s -> %s", ownerValue(before.Owner), ownerValue(after.Owner)))
+	}
+	if f.SLO != nil {
+		parts = append(parts, fmt.Sprintf("SLO %s -> %s", sloValue(before.SLO), sloValue(after.SLO)))
+	}
+	if f.Notes != nil {
+		if after.Notes == "" {
+			parts = append(parts, "notes cleared")
+		} else {
+			parts = append(parts, "notes set")
+		}
+	}
+	w.Reply(after.Name + " updated: " + strings.Join(parts, "; "))
+	return nil
+}
+
+func (s *services) depend(cat ServiceStore, c *Call, w Replier) error {
+	name, dep := lookupName(c.Args[0]), lookupName(c.Args[1])
+	if c.Bool("create") {
+		var err error
+		if dep, err = newServiceName(c.Args[1]); err != nil {
+			return err
+		}
+	}
+	ch, err := cat.AddDependency(name, dep, c.Bool("create"), c.Caller.Who())
+	if err != nil {
+		return s.userError(err, c)
+	}
+	msg := fmt.Sprintf("%s now depends on %s", name, dep)
+	if ch.Existed {
+		msg = fmt.Sprintf("%s already depends on %s", name, dep)
+	}
+	if len(ch.Created) > 0 {
+		msg += fmt.Sprintf(" (created %s, no owner yet)", dep)
+	}
+	for _, cyc := range ch.Cycles {
+		msg += "; warning: cycle: " + strings.Join(cyc, " -> ")
+	}
+	w.Reply(msg)
+	return nil
+}
+
+func (s *services) undepend(cat ServiceStore, c *Call, w Replier) error {
+	name, dep := lookupName(c.Args[0]), lookupName(c.Args[1])
+	if err := cat.RemoveDependency(name, dep); err != nil {
+		if errors.Is(err, store.ErrNoDependency) {
+			return Errorf("error: %s does not depend on %s", name, dep)
+		}
+		return s.userError(err, c)
+	}
+	w.Reply(fmt.Sprintf("%s no longer depends on %s", name, dep))
+	return nil
+}
+
+func (s *services) remove(cat ServiceStore, c *Call, w Replier) error {
+	name := lookupName(c.Args[0])
+	detached, err := cat.RemoveService(name, c.Bool("force"))
+	if err != nil {
+		return s.userError(err, c)
+	}
+	if len(detached) == 0 {
+		w.Reply(name + " removed")
+		return nil
+	}
+	w.Reply(fmt.Sprintf("%s removed; detached %s (they no longer depend on it)", name, strings.Join(detached, ", ")))
+	return nil
+}
