@@ -18,6 +18,15 @@ type Deps struct {
 	Location *time.Location
 	// Channel is where announcements go by default (the first configured channel).
 	Channel string
+	// Catalog, Pager, Deploys and SLOs are other families' contracts; nil when not wired ("no data").
+	Catalog Catalog
+	Pager   Pager
+	Deploys Deploys
+	SLOs    SLOs
+	// Topic reads and sets channel topics (the IRC transport); nil in the shell.
+	Topic Topic
+	// Incident configures the incidents and availability family.
+	Incident IncidentOptions
 }
 
 // Announcer posts messages that are not replies (pages, notices, reminders). Both methods store the message
@@ -53,6 +62,10 @@ func All(d Deps) (*Registry, []Job, error) {
 	cmds = append(cmds, helpCommands(d, func() *Registry { return reg })...)
 	cmds = append(cmds, statusCommands(d)...)
 	cmds = append(cmds, auditCommands(d)...)
+	incCmds, incJobs := incidentCommands(d)
+	cmds = append(cmds, incCmds...)
+	jobs = append(jobs, incJobs...)
+	cmds = append(cmds, availabilityCommands(d)...)
 	var err error
 	reg, err = NewRegistry(cmds...)
 	return reg, jobs, err

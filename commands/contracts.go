@@ -53,3 +53,9 @@ type Deploys interface {
 	// ("D-40 1.42 prod succeeded 10:05 by alice").
 	DeploysBetween(service string, from, to time.Time) ([]string, error)
 }
+
+// SLOs gives services' availability objectives (services family).
+type SLOs interface {
+	// ServiceSLO returns the service's SLO in percent (99.9); ok is false when it has none.
+	ServiceSLO(name string) (slo float64, ok bool, err error)
+}
