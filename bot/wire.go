@@ -3,6 +3,8 @@ package bot
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/opsbot/opsbot/commands"
 )
 
 // MaxLineBytes is the IRC limit for one line including CR LF, without tags.
@@ -64,4 +66,16 @@ func NoHighlight(nick string) string {
 		return nick
 	}
 	return nick[:n] + zwsp + nick[n:]
+}
+
+// sanitizeOut is commands.Sanitize for the bot's own output. It keeps the zero-width spaces NoHighlight puts
+// into nicks, which Sanitize drops like every other format character (right for input, but on output it
+// would make every listed nick highlight its owner). Input text reaches replies already sanitised, so any
+// zero-width space in a reply is the bot's own.
+func sanitizeOut(s string) string {
+	parts := strings.Split(s, zwsp)
+	for i, p := range parts {
+		parts[i] = commands.Sanitize(p)
+	}
+	return strings.Join(parts, zwsp)
 }
