@@ -50,9 +50,12 @@ func New(o Options, st *store.Store) (*Bot, error) {
 
 // newDispatcher builds the command registry and dispatcher; the IRC bot and the shell share it.
 func newDispatcher(o *Options, st *store.Store, roles *commands.Roles, status commands.StatusSource, ann commands.Announcer, observe commands.Observer) (*commands.Dispatcher, []commands.Job, error) {
+	fc := contractsOf(o, st)
 	reg, jobs, err := commands.All(commands.Deps{
 		Store: st, Status: status, Announce: ann, Prefix: o.Prefix, Version: o.Version, Started: o.Now(),
 		Insecure: !o.RequireAccount, Now: o.Now, Location: o.Location, Channel: o.Channels[0],
+		Catalog: fc.catalog, Pager: fc.pager, Deploys: fc.deploys, SLOs: fc.slos,
+		Topic: contract[commands.Topic](status), Incident: o.Incidents,
 	})
 	if err != nil {
 		return nil, nil, err

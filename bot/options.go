@@ -5,6 +5,8 @@ package bot
 import (
 	"log/slog"
 	"time"
+
+	"github.com/opsbot/opsbot/commands"
 )
 
 // Options configure a Bot. cmd/opsbot builds them from the TOML config.
@@ -47,6 +49,11 @@ type Options struct {
 	RejoinDelay time.Duration
 	// LateAfter marks outbox messages older than this as late when delivered; 0 uses 2m.
 	LateAfter time.Duration
+
+	// Incidents configures the incidents and availability family ([incidents], [availability]).
+	Incidents commands.IncidentOptions
+	// Pager pages the on-call for incidents; nil: the store's, when it implements commands.Pager.
+	Pager commands.Pager
 
 	Version string
 	Log     *slog.Logger

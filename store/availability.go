@@ -68,12 +68,11 @@ func WeightedDowntime(impacts []Impact, from, to time.Time, w SeverityWeights) t
 
 // ServiceAvailability is a service's availability over a window.
 type ServiceAvailability struct {
-	Service   string        `json:"service"`
-	From      time.Time     `json:"from"`
-	To        time.Time     `json:"to"`
-	Downtime  time.Duration `json:"downtime_ns"` // weighted impact time
-	Incidents int           `json:"incidents"`   // incidents overlapping the window
-	Percent   float64       `json:"availability"`
+	Service   string
+	From, To  time.Time
+	Downtime  time.Duration // weighted impact time
+	Incidents int           // incidents overlapping the window
+	Percent   float64
 }
 
 func newAvailability(service string, impacts []Impact, from, to time.Time, w SeverityWeights) ServiceAvailability {
