@@ -13,6 +13,8 @@ import (
 const (
 	recentIncidents = 7 * 24 * time.Hour
 	maxListed       = 50
+	// channelLines is the default bot.max_lines: !incident show fits its reply into it in a channel.
+	channelLines = 4
 	// deployLookback is how long before an incident's start its services' deploys are shown ("24h" in text).
 	deployLookback = 24 * time.Hour
 )
@@ -104,7 +106,7 @@ func (x *incidents) show(_ context.Context, c *Call, w Replier) error {
 		}
 		lines = append(lines, "deploys in the 24h before: "+cmpJoin(deploys, "; ", "none"))
 	}
-	n := 3
+	n := channelLines - len(lines) // the last timeline entries that fit a channel reply
 	if c.Private() {
 		n = 20
 	}

@@ -198,8 +198,11 @@ func TestIncidentLifecycleThroughTheDispatcher(t *testing.T) {
 		"12:00 a" + zw + "lice: severity SEV3 -> SEV1",
 		"12:50 a" + zw + "lice: resolved (impact ended 2026-03-10T12:45:00Z): bad config reverted",
 	}
-	if len(show) != 5 || show[0] != want[0] || show[1] != want[1] || show[3] != want[2] || show[4] != want[3] {
-		t.Errorf("show =\n%q\nwant head, deploys and the last 3 entries ending in\n%q", show, want)
+	if len(show) != 4 || show[0] != want[0] || show[1] != want[1] || show[2] != want[2] || show[3] != want[3] {
+		t.Errorf("show =\n%q\nwant head, deploys and the last 2 entries\n%q", show, want)
+	}
+	if private := h.runIn("", "", "incident show INC-1").Lines; len(private) != 13 {
+		t.Errorf("show in private has %d lines, want head, deploys and all 11 entries", len(private))
 	}
 	if got, want := h.one("alice", "incident reopen INC-1"), "INC-1 reopened by a"+zw+"lice: SEV1 on playlist, search, investigating, impact since 11:45. Deploys of playlist, search frozen while open"; got != want {
 		t.Errorf("reopen\n got %q\nwant %q", got, want)
@@ -385,6 +388,13 @@ func TestIncidentTopicFollowsOpenIncidents(t *testing.T) {
 	h.runJobs()
 	if got := h.topic.topics["#operations"]; got != "Something else" || len(h.topic.sets) != 3 {
 		t.Errorf("with no incidents the bot touched the topic: %q (%d changes)", got, len(h.topic.sets))
+	}
+	// A topic still showing incidents that the store does not know about (lost state) is cleaned up.
+	h.now = h.now.Add(time.Minute)
+	h.topic.topics["#operations"] = "INC-9 SEV2 radio identified | Something else"
+	h.runJobs()
+	if got := h.topic.topics["#operations"]; got != "Something else" {
+		t.Errorf("stale incident topic = %q, want it cleaned", got)
 	}
 }
 

@@ -63,7 +63,9 @@ func (x *incidents) syncTopic(channel string, now time.Time, every time.Duration
 	if err != nil {
 		return err
 	}
-	if len(open) == 0 && !st.Active {
+	// With no incident open the topic is left alone, unless it still shows incidents (say, the bot stopped
+	// between setting the topic and storing that it did).
+	if len(open) == 0 && !st.Active && !incidentPartRE.MatchString(cur) {
 		return nil
 	}
 	base := topicBase(cur, st)
