@@ -55,7 +55,7 @@ func newDispatcher(o *Options, st *store.Store, roles *commands.Roles, status co
 		Store: st, Status: status, Announce: ann, Prefix: o.Prefix, Version: o.Version, Started: o.Now(),
 		Insecure: !o.RequireAccount, Now: o.Now, Location: o.Location, Channel: o.Channels[0],
 		Catalog: fc.catalog, Pager: fc.pager, Deploys: fc.deploys, SLOs: fc.slos,
-		Topic: contract[commands.Topic](status), Incident: o.Incidents,
+		Topic: contract[commands.Topic](status), IncidentOptions: o.Incidents,
 	})
 	if err != nil {
 		return nil, nil, err

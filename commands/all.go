@@ -25,8 +25,8 @@ type Deps struct {
 	SLOs    SLOs
 	// Topic reads and sets channel topics (the IRC transport); nil in the shell.
 	Topic Topic
-	// Incident configures the incidents and availability family.
-	Incident IncidentOptions
+	// IncidentOptions configure the incidents and availability family.
+	IncidentOptions IncidentOptions
 }
 
 // Announcer posts messages that are not replies (pages, notices, reminders). Both methods store the message

@@ -49,7 +49,7 @@ func (x *incidents) availability(_ context.Context, c *Call, w Replier) error {
 		}
 	}
 	now := x.d.Now()
-	from, weights := now.Add(-window), x.d.Incident.SeverityWeights()
+	from, weights := now.Add(-window), x.d.IncidentOptions.SeverityWeights()
 	if service != "" {
 		a, err := x.log.Availability(service, from, now, weights)
 		if err != nil {

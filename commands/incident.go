@@ -91,7 +91,7 @@ type incidents struct {
 func incidentCommands(d Deps) ([]*Command, []Job) {
 	x := &incidents{d: d}
 	x.log, _ = d.Store.(IncidentLog)
-	role := roleNamed(d.Incident.DeclareRole)
+	role := roleNamed(d.IncidentOptions.DeclareRole)
 	write := func(name, args, help string, minArgs, maxArgs int, run Handler, flags ...Flag) *Command {
 		return &Command{Name: name, Args: args, Help: help, Role: role, Write: true, MinArgs: minArgs, MaxArgs: maxArgs,
 			Flags: flags, Run: x.need(run)}
@@ -114,7 +114,7 @@ func incidentCommands(d Deps) ([]*Command, []Job) {
 			Role: RoleAnyone, MinArgs: 1, MaxArgs: 1, Run: x.need(x.show)},
 	}
 	var jobs []Job
-	if d.Incident.Topic && d.Topic != nil && x.log != nil {
+	if d.IncidentOptions.Topic && d.Topic != nil && x.log != nil {
 		jobs = append(jobs, x.topicJob())
 	}
 	return cmds, jobs
@@ -274,8 +274,8 @@ func (x *incidents) when(v string, now time.Time) (time.Time, error) {
 	return t, nil
 }
 
-func (x *incidents) pages(sev int) bool   { return sev <= x.d.Incident.PageOnSev }
-func (x *incidents) freezes(sev int) bool { return sev <= x.d.Incident.FreezeOnSev }
+func (x *incidents) pages(sev int) bool   { return sev <= x.d.IncidentOptions.PageOnSev }
+func (x *incidents) freezes(sev int) bool { return sev <= x.d.IncidentOptions.FreezeOnSev }
 
 // clock renders t briefly relative to now: 14:05 today, 03-09 14:05 this year, else with the year.
 func (x *incidents) clock(t, now time.Time) string {

@@ -41,7 +41,7 @@ func newIncidentHarness(t *testing.T, configure func(*Deps)) *incidentHarness {
 		Catalog: fakeCatalog{"playlist": {"bob", "search", "radio"}, "search": {"carol", "web"}, "radio": {""}},
 		Deploys: fakeDeploys{"playlist": {"D-40 1.42 prod succeeded 10:05 by alice"}},
 		SLOs:    fakeSLOs{"playlist": 99.9},
-		Incident: IncidentOptions{DeclareRole: "ops", PageOnSev: 2, FreezeOnSev: 2, Topic: true,
+		IncidentOptions: IncidentOptions{DeclareRole: "ops", PageOnSev: 2, FreezeOnSev: 2, Topic: true,
 			Weights: map[string]float64{"sev1": 1, "sev2": 0.5, "sev3": 0.1, "sev4": 0}},
 	}
 	if configure != nil {
@@ -265,7 +265,7 @@ func TestIncidentRefusalsAndBadInput(t *testing.T) {
 
 func TestIncidentDeclareRoleAndMissingContracts(t *testing.T) {
 	h := newIncidentHarness(t, func(d *Deps) {
-		d.Incident.DeclareRole = "developer"
+		d.IncidentOptions.DeclareRole = "developer"
 		d.Catalog, d.Pager, d.Deploys, d.SLOs = nil, nil, nil, nil
 	})
 	got := h.one("bob", "incident declare sev1 anything total outage")
@@ -374,7 +374,7 @@ func TestIncidentTopicFollowsOpenIncidents(t *testing.T) {
 	h.one("alice", "incident resolve 2")
 	// A restart: a new harness over the same store resumes from the stored state.
 	reg, jobs, err := All(Deps{Store: h.st, Now: func() time.Time { return h.now }, Location: time.UTC, Channel: "#operations",
-		Topic: h.topic, Incident: IncidentOptions{Topic: true}})
+		Topic: h.topic, IncidentOptions: IncidentOptions{Topic: true}})
 	if err != nil || reg == nil || len(jobs) != 1 {
 		t.Fatalf("All: %v, %d jobs", err, len(jobs))
 	}

@@ -28,7 +28,7 @@ var incidentPartRE = regexp.MustCompile(`^INC-\d+ SEV[1-4] `)
 // incidents topic interval (30s by default); changes in between are coalesced into the next one. Its state
 // (the topic without incidents, what was last set and when) lives in the store, so a restart resumes it.
 func (x *incidents) topicJob() Job {
-	every := x.d.Incident.TopicEvery
+	every := x.d.IncidentOptions.TopicEvery
 	if every <= 0 {
 		every = 30 * time.Second
 	}
