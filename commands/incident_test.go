@@ -22,6 +22,7 @@ type incidentHarness struct {
 	pager *fakePager
 	topic *fakeTopic
 	ann   *fakeAnnouncer
+	deps  Deps
 }
 
 const zw = "\u200b"
@@ -47,6 +48,7 @@ func newIncidentHarness(t *testing.T, configure func(*Deps)) *incidentHarness {
 	if configure != nil {
 		configure(&d)
 	}
+	h.deps = d
 	reg, jobs, err := All(d)
 	if err != nil {
 		t.Fatal(err)
@@ -417,5 +419,45 @@ func TestFormatPercent(t *testing.T) {
 		if got := FormatPercent(in); got != want {
 			t.Errorf("FormatPercent(%v) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestIncidentAgenda(t *testing.T) {
+	h := newIncidentHarness(t, nil)
+	to := h.now
+	from := to.Add(-7 * 24 * time.Hour)
+	h.now = from.Add(-24 * time.Hour) // last week: not on this week's agenda once resolved
+	h.one("alice", "incident declare sev3 radio old")
+	h.one("alice", "incident resolve 1")
+	h.now = from.Add(-time.Hour) // declared before the week, still open: on it, impact from the week's start
+	h.one("alice", "incident declare sev2 search slow")
+	h.now = from.Add(48 * time.Hour)
+	h.one("alice", "incident declare sev1 playlist down --since 1h")
+	h.now = h.now.Add(time.Hour)
+	h.one("alice", "incident resolve 3")
+	h.now = to
+	src := NewIncidentAgenda(h.deps)
+	var _ interface {
+		AgendaName() string
+		Agenda(kind string, from, to time.Time) ([]string, error)
+	} = src // the AgendaSource contract
+	retro, err := src.Agenda("retro", from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"2 incidents (1 SEV1, 1 SEV2), 7d2h of impact",
+		"INC-3 SEV1 playlist resolved 03-05 13:00 after 2h: down",
+		"INC-2 SEV2 search investigating for 7d1h: slow (commander a" + zw + "lice)",
+	}
+	if strings.Join(retro, "\n") != strings.Join(want, "\n") {
+		t.Errorf("retro agenda =\n%q\nwant\n%q", retro, want)
+	}
+	scal, _ := src.Agenda("scalability", from, to)
+	if last := scal[len(scal)-1]; last != "below SLO over 30d: playlist 99.72% (SLO 99.9%)" {
+		t.Errorf("scalability agenda ends with %q", last)
+	}
+	if lines, _ := src.Agenda("planning", from, to); len(lines) != 0 {
+		t.Errorf("planning agenda = %q, want nothing", lines)
 	}
 }
