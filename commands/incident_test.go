@@ -19,9 +19,9 @@ type incidentHarness struct {
 	st    *store.Store
 	disp  *Dispatcher
 	jobs  []Job
-	pager *fakePager
-	topic *fakeTopic
-	ann   *fakeAnnouncer
+	pager *incPager
+	topic *incTopic
+	ann   *incAnnouncer
 	deps  Deps
 }
 
@@ -35,13 +35,13 @@ func newIncidentHarness(t *testing.T, configure func(*Deps)) *incidentHarness {
 	}
 	t.Cleanup(func() { st.Close() })
 	h := &incidentHarness{t: t, now: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC), st: st,
-		pager: &fakePager{}, topic: &fakeTopic{topics: map[string]string{"#operations": "Welcome to ops"}}, ann: &fakeAnnouncer{}}
+		pager: &incPager{}, topic: &incTopic{topics: map[string]string{"#operations": "Welcome to ops"}}, ann: &incAnnouncer{}}
 	st.Now = func() time.Time { return h.now }
 	d := Deps{Store: st, Prefix: "!", Now: func() time.Time { return h.now }, Location: time.UTC, Channel: "#operations",
 		Announce: h.ann, Pager: h.pager, Topic: h.topic,
-		Catalog: fakeCatalog{"playlist": {"bob", "search", "radio"}, "search": {"carol", "web"}, "radio": {""}},
-		Deploys: fakeDeploys{"playlist": {"D-40 1.42 prod succeeded 10:05 by alice"}},
-		SLOs:    fakeSLOs{"playlist": 99.9},
+		Catalog: incCatalog{"playlist": {"bob", "search", "radio"}, "search": {"carol", "web"}, "radio": {""}},
+		Deploys: incDeploys{"playlist": {"D-40 1.42 prod succeeded 10:05 by alice"}},
+		SLOs:    incSLOs{"playlist": 99.9},
 		IncidentOptions: IncidentOptions{DeclareRole: "ops", PageOnSev: 2, FreezeOnSev: 2, Topic: true,
 			Weights: map[string]float64{"sev1": 1, "sev2": 0.5, "sev3": 0.1, "sev4": 0}},
 	}
@@ -94,21 +94,21 @@ func (h *incidentHarness) runJobs() {
 	}
 }
 
-type fakePager struct{ calls []string }
+type incPager struct{ calls []string }
 
-func (p *fakePager) PageOnCall(_ context.Context, by, service, text string) (string, error) {
+func (p *incPager) PageOnCall(_ context.Context, by, service, text string) (string, error) {
 	p.calls = append(p.calls, fmt.Sprintf("%s/%s: %s", by, service, text))
 	return fmt.Sprintf("P-%d", len(p.calls)), nil
 }
 
-type fakeTopic struct {
+type incTopic struct {
 	topics map[string]string
 	sets   []string
 	err    error
 }
 
-func (f *fakeTopic) Topic(ch string) (string, bool) { t, ok := f.topics[ch]; return t, ok }
-func (f *fakeTopic) SetTopic(ch, text string) error {
+func (f *incTopic) Topic(ch string) (string, bool) { t, ok := f.topics[ch]; return t, ok }
+func (f *incTopic) SetTopic(ch, text string) error {
 	if f.err != nil {
 		return f.err
 	}
@@ -117,41 +117,41 @@ func (f *fakeTopic) SetTopic(ch, text string) error {
 	return nil
 }
 
-type fakeAnnouncer struct{ posts []string }
+type incAnnouncer struct{ posts []string }
 
-func (a *fakeAnnouncer) Announce(ch, text string, urgent bool) error {
+func (a *incAnnouncer) Announce(ch, text string, urgent bool) error {
 	a.posts = append(a.posts, fmt.Sprintf("[%s urgent=%v] %s", ch, urgent, text))
 	return nil
 }
-func (a *fakeAnnouncer) Notify(nick, text string, urgent bool) error { return nil }
+func (a *incAnnouncer) Notify(nick, text string, urgent bool) error { return nil }
 
-// fakeCatalog maps a service to its owner followed by its dependents.
-type fakeCatalog map[string][]string
+// incCatalog maps a service to its owner followed by its dependents.
+type incCatalog map[string][]string
 
-func (c fakeCatalog) ServiceOwner(name string) (string, error) {
+func (c incCatalog) ServiceOwner(name string) (string, error) {
 	if v, ok := c[name]; ok {
 		return v[0], nil
 	}
 	return "", fmt.Errorf("service %s: %w", name, store.ErrNotFound)
 }
-func (c fakeCatalog) ServiceImpact(name string) ([]string, error) {
+func (c incCatalog) ServiceImpact(name string) ([]string, error) {
 	if v, ok := c[name]; ok {
 		return v[1:], nil
 	}
 	return nil, fmt.Errorf("service %s: %w", name, store.ErrNotFound)
 }
-func (c fakeCatalog) ServiceNames() ([]string, error) { return sortedKeys(c), nil }
+func (c incCatalog) ServiceNames() ([]string, error) { return sortedKeys(c), nil }
 
-type fakeDeploys map[string][]string
+type incDeploys map[string][]string
 
-func (d fakeDeploys) CurrentVersion(service, env string) (string, error) { return "", nil }
-func (d fakeDeploys) DeploysBetween(service string, from, to time.Time) ([]string, error) {
+func (d incDeploys) CurrentVersion(service, env string) (string, error) { return "", nil }
+func (d incDeploys) DeploysBetween(service string, from, to time.Time) ([]string, error) {
 	return d[service], nil
 }
 
-type fakeSLOs map[string]float64
+type incSLOs map[string]float64
 
-func (s fakeSLOs) ServiceSLO(name string) (float64, bool, error) { v, ok := s[name]; return v, ok, nil }
+func (s incSLOs) ServiceSLO(name string) (float64, bool, error) { v, ok := s[name]; return v, ok, nil }
 
 func TestIncidentLifecycleThroughTheDispatcher(t *testing.T) {
 	h := newIncidentHarness(t, nil)
