@@ -62,12 +62,21 @@ func buildDeps(o *Options, st *store.Store, status commands.StatusSource, ann co
 		Channels: o.Channels, MaxLines: o.MaxLines, Log: o.Log, ConfigReminders: o.Reminders, ReminderGrace: o.ReminderGrace,
 		NoLockOnRollback: o.NoLockOnRollback,
 	}
-	d.Freezes, _ = any(st).(commands.Freezes)
-	d.Catalog, _ = any(st).(commands.Catalog)
-	d.Incidents, _ = any(st).(commands.Incidents)
-	d.Deploys, _ = any(st).(commands.Deploys)
+	// Contracts between families: each one the store implements is wired; the rest read as "no data".
+	d.Catalog = contract[commands.Catalog](st)
+	d.Freezes = contract[commands.Freezes](st)
+	d.Incidents = contract[commands.Incidents](st)
+	d.Deploys = contract[commands.Deploys](st)
+	d.SLOs = contract[commands.SLOs](st)
+	d.Pager = contract[commands.Pager](st)
+	if o.Pager != nil {
+		d.Pager = o.Pager
+	}
+	d.Topic = contract[commands.Topic](status)
+	d.IncidentOptions = o.Incidents
 	// Meeting agendas: the families' live data, in the order the meetings read it.
 	d.Agenda = append(d.Agenda, o.Agenda...)
+	d.Agenda = append(d.Agenda, commands.NewIncidentAgenda(d))
 	if dp, ok := commands.NewDeployer(d); ok {
 		d.Agenda = append(d.Agenda, dp)
 	}

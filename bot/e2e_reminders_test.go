@@ -67,7 +67,7 @@ func TestE2ERemindersRunWithLiveAgenda(t *testing.T) {
 		t.Fatalf("reminder = %q in %s, want %q in #operations", head.Text(), head.Msg.Params[0], want)
 	}
 	agenda := bob.Expect(wait, irctest.From("opsbot"))
-	if want := "Agenda: requests: opened 7, done 5, median first response 12m; oldest open R-3 (4d) | incidents: no data | deploys: nothing to report"; agenda.Text() != want {
+	if want := "Agenda: requests: opened 7, done 5, median first response 12m; oldest open R-3 (4d) | incidents: no incidents this week | deploys: nothing to report"; agenda.Text() != want {
 		t.Fatalf("agenda line = %q, want %q", agenda.Text(), want)
 	}
 	bob.Expect(wait, irctest.FromContaining("opsbot", "retro posted to #operations"))

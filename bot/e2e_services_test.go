@@ -69,7 +69,7 @@ func TestE2EServices(t *testing.T) {
 	dave.Say("#operations", "!owner storage")
 	expectReply(t, dave, "storage: owner carol")
 	dave.Say("#operations", "!service playlist")
-	expectReply(t, dave, "playlist: owner bob; depends on storage; depended on by radio, search; no prod version yet; SLO 99.9%")
+	expectReply(t, dave, "playlist: owner bob; depends on storage; depended on by radio, search; no open incidents; no prod version yet; SLO 99.9%")
 
 	// Writes are refused for anonymous users and developers.
 	dave.Say("#operations", "!service add x")
@@ -238,14 +238,14 @@ func TestServicesConfigVersusChat(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = shell("owner playlist\nservice playlist\nowner cache\n")
-	want = "playlist: owner dave\nplaylist: owner dave; depends on storage; nothing depends on it; no prod version yet; SLO 99.95%\nerror: no service \"cache\"\n"
+	want = "playlist: owner dave\nplaylist: owner dave; depends on storage; nothing depends on it; no open incidents; no prod version yet; SLO 99.95%\nerror: no service \"cache\"\n"
 	if got != want {
 		t.Errorf("after restart:\n%s\nwant:\n%s", got, want)
 	}
 	// A service new in the config is still created.
 	o.Services = append(o.Services, store.ServiceSeed{Name: "search", Depends: []string{"playlist", "cache"}})
 	got = shell("service search\n")
-	if want := "search: no owner; depends on playlist; nothing depends on it; no prod version yet; no SLO\n"; got != want {
+	if want := "search: no owner; depends on playlist; nothing depends on it; no open incidents; no prod version yet; no SLO\n"; got != want {
 		t.Errorf("new config entry: %q, want %q", got, want)
 	}
 }

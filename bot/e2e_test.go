@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"github.com/opsbot/opsbot/commands"
 	"strings"
 	"sync"
 	"testing"
@@ -255,7 +256,7 @@ func TestE2ENoInjection(t *testing.T) {
 		t.Fatal("CR/LF in a message produced an extra IRC line")
 	}
 	// A listed nick keeps its zero-width space on the wire, so it does not highlight.
-	if err := rb.Announce("", "INC-2: commander "+NoHighlight("hank"), false); err != nil {
+	if err := rb.Announce("", "INC-2: commander "+commands.NoHighlight("hank"), false); err != nil {
 		t.Fatal(err)
 	}
 	if l := c.Expect(wait, irctest.FromContaining("opsbot", "INC-2")); !strings.Contains(l.Text(), "h\u200bank") {

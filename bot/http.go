@@ -23,6 +23,7 @@ func (b *Bot) httpServer() *http.Server {
 	b.mountServices(mux)
 	b.mountReminders(mux)
 	b.mountDeploys(mux)
+	b.mountIncidents(mux)
 	return &http.Server{
 		Handler: http.MaxBytesHandler(mux, maxBody),
 		// Timeouts so a slow client cannot hold connections forever.

@@ -34,6 +34,7 @@ type connState struct {
 	joined     map[string]bool // folded channel name -> joined
 	kicks      map[string]int
 	timers     []*time.Timer
+	topics     map[string]string // folded channel -> its topic, once known (see addTopicHandlers)
 }
 
 // transport owns the IRC connection: dial (with timeout and our own TLS), register, authenticate (fail
@@ -234,6 +235,7 @@ func (t *transport) addHandlers(cs *connState) {
 		t.onKicked(cs, e.Params[0], e.Last())
 	})
 	h.Add(girc.PRIVMSG, func(c *girc.Client, e girc.Event) { t.onPrivmsg(c, e) })
+	t.addTopicHandlers(cs)
 	// Regain the configured nick as soon as its holder leaves or renames.
 	regain := func(c *girc.Client, e girc.Event) {
 		if e.Source != nil && t.roles.Fold(e.Source.Name) == t.roles.Fold(t.o.Nick) && !t.isMe(c, t.o.Nick) {

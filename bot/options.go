@@ -67,6 +67,10 @@ type Options struct {
 	Reminders     []store.Reminder
 	ReminderGrace time.Duration
 	Agenda        []commands.AgendaSource
+	// Incidents configures the incidents and availability family ([incidents], [availability]).
+	Incidents commands.IncidentOptions
+	// Pager pages the on-call for incidents; nil: the store's, when it implements commands.Pager.
+	Pager commands.Pager
 
 	Version string
 	Log     *slog.Logger

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -57,17 +58,8 @@ func defuse(line, prefix string) string {
 	return line
 }
 
-// NoHighlight inserts a zero-width space after the first rune of a nick so that listing it does not ping.
-func NoHighlight(nick string) string {
-	_, n := utf8.DecodeRuneInString(nick)
-	if n == 0 || n == len(nick) {
-		return nick
-	}
-	return nick[:n] + zwsp + nick[n:]
-}
-
 // wireClean makes text safe as one IRC line without changing what people see: CR and LF become spaces, and
-// NUL, the CTCP delimiter and other control characters are dropped. Unlike commands.Sanitize (for untrusted
+// NUL, the CTCP delimiter, other control characters and bidi controls are dropped. Unlike commands.Sanitize (for untrusted
 // input) it keeps IRC formatting codes and the zero-width spaces that stop nicks from highlighting.
 func wireClean(s string) string {
 	return strings.Map(func(r rune) rune {
@@ -77,7 +69,7 @@ func wireClean(s string) string {
 		case '\x02', '\x03', '\x0f', '\x11', '\x16', '\x1d', '\x1e', '\x1f': // bold, colour, reset, ...
 			return r
 		}
-		if r < 0x20 || r == 0x7f {
+		if r < 0x20 || r == 0x7f || unicode.Is(unicode.Bidi_Control, r) {
 			return -1
 		}
 		return r

@@ -43,6 +43,12 @@ type Deps struct {
 	// Incidents and Deploys feed !service <name>; nil when those families are not wired.
 	Incidents Incidents
 	Deploys   Deploys
+	Pager     Pager
+	SLOs      SLOs
+	// Topic reads and sets channel topics (the IRC transport); nil in the shell.
+	Topic Topic
+	// IncidentOptions configure the incidents and availability family.
+	IncidentOptions IncidentOptions
 }
 
 // Announcer posts messages that are not replies (pages, notices, reminders). Both methods store the message
@@ -79,6 +85,10 @@ func All(d Deps) (*Registry, []Job, error) {
 	cmds = append(cmds, statusCommands(d)...)
 	cmds = append(cmds, auditCommands(d)...)
 	cmds = append(cmds, serviceCommands(d)...)
+	incCmds, incJobs := incidentCommands(d)
+	cmds = append(cmds, incCmds...)
+	jobs = append(jobs, incJobs...)
+	cmds = append(cmds, availabilityCommands(d)...)
 	cmds = append(cmds, deployCommands(d)...)
 	remind, remindJobs, remindErr := remindCommands(d)
 	if remindErr != nil {

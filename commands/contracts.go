@@ -54,6 +54,12 @@ type Deploys interface {
 	DeploysBetween(service string, from, to time.Time) ([]string, error)
 }
 
+// SLOs gives services' availability objectives (services family).
+type SLOs interface {
+	// ServiceSLO returns the service's SLO in percent (99.9); ok is false when it has none.
+	ServiceSLO(name string) (slo float64, ok bool, err error)
+}
+
 // AgendaSource contributes live data to the weekly meeting reminders (reminders family consumes; requests,
 // incidents, availability and deploys provide). kind is "retro", "planning" or "scalability"; [from, to) is
 // the week the meeting looks back on. A source with nothing to say for a kind returns no lines.

@@ -181,9 +181,9 @@ func (p *Deployer) chatLock(_ context.Context, c *Call, w Replier) error {
 	if svc == store.LockAll {
 		what = "all deploys"
 	}
-	text := fmt.Sprintf("%s locked by %s: %s", what, quiet(l.By), l.Reason)
+	text := fmt.Sprintf("%s locked by %s: %s", what, NoHighlight(l.By), l.Reason)
 	if prev != nil {
-		text += fmt.Sprintf(" (replaces the lock by %s: %s)", quiet(prev.By), prev.Reason)
+		text += fmt.Sprintf(" (replaces the lock by %s: %s)", NoHighlight(prev.By), prev.Reason)
 	}
 	if err := p.announce(c.Channel, text, false); err != nil {
 		return err

@@ -26,7 +26,7 @@ func (p *Deployer) Agenda(kind string, from, to time.Time) ([]string, error) {
 		if len(locks) > 0 {
 			var items []string
 			for _, l := range locks {
-				items = append(items, fmt.Sprintf("%s (%s, by %s)", l.Service, l.Reason, quiet(l.By)))
+				items = append(items, fmt.Sprintf("%s (%s, by %s)", l.Service, l.Reason, NoHighlight(l.By)))
 			}
 			out = append(out, capLine(fmt.Sprintf("deploy locks (%d): ", len(locks)), items, "(!deploy status)"))
 		}

@@ -143,11 +143,11 @@ func (p *Deployer) historyLine(d store.Deploy) string {
 	var s string
 	switch d.State {
 	case store.DeploySucceeded:
-		s = fmt.Sprintf("succeeded %s by %s after %s", p.when(d.Ended), quiet(d.By), FormatDuration(d.Ended.Sub(d.Started)))
+		s = fmt.Sprintf("succeeded %s by %s after %s", p.when(d.Ended), NoHighlight(d.By), FormatDuration(d.Ended.Sub(d.Started)))
 	case store.DeployFailed:
-		s = fmt.Sprintf("failed %s by %s%s", p.when(d.Ended), quiet(d.By), reasonText(d.Reason))
+		s = fmt.Sprintf("failed %s by %s%s", p.when(d.Ended), NoHighlight(d.By), reasonText(d.Reason))
 	case store.DeployRolledBack:
-		s = fmt.Sprintf("rolled back to %s %s by %s%s", d.RolledBackTo, p.when(d.Ended), quiet(d.EndedBy), reasonText(d.Reason))
+		s = fmt.Sprintf("rolled back to %s %s by %s%s", d.RolledBackTo, p.when(d.Ended), NoHighlight(d.EndedBy), reasonText(d.Reason))
 	default:
 		s = "rolling out " + p.since(d)
 	}

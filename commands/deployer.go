@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/opsbot/opsbot/store"
 )
@@ -244,7 +243,7 @@ func (p *Deployer) describe(res store.DeployResult) string {
 	var s string
 	switch d.State {
 	case store.DeployStarted:
-		s = fmt.Sprintf("%s %s %s started by %s%s (%s)", id, d.Service, d.Version, quiet(d.By), withSpace(progressText(d)), d.Env)
+		s = fmt.Sprintf("%s %s %s started by %s%s (%s)", id, d.Service, d.Version, NoHighlight(d.By), withSpace(progressText(d)), d.Env)
 	case store.DeployProgress:
 		s = fmt.Sprintf("%s %s %s %s (%s)", id, d.Service, d.Version, orString(progressText(d), "in progress"), d.Env)
 	case store.DeploySucceeded:
@@ -258,7 +257,7 @@ func (p *Deployer) describe(res store.DeployResult) string {
 			s += fmt.Sprintf("; %s stays on %s", d.Env, d.Previous)
 		}
 	case store.DeployRolledBack:
-		s = fmt.Sprintf("%s %s rolled back from %s to %s in %s by %s%s", id, d.Service, d.Version, d.RolledBackTo, d.Env, quiet(d.EndedBy), reasonText(d.Reason))
+		s = fmt.Sprintf("%s %s rolled back from %s to %s in %s by %s%s", id, d.Service, d.Version, d.RolledBackTo, d.Env, NoHighlight(d.EndedBy), reasonText(d.Reason))
 		switch {
 		case res.Lock != nil:
 			s += fmt.Sprintf(". Locked: %s (ops: %sdeploy unlock %s)", res.Lock.Reason, p.d.Prefix, d.Service)
@@ -320,7 +319,7 @@ func progressText(d store.Deploy) string {
 
 // since is "at 50% since 10:05 by alice".
 func (p *Deployer) since(d store.Deploy) string {
-	return strings.TrimSpace(fmt.Sprintf("%s since %s by %s", progressText(d), p.when(d.Started), quiet(d.By)))
+	return strings.TrimSpace(fmt.Sprintf("%s since %s by %s", progressText(d), p.when(d.Started), NoHighlight(d.By)))
 }
 
 func (p *Deployer) lockText(l store.DeployLock) string {
@@ -333,7 +332,7 @@ func (p *Deployer) lockText(l store.DeployLock) string {
 
 // lockedBy is "locked by carol since 10:30: db migration".
 func (p *Deployer) lockedBy(l store.DeployLock) string {
-	return fmt.Sprintf("locked by %s since %s: %s", quiet(l.By), p.when(l.At), l.Reason)
+	return fmt.Sprintf("locked by %s since %s: %s", NoHighlight(l.By), p.when(l.At), l.Reason)
 }
 
 // when is a time for chat: "10:05" today, "11-24 10:05" before, in the bot's time zone.
@@ -343,14 +342,4 @@ func (p *Deployer) when(t time.Time) string {
 		return t.Format("15:04")
 	}
 	return t.Format("01-02 15:04")
-}
-
-// quiet inserts a zero-width space after the first rune of a name so that showing it does not highlight
-// anyone.
-func quiet(name string) string {
-	_, n := utf8.DecodeRuneInString(name)
-	if n == 0 || n == len(name) {
-		return name
-	}
-	return name[:n] + "\u200b" + name[n:]
 }

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/opsbot/opsbot/store"
 )
@@ -17,27 +16,18 @@ const lineBytes = 350
 // channelListNames is how many names a list inside a line shows in a channel before "(+N more)".
 const channelListNames = 10
 
-// unhighlight inserts a zero-width space after the first rune, so a nick in a listing does not ping.
-func unhighlight(nick string) string {
-	_, n := utf8.DecodeRuneInString(nick)
-	if n == 0 || n == len(nick) {
-		return nick
-	}
-	return nick[:n] + "\u200b" + nick[n:]
-}
-
 func ownerPart(owner string) string {
 	if owner == "" {
 		return "no owner"
 	}
-	return "owner " + unhighlight(owner)
+	return "owner " + NoHighlight(owner)
 }
 
 func ownerValue(owner string) string {
 	if owner == "" {
 		return "none"
 	}
-	return unhighlight(owner)
+	return NoHighlight(owner)
 }
 
 func sloPart(slo float64) string {

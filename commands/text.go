@@ -54,3 +54,13 @@ func Truncate(s string, n int) string {
 	}
 	return s[:cut] + ell
 }
+
+// NoHighlight inserts a zero-width space after the first rune of a nick or account, so that showing it in a
+// channel does not highlight its owner. Only the person who must act is named plainly.
+func NoHighlight(nick string) string {
+	_, n := utf8.DecodeRuneInString(nick)
+	if n == 0 || n == len(nick) {
+		return nick
+	}
+	return nick[:n] + "\u200b" + nick[n:]
+}

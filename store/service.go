@@ -222,3 +222,21 @@ func (s *Store) ServiceOwner(name string) (string, error) {
 	}
 	return owner, nil
 }
+
+// ServiceSLO returns a service's SLO in percent; ok is false when it has none or is not in the catalogue
+// (availability is still computed for it, without a budget).
+func (s *Store) ServiceSLO(name string) (float64, bool, error) {
+	var slo float64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		r, ok, err := getService(tx, name)
+		if err != nil || !ok {
+			return err
+		}
+		slo = r.SLO
+		return nil
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("store: slo of %s: %w", name, err)
+	}
+	return slo, slo > 0, nil
+}

@@ -482,3 +482,20 @@ func TestServiceImpactMatchesNaiveWalk(t *testing.T) {
 		}
 	}
 }
+
+func TestServiceSLO(t *testing.T) {
+	s := mustOpen(t)
+	if _, err := s.SeedServices([]ServiceSeed{{Name: "playlist", SLO: 99.9}, {Name: "storage"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		slo  float64
+		ok   bool
+	}{{"playlist", 99.9, true}, {"storage", 0, false}, {"ghost", 0, false}} {
+		slo, ok, err := s.ServiceSLO(tt.name)
+		if err != nil || slo != tt.slo || ok != tt.ok {
+			t.Errorf("ServiceSLO(%s) = %v, %v, %v; want %v, %v", tt.name, slo, ok, err, tt.slo, tt.ok)
+		}
+	}
+}

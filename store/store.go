@@ -31,6 +31,7 @@ var allBuckets = [][]byte{bucketMeta, bucketAudit, bucketOutbox,
 	bucketServices, bucketDeps, bucketRdeps, bucketServicesSeeded,
 	bucketDeploys, bucketDeployByService, bucketDeployActive, bucketDeployCurrent, bucketDeployLocks, bucketDeployDeliveries,
 	bucketReminders,
+	bucketIncidents, bucketIncidentTimeline, bucketIncidentOpen, bucketIncidentService, bucketIncidentSpan, bucketIncidentTopic,
 }
 
 var keySchema = []byte("schema_version")
@@ -248,4 +249,5 @@ var openCounters = []struct {
 	count func(*bolt.Tx) (int, error)
 }{
 	{"deploys", countActiveDeploys},
+	{"incidents", countOpenIncidents},
 }

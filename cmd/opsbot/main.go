@@ -15,6 +15,7 @@ import (
 	_ "time/tzdata" // time zones work on minimal images
 
 	"github.com/opsbot/opsbot/bot"
+	"github.com/opsbot/opsbot/commands"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -131,6 +132,8 @@ func botOptions(cfg Config, log *slog.Logger) (bot.Options, error) {
 		RequireAccount: cfg.Auth.RequireAccount, Admins: cfg.Auth.Admins, Ops: cfg.Auth.Ops,
 		HTTPListen: cfg.HTTP.Listen, APIToken: cfg.HTTP.APIToken,
 		WebhookSecret: cfg.HTTP.WebhookSecret, WebhookSecretPrevious: cfg.HTTP.WebhookSecretPrevious, NoLockOnRollback: !cfg.Deploys.LockOnRollback,
+		Incidents: commands.IncidentOptions{DeclareRole: cfg.Incidents.DeclareRole, PageOnSev: cfg.Incidents.PageOnSev,
+			FreezeOnSev: cfg.Incidents.FreezeOnSev, Topic: cfg.Incidents.Topic, Weights: cfg.Availability.Weights},
 		Version: version, Log: log,
 		Reminders: reminderSeeds(cfg.Reminders), ReminderGrace: time.Duration(cfg.ReminderSettings.Grace),
 		Services: serviceSeeds(cfg.Services),

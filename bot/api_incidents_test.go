@@ -1,0 +1,39 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opsbot/opsbot/store"
+)
+
+func TestRenderPostmortem(t *testing.T) {
+	start := time.Date(2026, 3, 10, 11, 45, 0, 0, time.UTC)
+	inc := store.Incident{ID: 7, Severity: 2, Service: "playlist", Affects: []string{"search"}, Summary: "500s on play",
+		Status: store.IncidentResolved, Commander: "carol", DeclaredBy: "alice", Declared: start.Add(15 * time.Minute),
+		Start: start, End: start.Add(65 * time.Minute), Page: "P-3"}
+	tl := []store.TimelineEntry{{At: start.Add(15 * time.Minute), Author: "alice", Text: "declared SEV2 on playlist: 500s on play"}}
+	got := renderPostmortem(inc, tl, []string{"playlist D-40 1.42 prod succeeded 10:05 by alice"}, []string{"playlist: search, radio"}, time.UTC, start.Add(2*time.Hour))
+	for _, want := range []string{
+		"# Postmortem: INC-7 SEV2 on playlist, search\n",
+		"## Summary\n\n500s on play\n",
+		"- Commander: carol\n- Declared: 2026-03-10 12:00 UTC by alice\n- Paged: P-3\n",
+		"## Impact window\n\n- Start: 2026-03-10 11:45 UTC\n- End: 2026-03-10 12:50 UTC\n- Duration: 1h05m\n",
+		"## Timeline\n\n- 2026-03-10 12:00 UTC alice: declared SEV2 on playlist: 500s on play\n",
+		"## Deploys to the affected services in the 24 h before\n\n- playlist D-40 1.42 prod succeeded 10:05 by alice\n",
+		"## Dependents\n\n- playlist: search, radio\n",
+		"## Causes\n\n\n## Actions\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("postmortem lacks %q:\n%s", want, got)
+		}
+	}
+	inc.Status, inc.End = store.IncidentInvestigating, time.Time{}
+	got = renderPostmortem(inc, nil, []string{}, nil, time.UTC, start.Add(2*time.Hour))
+	for _, want := range []string{"- End: ongoing (2h so far)", "24 h before\n\nNone.\n", "## Dependents\n\nNo data.\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("open incident's postmortem lacks %q:\n%s", want, got)
+		}
+	}
+}

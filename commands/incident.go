@@ -1,0 +1,308 @@
+package commands
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/opsbot/opsbot/store"
+)
+
+// IncidentOptions configure the incidents and availability family ([incidents] and [availability]).
+type IncidentOptions struct {
+	// DeclareRole is the role that may declare and change incidents: "developer", "ops" (default) or "admin".
+	DeclareRole string
+	// PageOnSev pages the on-call for incidents of this severity or worse (2: SEV1 and SEV2); 0 never.
+	PageOnSev int
+	// FreezeOnSev freezes deploys of the affected services while such an incident is open; 0 never.
+	FreezeOnSev int
+	// Topic shows the open incidents in the channel topic.
+	Topic bool
+	// TopicEvery is the least time between two topic changes; 0 means 30s.
+	TopicEvery time.Duration
+	// Weights are availability.weights by "sev1".."sev4"; missing severities take store.DefaultWeights.
+	Weights map[string]float64
+}
+
+// SeverityWeights returns the availability weights with the defaults filled in.
+func (o IncidentOptions) SeverityWeights() store.SeverityWeights {
+	w := store.DefaultWeights
+	for sev := 1; sev < len(w); sev++ {
+		if v, ok := o.Weights[fmt.Sprintf("sev%d", sev)]; ok {
+			w[sev] = v
+		}
+	}
+	return w
+}
+
+// IncidentLog is the part of the store the incidents family uses (*store.Store implements it).
+type IncidentLog interface {
+	DeclareIncident(in store.Incident) (store.Incident, error)
+	NoteIncident(id uint64, by, text string) (store.Incident, error)
+	SetIncidentStatus(id uint64, by, status string) (store.IncidentChange, error)
+	SetIncidentSeverity(id uint64, by string, sev int, freeze bool) (store.IncidentChange, error)
+	SetIncidentCommander(id uint64, by, account string) (store.IncidentChange, error)
+	AddIncidentService(id uint64, by, service string) (store.IncidentChange, error)
+	ResolveIncident(id uint64, by, text string, at time.Time) (store.IncidentChange, error)
+	ReopenIncident(id uint64, by string) (store.IncidentChange, error)
+	SetIncidentPage(id uint64, by, page string) (store.Incident, error)
+	Incident(id uint64) (store.Incident, error)
+	IncidentTimeline(id uint64, n int) ([]store.TimelineEntry, error)
+	OpenIncidentList() ([]store.Incident, error)
+	RecentIncidents(since time.Time, limit int) ([]store.Incident, int, error)
+	IncidentTopic(channel string) (store.TopicState, error)
+	SetIncidentTopic(channel string, st store.TopicState) error
+	Availability(service string, from, to time.Time, w store.SeverityWeights) (store.ServiceAvailability, error)
+	AvailabilityAll(from, to time.Time, w store.SeverityWeights) ([]store.ServiceAvailability, error)
+}
+
+// Topic reads and sets channel topics (the IRC transport implements it).
+type Topic interface {
+	// Topic returns the channel's current topic; ok is false while the bot is not in the channel or has not
+	// learnt its topic yet.
+	Topic(channel string) (topic string, ok bool)
+	// SetTopic sets the channel's topic; it fails when the bot is not in the channel, may not set the topic,
+	// or the text is not a valid topic.
+	SetTopic(channel, text string) error
+}
+
+// Text limits of the incidents family.
+const (
+	maxSummary  = 300
+	maxNoteText = 400
+)
+
+var (
+	serviceNameRE = regexp.MustCompile(`^[a-z0-9._-]{1,64}$`)
+	accountNameRE = regexp.MustCompile(`^[^\s,*?!@#:]{1,64}$`)
+)
+
+// incidents is the incidents family: its commands share the dependencies and the configuration.
+type incidents struct {
+	d   Deps
+	log IncidentLog
+}
+
+func incidentCommands(d Deps) ([]*Command, []Job) {
+	x := &incidents{d: d}
+	x.log, _ = d.Store.(IncidentLog)
+	role := roleNamed(d.IncidentOptions.DeclareRole)
+	write := func(name, args, help string, minArgs, maxArgs int, run Handler, flags ...Flag) *Command {
+		return &Command{Name: name, Args: args, Help: help, Role: role, Write: true, MinArgs: minArgs, MaxArgs: maxArgs,
+			Flags: flags, Run: x.need(run)}
+	}
+	cmds := []*Command{
+		write("incident declare", "<sev1|sev2|sev3|sev4> <service> <summary> [--since <time or duration ago>]",
+			"Declares an incident; severe ones page the on-call and freeze deploys of the affected services while open.",
+			3, -1, x.declare, Flag{Name: "since", Value: true}),
+		write("incident update", "<INC-n> <text>", "Adds an update to the incident's timeline.", 2, -1, x.update),
+		write("incident status", "<INC-n> <investigating|identified|monitoring>", "Sets the incident's status.", 2, 2, x.status),
+		write("incident sev", "<INC-n> <sev1|sev2|sev3|sev4>", "Changes the incident's severity.", 2, 2, x.severity),
+		write("incident commander", "<INC-n> <account>", "Hands the incident to another incident commander.", 2, 2, x.commander),
+		write("incident affects", "<INC-n> <service>", "Records another service the incident affects.", 2, 2, x.affects),
+		write("incident resolve", "<INC-n> [text] [--at <time or duration ago>]",
+			"Resolves the incident; --at records when the impact really ended.", 1, -1, x.resolve, Flag{Name: "at", Value: true}),
+		write("incident reopen", "<INC-n>", "Reopens a resolved incident; its impact continues from the original start.", 1, 1, x.reopen),
+		{Name: "incident list", Args: "[open|recent|all]", Help: "Lists open incidents (default), those of the last 7 days, or all.",
+			Role: RoleAnyone, MaxArgs: 1, Run: x.need(x.list)},
+		{Name: "incident show", Args: "<INC-n>", Help: "Shows an incident: summary, duration, deploys before it and the last timeline entries.",
+			Role: RoleAnyone, MinArgs: 1, MaxArgs: 1, Run: x.need(x.show)},
+	}
+	var jobs []Job
+	if d.IncidentOptions.Topic && d.Topic != nil && x.log != nil {
+		jobs = append(jobs, x.topicJob())
+	}
+	return cmds, jobs
+}
+
+// need refuses to run when the store keeps no incidents.
+func (x *incidents) need(h Handler) Handler {
+	return func(ctx context.Context, c *Call, w Replier) error {
+		if x.log == nil {
+			return Errorf("error: no incident log in this store")
+		}
+		return h(ctx, c, w)
+	}
+}
+
+// roleNamed maps incidents.declare_role to a role; anything unknown is ops.
+func roleNamed(name string) Role {
+	switch name {
+	case "developer":
+		return RoleDeveloper
+	case "admin":
+		return RoleAdmin
+	}
+	return RoleOps
+}
+
+func (x *incidents) declare(ctx context.Context, c *Call, w Replier) error {
+	sev, err := parseSeverity(c.Args[0])
+	if err != nil {
+		return err
+	}
+	service, err := x.service(c.Args[1])
+	if err != nil {
+		return err
+	}
+	summary := c.Rest(2)
+	if err := checkLength("summary", summary, maxSummary, true); err != nil {
+		return err
+	}
+	now := x.d.Now()
+	start := now
+	if v, ok := c.Flag("since"); ok {
+		if start, err = x.when(v, now); err != nil {
+			return err
+		}
+	}
+	inc, err := x.log.DeclareIncident(store.Incident{Severity: sev, Service: service, Summary: summary,
+		DeclaredBy: c.Caller.Who(), Start: start, Freeze: x.freezes(sev)})
+	if err != nil {
+		return incidentError(err, 0)
+	}
+	line := fmt.Sprintf("%s declared SEV%d on %s by %s: %s. Commander: %s", inc.Name(), sev, service,
+		NoHighlight(inc.DeclaredBy), summary, NoHighlight(inc.Commander))
+	if x.d.Catalog != nil {
+		owner, err := x.d.Catalog.ServiceOwner(service)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		line += ". Owner: " + cmp.Or(NoHighlight(owner), "none")
+		if impact, err := x.d.Catalog.ServiceImpact(service); err == nil && len(impact) > 0 {
+			line += ". May affect: " + joinCapped(impact, 8)
+		}
+	}
+	if start.Before(now.Add(-time.Minute)) {
+		line += ". Impact since " + x.clock(start, now)
+	}
+	if inc.Freeze {
+		line += ". Deploys of " + service + " frozen while open"
+	}
+	return x.finish(ctx, c, w, inc, line, true)
+}
+
+// finish pages for inc when its severity calls for it and no page was sent yet, replies line and announces it
+// in the main channel when it was said elsewhere and notable.
+func (x *incidents) finish(ctx context.Context, c *Call, w Replier, inc store.Incident, line string, notable bool) error {
+	var pageErr error
+	if inc.Open() && inc.Page == "" && x.pages(inc.Severity) && x.d.Pager != nil {
+		text := fmt.Sprintf("%s SEV%d on %s: %s", inc.Name(), inc.Severity, strings.Join(inc.Services(), ", "), inc.Summary)
+		id, err := x.d.Pager.PageOnCall(ctx, c.Caller.Who(), inc.Service, text)
+		if err == nil {
+			_, err = x.log.SetIncidentPage(inc.ID, c.Caller.Who(), id)
+			line += ". Paged the on-call: " + id
+		}
+		pageErr = err
+	}
+	w.Reply(line)
+	if notable && x.d.Announce != nil && !strings.EqualFold(c.Channel, x.d.Channel) {
+		if err := x.d.Announce.Announce("", line, inc.Severity <= 2); err != nil {
+			return Errorf("error: %s is recorded, but announcing it in %s failed: %v", inc.Name(), x.d.Channel, err)
+		}
+	}
+	if pageErr != nil {
+		return Errorf("error: %s is recorded, but paging the on-call failed: %v", inc.Name(), pageErr)
+	}
+	return nil
+}
+
+// incidentError turns the store's not-found and rule errors into what the caller should read.
+func incidentError(err error, id uint64) error {
+	var re *store.IncidentRuleError
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return Errorf("error: no incident %s", FormatID(KindIncident, id))
+	case errors.As(err, &re):
+		return Errorf("error: %s", re.Msg)
+	}
+	return err
+}
+
+// parseSeverity accepts sev1..sev4 (any case) or 1..4.
+func parseSeverity(s string) (int, error) {
+	v := strings.TrimPrefix(strings.ToLower(s), "sev")
+	if len(v) == 1 && v[0] >= '1' && v[0] <= '4' {
+		return int(v[0] - '0'), nil
+	}
+	return 0, Errorf("error: %q is not a severity (sev1, sev2, sev3 or sev4)", Truncate(s, 20))
+}
+
+// service checks a service name and, when the catalogue knows services, that it is one of them.
+func (x *incidents) service(arg string) (string, error) {
+	name := strings.ToLower(arg)
+	if !serviceNameRE.MatchString(name) {
+		return "", Errorf("error: %q is not a service name (lowercase letters, digits, . _ -)", Truncate(arg, 40))
+	}
+	if x.d.Catalog == nil {
+		return name, nil
+	}
+	_, err := x.d.Catalog.ServiceOwner(name)
+	if !errors.Is(err, store.ErrNotFound) {
+		return name, err
+	}
+	names, err := x.d.Catalog.ServiceNames()
+	if err != nil || len(names) == 0 { // an empty catalogue knows no services to check against
+		return name, err
+	}
+	if s := Suggest(name, names); s != "" {
+		return "", Errorf("error: unknown service %q, did you mean %s?", name, s)
+	}
+	return "", Errorf("error: unknown service %q (add it first: %sservice add %s)", name, x.d.Prefix, name)
+}
+
+// when parses a time ("14:05", RFC 3339) or a duration ago ("15m"). A clock time later than now is yesterday's.
+func (x *incidents) when(v string, now time.Time) (time.Time, error) {
+	if d, err := ParseDuration(v); err == nil {
+		return now.Add(-d), nil
+	}
+	t, err := ParseTime(v, now, x.d.Location)
+	if err != nil {
+		return t, Errorf("error: bad time %q (use 14:05, 2026-11-25T14:05:00Z or a duration ago like 15m)", Truncate(v, 40))
+	}
+	if t.After(now) && !strings.Contains(v, "T") {
+		t = t.AddDate(0, 0, -1)
+	}
+	if t.After(now) {
+		return t, Errorf("error: %s is in the future", v)
+	}
+	return t, nil
+}
+
+func (x *incidents) pages(sev int) bool   { return sev <= x.d.IncidentOptions.PageOnSev }
+func (x *incidents) freezes(sev int) bool { return sev <= x.d.IncidentOptions.FreezeOnSev }
+
+// clock renders t briefly relative to now: 14:05 today, 03-09 14:05 this year, else with the year.
+func (x *incidents) clock(t, now time.Time) string {
+	t, now = t.In(x.d.Location), now.In(x.d.Location)
+	switch {
+	case t.YearDay() == now.YearDay() && t.Year() == now.Year():
+		return t.Format("15:04")
+	case t.Year() == now.Year():
+		return t.Format("01-02 15:04")
+	}
+	return t.Format("2006-01-02 15:04")
+}
+
+// checkLength refuses too long free text, and empty text when required.
+func checkLength(what, text string, max int, required bool) error {
+	if required && strings.TrimSpace(text) == "" {
+		return Errorf("error: the %s is empty", what)
+	}
+	if len(text) > max {
+		return Errorf("error: %s too long (%d bytes, at most %d)", what, len(text), max)
+	}
+	return nil
+}
+
+// joinCapped joins at most n names, then "+N more".
+func joinCapped(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s +%d more", strings.Join(names[:n], ", "), len(names)-n)
+}

@@ -1,0 +1,153 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/opsbot/opsbot/store"
+)
+
+// Limits of incident listings.
+const (
+	recentIncidents = 7 * 24 * time.Hour
+	maxListed       = 50
+	// channelLines is the default bot.max_lines: !incident show fits its reply into it in a channel.
+	channelLines = 4
+	// deployLookback is how long before an incident's start its services' deploys are shown ("24h" in text).
+	deployLookback = 24 * time.Hour
+)
+
+func (x *incidents) list(_ context.Context, c *Call, w Replier) error {
+	mode := "open"
+	if len(c.Args) == 1 {
+		mode = strings.ToLower(c.Args[0])
+	}
+	now := x.d.Now()
+	var (
+		incs  []store.Incident
+		total int
+		err   error
+	)
+	switch mode {
+	case "open":
+		incs, err = x.log.OpenIncidentList()
+		total = len(incs)
+	case "recent":
+		incs, total, err = x.log.RecentIncidents(now.Add(-recentIncidents), maxListed)
+	case "all":
+		incs, total, err = x.log.RecentIncidents(time.Time{}, maxListed)
+	default:
+		return c.Usage()
+	}
+	if err != nil {
+		return err
+	}
+	if len(incs) == 0 {
+		switch mode {
+		case "open":
+			w.Reply("no open incidents")
+		case "recent":
+			w.Reply("no incidents in the last " + FormatDuration(recentIncidents))
+		default:
+			w.Reply("no incidents yet")
+		}
+		return nil
+	}
+	lines := make([]string, 0, len(incs)+1)
+	for _, inc := range incs {
+		lines = append(lines, x.listLine(inc, now))
+	}
+	if mode == "all" && total > len(incs) {
+		lines = append(lines, fmt.Sprintf("... and %d older (GET /api/v1/incidents?state=all)", total-len(incs)))
+	}
+	w.Reply(lines...)
+	return nil
+}
+
+// listLine is one incident in a listing:
+// "INC-7 SEV2 playlist investigating for 1h05m: <summary> (commander a​lice)".
+func (x *incidents) listLine(inc store.Incident, now time.Time) string {
+	svcs := strings.Join(inc.Services(), ",")
+	if inc.Open() {
+		return fmt.Sprintf("%s SEV%d %s %s for %s: %s (commander %s)", inc.Name(), inc.Severity, svcs, inc.Status,
+			FormatDuration(inc.Duration(now)), inc.Summary, NoHighlight(inc.Commander))
+	}
+	return fmt.Sprintf("%s SEV%d %s resolved %s after %s: %s", inc.Name(), inc.Severity, svcs, x.clock(inc.End, now),
+		FormatDuration(inc.Duration(now)), inc.Summary)
+}
+
+func (x *incidents) show(_ context.Context, c *Call, w Replier) error {
+	id, err := ParseID(KindIncident, c.Args[0])
+	if err != nil {
+		return err
+	}
+	inc, err := x.log.Incident(id)
+	if err != nil {
+		return incidentError(err, id)
+	}
+	now := x.d.Now()
+	head := fmt.Sprintf("%s SEV%d %s on %s: %s. ", inc.Name(), inc.Severity, inc.Status, strings.Join(inc.Services(), ", "), inc.Summary)
+	if inc.Open() {
+		head += fmt.Sprintf("Open for %s (since %s)", FormatDuration(inc.Duration(now)), x.clock(inc.Start, now))
+	} else {
+		head += fmt.Sprintf("Impact %s to %s (%s)", x.clock(inc.Start, now), x.clock(inc.End, now), FormatDuration(inc.Duration(now)))
+	}
+	head += ". Commander: " + NoHighlight(inc.Commander)
+	if inc.Page != "" {
+		head += ". Paged " + inc.Page
+	}
+	lines := []string{head}
+	if x.d.Deploys != nil {
+		deploys, err := DeploysBefore(x.d.Deploys, inc)
+		if err != nil {
+			return err
+		}
+		lines = append(lines, "deploys in the 24h before: "+cmpJoin(deploys, "; ", "none"))
+	}
+	n := channelLines - len(lines) // the last timeline entries that fit a channel reply
+	if c.Private() {
+		n = 20
+	}
+	tl, err := x.log.IncidentTimeline(id, n)
+	if err != nil {
+		return err
+	}
+	for _, e := range tl {
+		lines = append(lines, fmt.Sprintf("%s %s: %s", x.clock(e.At, now), NoHighlight(e.Author), e.Text))
+	}
+	w.Reply(lines...)
+	return nil
+}
+
+// DeploysBefore lists the deploys to inc's services in the 24 h before its impact started, each line
+// prefixed with the service when the incident affects several; nil deploys means no data.
+func DeploysBefore(deploys Deploys, inc store.Incident) ([]string, error) {
+	if deploys == nil {
+		return nil, nil
+	}
+	var out []string
+	svcs := inc.Services()
+	for _, svc := range svcs {
+		lines, err := deploys.DeploysBetween(svc, inc.Start.Add(-deployLookback), inc.Start)
+		if err != nil {
+			return nil, fmt.Errorf("incident: deploys of %s: %w", svc, err)
+		}
+		for _, l := range lines {
+			if len(svcs) > 1 {
+				l = svc + " " + l
+			}
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// cmpJoin joins items with sep, or is def when there are none.
+func cmpJoin(items []string, sep, def string) string {
+	if len(items) == 0 {
+		return def
+	}
+	return strings.Join(items, sep)
+}

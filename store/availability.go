@@ -1,0 +1,169 @@
+package store
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// SeverityWeights weighs impact time by severity: index 1..4 is SEV1..SEV4 (index 0 is unused).
+type SeverityWeights [5]float64
+
+// DefaultWeights are SPEC.md's availability.weights: sev1 1.0, sev2 0.5, sev3 0.1, sev4 0.
+var DefaultWeights = SeverityWeights{0, 1.0, 0.5, 0.1, 0}
+
+// ImpactSpan is one incident's impact on a service: [Start, End) at Severity. A zero End is still open.
+type ImpactSpan struct {
+	Start, End time.Time
+	Severity   int
+}
+
+// WeightedDowntime is the impact time within [from, to), weighted by severity. Impacts are clipped at the
+// window's edges, open ones count up to to, and where impacts overlap the time counts once, at the highest
+// weight among them (a sweep over the clipped start and end points).
+func WeightedDowntime(impacts []ImpactSpan, from, to time.Time, w SeverityWeights) time.Duration {
+	type event struct {
+		at    time.Time
+		sev   int
+		delta int
+	}
+	events := make([]event, 0, 2*len(impacts))
+	for _, im := range impacts {
+		if im.Severity < 1 || im.Severity >= len(w) {
+			continue
+		}
+		start, end := im.Start, im.End
+		if end.IsZero() || end.After(to) {
+			end = to
+		}
+		if start.Before(from) {
+			start = from
+		}
+		if !end.After(start) {
+			continue
+		}
+		events = append(events, event{start, im.Severity, +1}, event{end, im.Severity, -1})
+	}
+	slices.SortFunc(events, func(a, b event) int { return a.at.Compare(b.at) })
+	var active [5]int // open impacts per severity
+	var total float64 // weighted nanoseconds
+	for i, e := range events {
+		if i > 0 {
+			top := 0.0
+			for sev, n := range active {
+				if n > 0 {
+					top = max(top, w[sev])
+				}
+			}
+			total += top * float64(e.at.Sub(events[i-1].at))
+		}
+		active[e.sev] += e.delta
+	}
+	return time.Duration(total)
+}
+
+// ServiceAvailability is a service's availability over a window.
+type ServiceAvailability struct {
+	Service   string
+	From, To  time.Time
+	Downtime  time.Duration // weighted impact time
+	Incidents int           // incidents overlapping the window
+	Percent   float64
+}
+
+func newAvailability(service string, impacts []ImpactSpan, from, to time.Time, w SeverityWeights) ServiceAvailability {
+	a := ServiceAvailability{Service: service, From: from, To: to, Incidents: len(impacts)}
+	a.Downtime = WeightedDowntime(impacts, from, to, w)
+	a.Percent = 100
+	if window := to.Sub(from); window > 0 {
+		a.Percent = 100 * (1 - float64(a.Downtime)/float64(window))
+	}
+	return a
+}
+
+// Availability computes service's availability over [from, to) from the incident log. It reads only the
+// incidents that can overlap the window: the open ones and, through the service+start index, the closed
+// ones that started at most the service's longest closed impact before from.
+func (s *Store) Availability(service string, from, to time.Time, w SeverityWeights) (ServiceAvailability, error) {
+	var a ServiceAvailability
+	err := s.db.View(func(tx *bolt.Tx) error {
+		open, err := openIncidents(tx)
+		if err != nil {
+			return err
+		}
+		impacts, err := serviceImpacts(tx, service, from, to, open)
+		a = newAvailability(service, impacts, from, to, w)
+		return err
+	})
+	if err != nil {
+		return a, fmt.Errorf("store: availability of %s: %w", service, err)
+	}
+	return a, nil
+}
+
+// AvailabilityAll computes the availability of every service with an incident in [from, to), worst first.
+func (s *Store) AvailabilityAll(from, to time.Time, w SeverityWeights) ([]ServiceAvailability, error) {
+	var out []ServiceAvailability
+	err := s.db.View(func(tx *bolt.Tx) error {
+		open, err := openIncidents(tx)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketIncidentSpan).ForEach(func(k, _ []byte) error {
+			impacts, err := serviceImpacts(tx, string(k), from, to, open)
+			if err != nil || len(impacts) == 0 {
+				return err
+			}
+			out = append(out, newAvailability(string(k), impacts, from, to, w))
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: availability: %w", err)
+	}
+	slices.SortFunc(out, func(a, b ServiceAvailability) int {
+		if c := cmp.Compare(a.Percent, b.Percent); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Service, b.Service)
+	})
+	return out, nil
+}
+
+// serviceImpacts returns the impacts on service that overlap [from, to): closed incidents from the
+// service+start index, open ones from open (the open index, read once by the caller).
+func serviceImpacts(tx *bolt.Tx, service string, from, to time.Time, open []Incident) ([]ImpactSpan, error) {
+	var out []ImpactSpan
+	raw := tx.Bucket(bucketIncidentSpan).Get([]byte(service))
+	if raw == nil {
+		return nil, nil
+	}
+	longest := time.Duration(btoi(raw))
+	prefix := append([]byte(service), 0)
+	fromNS, toNS := nanos(from), nanos(to)
+	c := tx.Bucket(bucketIncidentService).Cursor()
+	for k, v := c.Seek(serviceKey(service, from.Add(-longest), 0)); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if len(k) != len(prefix)+16 || len(v) != 9 {
+			return nil, fmt.Errorf("bad index entry %q", k)
+		}
+		start := btoi(k[len(prefix) : len(prefix)+8])
+		if start >= toNS {
+			break
+		}
+		end := btoi(v[:8])
+		if end == 0 || end <= fromNS { // open (counted below) or over before the window
+			continue
+		}
+		out = append(out, ImpactSpan{Start: time.Unix(0, int64(start)), End: time.Unix(0, int64(end)), Severity: int(v[8])})
+	}
+	for _, inc := range open {
+		if inc.Start.Before(to) && slices.Contains(inc.Services(), service) {
+			out = append(out, ImpactSpan{Start: inc.Start, Severity: inc.Severity})
+		}
+	}
+	return out, nil
+}

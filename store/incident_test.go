@@ -1,0 +1,205 @@
+package store
+
+import (
+	"errors"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// incidentClock is a settable clock for incident tests.
+type incidentClock struct{ now time.Time }
+
+func (c *incidentClock) Now() time.Time          { return c.now }
+func (c *incidentClock) advance(d time.Duration) { c.now = c.now.Add(d) }
+
+// openIncidentStore opens a store in tb.TempDir() on a settable clock.
+func openIncidentStore(tb testing.TB) (*Store, *incidentClock) {
+	tb.Helper()
+	s, err := Open(filepath.Join(tb.TempDir(), "opsbot.db"), Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	clk := &incidentClock{now: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)}
+	s.Now = clk.Now
+	return s, clk
+}
+
+func mustDeclare(tb testing.TB, s *Store, in Incident) Incident {
+	tb.Helper()
+	if in.DeclaredBy == "" {
+		in.DeclaredBy = "alice"
+	}
+	inc, err := s.DeclareIncident(in)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return inc
+}
+
+func TestIncidentLifecycle(t *testing.T) {
+	s, clk := openIncidentStore(t)
+	start := clk.now.Add(-15 * time.Minute)
+	inc := mustDeclare(t, s, Incident{Severity: 2, Service: "playlist", Summary: "500s on play", Start: start, Freeze: true})
+	if inc.ID != 1 || inc.Status != IncidentInvestigating || inc.Commander != "alice" || !inc.Start.Equal(start) || inc.Entries != 1 {
+		t.Fatalf("DeclareIncident = %+v", inc)
+	}
+	clk.advance(time.Minute)
+	if _, err := s.SetIncidentStatus(1, "carol", IncidentIdentified); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := s.SetIncidentSeverity(1, "carol", 1, true)
+	if err != nil || ch.Before.Severity != 2 || ch.After.Severity != 1 {
+		t.Fatalf("SetIncidentSeverity = %+v, %v", ch, err)
+	}
+	if _, err := s.SetIncidentCommander(1, "alice", "carol"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddIncidentService(1, "carol", "search"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.NoteIncident(1, "carol", "rolled back 1.42"); err != nil {
+		t.Fatal(err)
+	}
+	if why, _ := s.FrozenBy("search"); why != "INC-1 SEV1 open" {
+		t.Errorf("FrozenBy(search) = %q, want INC-1 SEV1 open", why)
+	}
+	if lines, _ := s.OpenIncidents("playlist"); !reflect.DeepEqual(lines, []string{"INC-1 SEV1 identified"}) {
+		t.Errorf("OpenIncidents(playlist) = %q", lines)
+	}
+	if counts, _ := s.OpenCounts(); counts["incidents"] != 1 {
+		t.Errorf("OpenCounts = %v, want 1 incident", counts)
+	}
+	clk.advance(time.Hour)
+	ch, err = s.ResolveIncident(1, "carol", "fixed", clk.now.Add(-30*time.Minute))
+	if err != nil || ch.After.Open() || ch.After.Duration(clk.now) != 16*time.Minute+30*time.Minute {
+		t.Fatalf("ResolveIncident = %+v, %v; want resolved after 46m", ch.After, err)
+	}
+	if why, _ := s.FrozenBy("search"); why != "" {
+		t.Errorf("FrozenBy(search) after resolve = %q, want none", why)
+	}
+	if counts, _ := s.OpenCounts(); counts["incidents"] != 0 {
+		t.Errorf("OpenCounts after resolve = %v", counts)
+	}
+	tl, err := s.IncidentTimeline(1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, e := range tl {
+		texts = append(texts, e.Author+": "+e.Text)
+	}
+	want := []string{
+		"alice: declared SEV2 on playlist: 500s on play (impact since 2026-03-10T11:45:00Z)",
+		"carol: status investigating -> identified",
+		"carol: severity SEV2 -> SEV1",
+		"alice: commander alice -> carol",
+		"carol: affects search",
+		"carol: rolled back 1.42",
+		"carol: resolved (impact ended 2026-03-10T12:31:00Z): fixed",
+	}
+	if !reflect.DeepEqual(texts, want) {
+		t.Errorf("timeline =\n%q\nwant\n%q", texts, want)
+	}
+	if last, _ := s.IncidentTimeline(1, 2); len(last) != 2 || last[1].Text != tl[6].Text {
+		t.Errorf("IncidentTimeline(1, 2) = %+v, want the last two entries", last)
+	}
+	ch, err = s.ReopenIncident(1, "alice")
+	if err != nil || !ch.After.Open() || !ch.After.End.IsZero() {
+		t.Fatalf("ReopenIncident = %+v, %v", ch.After, err)
+	}
+	if why, _ := s.FrozenBy("playlist"); why != "INC-1 SEV1 open" {
+		t.Errorf("FrozenBy after reopen = %q", why)
+	}
+}
+
+func TestIncidentRules(t *testing.T) {
+	s, clk := openIncidentStore(t)
+	mustDeclare(t, s, Incident{Severity: 3, Service: "search", Summary: "slow"})
+	clk.advance(time.Hour)
+	var re *IncidentRuleError
+	for name, f := range map[string]func() error{
+		"same status":       func() error { _, err := s.SetIncidentStatus(1, "a", IncidentInvestigating); return err },
+		"bad status":        func() error { _, err := s.SetIncidentStatus(1, "a", IncidentResolved); return err },
+		"same severity":     func() error { _, err := s.SetIncidentSeverity(1, "a", 3, false); return err },
+		"same service":      func() error { _, err := s.AddIncidentService(1, "a", "search"); return err },
+		"end before start":  func() error { _, err := s.ResolveIncident(1, "a", "", clk.now.Add(-2*time.Hour)); return err },
+		"end in the future": func() error { _, err := s.ResolveIncident(1, "a", "", clk.now.Add(time.Minute)); return err },
+		"reopen open":       func() error { _, err := s.ReopenIncident(1, "a"); return err },
+		"future start": func() error {
+			_, err := s.DeclareIncident(Incident{Severity: 1, Service: "x", DeclaredBy: "a", Start: clk.now.Add(time.Hour)})
+			return err
+		},
+	} {
+		if err := f(); !errors.As(err, &re) {
+			t.Errorf("%s: err = %v, want an IncidentRuleError", name, err)
+		}
+	}
+	if _, err := s.ResolveIncident(1, "a", "", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ResolveIncident(1, "a", "", time.Time{}); !errors.As(err, &re) {
+		t.Errorf("resolving twice: err = %v", err)
+	}
+	if _, err := s.SetIncidentStatus(1, "a", IncidentMonitoring); !errors.As(err, &re) {
+		t.Errorf("status of a resolved incident: err = %v", err)
+	}
+	if _, err := s.Incident(99); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Incident(99): err = %v, want ErrNotFound", err)
+	}
+	if _, err := s.NoteIncident(99, "a", "x"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("NoteIncident(99): err = %v, want ErrNotFound", err)
+	}
+	tl, _ := s.IncidentTimeline(1, 0)
+	if len(tl) != 2 {
+		t.Errorf("refused changes left timeline entries: %+v", tl)
+	}
+}
+
+func TestIncidentListsUseIndexes(t *testing.T) {
+	s, clk := openIncidentStore(t)
+	for i := range 5 {
+		mustDeclare(t, s, Incident{Severity: 4 - i%4, Service: "svc", Summary: "n"})
+		clk.advance(24 * time.Hour)
+	}
+	for _, id := range []uint64{1, 3} {
+		if _, err := s.ResolveIncident(id, "a", "", time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open, err := s.OpenIncidentList()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []uint64
+	for _, inc := range open {
+		ids = append(ids, inc.ID)
+	}
+	if !reflect.DeepEqual(ids, []uint64{4, 2, 5}) { // SEV1, SEV3, SEV4
+		t.Errorf("open incidents = %v, want [4 2 5] (worst first)", ids)
+	}
+	recent, total, err := s.RecentIncidents(clk.now.Add(-48*time.Hour), 10)
+	ids = nil
+	for _, inc := range recent {
+		ids = append(ids, inc.ID)
+	}
+	if err != nil || total != 5 || !reflect.DeepEqual(ids, []uint64{5, 4, 2}) {
+		t.Errorf("RecentIncidents = %v (total %d, %v), want [5 4 2] of 5", ids, total, err)
+	}
+}
+
+func TestIncidentTopicState(t *testing.T) {
+	s, clk := openIncidentStore(t)
+	if st, err := s.IncidentTopic("#operations"); err != nil || st != (TopicState{}) {
+		t.Fatalf("IncidentTopic before any = %+v, %v", st, err)
+	}
+	want := TopicState{Base: "Welcome", Set: "INC-1 SEV1 playlist investigating | Welcome", SetAt: clk.now, Active: true}
+	if err := s.SetIncidentTopic("#operations", want); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.IncidentTopic("#operations"); !reflect.DeepEqual(got, want) {
+		t.Errorf("IncidentTopic = %+v, want %+v", got, want)
+	}
+}
