@@ -169,7 +169,7 @@ func TestE2EIncidentLifecycleTopicFreezeAndPage(t *testing.T) {
 	}
 	code, body = httpGet(t, base+"/incidents/1/postmortem.md")
 	for _, want := range []string{"# Postmortem: INC-1 SEV1 on playlist, search", "## Impact window", "## Timeline", "alice: declared SEV1 on playlist: total outage",
-		"## Deploys to the affected services in the 24 h before\n\nNo data.", "## Dependents\n\nNo data.", "## Causes", "## Actions"} {
+		"## Deploys to the affected services in the 24 h before\n\nNone.", "## Dependents\n\n- playlist: search", "## Causes", "## Actions"} {
 		if code != 200 || !strings.Contains(body, want) {
 			t.Errorf("postmortem (%d) lacks %q:\n%s", code, want, body)
 		}
