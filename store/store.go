@@ -24,10 +24,21 @@ var (
 	bucketMeta   = []byte("meta")
 	bucketAudit  = []byte("audit")
 	bucketOutbox = []byte("outbox")
+	// On call and paging.
+	bucketOnCall       = []byte("oncall")
+	bucketOverrides    = []byte("oncall_overrides")
+	bucketOverrideEnds = []byte("oncall_override_ends")
+	bucketPages        = []byte("pages")
+	bucketPagesOpen    = []byte("pages_open")
+	bucketPagesDue     = []byte("pages_due")
+	bucketPagesBy      = []byte("pages_by")
+	bucketNotify       = []byte("page_notify")
 )
 
 // allBuckets lists every top-level bucket; Open creates the missing ones.
-var allBuckets = [][]byte{bucketMeta, bucketAudit, bucketOutbox}
+var allBuckets = [][]byte{bucketMeta, bucketAudit, bucketOutbox,
+	bucketOnCall, bucketOverrides, bucketOverrideEnds, bucketPages, bucketPagesOpen, bucketPagesDue, bucketPagesBy, bucketNotify,
+}
 
 var keySchema = []byte("schema_version")
 
@@ -222,7 +233,9 @@ func (s *Store) OpenCounts() (map[string]int, error) {
 }
 
 // openCounters are registered by the families that have open work.
-var openCounters []struct {
+var openCounters = []struct {
 	name  string
 	count func(*bolt.Tx) (int, error)
+}{
+	{"pages", countOpenPages},
 }
