@@ -18,6 +18,13 @@ type Deps struct {
 	Location *time.Location
 	// Channel is where announcements go by default (the first configured channel).
 	Channel string
+	// Paging configures the on-call and paging family.
+	Paging PagingConfig
+	// Catalog is the service catalogue; nil when the services family is not wired (pages go to the on-call).
+	Catalog Catalog
+	// OnCall and Pager are provided by the on-call and paging family: All sets them for the families after it.
+	OnCall OnCall
+	Pager  Pager
 }
 
 // Announcer posts messages that are not replies (pages, notices, reminders). Both methods store the message
@@ -53,6 +60,11 @@ func All(d Deps) (*Registry, []Job, error) {
 	cmds = append(cmds, helpCommands(d, func() *Registry { return reg })...)
 	cmds = append(cmds, statusCommands(d)...)
 	cmds = append(cmds, auditCommands(d)...)
+	if pg := newPaging(d); pg != nil { // on call and paging: before the families that use d.OnCall and d.Pager
+		d.OnCall, d.Pager = pg, pg
+		cmds = append(cmds, pg.commands()...)
+		jobs = append(jobs, pg.jobs()...)
+	}
 	var err error
 	reg, err = NewRegistry(cmds...)
 	return reg, jobs, err
