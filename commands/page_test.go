@@ -323,3 +323,14 @@ func TestPageHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestSanitizeOutputKeepsNoHighlight: the zero-width space that keeps a listed nick from highlighting survives
+// the bot's output sanitising, and never survives input sanitising.
+func TestSanitizeOutputKeepsNoHighlight(t *testing.T) {
+	if got := SanitizeOutput("paging " + pgNick("alice") + "\u202e\x01"); got != "paging a\u200blice" {
+		t.Errorf("SanitizeOutput = %q", got)
+	}
+	if got := Sanitize("!a\u200bck P-1"); got != "!ack P-1" {
+		t.Errorf("Sanitize = %q", got)
+	}
+}

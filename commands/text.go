@@ -14,7 +14,14 @@ const MaxInputBytes = 1000
 // Sanitize makes untrusted text (chat input, webhook payloads) safe to store and to echo on IRC: it strips IRC
 // formatting codes (bold, colour, ...), drops invalid UTF-8, every control character (CR, LF, NUL, CTCP \x01,
 // tabs become spaces) and the Unicode bidi and zero-width formatting controls that can disguise text.
-func Sanitize(s string) string {
+func Sanitize(s string) string { return sanitize(s, false) }
+
+// SanitizeOutput is Sanitize for lines the bot sends: it keeps the zero-width space that the bot inserts after a
+// nick's first letter so that naming someone does not highlight them. (Input never carries one: Sanitize drops
+// it before a command is parsed or stored.)
+func SanitizeOutput(s string) string { return sanitize(s, true) }
+
+func sanitize(s string, keepZWSP bool) string {
 	s = strings.ToValidUTF8(s, "")
 	s = ircfmt.Strip(s)
 	var b strings.Builder
@@ -23,6 +30,8 @@ func Sanitize(s string) string {
 		switch {
 		case r == '\t' || r == '\n' || r == '\r':
 			b.WriteByte(' ')
+		case keepZWSP && r == '\u200b':
+			b.WriteRune(r)
 		case unicode.IsControl(r):
 		case isBidiOrInvisible(r):
 		case r == utf8.RuneError:
