@@ -53,7 +53,7 @@ func (p *paging) show(_ context.Context, _ *Call, w Replier) error {
 // stateLine is "on call: alice until Mon 10:00 CET (in 4d2h), next: carol", with the override if any; who is
 // the on-call person as it should appear, note is added to the parenthesis.
 func (p *paging) stateLine(st store.OnCallState, now time.Time, who, note string) string {
-	paren := []string{"in " + FormatDuration(st.Until.Sub(now))}
+	paren := []string{"in " + FormatDuration(st.Until.Sub(now).Round(time.Second))}
 	if o := st.Override; o != nil {
 		ov := "override by " + noHighlight(o.By)
 		if st.Shift.Account != "" {
