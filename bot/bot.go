@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/opsbot/opsbot/bot/notify"
 	"github.com/opsbot/opsbot/commands"
 	"github.com/opsbot/opsbot/store"
 )
@@ -24,6 +25,7 @@ type Bot struct {
 	disp    *commands.Dispatcher
 	jobs    []commands.Job
 	roles   *commands.Roles
+	notify  *notify.Deliverer // pager notifiers (webhook, PagerDuty, e-mail)
 
 	inbound   chan inbound
 	accepting atomic.Bool
@@ -40,6 +42,9 @@ func New(o Options, st *store.Store) (*Bot, error) {
 	b.out.metrics = b.metrics
 	b.roles = commands.NewRoles(o.Admins, o.Ops, nil)
 	b.t = newTransport(&b.o, b.roles, b.metrics, b.enqueue)
+	if err := b.setupPaging(); err != nil {
+		return nil, err
+	}
 	disp, jobs, err := newDispatcher(&b.o, st, b.roles, b.t, b, b.metrics.observe)
 	if err != nil {
 		return nil, err
@@ -53,6 +58,7 @@ func newDispatcher(o *Options, st *store.Store, roles *commands.Roles, status co
 	reg, jobs, err := commands.All(commands.Deps{
 		Store: st, Status: status, Announce: ann, Prefix: o.Prefix, Version: o.Version, Started: o.Now(),
 		Insecure: !o.RequireAccount, Now: o.Now, Location: o.Location, Channel: o.Channels[0],
+		Paging: pagingConfig(o, roles),
 	})
 	if err != nil {
 		return nil, nil, err
@@ -141,6 +147,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	wg.Go(func() { b.out.run(sctx, b.t) })
 	jctx, stopJobs := context.WithCancel(context.Background())
 	wg.Go(func() { b.runJobs(jctx) })
+	wg.Go(func() { b.notify.Run(jctx) })
 	var srv *http.Server
 	if ln != nil {
 		srv = b.httpServer()

@@ -5,6 +5,9 @@ package bot
 import (
 	"log/slog"
 	"time"
+
+	"github.com/opsbot/opsbot/bot/notify"
+	"github.com/opsbot/opsbot/commands"
 )
 
 // Options configure a Bot. cmd/opsbot builds them from the TOML config.
@@ -47,6 +50,12 @@ type Options struct {
 	RejoinDelay time.Duration
 	// LateAfter marks outbox messages older than this as late when delivered; 0 uses 2m.
 	LateAfter time.Duration
+
+	// Paging configures on call and paging: rotation, overrides, escalation, dedupe and rate limit.
+	Paging commands.PagingConfig
+	// Notifiers are [[paging.notifiers]] (IRC is always on); NotifyBackoff is their first retry delay (0: 1s).
+	Notifiers     []notify.Config
+	NotifyBackoff time.Duration
 
 	Version string
 	Log     *slog.Logger
