@@ -121,6 +121,10 @@ func botOptions(cfg Config, log *slog.Logger) (bot.Options, error) {
 	if err != nil {
 		return bot.Options{}, errors.New("bot.timezone: " + err.Error())
 	}
+	paging, notifiers, err := pagingOptions(cfg)
+	if err != nil {
+		return bot.Options{}, err
+	}
 	return bot.Options{
 		Server: cfg.IRC.Server, TLS: cfg.IRC.TLS, TLSInsecure: cfg.IRC.TLSInsecureSkipVerify,
 		Nick: cfg.IRC.Nick, User: cfg.IRC.User, Realname: cfg.IRC.Realname, Channels: cfg.IRC.Channels,
@@ -130,6 +134,7 @@ func botOptions(cfg Config, log *slog.Logger) (bot.Options, error) {
 		CommandBurst: cfg.Bot.CommandBurst, CommandInterval: time.Duration(cfg.Bot.CommandInterval),
 		RequireAccount: cfg.Auth.RequireAccount, Admins: cfg.Auth.Admins, Ops: cfg.Auth.Ops,
 		HTTPListen: cfg.HTTP.Listen, APIToken: cfg.HTTP.APIToken,
+		Paging: paging, Notifiers: notifiers,
 		Version: version, Log: log,
 	}, nil
 }
