@@ -72,8 +72,17 @@ func newPaging(d Deps) *paging {
 	if !ok {
 		return nil
 	}
+	if d.Announce == nil {
+		d.Announce = silentAnnouncer{}
+	}
 	return &paging{d: d, cfg: d.Paging.withDefaults(), st: st}
 }
+
+// silentAnnouncer stands in when no Announcer is wired (pages are still stored and escalate).
+type silentAnnouncer struct{}
+
+func (silentAnnouncer) Announce(string, string, bool) error { return nil }
+func (silentAnnouncer) Notify(string, string, bool) error   { return nil }
 
 func (p *paging) commands() []*Command {
 	return append(p.onCallCommands(), p.pageCommands()...)
