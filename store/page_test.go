@@ -188,15 +188,16 @@ func BenchmarkOnCallNow(b *testing.B) {
 	s, _ := openPagingStore(b)
 	r := pageReq("", "", time.Time{}).Rotation
 	now := utc("2026-03-25T12:00:00Z")
-	for i := range 100 {
-		start := now.Add(time.Duration(i) * time.Hour)
-		if _, _, err := s.AddOverride(r, Override{Account: "bob", Start: start, End: start.Add(30 * time.Minute)}); err != nil {
+	// A year of history (an override a day) and one in force: only the one in force is read.
+	for i := range 366 {
+		start := now.Add(time.Duration(i-365) * 24 * time.Hour)
+		if _, _, err := s.AddOverride(r, Override{Account: "bob", Start: start, End: start.Add(2 * time.Hour)}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ResetTimer()
 	for range b.N {
-		if _, err := s.OnCallNow(r, now.Add(50*time.Hour)); err != nil {
+		if st, err := s.OnCallNow(r, now.Add(time.Hour)); err != nil || st.Account != "bob" {
 			b.Fatal(err)
 		}
 	}
