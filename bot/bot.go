@@ -58,7 +58,7 @@ func newDispatcher(o *Options, st *store.Store, roles *commands.Roles, status co
 	reg, jobs, err := commands.All(commands.Deps{
 		Store: st, Status: status, Announce: ann, Prefix: o.Prefix, Version: o.Version, Started: o.Now(),
 		Insecure: !o.RequireAccount, Now: o.Now, Location: o.Location, Channel: o.Channels[0],
-		Paging: pagingConfig(o, roles),
+		Paging: pagingConfig(o),
 	})
 	if err != nil {
 		return nil, nil, err

@@ -30,11 +30,11 @@ func (b *Bot) setupPaging() error {
 	return nil
 }
 
-// pagingConfig is the paging family's config; service owners among ops may be paged directly.
-func pagingConfig(o *Options, roles *commands.Roles) commands.PagingConfig {
+// pagingConfig is the paging family's config; service owners among ops and admins may be paged directly.
+func pagingConfig(o *Options) commands.PagingConfig {
 	c := o.Paging
 	if len(c.Ops) == 0 {
-		c.Ops = roles.Ops()
+		c.Ops = append(append([]string(nil), o.Ops...), o.Admins...)
 	}
 	return c
 }

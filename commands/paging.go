@@ -84,6 +84,22 @@ type silentAnnouncer struct{}
 func (silentAnnouncer) Announce(string, string, bool) error { return nil }
 func (silentAnnouncer) Notify(string, string, bool) error   { return nil }
 
+// NewOnCallPaging builds the family's core over d, to wire its OnCall and Pager contracts outside All; ok is
+// false when d.Store cannot hold pages.
+func NewOnCallPaging(d Deps) (OnCall, Pager, bool) {
+	p := newPaging(d)
+	if p == nil {
+		return nil, nil, false
+	}
+	if p.d.Now == nil {
+		p.d.Now = time.Now
+	}
+	if p.d.Location == nil {
+		p.d.Location = time.UTC
+	}
+	return p, p, true
+}
+
 func (p *paging) commands() []*Command {
 	return append(p.onCallCommands(), p.pageCommands()...)
 }

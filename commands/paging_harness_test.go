@@ -113,8 +113,11 @@ func (h *pagingHarness) open() {
 	h.jobs = jobs
 	h.disp = NewDispatcher(reg, DispatcherOptions{Prefix: "!", Roles: NewRoles([]string{"alice"}, []string{"alice", "carol"}, nil), Audit: st,
 		Now: func() time.Time { return h.now }})
-	// All hands the contracts to later families through its own copy of Deps; rebuild one to test them.
-	h.deps.OnCall, h.deps.Pager = newPaging(h.deps), newPaging(h.deps)
+	// All hands the contracts to later families through its own copy of Deps; build them as the bot would.
+	var ok bool
+	if h.deps.OnCall, h.deps.Pager, ok = NewOnCallPaging(h.deps); !ok {
+		h.t.Fatal("NewOnCallPaging: the store cannot hold pages")
+	}
 }
 
 // restart closes the store and opens it again (a bot restart).
