@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/opsbot/opsbot/bot/notify"
 	"github.com/opsbot/opsbot/commands"
 	"github.com/opsbot/opsbot/store"
 )
@@ -25,6 +26,7 @@ type Bot struct {
 	deps    commands.Deps
 	jobs    []commands.Job
 	roles   *commands.Roles
+	notify  *notify.Deliverer // pager notifiers (webhook, PagerDuty, e-mail)
 
 	inbound   chan inbound
 	accepting atomic.Bool
@@ -44,6 +46,9 @@ func New(o Options, st *store.Store) (*Bot, error) {
 	b.out.metrics = b.metrics
 	b.roles = commands.NewRoles(o.Admins, o.Ops, nil)
 	b.t = newTransport(&b.o, b.roles, b.metrics, b.enqueue)
+	if err := b.setupPaging(); err != nil {
+		return nil, err
+	}
 	b.deps = buildDeps(&b.o, st, b.t, b)
 	disp, jobs, err := newDispatcher(&b.o, b.deps, b.roles, b.metrics.observe)
 	if err != nil {
@@ -60,7 +65,7 @@ func buildDeps(o *Options, st *store.Store, status commands.StatusSource, ann co
 		Store: st, Status: status, Announce: ann, Prefix: o.Prefix, Version: o.Version, Started: o.Now(),
 		Insecure: !o.RequireAccount, Now: o.Now, Location: o.Location, Channel: o.Channels[0],
 		Channels: o.Channels, MaxLines: o.MaxLines, Log: o.Log, ConfigReminders: o.Reminders, ReminderGrace: o.ReminderGrace,
-		NoLockOnRollback: o.NoLockOnRollback,
+		NoLockOnRollback: o.NoLockOnRollback, Paging: pagingConfig(o),
 	}
 	// Contracts between families: each one the store implements is wired; the rest read as "no data".
 	d.Catalog = contract[commands.Catalog](st)
@@ -71,6 +76,12 @@ func buildDeps(o *Options, st *store.Store, status commands.StatusSource, ann co
 	d.Pager = contract[commands.Pager](st)
 	if o.Pager != nil {
 		d.Pager = o.Pager
+	}
+	if oc, pg, ok := commands.NewOnCallPaging(d); ok {
+		d.OnCall = oc
+		if d.Pager == nil {
+			d.Pager = pg
+		}
 	}
 	d.Topic = contract[commands.Topic](status)
 	d.IncidentOptions = o.Incidents
@@ -174,6 +185,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	wg.Go(func() { b.out.run(sctx, b.t) })
 	jctx, stopJobs := context.WithCancel(context.Background())
 	wg.Go(func() { b.runJobs(jctx) })
+	wg.Go(func() { b.notify.Run(jctx) })
 	var srv *http.Server
 	if ln != nil {
 		srv = b.httpServer()

@@ -24,6 +24,7 @@ func (b *Bot) httpServer() *http.Server {
 	b.mountReminders(mux)
 	b.mountDeploys(mux)
 	b.mountIncidents(mux)
+	b.mountOnCall(mux)
 	return &http.Server{
 		Handler: http.MaxBytesHandler(mux, maxBody),
 		// Timeouts so a slow client cannot hold connections forever.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/opsbot/opsbot/bot/notify"
 	"github.com/opsbot/opsbot/commands"
 	"github.com/opsbot/opsbot/store"
 )
@@ -71,6 +72,11 @@ type Options struct {
 	Incidents commands.IncidentOptions
 	// Pager pages the on-call for incidents; nil: the store's, when it implements commands.Pager.
 	Pager commands.Pager
+	// Paging configures on call and paging: rotation, overrides, escalation, dedupe and rate limit.
+	Paging commands.PagingConfig
+	// Notifiers are [[paging.notifiers]] (IRC is always on); NotifyBackoff is their first retry delay (0: 1s).
+	Notifiers     []notify.Config
+	NotifyBackoff time.Duration
 
 	Version string
 	Log     *slog.Logger

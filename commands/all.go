@@ -49,6 +49,10 @@ type Deps struct {
 	Topic Topic
 	// IncidentOptions configure the incidents and availability family.
 	IncidentOptions IncidentOptions
+	// Paging configures the on-call and paging family.
+	Paging PagingConfig
+	// OnCall is provided by the on-call and paging family (nil when not wired).
+	OnCall OnCall
 }
 
 // Announcer posts messages that are not replies (pages, notices, reminders). Both methods store the message
@@ -84,6 +88,16 @@ func All(d Deps) (*Registry, []Job, error) {
 	cmds = append(cmds, helpCommands(d, func() *Registry { return reg })...)
 	cmds = append(cmds, statusCommands(d)...)
 	cmds = append(cmds, auditCommands(d)...)
+	if pg := newPaging(d); pg != nil { // on call and paging: before the families that use d.OnCall and d.Pager
+		if d.OnCall == nil {
+			d.OnCall = pg
+		}
+		if d.Pager == nil {
+			d.Pager = pg
+		}
+		cmds = append(cmds, pg.commands()...)
+		jobs = append(jobs, pg.jobs()...)
+	}
 	cmds = append(cmds, serviceCommands(d)...)
 	incCmds, incJobs := incidentCommands(d)
 	cmds = append(cmds, incCmds...)

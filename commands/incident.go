@@ -193,7 +193,12 @@ func (x *incidents) finish(ctx context.Context, c *Call, w Replier, inc store.In
 	if inc.Open() && inc.Page == "" && x.pages(inc.Severity) && x.d.Pager != nil {
 		text := fmt.Sprintf("%s SEV%d on %s: %s", inc.Name(), inc.Severity, strings.Join(inc.Services(), ", "), inc.Summary)
 		id, err := x.d.Pager.PageOnCall(ctx, c.Caller.Who(), inc.Service, text)
-		if err == nil {
+		switch {
+		case errors.Is(err, store.ErrNobodyOnCall):
+			// Not a failure of the incident: say so plainly; a later severity change pages again.
+			line += ". Nobody is on call to page"
+			err = nil
+		case err == nil:
 			_, err = x.log.SetIncidentPage(inc.ID, c.Caller.Who(), id)
 			line += ". Paged the on-call: " + id
 		}

@@ -24,6 +24,15 @@ var (
 	bucketMeta   = []byte("meta")
 	bucketAudit  = []byte("audit")
 	bucketOutbox = []byte("outbox")
+	// On call and paging.
+	bucketOnCall       = []byte("oncall")
+	bucketOverrides    = []byte("oncall_overrides")
+	bucketOverrideEnds = []byte("oncall_override_ends")
+	bucketPages        = []byte("pages")
+	bucketPagesOpen    = []byte("pages_open")
+	bucketPagesDue     = []byte("pages_due")
+	bucketPagesBy      = []byte("pages_by")
+	bucketNotify       = []byte("page_notify")
 )
 
 // allBuckets lists every top-level bucket; Open creates the missing ones.
@@ -32,6 +41,7 @@ var allBuckets = [][]byte{bucketMeta, bucketAudit, bucketOutbox,
 	bucketDeploys, bucketDeployByService, bucketDeployActive, bucketDeployCurrent, bucketDeployLocks, bucketDeployDeliveries,
 	bucketReminders,
 	bucketIncidents, bucketIncidentTimeline, bucketIncidentOpen, bucketIncidentService, bucketIncidentSpan, bucketIncidentTopic,
+	bucketOnCall, bucketOverrides, bucketOverrideEnds, bucketPages, bucketPagesOpen, bucketPagesDue, bucketPagesBy, bucketNotify,
 }
 
 var keySchema = []byte("schema_version")
@@ -250,4 +260,5 @@ var openCounters = []struct {
 }{
 	{"deploys", countActiveDeploys},
 	{"incidents", countOpenIncidents},
+	{"pages", countOpenPages},
 }

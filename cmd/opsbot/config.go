@@ -367,6 +367,9 @@ func (c *Config) Validate() error {
 			if !strings.HasPrefix(n.URL, "http://") && !strings.HasPrefix(n.URL, "https://") {
 				bad("paging.notifiers[%d] (%s): url %q must be http(s)", i, n.Type, n.URL)
 			}
+			if n.Type == "pagerduty" && n.RoutingKey == "" {
+				bad("paging.notifiers[%d] (pagerduty): routing_key is empty (set it or OPSBOT_PAGING_NOTIFIERS_%d_ROUTING_KEY)", i, i)
+			}
 		case "smtp":
 			if _, _, err := net.SplitHostPort(n.SMTPAddr); err != nil || n.From == "" || len(n.To) == 0 {
 				bad("paging.notifiers[%d] (smtp): needs smtp_addr (host:port), from and to", i)

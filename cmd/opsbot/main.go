@@ -122,6 +122,10 @@ func botOptions(cfg Config, log *slog.Logger) (bot.Options, error) {
 	if err != nil {
 		return bot.Options{}, errors.New("bot.timezone: " + err.Error())
 	}
+	paging, notifiers, err := pagingOptions(cfg)
+	if err != nil {
+		return bot.Options{}, err
+	}
 	return bot.Options{
 		Server: cfg.IRC.Server, TLS: cfg.IRC.TLS, TLSInsecure: cfg.IRC.TLSInsecureSkipVerify,
 		Nick: cfg.IRC.Nick, User: cfg.IRC.User, Realname: cfg.IRC.Realname, Channels: cfg.IRC.Channels,
@@ -134,6 +138,7 @@ func botOptions(cfg Config, log *slog.Logger) (bot.Options, error) {
 		WebhookSecret: cfg.HTTP.WebhookSecret, WebhookSecretPrevious: cfg.HTTP.WebhookSecretPrevious, NoLockOnRollback: !cfg.Deploys.LockOnRollback,
 		Incidents: commands.IncidentOptions{DeclareRole: cfg.Incidents.DeclareRole, PageOnSev: cfg.Incidents.PageOnSev,
 			FreezeOnSev: cfg.Incidents.FreezeOnSev, Topic: cfg.Incidents.Topic, Weights: cfg.Availability.Weights},
+		Paging: paging, Notifiers: notifiers,
 		Version: version, Log: log,
 		Reminders: reminderSeeds(cfg.Reminders), ReminderGrace: time.Duration(cfg.ReminderSettings.Grace),
 		Services: serviceSeeds(cfg.Services),

@@ -1,0 +1,163 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/opsbot/opsbot/store"
+)
+
+// accountPattern is what a services account name may look like (as in the config's validation).
+var accountPattern = regexp.MustCompile(`^[^\s,*?!@#:]{1,64}$`)
+
+func (p *paging) onCallCommands() []*Command {
+	return []*Command{
+		{
+			Name: "oncall", Help: "Shows who is on call now, until when, who is next, and any override.",
+			Role: RoleAnyone, MaxArgs: 0, Run: p.show,
+		},
+		{
+			Name: "oncall take", Args: "[duration]", Role: RoleOps, Write: true, MaxArgs: 1, Run: p.take,
+			Help: fmt.Sprintf("Puts you on call from now for the duration (default 1h, at most oncall.max_override = %s).", FormatDuration(p.cfg.MaxOverride)),
+		},
+		{
+			Name: "oncall override", Args: "<account> <duration>", Role: RoleOps, Write: true, MinArgs: 2, MaxArgs: 2, Run: p.override,
+			Help: fmt.Sprintf("Puts someone else on call from now for the duration (at most %s).", FormatDuration(p.cfg.MaxOverride)),
+		},
+		{
+			Name: "oncall clear", Help: "Ends the override in force; the rotation applies again.",
+			Role: RoleOps, Write: true, MaxArgs: 0, Run: p.clear,
+		},
+	}
+}
+
+// show answers !oncall in one line.
+func (p *paging) show(_ context.Context, _ *Call, w Replier) error {
+	now := p.d.Now()
+	st, err := p.st.OnCallNow(p.cfg.Rotation, now)
+	if err != nil {
+		return err
+	}
+	if st.Account == "" {
+		w.Reply(fmt.Sprintf("nobody is on call (oncall.rotation is empty); ops can %soncall take [duration]", p.d.Prefix))
+		return nil
+	}
+	w.Reply(p.stateLine(st, now, noHighlight(st.Account), ""))
+	return nil
+}
+
+// stateLine is "on call: alice until Mon 10:00 CET (in 4d2h), next: carol", with the override if any; who is
+// the on-call person as it should appear, note is added to the parenthesis.
+func (p *paging) stateLine(st store.OnCallState, now time.Time, who, note string) string {
+	paren := []string{"in " + FormatDuration(st.Until.Sub(now).Round(time.Second))}
+	if o := st.Override; o != nil {
+		ov := "override by " + noHighlight(o.By)
+		if st.Shift.Account != "" {
+			ov += "; rotation: " + noHighlight(st.Shift.Account)
+		}
+		paren = append(paren, ov)
+	}
+	if note != "" {
+		paren = append(paren, note)
+	}
+	line := fmt.Sprintf("on call: %s until %s (%s)", who, when(st.Until, now, p.d.Location), strings.Join(paren, ", "))
+	if st.Next != "" {
+		line += ", next: " + noHighlight(st.Next)
+	} else {
+		line += ", then nobody"
+	}
+	return line
+}
+
+// overrideFor parses and caps an override duration.
+func (p *paging) overrideFor(arg string) (time.Duration, error) {
+	d, err := ParseDuration(arg)
+	if err != nil || d <= 0 {
+		return 0, Errorf("error: bad duration %q (use 90s, 15m, 2h, 3d, 1w)", Truncate(arg, 40))
+	}
+	if d > p.cfg.MaxOverride {
+		return 0, Errorf("error: %s is longer than oncall.max_override (%s)", FormatDuration(d), FormatDuration(p.cfg.MaxOverride))
+	}
+	return d, nil
+}
+
+func (p *paging) take(_ context.Context, c *Call, w Replier) error {
+	d := time.Hour
+	if len(c.Args) == 1 {
+		var err error
+		if d, err = p.overrideFor(c.Args[0]); err != nil {
+			return err
+		}
+	} else {
+		d = min(d, p.cfg.MaxOverride)
+	}
+	return p.putOnCall(c, w, c.Caller.Account, d)
+}
+
+func (p *paging) override(_ context.Context, c *Call, w Replier) error {
+	account := strings.ToLower(c.Args[0])
+	if !accountPattern.MatchString(account) {
+		return Errorf("error: %q is not an account name", Truncate(c.Args[0], 40))
+	}
+	d, err := p.overrideFor(c.Args[1])
+	if err != nil {
+		return err
+	}
+	return p.putOnCall(c, w, account, d)
+}
+
+func (p *paging) putOnCall(c *Call, w Replier, account string, d time.Duration) error {
+	now := p.d.Now()
+	_, st, err := p.st.AddOverride(p.cfg.Rotation, store.Override{Account: account, By: c.Caller.Account, Start: now, End: now.Add(d)})
+	if err != nil {
+		return err
+	}
+	w.Reply(p.stateLine(st, now, account, ""))
+	if !sameAccount(account, c.Caller.Account) {
+		msg := fmt.Sprintf("you are on call until %s (override by %s)", when(st.Until, now, p.d.Location), noHighlight(c.Caller.Account))
+		if err := p.d.Announce.Notify(account, msg, false); err != nil {
+			return fmt.Errorf("oncall: notify %s: %w", account, err)
+		}
+	}
+	return nil
+}
+
+func (p *paging) clear(_ context.Context, c *Call, w Replier) error {
+	now := p.d.Now()
+	o, st, err := p.st.ClearOverride(p.cfg.Rotation, now)
+	if errors.Is(err, store.ErrNotFound) {
+		return Errorf("error: no override is in force")
+	}
+	if err != nil {
+		return err
+	}
+	note := fmt.Sprintf("override of %s cleared by %s", noHighlight(o.Account), noHighlight(c.Caller.Account))
+	if st.Account == "" {
+		w.Reply("nobody is on call now (" + note + ")")
+		return nil
+	}
+	w.Reply(p.stateLine(st, now, st.Account, note))
+	return nil
+}
+
+// handoff is the job that announces each change of who is on call (a new shift, or an override ending) once.
+func (p *paging) handoff(_ context.Context, now time.Time) error {
+	prev, cur, changed, err := p.st.Handoff(p.cfg.Rotation, now)
+	if err != nil || !changed {
+		return err
+	}
+	var line string
+	switch {
+	case cur.Account == "":
+		line = fmt.Sprintf("on call: nobody from now (after %s); ops can %soncall take", noHighlight(prev), p.d.Prefix)
+	case prev == "":
+		line = p.stateLine(cur, now, cur.Account, "")
+	default:
+		line = p.stateLine(cur, now, cur.Account+" takes over from "+noHighlight(prev), "")
+	}
+	return p.d.Announce.Announce("", line, false)
+}

@@ -1,0 +1,249 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/opsbot/opsbot/store"
+)
+
+func (p *paging) pageCommands() []*Command {
+	return []*Command{
+		{
+			Name: "page", Args: "[service] <message>", Role: RoleDeveloper, Write: true, MinArgs: 1, MaxArgs: -1, Run: p.pageCmd,
+			Help: "Pages the person on call (or the service's owner) until someone acks; escalates when nobody does.",
+		},
+		{
+			Name: "ack", Args: "[P-n]", Role: RoleDeveloper, Write: true, MaxArgs: 1, Run: p.ack,
+			Help: "Acknowledges a page (yours, or any as ops) and stops its escalation; without id, your newest open page.",
+		},
+		{
+			Name: "page resolve", Args: "<P-n>", Role: RoleDeveloper, Write: true, MinArgs: 1, MaxArgs: 1, Run: p.resolve,
+			Help: "Closes a page (who paged, anyone paged, or ops).",
+		},
+		{
+			Name: "page list", Help: "Lists the pages not resolved, oldest first.", Role: RoleAnyone, MaxArgs: 0, Run: p.list,
+		},
+	}
+}
+
+// pageID is "P-3".
+func pageID(id uint64) string { return FormatID(KindPage, id) }
+
+// target resolves who to page for a service: its owner when the catalogue names a known account, else the
+// on-call (""). known is false when the catalogue does not know the service (or there is no catalogue).
+func (p *paging) target(service string) (target string, known bool, err error) {
+	if p.d.Catalog == nil || service == "" {
+		return "", false, nil
+	}
+	owner, err := p.d.Catalog.ServiceOwner(strings.ToLower(service))
+	if errors.Is(err, store.ErrNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("page: owner of %s: %w", service, err)
+	}
+	if p.knownAccount(owner) {
+		return owner, true, nil
+	}
+	return "", true, nil
+}
+
+func (p *paging) pageCmd(_ context.Context, c *Call, w Replier) error {
+	service, text := "", c.Rest(0)
+	if len(c.Args) >= 2 {
+		t, known, err := p.target(c.Args[0])
+		if err != nil {
+			return err
+		}
+		if known {
+			service, text = strings.ToLower(c.Args[0]), c.Rest(1)
+			return p.pageFrom(c, w, service, t, text)
+		}
+	}
+	return p.pageFrom(c, w, service, "", text)
+}
+
+func (p *paging) pageFrom(c *Call, w Replier, service, target, text string) error {
+	pg, deduped, err := p.open(c.Caller.Account, service, target, text, true)
+	var rl *store.RateLimitError
+	switch {
+	case errors.As(err, &rl):
+		return Errorf("error: you opened %d pages in the last hour (paging.rate_limit = %d); next page possible at %s, or ask in the channel",
+			rl.Count, rl.Limit, when(rl.Retry, p.d.Now(), p.d.Location))
+	case errors.Is(err, store.ErrNobodyOnCall):
+		return Errorf("error: nobody is on call to page (oncall.rotation is empty); ops can %soncall take", p.d.Prefix)
+	case err != nil:
+		return err
+	case deduped:
+		w.Reply(fmt.Sprintf("%s updated (your open page, %s old): %s; paging %s", pageID(pg.ID), FormatDuration(p.d.Now().Sub(pg.Opened)), text, pg.Target))
+	case !p.inAnnounceChannel(c):
+		w.Reply(p.pagingLine(pg))
+	}
+	return nil
+}
+
+// PageOnCall implements Pager: it pages the owner of service (when the catalogue names a known account) or
+// the person on call, on behalf of by, without the per-person dedupe and rate limit (it is not a person
+// paging), and returns the page id.
+func (p *paging) PageOnCall(_ context.Context, by, service, text string) (string, error) {
+	target, _, err := p.target(service)
+	if err != nil {
+		return "", err
+	}
+	pg, _, err := p.open(by, service, target, Sanitize(text), false)
+	if err != nil {
+		return "", err
+	}
+	return pageID(pg.ID), nil
+}
+
+// pagingLine is "P-3 paging alice: <message> (ack with !ack P-3 within 5m)".
+func (p *paging) pagingLine(pg store.Page) string {
+	return fmt.Sprintf("%s paging %s: %s (ack with %sack %s within %s)", pageID(pg.ID), pg.Target, p.pageText(pg), p.d.Prefix, pageID(pg.ID), FormatDuration(p.cfg.AckTimeout))
+}
+
+// pageText is the message with its service.
+func (p *paging) pageText(pg store.Page) string {
+	if pg.Service != "" {
+		return "[" + pg.Service + "] " + pg.Text
+	}
+	return pg.Text
+}
+
+// open stores the page (with its timer and notifier tasks), then highlights the paged person in the channel
+// and messages them privately; both are durable and urgent.
+func (p *paging) open(by, service, target, text string, limits bool) (store.Page, bool, error) {
+	now := p.d.Now()
+	req := store.PageRequest{By: by, Service: service, Text: text, Target: target, Rotation: p.cfg.Rotation, Now: now,
+		AckTimeout: p.cfg.AckTimeout, Notifiers: p.cfg.Notifiers}
+	if limits {
+		req.DedupeWindow, req.RateLimit = p.cfg.DedupeWindow, p.cfg.RateLimit
+	}
+	pg, deduped, err := p.st.OpenPage(req)
+	if err != nil {
+		return pg, false, err
+	}
+	p.wake()
+	id := pageID(pg.ID)
+	if deduped {
+		msg := fmt.Sprintf("%s update from %s: %s (ack with %sack %s)", id, noHighlight(by), text, p.d.Prefix, id)
+		return pg, true, p.d.Announce.Notify(pg.Target, msg, true)
+	}
+	if err := p.d.Announce.Announce("", p.pagingLine(pg), true); err != nil {
+		return pg, false, fmt.Errorf("page: announce %s: %w", id, err)
+	}
+	msg := fmt.Sprintf("%s page from %s: %s (ack with %sack %s within %s)", id, noHighlight(by), p.pageText(pg), p.d.Prefix, id, FormatDuration(p.cfg.AckTimeout))
+	if err := p.d.Announce.Notify(pg.Target, msg, true); err != nil {
+		return pg, false, fmt.Errorf("page: notify %s: %w", pg.Target, err)
+	}
+	return pg, false, nil
+}
+
+// pageArg parses an optional P-n argument; without one it picks the caller's newest open, unacked page.
+func (p *paging) pageArg(c *Call) (uint64, error) {
+	if len(c.Args) == 1 {
+		return ParseID(KindPage, c.Args[0])
+	}
+	open, err := p.st.OpenPages()
+	if err != nil {
+		return 0, err
+	}
+	for i := len(open) - 1; i >= 0; i-- {
+		if open[i].State == store.PageOpen && open[i].WasPaged(c.Caller.Account) {
+			return open[i].ID, nil
+		}
+	}
+	return 0, Errorf("error: you have no open page to ack (name one: %sack P-3)", c.Prefix)
+}
+
+// pageError turns the store's page errors into what the caller reads.
+func (p *paging) pageError(err error, id uint64, pg store.Page) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return Errorf("error: no page %s", pageID(id))
+	case errors.Is(err, store.ErrPageResolved):
+		return Errorf("error: %s is resolved (by %s)", pageID(id), noHighlight(pg.ResolvedBy))
+	case errors.Is(err, store.ErrPageAcked):
+		return Errorf("error: %s is already acked by %s, %s ago", pageID(id), noHighlight(pg.AckedBy), FormatDuration(p.d.Now().Sub(pg.AckedAt)))
+	}
+	return err
+}
+
+func (p *paging) ack(_ context.Context, c *Call, w Replier) error {
+	id, err := p.pageArg(c)
+	if err != nil {
+		return err
+	}
+	now := p.d.Now()
+	pg, err := p.st.AckPage(id, c.Caller.Account, now, p.cfg.Notifiers, func(pg store.Page) error {
+		if c.Role >= RoleOps || pg.WasPaged(c.Caller.Account) {
+			return nil
+		}
+		return Errorf("error: only the paged person (%s) or ops may ack %s", noHighlight(pg.Target), pageID(pg.ID))
+	})
+	if err != nil {
+		return p.pageError(err, id, pg)
+	}
+	p.wake()
+	return p.answer(c, w, fmt.Sprintf("%s acked by %s after %s; escalation stopped", pageID(id), c.Caller.Account, FormatDuration(now.Sub(pg.Opened))))
+}
+
+func (p *paging) resolve(_ context.Context, c *Call, w Replier) error {
+	id, err := ParseID(KindPage, c.Args[0])
+	if err != nil {
+		return err
+	}
+	now := p.d.Now()
+	pg, err := p.st.ResolvePage(id, c.Caller.Account, now, p.cfg.Notifiers, func(pg store.Page) error {
+		if c.Role >= RoleOps || pg.WasPaged(c.Caller.Account) || sameAccount(pg.By, c.Caller.Account) {
+			return nil
+		}
+		return Errorf("error: only who paged (%s), who was paged, or ops may resolve %s", noHighlight(pg.By), pageID(pg.ID))
+	})
+	if err != nil {
+		return p.pageError(err, id, pg)
+	}
+	p.wake()
+	return p.answer(c, w, fmt.Sprintf("%s resolved by %s after %s", pageID(id), c.Caller.Account, FormatDuration(now.Sub(pg.Opened))))
+}
+
+// answer replies, and tells the channel too when the command came from elsewhere (a private ack).
+func (p *paging) answer(c *Call, w Replier, line string) error {
+	w.Reply(line)
+	if p.inAnnounceChannel(c) {
+		return nil
+	}
+	return p.d.Announce.Announce("", line, false)
+}
+
+func (p *paging) list(_ context.Context, _ *Call, w Replier) error {
+	open, err := p.st.OpenPages()
+	if err != nil {
+		return err
+	}
+	if len(open) == 0 {
+		w.Reply("no open pages")
+		return nil
+	}
+	now := p.d.Now()
+	for _, pg := range open {
+		state := fmt.Sprintf("open %s, paging %s", FormatDuration(now.Sub(pg.Opened)), noHighlight(pg.Target))
+		switch {
+		case pg.State == store.PageAcked:
+			state = fmt.Sprintf("acked by %s, open %s", noHighlight(pg.AckedBy), FormatDuration(now.Sub(pg.Opened)))
+		case pg.Exhausted:
+			state += ", escalations exhausted"
+		case pg.Step > 0:
+			state += fmt.Sprintf(" (escalation %d/%d)", pg.Step, p.cfg.MaxEscalations)
+		}
+		more := ""
+		if n := len(pg.Updates); n > 0 {
+			more = fmt.Sprintf(" (+%d update(s))", n)
+		}
+		w.Reply(fmt.Sprintf("%s %s, by %s: %s%s", pageID(pg.ID), state, noHighlight(pg.By), p.pageText(pg), more))
+	}
+	return nil
+}

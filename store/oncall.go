@@ -1,0 +1,330 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Rotation is the on-call rotation from config: accounts in order, handing over at a weekday and time of day
+// in the rotation's time zone, every Shift (a week by default).
+//
+// Handoffs are computed on the wall clock of Location, so a weekly "Mon 10:00" handoff is at 10:00 local time
+// every Monday whatever the daylight saving time; a shift across a DST change is an hour shorter or longer.
+// The shift that starts at the first handoff on or after 2024-01-01 (in Location) belongs to Accounts[0];
+// the following shifts take the accounts in turn. A handoff time that does not exist on a spring-forward day
+// (02:30 in Europe) happens when Go's time.Date places it (an hour later, in practice).
+type Rotation struct {
+	Accounts []string
+	Weekday  time.Weekday
+	At       time.Duration // time of day of the handoff, from local midnight
+	Location *time.Location
+	Shift    time.Duration // 0: one week
+}
+
+// Shift is one stretch of the rotation: who, from when, until when, and who follows.
+type Shift struct {
+	Account string
+	Start   time.Time
+	End     time.Time
+	Next    string
+}
+
+// rotationEpoch is the civil date from which shifts are counted (a Monday).
+var rotationEpoch = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func (r Rotation) loc() *time.Location {
+	if r.Location == nil {
+		return time.UTC
+	}
+	return r.Location
+}
+
+func (r Rotation) shift() time.Duration {
+	if r.Shift <= 0 {
+		return 7 * 24 * time.Hour
+	}
+	return r.Shift
+}
+
+// anchor is the wall-clock time (as a UTC value) of the first handoff on or after the epoch.
+func (r Rotation) anchor() time.Time {
+	days := (int(r.Weekday) - int(rotationEpoch.Weekday()) + 7) % 7
+	return rotationEpoch.AddDate(0, 0, days).Add(r.At)
+}
+
+// wall is t's wall clock in the rotation's zone, as a UTC value (so arithmetic on it ignores DST).
+func (r Rotation) wall(t time.Time) time.Time {
+	l := t.In(r.loc())
+	return time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), time.UTC)
+}
+
+// Handoff is the k-th handoff (k = 0 at the anchor) as an instant.
+func (r Rotation) Handoff(k int64) time.Time {
+	w := r.anchor().Add(time.Duration(k) * r.shift())
+	return time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), w.Nanosecond(), r.loc())
+}
+
+// index is the number of the shift that contains t.
+func (r Rotation) index(t time.Time) int64 {
+	d := r.wall(t).Sub(r.anchor())
+	k := int64(d / r.shift())
+	if d < 0 && d%r.shift() != 0 {
+		k-- // floor, not truncation
+	}
+	// The wall clock repeats an hour in autumn and skips one in spring: settle on the instants.
+	for r.Handoff(k).After(t) {
+		k--
+	}
+	for !r.Handoff(k + 1).After(t) {
+		k++
+	}
+	return k
+}
+
+// ShiftAt returns the shift that contains t; the zero Shift when the rotation is empty.
+func (r Rotation) ShiftAt(t time.Time) Shift {
+	n := int64(len(r.Accounts))
+	if n == 0 {
+		return Shift{}
+	}
+	k := r.index(t)
+	return Shift{
+		Account: r.Accounts[((k%n)+n)%n],
+		Start:   r.Handoff(k),
+		End:     r.Handoff(k + 1),
+		Next:    r.Accounts[(((k+1)%n)+n)%n],
+	}
+}
+
+// NextAfter is who follows account in the rotation ("" if account is not in it or the rotation is empty).
+func (r Rotation) NextAfter(account string) string {
+	for i, a := range r.Accounts {
+		if strings.EqualFold(a, account) {
+			return r.Accounts[(i+1)%len(r.Accounts)]
+		}
+	}
+	return ""
+}
+
+// Override puts Account on call from Start until End, instead of the rotation.
+type Override struct {
+	ID      uint64    `json:"id"`
+	Account string    `json:"account"`
+	By      string    `json:"by"`
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end"`
+	// Cleared is when "!oncall clear" ended it early (End is then the clear time).
+	Cleared bool `json:"cleared,omitempty"`
+}
+
+// OnCallState is who is on call at a moment, with the rotation's view and any override.
+type OnCallState struct {
+	At       time.Time
+	Account  string    // "" when nobody is on call
+	Until    time.Time // when Account stops being on call (zero when nobody is)
+	Next     string    // who is on call from Until
+	Override *Override // the active override, if any
+	Shift    Shift     // the rotation's shift at At
+}
+
+// announced is the last on-call state posted to the channel (or recorded silently), so each handoff is
+// announced once.
+type announced struct {
+	ShiftStart time.Time `json:"shift_start"`
+	Account    string    `json:"account"`
+	Override   uint64    `json:"override"`
+}
+
+var keyAnnounced = []byte("announced")
+
+func endKey(end time.Time, id uint64) []byte {
+	return append(itob(uint64(end.UnixNano())), itob(id)...)
+}
+
+// activeOverrideTx returns the override in force at t (the newest, if several), or nil.
+func activeOverrideTx(tx *bolt.Tx, t time.Time) (*Override, error) {
+	byID, ends := tx.Bucket(bucketOverrides), tx.Bucket(bucketOverrideEnds)
+	var best *Override
+	c := ends.Cursor()
+	for k, _ := c.Seek(itob(uint64(t.UnixNano()) + 1)); k != nil; k, _ = c.Next() {
+		var o Override
+		if _, err := getJSON(byID, k[8:], &o); err != nil {
+			return nil, err
+		}
+		if !o.Start.After(t) && o.End.After(t) && (best == nil || o.ID > best.ID) {
+			best = &o
+		}
+	}
+	return best, nil
+}
+
+func onCallTx(tx *bolt.Tx, r Rotation, t time.Time) (OnCallState, error) {
+	st := OnCallState{At: t, Shift: r.ShiftAt(t)}
+	o, err := activeOverrideTx(tx, t)
+	if err != nil {
+		return st, err
+	}
+	if o != nil {
+		st.Override, st.Account, st.Until = o, o.Account, o.End
+		st.Next = r.ShiftAt(o.End).Account
+		return st, nil
+	}
+	st.Account, st.Until, st.Next = st.Shift.Account, st.Shift.End, st.Shift.Next
+	return st, nil
+}
+
+// OnCallNow returns who is on call at t under rotation r, overrides applied.
+func (s *Store) OnCallNow(r Rotation, t time.Time) (OnCallState, error) {
+	var st OnCallState
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		st, err = onCallTx(tx, r, t)
+		return err
+	})
+	if err != nil {
+		return st, fmt.Errorf("store: on call at %s: %w", t.Format(time.RFC3339), err)
+	}
+	return st, nil
+}
+
+// AddOverride stores an override starting at o.Start; an override in force then ends there (the newest
+// wins). The new state is recorded as announced, since the command's reply announces it.
+func (s *Store) AddOverride(r Rotation, o Override) (Override, OnCallState, error) {
+	var st OnCallState
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := endOverridesTx(tx, o.Start, false); err != nil {
+			return err
+		}
+		b := tx.Bucket(bucketOverrides)
+		id, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		o.ID = id
+		if err := putJSON(b, itob(id), o); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketOverrideEnds).Put(endKey(o.End, id), nil); err != nil {
+			return err
+		}
+		st, err = recordAnnouncedTx(tx, r, o.Start)
+		return err
+	})
+	if err != nil {
+		return o, st, fmt.Errorf("store: add override for %s: %w", o.Account, err)
+	}
+	return o, st, nil
+}
+
+// ClearOverride ends the override in force at now. It returns ErrNotFound when there is none.
+func (s *Store) ClearOverride(r Rotation, now time.Time) (Override, OnCallState, error) {
+	var cleared Override
+	var st OnCallState
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		o, err := activeOverrideTx(tx, now)
+		if err != nil {
+			return err
+		}
+		if o == nil {
+			return ErrNotFound
+		}
+		cleared = *o
+		if err := endOverridesTx(tx, now, true); err != nil {
+			return err
+		}
+		cleared.End, cleared.Cleared = now, true
+		st, err = recordAnnouncedTx(tx, r, now)
+		return err
+	})
+	if err != nil {
+		return cleared, st, fmt.Errorf("store: clear override: %w", err)
+	}
+	return cleared, st, nil
+}
+
+// endOverridesTx ends every override in force at t at t.
+func endOverridesTx(tx *bolt.Tx, t time.Time, cleared bool) error {
+	for {
+		o, err := activeOverrideTx(tx, t)
+		if err != nil || o == nil {
+			return err
+		}
+		if err := tx.Bucket(bucketOverrideEnds).Delete(endKey(o.End, o.ID)); err != nil {
+			return err
+		}
+		o.End, o.Cleared = t, cleared
+		if err := putJSON(tx.Bucket(bucketOverrides), itob(o.ID), o); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketOverrideEnds).Put(endKey(o.End, o.ID), nil); err != nil {
+			return err
+		}
+	}
+}
+
+func recordAnnouncedTx(tx *bolt.Tx, r Rotation, t time.Time) (OnCallState, error) {
+	st, err := onCallTx(tx, r, t)
+	if err != nil {
+		return st, err
+	}
+	a := announced{ShiftStart: st.Shift.Start, Account: st.Account}
+	if st.Override != nil {
+		a.Override = st.Override.ID
+	}
+	return st, putJSON(tx.Bucket(bucketOnCall), keyAnnounced, a)
+}
+
+// Handoff reports a change of who is on call since the last recorded state, exactly once per change: it
+// records the state at now and returns the previous on-call account, the current state and whether the
+// person on call changed. The first call ever records silently (changed is false). A new shift of the same
+// person, or an override spanning a handoff, is recorded without a change.
+func (s *Store) Handoff(r Rotation, now time.Time) (prev string, cur OnCallState, changed bool, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		var a announced
+		found, err := getJSON(tx.Bucket(bucketOnCall), keyAnnounced, &a)
+		if err != nil {
+			return err
+		}
+		cur, err = onCallTx(tx, r, now)
+		if err != nil {
+			return err
+		}
+		next := announced{ShiftStart: cur.Shift.Start, Account: cur.Account}
+		if cur.Override != nil {
+			next.Override = cur.Override.ID
+		}
+		if found && next.ShiftStart.Equal(a.ShiftStart) && next.Account == a.Account && next.Override == a.Override {
+			return nil
+		}
+		prev, changed = a.Account, found && !strings.EqualFold(a.Account, cur.Account)
+		return putJSON(tx.Bucket(bucketOnCall), keyAnnounced, next)
+	})
+	if err != nil {
+		return "", cur, false, fmt.Errorf("store: on-call handoff: %w", err)
+	}
+	return prev, cur, changed, nil
+}
+
+// Overrides returns the overrides in force at or after t (the active one and any later), soonest end first.
+func (s *Store) Overrides(t time.Time) ([]Override, error) {
+	var out []Override
+	err := s.db.View(func(tx *bolt.Tx) error {
+		byID := tx.Bucket(bucketOverrides)
+		c := tx.Bucket(bucketOverrideEnds).Cursor()
+		for k, _ := c.Seek(itob(uint64(t.UnixNano()) + 1)); k != nil; k, _ = c.Next() {
+			var o Override
+			if _, err := getJSON(byID, k[8:], &o); err != nil {
+				return err
+			}
+			out = append(out, o)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: overrides: %w", err)
+	}
+	return out, nil
+}

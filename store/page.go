@@ -1,0 +1,381 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Page states. A page is open until someone acknowledges it (acked: escalation stops) and stays listed until
+// it is resolved.
+const (
+	PageOpen     = "open"
+	PageAcked    = "acked"
+	PageResolved = "resolved"
+)
+
+// Page is a request for a human to act now.
+type Page struct {
+	ID      uint64       `json:"id"`
+	By      string       `json:"by"`
+	Service string       `json:"service,omitempty"`
+	Text    string       `json:"text"`
+	Updates []PageUpdate `json:"updates,omitempty"`
+	// Target is who is paged now; Paged is everyone paged so far, in order.
+	Target string    `json:"target"`
+	Paged  []string  `json:"paged"`
+	State  string    `json:"state"`
+	Opened time.Time `json:"opened"`
+	// Step is the number of escalation steps taken; NextEscalation is when the next one is due (zero: none).
+	Step           int       `json:"step"`
+	NextEscalation time.Time `json:"next_escalation,omitempty"`
+	Exhausted      bool      `json:"exhausted,omitempty"`
+	AckedBy        string    `json:"acked_by,omitempty"`
+	AckedAt        time.Time `json:"acked_at,omitempty"`
+	ResolvedBy     string    `json:"resolved_by,omitempty"`
+	ResolvedAt     time.Time `json:"resolved_at,omitempty"`
+}
+
+// PageUpdate is a message added to an open page (a second page by the same person within the dedupe window).
+type PageUpdate struct {
+	At   time.Time `json:"at"`
+	By   string    `json:"by"`
+	Text string    `json:"text"`
+}
+
+// WasPaged reports whether account has been paged for p (case-insensitively).
+func (p Page) WasPaged(account string) bool {
+	return slices.ContainsFunc(p.Paged, func(a string) bool { return strings.EqualFold(a, account) })
+}
+
+// Paging errors.
+var (
+	ErrNobodyOnCall = errors.New("store: nobody is on call")
+	ErrPageResolved = errors.New("store: page is resolved")
+	ErrPageAcked    = errors.New("store: page is already acknowledged")
+)
+
+// RateLimitError refuses a page: By opened Count pages in the last hour, the limit is Limit, and the next page
+// is possible at Retry.
+type RateLimitError struct {
+	Count, Limit int
+	Retry        time.Time
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("store: page rate limit: %d pages in the last hour (limit %d)", e.Count, e.Limit)
+}
+
+// PageRequest asks OpenPage for a page.
+type PageRequest struct {
+	By      string
+	Service string
+	Text    string
+	// Target is who to page; "" pages whoever is on call under Rotation at Now.
+	Target   string
+	Rotation Rotation
+	Now      time.Time
+	// AckTimeout is when the first escalation is due after Now.
+	AckTimeout time.Duration
+	// DedupeWindow: a page by the same person opened this recently and still open gets the text added instead
+	// of a new page (0: never). RateLimit: at most this many new pages per person per hour (0: no limit).
+	DedupeWindow time.Duration
+	RateLimit    int
+	// Notifiers get a delivery task each (see NotifyHead).
+	Notifiers []string
+}
+
+func pageKey(id uint64) []byte { return itob(id) }
+
+func dueKey(t time.Time, id uint64) []byte { return append(itob(uint64(t.UnixNano())), itob(id)...) }
+
+func byPrefix(by string) []byte { return append([]byte(strings.ToLower(by)), 0) }
+
+// OpenPage stores a new page, or adds the text to the person's open page within the dedupe window (deduped is
+// then true), in one transaction with its escalation timer and notifier tasks.
+func (s *Store) OpenPage(req PageRequest) (p Page, deduped bool, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		pages := tx.Bucket(bucketPages)
+		// The person's pages, newest first, back to an hour (or the dedupe window) ago.
+		var recent []time.Time
+		horizon := req.Now.Add(-max(time.Hour, req.DedupeWindow))
+		prefix := byPrefix(req.By)
+		c := tx.Bucket(bucketPagesBy).Cursor()
+		k, v := c.Seek(append(slices.Clone(prefix), itob(math.MaxUint64)...))
+		if k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
+			opened := time.Unix(0, int64(btoi(v)))
+			if opened.Before(horizon) {
+				break
+			}
+			if req.DedupeWindow > 0 && !deduped && !opened.Before(req.Now.Add(-req.DedupeWindow)) {
+				var old Page
+				if _, err := getJSON(pages, k[len(prefix):], &old); err != nil {
+					return err
+				}
+				if old.State != PageResolved {
+					old.Updates = append(old.Updates, PageUpdate{At: req.Now, By: req.By, Text: req.Text})
+					p, deduped = old, true
+					if err := putJSON(pages, pageKey(old.ID), old); err != nil {
+						return err
+					}
+					return enqueueTx(tx, req.Notifiers, "update", p, req.Text, req.Now)
+				}
+			}
+			if opened.After(req.Now.Add(-time.Hour)) {
+				recent = append(recent, opened)
+			}
+		}
+		if req.RateLimit > 0 && len(recent) >= req.RateLimit {
+			return &RateLimitError{Count: len(recent), Limit: req.RateLimit, Retry: recent[req.RateLimit-1].Add(time.Hour)}
+		}
+		target := req.Target
+		if target == "" {
+			st, err := onCallTx(tx, req.Rotation, req.Now)
+			if err != nil {
+				return err
+			}
+			target = st.Account
+		}
+		if target == "" {
+			return ErrNobodyOnCall
+		}
+		id, err := pages.NextSequence()
+		if err != nil {
+			return err
+		}
+		p = Page{ID: id, By: req.By, Service: req.Service, Text: req.Text, Target: target, Paged: []string{target},
+			State: PageOpen, Opened: req.Now, NextEscalation: req.Now.Add(req.AckTimeout)}
+		if err := putJSON(pages, pageKey(id), p); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketPagesOpen).Put(pageKey(id), nil); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketPagesDue).Put(dueKey(p.NextEscalation, id), nil); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketPagesBy).Put(append(prefix, itob(id)...), itob(uint64(req.Now.UnixNano()))); err != nil {
+			return err
+		}
+		return enqueueTx(tx, req.Notifiers, "trigger", p, "", req.Now)
+	})
+	var rl *RateLimitError
+	if err != nil && !errors.As(err, &rl) && !errors.Is(err, ErrNobodyOnCall) {
+		err = fmt.Errorf("store: open page by %s: %w", req.By, err)
+	}
+	return p, deduped, err
+}
+
+// changePage loads page id, lets change modify it (returning an error leaves everything as it was), stores it
+// and enqueues event for the notifiers, in one transaction.
+func (s *Store) changePage(id uint64, event string, notifiers []string, now time.Time, change func(tx *bolt.Tx, p *Page) (note string, err error)) (Page, error) {
+	var p Page
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		found, err := getJSON(tx.Bucket(bucketPages), pageKey(id), &p)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return ErrNotFound
+		}
+		note, err := change(tx, &p)
+		if err != nil {
+			return err
+		}
+		if err := putJSON(tx.Bucket(bucketPages), pageKey(id), p); err != nil {
+			return err
+		}
+		return enqueueTx(tx, notifiers, event, p, note, now)
+	})
+	return p, err
+}
+
+// stopTimerTx removes the page's escalation timer.
+func stopTimerTx(tx *bolt.Tx, p *Page) error {
+	if p.NextEscalation.IsZero() {
+		return nil
+	}
+	err := tx.Bucket(bucketPagesDue).Delete(dueKey(p.NextEscalation, p.ID))
+	p.NextEscalation = time.Time{}
+	return err
+}
+
+// AckPage acknowledges page id for by, which stops its escalation. check may refuse (its error is returned
+// as is and nothing changes). A resolved page gives ErrPageResolved, an acknowledged one ErrPageAcked, both
+// with the page.
+func (s *Store) AckPage(id uint64, by string, now time.Time, notifiers []string, check func(Page) error) (Page, error) {
+	return s.changePage(id, "acknowledge", notifiers, now, func(tx *bolt.Tx, p *Page) (string, error) {
+		switch p.State {
+		case PageResolved:
+			return "", ErrPageResolved
+		case PageAcked:
+			return "", ErrPageAcked
+		}
+		if err := check(*p); err != nil {
+			return "", err
+		}
+		p.State, p.AckedBy, p.AckedAt = PageAcked, by, now
+		return "", stopTimerTx(tx, p)
+	})
+}
+
+// ResolvePage closes page id. check may refuse; a resolved page gives ErrPageResolved with the page.
+func (s *Store) ResolvePage(id uint64, by string, now time.Time, notifiers []string, check func(Page) error) (Page, error) {
+	return s.changePage(id, "resolve", notifiers, now, func(tx *bolt.Tx, p *Page) (string, error) {
+		if p.State == PageResolved {
+			return "", ErrPageResolved
+		}
+		if err := check(*p); err != nil {
+			return "", err
+		}
+		p.State, p.ResolvedBy, p.ResolvedAt = PageResolved, by, now
+		if err := tx.Bucket(bucketPagesOpen).Delete(pageKey(p.ID)); err != nil {
+			return "", err
+		}
+		return "", stopTimerTx(tx, p)
+	})
+}
+
+// errStale ends an escalation transaction whose page has moved on; nothing is written.
+var errStale = errors.New("store: stale escalation")
+
+// EscalatePage moves page id to its next step, paging to, with the next escalation due at next (zero: none)
+// - but only if the page is still unacknowledged and its timer still says due, so a step never happens twice
+// (ok is false when it already happened, or the page was acked or resolved). note goes to the notifiers.
+func (s *Store) EscalatePage(id uint64, due time.Time, to string, next, now time.Time, note string, notifiers []string) (Page, bool, error) {
+	p, err := s.changePage(id, "escalate", notifiers, now, func(tx *bolt.Tx, p *Page) (string, error) {
+		if p.State != PageOpen || !p.NextEscalation.Equal(due) {
+			return "", errStale
+		}
+		if err := stopTimerTx(tx, p); err != nil {
+			return "", err
+		}
+		p.Step++
+		p.Target = to
+		if !p.WasPaged(to) {
+			p.Paged = append(p.Paged, to)
+		}
+		if !next.IsZero() {
+			p.NextEscalation = next
+			return note, tx.Bucket(bucketPagesDue).Put(dueKey(next, p.ID), nil)
+		}
+		return note, nil
+	})
+	return staleOK(p, err)
+}
+
+// ExhaustPage marks page id as having run out of escalation steps (no further timer), under the same
+// condition as EscalatePage.
+func (s *Store) ExhaustPage(id uint64, due, now time.Time, notifiers []string) (Page, bool, error) {
+	p, err := s.changePage(id, "exhausted", notifiers, now, func(tx *bolt.Tx, p *Page) (string, error) {
+		if p.State != PageOpen || !p.NextEscalation.Equal(due) {
+			return "", errStale
+		}
+		p.Exhausted = true
+		return "", stopTimerTx(tx, p)
+	})
+	return staleOK(p, err)
+}
+
+func staleOK(p Page, err error) (Page, bool, error) {
+	switch {
+	case errors.Is(err, errStale):
+		return p, false, nil
+	case err != nil:
+		return p, false, fmt.Errorf("store: escalate page %d: %w", p.ID, err)
+	}
+	return p, true, nil
+}
+
+// DuePages returns the pages whose escalation is due at or before now, soonest first, at most limit.
+func (s *Store) DuePages(now time.Time, limit int) ([]Page, error) {
+	var out []Page
+	err := s.db.View(func(tx *bolt.Tx) error {
+		pages := tx.Bucket(bucketPages)
+		c := tx.Bucket(bucketPagesDue).Cursor()
+		for k, _ := c.First(); k != nil && len(out) < limit; k, _ = c.Next() {
+			if int64(btoi(k[:8])) > now.UnixNano() {
+				break
+			}
+			var p Page
+			if _, err := getJSON(pages, k[8:], &p); err != nil {
+				return err
+			}
+			out = append(out, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: due pages: %w", err)
+	}
+	return out, nil
+}
+
+// GetPage returns page id, or an error wrapping ErrNotFound.
+func (s *Store) GetPage(id uint64) (Page, error) {
+	var p Page
+	err := s.db.View(func(tx *bolt.Tx) error {
+		found, err := getJSON(tx.Bucket(bucketPages), pageKey(id), &p)
+		if err == nil && !found {
+			err = ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return p, fmt.Errorf("store: page %d: %w", id, err)
+	}
+	return p, nil
+}
+
+// OpenPages returns every page not resolved, oldest first (from the open index, never scanning history).
+func (s *Store) OpenPages() ([]Page, error) {
+	var out []Page
+	err := s.db.View(func(tx *bolt.Tx) error {
+		pages := tx.Bucket(bucketPages)
+		return tx.Bucket(bucketPagesOpen).ForEach(func(k, _ []byte) error {
+			var p Page
+			if _, err := getJSON(pages, k, &p); err != nil {
+				return err
+			}
+			out = append(out, p)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: open pages: %w", err)
+	}
+	return out, nil
+}
+
+// RecentPages returns the newest n pages in any state, newest first.
+func (s *Store) RecentPages(n int) ([]Page, error) {
+	var out []Page
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketPages).Cursor()
+		for k, v := c.Last(); k != nil && len(out) < n; k, v = c.Prev() {
+			var p Page
+			if err := jsonUnmarshal(v, &p); err != nil {
+				return err
+			}
+			out = append(out, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: recent pages: %w", err)
+	}
+	return out, nil
+}
+
+func countOpenPages(tx *bolt.Tx) (int, error) { return tx.Bucket(bucketPagesOpen).Stats().KeyN, nil }
