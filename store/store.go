@@ -27,7 +27,8 @@ var (
 )
 
 // allBuckets lists every top-level bucket; Open creates the missing ones.
-var allBuckets = [][]byte{bucketMeta, bucketAudit, bucketOutbox}
+var allBuckets = [][]byte{bucketMeta, bucketAudit, bucketOutbox,
+	bucketRequests, bucketRequestsOpen, bucketRequestsAssignee, bucketRequestsOpened, bucketRequestsClosed, bucketRequestCounters}
 
 var keySchema = []byte("schema_version")
 
@@ -222,7 +223,9 @@ func (s *Store) OpenCounts() (map[string]int, error) {
 }
 
 // openCounters are registered by the families that have open work.
-var openCounters []struct {
+var openCounters = []struct {
 	name  string
 	count func(*bolt.Tx) (int, error)
+}{
+	{"requests", countOpenRequests},
 }
