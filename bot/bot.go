@@ -89,7 +89,7 @@ func (b *Bot) durable(target, text string, urgent bool) error {
 	if urgent {
 		prio = PriorityHigh
 	}
-	for _, l := range splitText(commands.Sanitize(text), textBudget("PRIVMSG", target)) {
+	for _, l := range splitText(commands.SanitizeOutgoing(text), textBudget("PRIVMSG", target)) {
 		if err := b.out.SendDurable(Line{Target: target, Text: l, Priority: prio}); err != nil {
 			return err
 		}

@@ -443,7 +443,7 @@ func (t *transport) writeLine(l Line) error {
 	if l.Notice {
 		cmd = girc.NOTICE
 	}
-	text := defuse(commands.Sanitize(l.Text), t.o.Prefix)
+	text := defuse(commands.SanitizeOutgoing(l.Text), t.o.Prefix)
 	if text == "" {
 		return nil
 	}

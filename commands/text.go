@@ -14,7 +14,13 @@ const MaxInputBytes = 1000
 // Sanitize makes untrusted text (chat input, webhook payloads) safe to store and to echo on IRC: it strips IRC
 // formatting codes (bold, colour, ...), drops invalid UTF-8, every control character (CR, LF, NUL, CTCP \x01,
 // tabs become spaces) and the Unicode bidi and zero-width formatting controls that can disguise text.
-func Sanitize(s string) string {
+func Sanitize(s string) string { return sanitize(s, false) }
+
+// SanitizeOutgoing is Sanitize for the bot's own lines: it keeps the zero-width spaces that NoHighlight
+// inserts into nicks (Sanitize removes them, so a nick in a reply would highlight its owner after all).
+func SanitizeOutgoing(s string) string { return sanitize(s, true) }
+
+func sanitize(s string, keepZWSP bool) string {
 	s = strings.ToValidUTF8(s, "")
 	s = ircfmt.Strip(s)
 	var b strings.Builder
@@ -24,6 +30,8 @@ func Sanitize(s string) string {
 		case r == '\t' || r == '\n' || r == '\r':
 			b.WriteByte(' ')
 		case unicode.IsControl(r):
+		case keepZWSP && r == '\u200b':
+			b.WriteRune(r)
 		case isBidiOrInvisible(r):
 		case r == utf8.RuneError:
 		default:
@@ -53,4 +61,14 @@ func Truncate(s string, n int) string {
 		cut = 0
 	}
 	return s[:cut] + ell
+}
+
+// NoHighlight inserts a zero-width space after the first rune of a nick or account so that mentioning it in
+// a reply does not ping its owner (only the person who must act is named plainly).
+func NoHighlight(nick string) string {
+	_, n := utf8.DecodeRuneInString(nick)
+	if n == 0 || n == len(nick) {
+		return nick
+	}
+	return nick[:n] + "\u200b" + nick[n:]
 }
