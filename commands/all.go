@@ -18,6 +18,15 @@ type Deps struct {
 	Location *time.Location
 	// Channel is where announcements go by default (the first configured channel).
 	Channel string
+	// OnCall says who is on call (nil: the on-call family is not wired; nobody is named).
+	OnCall OnCall
+	// Catalog is the service catalogue (nil: any well-formed service name is accepted, no owner shown).
+	Catalog Catalog
+	// Roles is the dispatcher's role table: who the ops accounts are (nil: unknown).
+	Roles *Roles
+	// RequestWIPLimit (requests.wip_limit) and RequestNagAfter (requests.nag_after); zero uses the defaults.
+	RequestWIPLimit int
+	RequestNagAfter time.Duration
 }
 
 // Announcer posts messages that are not replies (pages, notices, reminders). Both methods store the message
@@ -53,6 +62,8 @@ func All(d Deps) (*Registry, []Job, error) {
 	cmds = append(cmds, helpCommands(d, func() *Registry { return reg })...)
 	cmds = append(cmds, statusCommands(d)...)
 	cmds = append(cmds, auditCommands(d)...)
+	reqCmds, reqJobs := requestCommands(d)
+	cmds, jobs = append(cmds, reqCmds...), append(jobs, reqJobs...)
 	var err error
 	reg, err = NewRegistry(cmds...)
 	return reg, jobs, err
