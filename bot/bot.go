@@ -38,6 +38,7 @@ func New(o Options, st *store.Store) (*Bot, error) {
 	b.out = newOutbound(st, o.FloodBurst, o.FloodInterval, o.LateAfter, o.Log, o.Now)
 	b.metrics = newMetrics(func() float64 { return float64(b.out.Depth()) }, func() float64 { return float64(st.OutboxLen()) })
 	b.out.metrics = b.metrics
+	b.metrics.Registry.MustRegister(newRequestCollector(st))
 	b.roles = commands.NewRoles(o.Admins, o.Ops, nil)
 	b.t = newTransport(&b.o, b.roles, b.metrics, b.enqueue)
 	disp, jobs, err := newDispatcher(&b.o, st, b.roles, b.t, b, b.metrics.observe)
@@ -53,6 +54,7 @@ func newDispatcher(o *Options, st *store.Store, roles *commands.Roles, status co
 	reg, jobs, err := commands.All(commands.Deps{
 		Store: st, Status: status, Announce: ann, Prefix: o.Prefix, Version: o.Version, Started: o.Now(),
 		Insecure: !o.RequireAccount, Now: o.Now, Location: o.Location, Channel: o.Channels[0],
+		Roles: roles, RequestWIPLimit: o.RequestWIPLimit, RequestNagAfter: o.RequestNagAfter,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -20,6 +20,7 @@ func (b *Bot) httpServer() *http.Server {
 	mux.HandleFunc("GET /healthz", b.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(b.metrics.Registry, promhttp.HandlerOpts{}))
 	mux.Handle("GET /api/v1/backup", b.requireToken(http.HandlerFunc(b.backup)))
+	b.mountRequests(mux)
 	return &http.Server{
 		Handler: http.MaxBytesHandler(mux, maxBody),
 		// Timeouts so a slow client cannot hold connections forever.

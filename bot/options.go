@@ -48,6 +48,10 @@ type Options struct {
 	// LateAfter marks outbox messages older than this as late when delivered; 0 uses 2m.
 	LateAfter time.Duration
 
+	// RequestWIPLimit and RequestNagAfter are requests.wip_limit and requests.nag_after; zero uses the defaults.
+	RequestWIPLimit int
+	RequestNagAfter time.Duration
+
 	Version string
 	Log     *slog.Logger
 	Now     func() time.Time

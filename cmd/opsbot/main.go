@@ -130,6 +130,7 @@ func botOptions(cfg Config, log *slog.Logger) (bot.Options, error) {
 		CommandBurst: cfg.Bot.CommandBurst, CommandInterval: time.Duration(cfg.Bot.CommandInterval),
 		RequireAccount: cfg.Auth.RequireAccount, Admins: cfg.Auth.Admins, Ops: cfg.Auth.Ops,
 		HTTPListen: cfg.HTTP.Listen, APIToken: cfg.HTTP.APIToken,
+		RequestWIPLimit: cfg.Requests.WIPLimit, RequestNagAfter: time.Duration(cfg.Requests.NagAfter),
 		Version: version, Log: log,
 	}, nil
 }
