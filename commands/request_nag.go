@@ -18,6 +18,9 @@ const nagItems = 5
 // is sent (ClaimRequestNags), so a restart never repeats one. Several requests due at once share one line.
 // With nobody on call (or no on-call family) the line goes to the channel, highlighting nobody.
 func (q *requests) nag(_ context.Context, now time.Time) error {
+	if q.d.Announce == nil {
+		return errors.New("request nag: no announcer to send reminders")
+	}
 	due, err := q.st.ClaimRequestNags(now, q.nagAfter)
 	if err != nil || len(due) == 0 {
 		return err
@@ -36,9 +39,6 @@ func (q *requests) nag(_ context.Context, now time.Time) error {
 		}
 	}
 	text := nagText(due, now, q.d.Prefix)
-	if q.d.Announce == nil {
-		return errors.Join(lookupErr, errors.New("request nag: no announcer to send reminders"))
-	}
 	if who != "" {
 		err = q.d.Announce.Notify(who, text, urgent)
 	} else {
