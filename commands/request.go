@@ -45,16 +45,9 @@ type requests struct {
 // requestCommands builds the request family and its nag job. Without a store that keeps requests the family
 // is not registered.
 func requestCommands(d Deps) ([]*Command, []Job) {
-	st, ok := d.Store.(RequestStore)
-	if !ok {
+	q := newRequests(d)
+	if q == nil {
 		return nil, nil
-	}
-	q := &requests{d: d, st: st, wip: d.RequestWIPLimit, nagAfter: d.RequestNagAfter}
-	if q.wip <= 0 {
-		q.wip = DefaultRequestWIPLimit
-	}
-	if q.nagAfter <= 0 {
-		q.nagAfter = DefaultRequestNagAfter
 	}
 	id := func(args string) string { return "<R-12> " + args }
 	force := []Flag{{Name: "force"}}
@@ -88,6 +81,29 @@ func requestCommands(d Deps) ([]*Command, []Job) {
 	}
 	every := min(time.Minute, max(time.Second, q.nagAfter/6))
 	return cmds, []Job{{Name: "request nag", Every: every, Run: q.nag}}
+}
+
+// newRequests is the family over d's store, with the config defaults applied; nil when the store keeps no
+// requests.
+func newRequests(d Deps) *requests {
+	st, ok := d.Store.(RequestStore)
+	if !ok {
+		return nil
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Location == nil {
+		d.Location = time.UTC
+	}
+	q := &requests{d: d, st: st, wip: d.RequestWIPLimit, nagAfter: d.RequestNagAfter}
+	if q.wip <= 0 {
+		q.wip = DefaultRequestWIPLimit
+	}
+	if q.nagAfter <= 0 {
+		q.nagAfter = DefaultRequestNagAfter
+	}
+	return q
 }
 
 func (q *requests) open(_ context.Context, c *Call, w Replier) error {

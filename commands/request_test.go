@@ -469,3 +469,44 @@ func TestRequestFamilyHelp(t *testing.T) {
 		t.Fatalf("status = %q", b.Lines)
 	}
 }
+
+func TestRequestAgenda(t *testing.T) {
+	e := newReqEnv(t, nil)
+	week := e.now
+	e.run("bob", "request open disk full on db3 --urgent", false)
+	e.run("bob", "request open upgrade postgres", false)
+	e.run("dan", "request open dns for staging", false)
+	e.now = e.now.Add(time.Hour)
+	e.run("carol", "request take R-2", false)
+	e.run("carol", "request block R-2 waiting for the vendor", false)
+	e.run("alice", "request take R-3", false)
+	e.run("alice", "request done R-1", false)
+	e.now = e.now.Add(24 * time.Hour)
+	a := NewRequestAgenda(e.deps)
+	if a != nil {
+		t.Fatal("NewRequestAgenda without a store that keeps requests is not nil")
+	}
+	d := e.deps
+	d.Store = e.st
+	a = NewRequestAgenda(d)
+	if a.AgendaName() != "requests" {
+		t.Fatalf("AgendaName = %q", a.AgendaName())
+	}
+	tests := []struct {
+		kind string
+		want []string
+	}{
+		{"retro", []string{"requests, last 7d: 3 opened, 1 done, median first response 1h, median lead time 1h, " +
+			"interrupt rate 33% (1 of 3 urgent); oldest open R-2 (7d)"}},
+		{"planning", []string{"requests open: todo 0, doing 1, blocked 1",
+			"blocked: R-2 (7d, c" + zw + "arol) upgrade postgres: waiting for the vendor",
+			"WIP (limit 2): a" + zw + "lice 1, c" + zw + "arol 0 +1 blocked"}},
+		{"scalability", nil},
+	}
+	for _, tt := range tests {
+		got, err := a.Agenda(tt.kind, week, week.Add(7*24*time.Hour))
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("Agenda(%q) = %q, %v\nwant %q", tt.kind, got, err, tt.want)
+		}
+	}
+}

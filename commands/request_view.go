@@ -266,7 +266,7 @@ func (q *requests) board(_ context.Context, _ *Call, w Replier) error {
 		}
 		w.Reply(Truncate(line, 350))
 	}
-	w.Reply(Truncate(q.wipLine(bd), 350))
+	w.Reply(Truncate(fmt.Sprintf("%s; %d done in 7d", q.wipLine(bd), bd.DoneSince), 350))
 	return nil
 }
 
@@ -282,8 +282,8 @@ func boardItem(r store.Request, now time.Time) string {
 	return fmt.Sprintf("%s (%s) %s", rid(r.ID), strings.Join(tags, ", "), Truncate(r.Text, 40))
 }
 
-// wipLine is "WIP (limit 3): a​lice 2, c​arol 1 +1 blocked; 12 done in 7d": every configured ops person (in
-// config order), then anyone else holding requests.
+// wipLine is "WIP (limit 3): a​lice 2, c​arol 1 +1 blocked": every configured ops person (in config order),
+// then anyone else holding requests.
 func (q *requests) wipLine(bd store.RequestBoard) string {
 	var people []string
 	seen := map[string]bool{}
@@ -317,7 +317,7 @@ func (q *requests) wipLine(bd store.RequestBoard) string {
 	if len(parts) == 0 {
 		line += "nobody"
 	}
-	return line + strings.Join(parts, ", ") + fmt.Sprintf("; %d done in 7d", bd.DoneSince)
+	return line + strings.Join(parts, ", ")
 }
 
 func (q *requests) stats(_ context.Context, c *Call, w Replier) error {
@@ -334,6 +334,13 @@ func (q *requests) stats(_ context.Context, c *Call, w Replier) error {
 	if err != nil {
 		return err
 	}
+	w.Reply(statsLine(st, window, now))
+	return nil
+}
+
+// statsLine is "requests, last 7d: 14 opened, 11 done, median first response 6m, median lead time 3h20m,
+// interrupt rate 21% (3 of 14 urgent); oldest open R-3 (2d)".
+func statsLine(st store.RequestStats, window time.Duration, now time.Time) string {
 	median := func(ds []time.Duration) string {
 		if m, ok := store.Median(ds); ok {
 			return FormatDuration(m)
@@ -349,6 +356,5 @@ func (q *requests) stats(_ context.Context, c *Call, w Replier) error {
 	if st.OldestOpen.ID != 0 {
 		line += fmt.Sprintf("; oldest open %s (%s)", rid(st.OldestOpen.ID), FormatDuration(now.Sub(st.OldestOpen.Opened)))
 	}
-	w.Reply(line)
-	return nil
+	return line
 }
