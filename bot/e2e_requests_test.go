@@ -11,9 +11,9 @@ import (
 	"github.com/opsbot/opsbot/bot/irctest"
 )
 
-// sayExpect sends text to #operations as c and returns the bot's first line that starts with what pattern
+// reqSayExpect sends text to #operations as c and returns the bot's first line that starts with what pattern
 // has before its "*" (a pattern has at most one "*", standing for a time that depends on the real clock).
-func sayExpect(t *testing.T, c *irctest.Client, text, pattern string) string {
+func reqSayExpect(t *testing.T, c *irctest.Client, text, pattern string) string {
 	t.Helper()
 	c.Say("#operations", text)
 	prefix, _, _ := strings.Cut(pattern, "*")
@@ -77,7 +77,7 @@ func TestE2ERequestLifecycle(t *testing.T) {
 		{bob, "!request stats", "requests, last 7d: 1 opened, 0 done, median first response *, median lead time n/a, interrupt rate 100% (1 of 1 urgent)"},
 	}
 	for _, ck := range checks {
-		got := sayExpect(t, ck.c, ck.cmd, ck.want)
+		got := reqSayExpect(t, ck.c, ck.cmd, ck.want)
 		if !matchPattern(got, ck.want) {
 			t.Fatalf("%s: %q\n got %q\nwant %q", ck.c.Nick, ck.cmd, got, ck.want)
 		}

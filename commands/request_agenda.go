@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -10,7 +11,8 @@ import (
 
 // RequestAgenda is the request family's part of the weekly meeting reminders (the AgendaSource contract):
 // the retro gets the week's numbers and the oldest open request, planning the open columns, the blocked
-// requests and WIP per ops person.
+// requests and WIP per ops person. The reminders family prefixes each source's lines with its name
+// ("requests: opened 14, done 11, ..."), so the lines do not repeat it.
 type RequestAgenda struct{ q *requests }
 
 // NewRequestAgenda builds the agenda source over d's store; nil when the store keeps no requests.
@@ -33,13 +35,28 @@ func (a *RequestAgenda) Agenda(kind string, from, to time.Time) ([]string, error
 		if err != nil {
 			return nil, err
 		}
-		return []string{statsLine(st, to.Sub(from), to)}, nil
+		median := func(ds []time.Duration) string {
+			if m, ok := store.Median(ds); ok {
+				return FormatDuration(m)
+			}
+			return "n/a"
+		}
+		line := fmt.Sprintf("opened %d, done %d, median first response %s, median lead time %s",
+			st.Opened, st.Done, median(st.FirstResponses), median(st.LeadTimes))
+		if st.Opened > 0 {
+			line += fmt.Sprintf(", %d%% urgent", int(math.Round(100*float64(st.Urgent)/float64(st.Opened))))
+		}
+		lines := []string{line}
+		if st.OldestOpen.ID != 0 {
+			lines = append(lines, fmt.Sprintf("oldest open %s (%s)", rid(st.OldestOpen.ID), FormatDuration(to.Sub(st.OldestOpen.Opened))))
+		}
+		return lines, nil
 	case "planning":
 		bd, err := a.q.st.RequestBoard(0, from)
 		if err != nil {
 			return nil, err
 		}
-		lines := []string{fmt.Sprintf("requests open: todo %d, doing %d, blocked %d",
+		lines := []string{fmt.Sprintf("open: todo %d, doing %d, blocked %d",
 			bd.Counts[store.RequestTodo], bd.Counts[store.RequestDoing], bd.Counts[store.RequestBlocked])}
 		if bd.Counts[store.RequestBlocked] > 0 {
 			blocked, err := a.q.st.OpenRequests(store.RequestBlocked)

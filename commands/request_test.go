@@ -46,17 +46,17 @@ type fakeOnCall struct {
 
 func (f *fakeOnCall) OnCallAt(time.Time) (string, bool, error) { return f.who, f.who != "", f.err }
 
-type fakeCatalog map[string]string
+type reqCatalog map[string]string
 
-func (c fakeCatalog) ServiceOwner(name string) (string, error) {
+func (c reqCatalog) ServiceOwner(name string) (string, error) {
 	owner, ok := c[name]
 	if !ok {
 		return "", fmt.Errorf("service %s: %w", name, store.ErrNotFound)
 	}
 	return owner, nil
 }
-func (c fakeCatalog) ServiceImpact(string) ([]string, error) { return nil, nil }
-func (c fakeCatalog) ServiceNames() ([]string, error) {
+func (c reqCatalog) ServiceImpact(string) ([]string, error) { return nil, nil }
+func (c reqCatalog) ServiceNames() ([]string, error) {
 	return sortedKeys(c), nil
 }
 
@@ -67,7 +67,7 @@ func newReqEnv(t *testing.T, edit func(*Deps)) *reqEnv {
 	e := &reqEnv{t: t, path: filepath.Join(t.TempDir(), "opsbot.db"), now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC),
 		ann: &recAnnouncer{}, onCall: &fakeOnCall{who: "alice"}}
 	e.deps = Deps{Announce: e.ann, Prefix: "!", Now: e.clock, Location: time.UTC, Channel: "#operations",
-		OnCall: e.onCall, Catalog: fakeCatalog{"playlist": "carol", "search": ""},
+		OnCall: e.onCall, Catalog: reqCatalog{"playlist": "carol", "search": ""},
 		Roles: NewRoles([]string{"alice"}, []string{"alice", "carol"}, nil), RequestWIPLimit: 2, RequestNagAfter: 30 * time.Minute}
 	if edit != nil {
 		edit(&e.deps)
@@ -465,7 +465,7 @@ func TestRequestFamilyHelp(t *testing.T) {
 		t.Fatalf("help = %q", b.Lines)
 	}
 	b = e.run("", "status", false)
-	if len(b.Lines) != 1 || !strings.Contains(b.Lines[0], "open: 0 requests") {
+	if len(b.Lines) != 1 || !strings.Contains(b.Lines[0], " 0 requests") {
 		t.Fatalf("status = %q", b.Lines)
 	}
 }
@@ -496,9 +496,8 @@ func TestRequestAgenda(t *testing.T) {
 		kind string
 		want []string
 	}{
-		{"retro", []string{"requests, last 7d: 3 opened, 1 done, median first response 1h, median lead time 1h, " +
-			"interrupt rate 33% (1 of 3 urgent); oldest open R-2 (7d)"}},
-		{"planning", []string{"requests open: todo 0, doing 1, blocked 1",
+		{"retro", []string{"opened 3, done 1, median first response 1h, median lead time 1h, 33% urgent", "oldest open R-2 (7d)"}},
+		{"planning", []string{"open: todo 0, doing 1, blocked 1",
 			"blocked: R-2 (7d, c" + zw + "arol) upgrade postgres: waiting for the vendor",
 			"WIP (limit 2): a" + zw + "lice 1, c" + zw + "arol 0 +1 blocked"}},
 		{"scalability", nil},
