@@ -117,18 +117,11 @@ func (q *requests) open(_ context.Context, c *Call, w Replier) error {
 	}
 	service := ""
 	if name, ok := c.Flag("service"); ok {
-		var owner string
-		if service, owner, err = q.service(name); err != nil {
+		var shown string
+		if service, shown, err = q.service(name); err != nil {
 			return err
 		}
-		switch {
-		case q.d.Catalog == nil:
-			extras = append(extras, "Service "+service)
-		case owner == "":
-			extras = append(extras, "Service "+service+", no owner")
-		default:
-			extras = append(extras, "Service "+service+", owner "+NoHighlight(owner))
-		}
+		extras = append(extras, shown)
 	}
 	r, err := q.st.OpenRequest(c.Caller.Account, text, service, c.Bool("urgent"))
 	if err != nil {
@@ -163,27 +156,38 @@ func (q *requests) onDuty(t time.Time) string {
 
 var serviceNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 
-// service checks a --service name against the catalogue and returns it with its owner.
+// service checks a --service name against the catalogue and returns it with how the reply shows it
+// ("Service playlist, owner c​arol"). As for deploys and incidents, a name unknown to the catalogue is refused
+// only when the catalogue lists at least one service, so a team without a catalogue can still use --service.
 func (q *requests) service(name string) (string, string, error) {
 	name = strings.ToLower(name)
 	if !serviceNameRE.MatchString(name) {
 		return "", "", Errorf("error: %q is not a service name (letters, digits, . _ -)", Truncate(name, 40))
 	}
 	if q.d.Catalog == nil {
-		return name, "", nil
+		return name, "Service " + name, nil
 	}
 	owner, err := q.d.Catalog.ServiceOwner(name)
 	if errors.Is(err, store.ErrNotFound) {
-		names, _ := q.d.Catalog.ServiceNames()
-		if s := Suggest(name, names); s != "" {
-			return "", "", Errorf("error: unknown service %q, did you mean %s?", name, s)
+		names, err := q.d.Catalog.ServiceNames()
+		if err != nil {
+			return "", "", fmt.Errorf("request: service names: %w", err)
 		}
-		return "", "", Errorf("error: unknown service %q (see %sservice)", name, q.d.Prefix)
+		if len(names) == 0 {
+			return name, "Service " + name, nil
+		}
+		if s := Suggest(name, names); s != "" {
+			return "", "", Errorf("error: no service %s in the catalogue (did you mean %s?)", name, s)
+		}
+		return "", "", Errorf("error: no service %s in the catalogue", name)
 	}
 	if err != nil {
 		return "", "", fmt.Errorf("request: service owner of %s: %w", name, err)
 	}
-	return name, owner, nil
+	if owner == "" {
+		return name, "Service " + name + ", no owner", nil
+	}
+	return name, "Service " + name + ", owner " + NoHighlight(owner), nil
 }
 
 // requestText checks free text (a request, comment, reason or note): not empty, not too long.

@@ -134,7 +134,7 @@ func (e *reqEnv) nagJob() {
 	e.t.Fatal("no request nag job")
 }
 
-const zw = "\u200b"
+const reqZW = "\u200b"
 
 // reqStep is one command of a scripted conversation and its exact answer.
 type reqStep struct {
@@ -171,9 +171,9 @@ func TestRequestLifecycleThroughDispatcher(t *testing.T) {
 		{as: "bob", cmd: "request open", wantErr: "usage: !request open <text> [--service S] [--urgent]"},
 		{as: "bob", cmd: "request open --urgent", wantErr: "usage: !request open <text> [--service S] [--urgent]"},
 		{advance: time.Minute, as: "dan", cmd: `request open "rotate certs" on search --service Playlist --urgent`,
-			want: []string{"R-2 opened by dan: rotate certs on search [todo]. Urgent. Service playlist, owner c" + zw + "arol. On duty: alice"}},
-		{as: "dan", cmd: "request open x --service playlst", wantErr: `error: unknown service "playlst", did you mean playlist?`},
-		{as: "dan", cmd: "request open x --service nothing-like-it", wantErr: `error: unknown service "nothing-like-it" (see !service)`},
+			want: []string{"R-2 opened by dan: rotate certs on search [todo]. Urgent. Service playlist, owner c" + reqZW + "arol. On duty: alice"}},
+		{as: "dan", cmd: "request open x --service playlst", wantErr: "error: no service playlst in the catalogue (did you mean playlist?)"},
+		{as: "dan", cmd: "request open x --service nothing-like-it", wantErr: "error: no service nothing-like-it in the catalogue"},
 		{as: "dan", cmd: `request open x --service "a b"`, wantErr: `error: "a b" is not a service name (letters, digits, . _ -)`},
 		{as: "dan", cmd: "request open x --service search", want: []string{"R-3 opened by dan: x [todo]. Service search, no owner. On duty: alice"}},
 		// Developers may not work the queue; anonymous users may not comment.
@@ -181,7 +181,7 @@ func TestRequestLifecycleThroughDispatcher(t *testing.T) {
 		{as: "", cmd: "request comment 1 hello", wantErr: login},
 		{as: "", cmd: "request take 1", wantErr: login},
 		{as: "dan", cmd: "request comment r1 same on db4", want: []string{"R-1 comment added by dan [todo]"}},
-		{advance: 4 * time.Minute, as: "alice", cmd: "request take r1", want: []string{"R-1 taken by alice [doing]: disk full on db3 (from b" + zw + "ob)"}},
+		{advance: 4 * time.Minute, as: "alice", cmd: "request take r1", want: []string{"R-1 taken by alice [doing]: disk full on db3 (from b" + reqZW + "ob)"}},
 		{as: "alice", cmd: "request take R-1", wantErr: "error: R-1 is already yours (doing)"},
 		{as: "alice", cmd: "request take R-99", wantErr: "error: no request R-99"},
 		{as: "alice", cmd: "request take xyz", wantErr: `error: "xyz" is not a request id (like R-12)`},
@@ -189,10 +189,10 @@ func TestRequestLifecycleThroughDispatcher(t *testing.T) {
 		{as: "alice", cmd: "request block R-1", wantErr: "usage: !request block <R-12> <reason>"},
 		{as: "alice", cmd: "request block R-1 waiting for the storage vendor", want: []string{"R-1 blocked by alice [blocked]: waiting for the storage vendor"}},
 		{as: "alice", cmd: "request block R-1 again", wantErr: "error: R-1 is already blocked"},
-		{as: "alice", cmd: "request assign R-1 dan", wantErr: "error: d" + zw + "an is not an ops account (auth.ops); only ops work requests"},
+		{as: "alice", cmd: "request assign R-1 dan", wantErr: "error: d" + reqZW + "an is not an ops account (auth.ops); only ops work requests"},
 		{as: "alice", cmd: "request assign R-1 Carol", want: []string{"R-1 assigned to carol by alice [blocked]: disk full on db3"}},
-		{as: "carol", cmd: "request assign R-1 carol", wantErr: "error: R-1 is already assigned to c" + zw + "arol"},
-		{as: "carol", cmd: "request take R-1", want: []string{"R-1 taken by carol [doing]: disk full on db3 (from b" + zw + "ob)"}},
+		{as: "carol", cmd: "request assign R-1 carol", wantErr: "error: R-1 is already assigned to c" + reqZW + "arol"},
+		{as: "carol", cmd: "request take R-1", want: []string{"R-1 taken by carol [doing]: disk full on db3 (from b" + reqZW + "ob)"}},
 		{as: "carol", cmd: "request reopen R-1", wantErr: "error: R-1 is still open (doing); only done or cancelled requests can be reopened"},
 		{advance: 2 * time.Hour, as: "carol", cmd: "request done R-1 freed 40G", want: []string{"R-1 done by carol [done] after 2h06m, for bob: freed 40G"}},
 		{as: "carol", cmd: "request done R-1", wantErr: "error: R-1 is already done"},
@@ -232,6 +232,10 @@ func TestRequestOnDutyVariants(t *testing.T) {
 	runReqSteps(t, e, []reqStep{
 		{as: "bob", cmd: "request open a --service anything", want: []string{"R-1 opened by bob: a [todo]. Service anything"}},
 	})
+	e = newReqEnv(t, func(d *Deps) { d.Catalog = reqCatalog{} }) // an empty catalogue checks nothing
+	runReqSteps(t, e, []reqStep{
+		{as: "bob", cmd: "request open a --service anything", want: []string{"R-1 opened by bob: a [todo]. Service anything. On duty: alice"}},
+	})
 	e = newReqEnv(t, nil)
 	e.onCall.who = ""
 	runReqSteps(t, e, []reqStep{{as: "bob", cmd: "request open a", want: []string{"R-1 opened by bob: a [todo]. On duty: nobody on call"}}})
@@ -250,14 +254,14 @@ func TestRequestWIPLimitAndForce(t *testing.T) {
 		e.run("bob", fmt.Sprintf("request open job %d", i+1), false)
 	}
 	runReqSteps(t, e, []reqStep{
-		{as: "alice", cmd: "request take R-1", want: []string{"R-1 taken by alice [doing]: job 1 (from b" + zw + "ob)"}},
-		{as: "alice", cmd: "request take R-2", want: []string{"R-2 taken by alice [doing]: job 2 (from b" + zw + "ob)"}},
+		{as: "alice", cmd: "request take R-1", want: []string{"R-1 taken by alice [doing]: job 1 (from b" + reqZW + "ob)"}},
+		{as: "alice", cmd: "request take R-2", want: []string{"R-2 taken by alice [doing]: job 2 (from b" + reqZW + "ob)"}},
 		{as: "alice", cmd: "request take R-3", wantErr: "error: alice already has 2 in doing (WIP limit 2): R-1 job 1, R-2 job 2; finish one or add --force"},
-		{as: "carol", cmd: "request assign R-3 alice", wantErr: "error: a" + zw + "lice already has 2 in doing (WIP limit 2): R-1 job 1, R-2 job 2; finish one or add --force"},
-		{as: "alice", cmd: "request take R-3 --force", want: []string{"R-3 taken by alice [doing]: job 3 (from b" + zw + "ob)"}},
+		{as: "carol", cmd: "request assign R-3 alice", wantErr: "error: a" + reqZW + "lice already has 2 in doing (WIP limit 2): R-1 job 1, R-2 job 2; finish one or add --force"},
+		{as: "alice", cmd: "request take R-3 --force", want: []string{"R-3 taken by alice [doing]: job 3 (from b" + reqZW + "ob)"}},
 		{as: "carol", cmd: "request assign R-4 alice --force", want: []string{"R-4 assigned to alice by carol [doing]: job 4"}},
 		{as: "alice", cmd: "request done R-1", want: []string{"R-1 done by alice [done] after 0s, for bob: job 1"}},
-		{as: "carol", cmd: "request take R-2", want: []string{"R-2 taken by carol [doing]: job 2 (from b" + zw + "ob)"}},
+		{as: "carol", cmd: "request take R-2", want: []string{"R-2 taken by carol [doing]: job 2 (from b" + reqZW + "ob)"}},
 	})
 	if got, _ := e.st.Request(3); got.State != store.RequestDoing || got.Assignee != "alice" {
 		t.Fatalf("R-3 = %s %s", got.State, got.Assignee)
@@ -279,33 +283,33 @@ func TestRequestListShowBoard(t *testing.T) {
 	e.now = e.now.Add(time.Hour)
 	runReqSteps(t, e, []reqStep{
 		{as: "", cmd: "request list", want: []string{
-			"R-1 [todo, urgent] 1h20m, unassigned, from b" + zw + "ob: disk full on db3",
-			"R-2 [doing] 1h10m, a" + zw + "lice, from d" + zw + "an: rotate certs",
-			"R-3 [blocked] 1h, c" + zw + "arol, from b" + zw + "ob: new kafka topic (blocked: waiting for schema)"}},
-		{as: "", cmd: "request list doing", want: []string{"R-2 [doing] 1h10m, a" + zw + "lice, from d" + zw + "an: rotate certs"}},
+			"R-1 [todo, urgent] 1h20m, unassigned, from b" + reqZW + "ob: disk full on db3",
+			"R-2 [doing] 1h10m, a" + reqZW + "lice, from d" + reqZW + "an: rotate certs",
+			"R-3 [blocked] 1h, c" + reqZW + "arol, from b" + reqZW + "ob: new kafka topic (blocked: waiting for schema)"}},
+		{as: "", cmd: "request list doing", want: []string{"R-2 [doing] 1h10m, a" + reqZW + "lice, from d" + reqZW + "an: rotate certs"}},
 		{as: "bob", cmd: "request list mine", want: []string{
-			"R-1 [todo, urgent] 1h20m, unassigned, from b" + zw + "ob: disk full on db3",
-			"R-3 [blocked] 1h, c" + zw + "arol, from b" + zw + "ob: new kafka topic (blocked: waiting for schema)"}},
-		{as: "alice", cmd: "request list mine", want: []string{"R-2 [doing] 1h10m, a" + zw + "lice, from d" + zw + "an: rotate certs"}},
+			"R-1 [todo, urgent] 1h20m, unassigned, from b" + reqZW + "ob: disk full on db3",
+			"R-3 [blocked] 1h, c" + reqZW + "arol, from b" + reqZW + "ob: new kafka topic (blocked: waiting for schema)"}},
+		{as: "alice", cmd: "request list mine", want: []string{"R-2 [doing] 1h10m, a" + reqZW + "lice, from d" + reqZW + "an: rotate certs"}},
 		{as: "", cmd: "request list mine", wantErr: "error: log in to NickServ first (this bot trusts accounts, not nicks)"},
 		{as: "", cmd: "request list done", want: []string{"requests done: 1-1 of 1, most recently closed first",
-			"R-4 [done] 1h ago, a" + zw + "lice, from d" + zw + "an, lead 0s: dns for staging"}},
+			"R-4 [done] 1h ago, a" + reqZW + "lice, from d" + reqZW + "an, lead 0s: dns for staging"}},
 		{as: "", cmd: "request list cancelled", want: []string{"requests: nothing in cancelled"}},
 		{as: "", cmd: "request list later", wantErr: "usage: !request list [todo|doing|blocked|done|cancelled|mine|all] [--page N]"},
 		{as: "", cmd: "request list --page 0", wantErr: "usage: !request list [todo|doing|blocked|done|cancelled|mine|all] [--page N]"},
 		{as: "", cmd: "request list all --page 2", wantErr: "error: page 2 is past the end (1 page)"},
 		{as: "", cmd: "request show R-3", want: []string{
-			"R-3 [blocked] new kafka topic. from b" + zw + "ob 1h ago; assignee c" + zw + "arol; blocked: waiting for schema; first response 0s",
-			"09:20 b" + zw + "ob opened it", "09:20 c" + zw + "arol took it", "09:20 c" + zw + "arol blocked it: waiting for schema"}},
+			"R-3 [blocked] new kafka topic. from b" + reqZW + "ob 1h ago; assignee c" + reqZW + "arol; blocked: waiting for schema; first response 0s",
+			"09:20 b" + reqZW + "ob opened it", "09:20 c" + reqZW + "arol took it", "09:20 c" + reqZW + "arol blocked it: waiting for schema"}},
 		{as: "", cmd: "request show 4", want: []string{
-			"R-4 [done] dns for staging. from d" + zw + "an 1h ago; assignee a" + zw + "lice; first response 0s; lead time 0s",
-			"09:20 d" + zw + "an opened it", "09:20 a" + zw + "lice marked it done: added"}},
+			"R-4 [done] dns for staging. from d" + reqZW + "an 1h ago; assignee a" + reqZW + "lice; first response 0s; lead time 0s",
+			"09:20 d" + reqZW + "an opened it", "09:20 a" + reqZW + "lice marked it done: added"}},
 		{as: "", cmd: "request show 44", wantErr: "error: no request R-44"},
 		{as: "", cmd: "board", want: []string{
 			"todo 1: R-1 (1h20m, urgent) disk full on db3",
-			"doing 1: R-2 (1h10m, a" + zw + "lice) rotate certs",
-			"blocked 1: R-3 (1h, c" + zw + "arol) new kafka topic",
-			"WIP (limit 2): a" + zw + "lice 1, c" + zw + "arol 0 +1 blocked; 1 done in 7d"}},
+			"doing 1: R-2 (1h10m, a" + reqZW + "lice) rotate certs",
+			"blocked 1: R-3 (1h, c" + reqZW + "arol) new kafka topic",
+			"WIP (limit 2): a" + reqZW + "lice 1, c" + reqZW + "arol 0 +1 blocked; 1 done in 7d"}},
 	})
 	// In a channel, show gives the last three events; in private, all of them.
 	for range 3 {
@@ -344,7 +348,7 @@ func TestRequestBoardStaysFourLines(t *testing.T) {
 	}
 	if !strings.HasPrefix(b.Lines[0], "todo 20: R-41 (") || !strings.HasSuffix(b.Lines[0], ", +17 more") ||
 		!strings.HasPrefix(b.Lines[1], "doing 30: R-1 (") || !strings.HasPrefix(b.Lines[2], "blocked 10: R-4 (") ||
-		b.Lines[3] != "WIP (limit 2): a"+zw+"lice 10 +10 blocked, c"+zw+"arol 20; 0 done in 7d" {
+		b.Lines[3] != "WIP (limit 2): a"+reqZW+"lice 10 +10 blocked, c"+reqZW+"arol 20; 0 done in 7d" {
 		t.Fatalf("board = %q", b.Lines)
 	}
 }
@@ -498,8 +502,8 @@ func TestRequestAgenda(t *testing.T) {
 	}{
 		{"retro", []string{"opened 3, done 1, median first response 1h, median lead time 1h, 33% urgent", "oldest open R-2 (7d)"}},
 		{"planning", []string{"open: todo 0, doing 1, blocked 1",
-			"blocked: R-2 (7d, c" + zw + "arol) upgrade postgres: waiting for the vendor",
-			"WIP (limit 2): a" + zw + "lice 1, c" + zw + "arol 0 +1 blocked"}},
+			"blocked: R-2 (7d, c" + reqZW + "arol) upgrade postgres: waiting for the vendor",
+			"WIP (limit 2): a" + reqZW + "lice 1, c" + reqZW + "arol 0 +1 blocked"}},
 		{"scalability", nil},
 	}
 	for _, tt := range tests {
