@@ -44,12 +44,13 @@ func New(o Options, st *store.Store) (*Bot, error) {
 	b.out = newOutbound(st, o.FloodBurst, o.FloodInterval, o.LateAfter, o.Log, o.Now)
 	b.metrics = newMetrics(func() float64 { return float64(b.out.Depth()) }, func() float64 { return float64(st.OutboxLen()) })
 	b.out.metrics = b.metrics
+	b.metrics.Registry.MustRegister(newRequestCollector(st))
 	b.roles = commands.NewRoles(o.Admins, o.Ops, nil)
 	b.t = newTransport(&b.o, b.roles, b.metrics, b.enqueue)
 	if err := b.setupPaging(); err != nil {
 		return nil, err
 	}
-	b.deps = buildDeps(&b.o, st, b.t, b)
+	b.deps = buildDeps(&b.o, st, b.roles, b.t, b)
 	disp, jobs, err := newDispatcher(&b.o, b.deps, b.roles, b.metrics.observe)
 	if err != nil {
 		return nil, err
@@ -60,12 +61,13 @@ func New(o Options, st *store.Store) (*Bot, error) {
 
 // buildDeps wires the command families to the store, the transport and each other. It is the one place
 // where contracts are connected; the dispatcher, the shell and the HTTP handlers all use what it builds.
-func buildDeps(o *Options, st *store.Store, status commands.StatusSource, ann commands.Announcer) commands.Deps {
+func buildDeps(o *Options, st *store.Store, roles *commands.Roles, status commands.StatusSource, ann commands.Announcer) commands.Deps {
 	d := commands.Deps{
 		Store: st, Status: status, Announce: ann, Prefix: o.Prefix, Version: o.Version, Started: o.Now(),
 		Insecure: !o.RequireAccount, Now: o.Now, Location: o.Location, Channel: o.Channels[0],
 		Channels: o.Channels, MaxLines: o.MaxLines, Log: o.Log, ConfigReminders: o.Reminders, ReminderGrace: o.ReminderGrace,
 		NoLockOnRollback: o.NoLockOnRollback, Paging: pagingConfig(o),
+		Roles: roles, RequestWIPLimit: o.RequestWIPLimit, RequestNagAfter: o.RequestNagAfter,
 	}
 	// Contracts between families: each one the store implements is wired; the rest read as "no data".
 	d.Catalog = contract[commands.Catalog](st)
@@ -87,6 +89,9 @@ func buildDeps(o *Options, st *store.Store, status commands.StatusSource, ann co
 	d.IncidentOptions = o.Incidents
 	// Meeting agendas: the families' live data, in the order the meetings read it.
 	d.Agenda = append(d.Agenda, o.Agenda...)
+	if ra := commands.NewRequestAgenda(d); ra != nil {
+		d.Agenda = append(d.Agenda, ra)
+	}
 	d.Agenda = append(d.Agenda, commands.NewIncidentAgenda(d))
 	if dp, ok := commands.NewDeployer(d); ok {
 		d.Agenda = append(d.Agenda, dp)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/opsbot/opsbot/store"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -40,17 +39,6 @@ func topicFrom(nick string) func(irctest.Line) bool {
 	return func(l irctest.Line) bool {
 		return l.Msg.Command == "TOPIC" && strings.EqualFold(l.Msg.Nick(), nick) && len(l.Msg.Params) == 2
 	}
-}
-
-func httpGet(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
 }
 
 func TestE2EIncidentLifecycleTopicFreezeAndPage(t *testing.T) {

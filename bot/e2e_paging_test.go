@@ -298,17 +298,16 @@ func TestE2ENotifierFailsThenRecovers(t *testing.T) {
 	if calls != 3 {
 		t.Errorf("webhook called %d times, want 3 (two failures, then success)", calls)
 	}
-	resp, err := http.Get("http://" + rb.HTTPAddr() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	for _, want := range []string{`opsbot_notifier_failures_total{notifier="webhook-0"} 2`, `opsbot_notifier_deliveries_total{notifier="webhook-0"} 1`} {
-		if !strings.Contains(string(body), want) {
-			t.Errorf("/metrics lacks %s", want)
+	// The receiver sees the request before the deliverer has counted the answer: wait for the counters.
+	wants := []string{`opsbot_notifier_failures_total{notifier="webhook-0"} 2`, `opsbot_notifier_deliveries_total{notifier="webhook-0"} 1`}
+	var body string
+	for deadline := time.Now().Add(wait); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		_, body = httpGet(t, "http://"+rb.HTTPAddr()+"/metrics")
+		if strings.Contains(body, wants[0]) && strings.Contains(body, wants[1]) {
+			return
 		}
 	}
+	t.Errorf("/metrics lacks %q after %v:\n%s", wants, wait, body)
 }
 
 func TestE2EPageDedupeRateLimitAndOnCall(t *testing.T) {

@@ -25,6 +25,7 @@ func (b *Bot) httpServer() *http.Server {
 	b.mountDeploys(mux)
 	b.mountIncidents(mux)
 	b.mountOnCall(mux)
+	b.mountRequests(mux)
 	return &http.Server{
 		Handler: http.MaxBytesHandler(mux, maxBody),
 		// Timeouts so a slow client cannot hold connections forever.

@@ -77,6 +77,9 @@ type Options struct {
 	// Notifiers are [[paging.notifiers]] (IRC is always on); NotifyBackoff is their first retry delay (0: 1s).
 	Notifiers     []notify.Config
 	NotifyBackoff time.Duration
+	// RequestWIPLimit and RequestNagAfter are requests.wip_limit and requests.nag_after; zero uses the defaults.
+	RequestWIPLimit int
+	RequestNagAfter time.Duration
 
 	Version string
 	Log     *slog.Logger

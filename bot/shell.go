@@ -21,7 +21,7 @@ func Shell(ctx context.Context, o Options, st *store.Store, account string, in i
 		return err
 	}
 	roles := commands.NewRoles(o.Admins, o.Ops, nil)
-	disp, _, err := newDispatcher(&o, buildDeps(&o, st, nil, &shellAnnouncer{out: out}), roles, nil)
+	disp, _, err := newDispatcher(&o, buildDeps(&o, st, roles, nil, &shellAnnouncer{out: out}), roles, nil)
 	if err != nil {
 		return err
 	}

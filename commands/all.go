@@ -53,6 +53,11 @@ type Deps struct {
 	Paging PagingConfig
 	// OnCall is provided by the on-call and paging family (nil when not wired).
 	OnCall OnCall
+	// Roles tells ops accounts apart (the board's WIP per person, who may be assigned).
+	Roles *Roles
+	// RequestWIPLimit and RequestNagAfter are requests.wip_limit and requests.nag_after.
+	RequestWIPLimit int
+	RequestNagAfter time.Duration
 }
 
 // Announcer posts messages that are not replies (pages, notices, reminders). Both methods store the message
@@ -98,6 +103,8 @@ func All(d Deps) (*Registry, []Job, error) {
 		cmds = append(cmds, pg.commands()...)
 		jobs = append(jobs, pg.jobs()...)
 	}
+	reqCmds, reqJobs := requestCommands(d)
+	cmds, jobs = append(cmds, reqCmds...), append(jobs, reqJobs...)
 	cmds = append(cmds, serviceCommands(d)...)
 	incCmds, incJobs := incidentCommands(d)
 	cmds = append(cmds, incCmds...)

@@ -44,7 +44,7 @@ func (x *incidents) availability(_ context.Context, c *Call, w Replier) error {
 			return c.Usage()
 		}
 		service = strings.ToLower(a)
-		if !serviceNameRE.MatchString(service) {
+		if !store.ValidServiceName(service) {
 			return Errorf("error: %q is not a service name (lowercase letters, digits, . _ -)", Truncate(a, 40))
 		}
 	}

@@ -45,7 +45,6 @@ func NewDeployer(d Deps) (*Deployer, bool) {
 }
 
 var (
-	deployServiceRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 	deployEnvRe     = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,31}$`)
 	deployVersionRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+~-]{0,63}$`)
 	deploySiteRe    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$`)
@@ -70,7 +69,7 @@ func (p *Deployer) Service(name string, lockAll bool) (string, error) {
 		}
 		return "", Invalid(`"all" is not a service (it means every service in lock and unlock)`)
 	}
-	if !deployServiceRe.MatchString(name) {
+	if !store.ValidServiceName(name) {
 		return "", Invalid(fmt.Sprintf("%q is not a service name (a-z, 0-9, . _ -, at most 64)", Truncate(name, 40)))
 	}
 	if p.d.Catalog == nil {

@@ -77,7 +77,6 @@ const (
 )
 
 var (
-	serviceNameRE = regexp.MustCompile(`^[a-z0-9._-]{1,64}$`)
 	accountNameRE = regexp.MustCompile(`^[^\s,*?!@#:]{1,64}$`)
 )
 
@@ -240,7 +239,7 @@ func parseSeverity(s string) (int, error) {
 // service checks a service name and, when the catalogue knows services, that it is one of them.
 func (x *incidents) service(arg string) (string, error) {
 	name := strings.ToLower(arg)
-	if !serviceNameRE.MatchString(name) {
+	if !store.ValidServiceName(name) {
 		return "", Errorf("error: %q is not a service name (lowercase letters, digits, . _ -)", Truncate(arg, 40))
 	}
 	if x.d.Catalog == nil {

@@ -54,7 +54,10 @@ func (f *Reminders) agenda(kind string, now time.Time) Agenda {
 			continue
 		}
 		name := Sanitize(src.AgendaName())
-		if _, dup := bySource[name]; !dup && !slices.Contains(want, name) {
+		if _, dup := bySource[name]; dup {
+			continue // the first source of a name wins: an injected one (Options.Agenda) replaces the built-in
+		}
+		if !slices.Contains(want, name) {
 			names = append(names, name)
 		}
 		bySource[name] = src

@@ -42,6 +42,7 @@ var allBuckets = [][]byte{bucketMeta, bucketAudit, bucketOutbox,
 	bucketReminders,
 	bucketIncidents, bucketIncidentTimeline, bucketIncidentOpen, bucketIncidentService, bucketIncidentSpan, bucketIncidentTopic,
 	bucketOnCall, bucketOverrides, bucketOverrideEnds, bucketPages, bucketPagesOpen, bucketPagesDue, bucketPagesBy, bucketNotify,
+	bucketRequests, bucketRequestsOpen, bucketRequestsAssignee, bucketRequestsOpened, bucketRequestsClosed, bucketRequestCounters,
 }
 
 var keySchema = []byte("schema_version")
@@ -258,6 +259,7 @@ var openCounters = []struct {
 	name  string
 	count func(*bolt.Tx) (int, error)
 }{
+	{"requests", countOpenRequests},
 	{"deploys", countActiveDeploys},
 	{"incidents", countOpenIncidents},
 	{"pages", countOpenPages},

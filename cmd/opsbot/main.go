@@ -139,6 +139,7 @@ func botOptions(cfg Config, log *slog.Logger) (bot.Options, error) {
 		Incidents: commands.IncidentOptions{DeclareRole: cfg.Incidents.DeclareRole, PageOnSev: cfg.Incidents.PageOnSev,
 			FreezeOnSev: cfg.Incidents.FreezeOnSev, Topic: cfg.Incidents.Topic, Weights: cfg.Availability.Weights},
 		Paging: paging, Notifiers: notifiers,
+		RequestWIPLimit: cfg.Requests.WIPLimit, RequestNagAfter: time.Duration(cfg.Requests.NagAfter),
 		Version: version, Log: log,
 		Reminders: reminderSeeds(cfg.Reminders), ReminderGrace: time.Duration(cfg.ReminderSettings.Grace),
 		Services: serviceSeeds(cfg.Services),
