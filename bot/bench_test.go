@@ -49,6 +49,7 @@ func TestBenchTable(t *testing.T) {
 	// The bot, with outbound and per-user limits out of the way (benchmark config only).
 	o := testOptions(t, n.Addr)
 	o.FloodBurst, o.FloodInterval, o.CommandInterval, o.Workers = 1000, 0, 0, 8
+	o.Paging.Rotation = store.Rotation{Accounts: []string{"alice", "carol"}, Weekday: time.Monday, At: 10 * time.Hour, Location: time.UTC}
 	o.Log = quietLog()
 	st, err := store.Open(filepath.Join(t.TempDir(), "bench.db"), store.Options{})
 	if err != nil {
@@ -57,7 +58,7 @@ func TestBenchTable(t *testing.T) {
 	rb := startBotOn(t, o, st)
 	rb.waitJoined(t, "#operations")
 
-	readCmd := func(int) string { return "status" }
+	readCmd := func(int) string { return "oncall" }
 	readSeq := roundTrips(t, []*irctest.Client{a}, seqN, "opsbot", readCmd, "opsbot")
 	readClients := dialMany(t, n, "rc", conc, false)
 	readConc := roundTrips(t, readClients, perClient, "opsbot", readCmd, "opsbot")
@@ -65,8 +66,8 @@ func TestBenchTable(t *testing.T) {
 	rows := []benchRow{
 		{"floor: plain client echo, sequential", floorSeq, floorSeq},
 		{"floor: plain client echo, 50 clients", floorConc, floorConc},
-		{"opsbot read (!status), sequential", readSeq, floorSeq},
-		{"opsbot read (!status), 50 clients", readConc, floorConc},
+		{"opsbot read (!oncall), sequential", readSeq, floorSeq},
+		{"opsbot read (!oncall), 50 clients", readConc, floorConc},
 	}
 	rows = append(rows, benchWrites(t, n, rb, seqN, conc, perClient, floorSeq, floorConc)...)
 

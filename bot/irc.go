@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -426,12 +427,17 @@ func (t *transport) canSend(target string) bool {
 }
 
 // writeLine validates and writes one line. Targets are only configured channels or nicks taken from events.
+// It writes to the connection directly rather than through girc's Send, which would add a goroutine hop and
+// drop the line silently if the link had just died; a failed write here is errNotReady, and the line is kept.
 func (t *transport) writeLine(l Line) error {
 	t.mu.Lock()
 	cs := t.cur
-	ok := cs != nil && cs.registered
+	var fc *filterConn
+	if cs != nil && cs.registered {
+		fc = cs.conn
+	}
 	t.mu.Unlock()
-	if !ok || !cs.client.IsConnected() {
+	if fc == nil {
 		return errNotReady
 	}
 	if girc.IsValidChannel(l.Target) {
@@ -450,10 +456,13 @@ func (t *transport) writeLine(l Line) error {
 		return nil
 	}
 	m := ircmsg.MakeMessage(nil, "", cmd, l.Target, text)
-	if _, err := m.LineBytesStrict(true, MaxLineBytes-sourceReserve); err != nil {
+	line, err := m.LineBytesStrict(true, MaxLineBytes-sourceReserve)
+	if err != nil {
 		return fmt.Errorf("irc: invalid line to %q: %w", l.Target, err)
 	}
-	cs.client.Send(&girc.Event{Command: cmd, Params: []string{l.Target, text}})
+	if _, err := fc.Write(line); err != nil {
+		return fmt.Errorf("%w: %v", errNotReady, err)
+	}
 	return nil
 }
 
@@ -515,7 +524,7 @@ func (f *filterConn) Write(p []byte) (int, error) {
 	f.pending = append(f.pending, p...)
 	var out []byte
 	for {
-		i := strings.Index(string(f.pending), "\n")
+		i := bytes.IndexByte(f.pending, '\n')
 		if i < 0 {
 			break
 		}
@@ -531,6 +540,8 @@ func (f *filterConn) Write(p []byte) (int, error) {
 		f.pending = f.pending[i+1:]
 	}
 	if len(out) > 0 {
+		// A server that stops reading must not block the writers forever (girc sets no write deadline).
+		_ = f.Conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
 		if _, err := f.Conn.Write(out); err != nil {
 			return 0, err
 		}

@@ -46,6 +46,10 @@ var errNotReady = errors.New("irc: not connected")
 // Outbound is the single owner of writes to IRC: a token bucket (burst, then one line per interval) over
 // priority lanes, fed by replies in memory and by the durable outbox in the store.
 type Outbound struct {
+	// writeMu is held while a line is taken from the queue and written, so lines leave in queue order
+	// whether the sender goroutine or a worker (inline, when a token is free) writes them.
+	writeMu sync.Mutex
+	w       lineWriter // set by run; nil until then
 	mu      sync.Mutex
 	q       [lanes][]Line
 	wake    chan struct{}
@@ -70,6 +74,33 @@ func newOutbound(st *store.Store, burst int, interval time.Duration, late time.D
 func (o *Outbound) Send(l Line) {
 	l.queued = o.now()
 	o.push(l, false)
+	o.writeInline()
+}
+
+// writeInline writes queued lines from the caller's goroutine while the token bucket allows it without
+// waiting, saving the hand-off to the sender goroutine for a reply to an idle bot. Anything it cannot write
+// at once stays queued for run, which waits for tokens.
+func (o *Outbound) writeInline() {
+	o.mu.Lock()
+	w := o.w
+	o.mu.Unlock()
+	if w == nil || !o.writeMu.TryLock() {
+		return
+	}
+	defer o.writeMu.Unlock()
+	for {
+		l, ok := o.next(w)
+		if !ok {
+			return
+		}
+		if !o.lim.Allow() {
+			o.push(l, true)
+			return
+		}
+		if !o.write(w, l) {
+			return
+		}
+	}
 }
 
 // SendDurable stores the line in the outbox first (it survives a crash or a disconnect) and then queues it.
@@ -158,9 +189,11 @@ func (o *Outbound) next(w lineWriter) (Line, bool) {
 // run writes lines until ctx ends. It waits for the transport to be ready, takes a token, writes, and on
 // failure puts the line back at the front of its lane.
 func (o *Outbound) run(ctx context.Context, w lineWriter) {
+	o.mu.Lock()
+	o.w = w
+	o.mu.Unlock()
 	for {
-		l, ok := o.next(w)
-		if !ok {
+		if !o.sendable(w) {
 			select {
 			case <-ctx.Done():
 				return
@@ -170,36 +203,61 @@ func (o *Outbound) run(ctx context.Context, w lineWriter) {
 			continue
 		}
 		if err := o.lim.Wait(ctx); err != nil {
-			o.push(l, true)
 			return
 		}
-		if l.outboxID != 0 && o.now().Sub(l.queued) > o.late {
-			l.Text = fmt.Sprintf("(late, queued %s UTC) %s", l.queued.UTC().Format("15:04"), l.Text)
-			if budget := textBudget("PRIVMSG", l.Target); len(l.Text) > budget {
-				l.Text = commands.Truncate(l.Text, budget)
-			}
+		o.writeMu.Lock()
+		if l, ok := o.next(w); ok {
+			o.write(w, l)
 		}
-		if err := w.writeLine(l); err != nil {
-			if errors.Is(err, errNotReady) {
-				o.push(l, true)
-				continue
-			}
-			o.log.Warn("outbound line rejected", "target", l.Target, "err", err)
-			if o.metrics != nil {
-				o.metrics.LinesDropped.WithLabelValues("invalid").Inc()
-			}
-		} else if o.metrics != nil {
-			o.metrics.LinesSent.Inc()
-		}
-		if l.outboxID != 0 {
-			if err := o.store.OutboxDone(l.outboxID); err != nil {
-				o.log.Error("outbox: mark delivered", "id", l.outboxID, "err", err)
-				if o.metrics != nil {
-					o.metrics.StoreErrors.Inc()
-				}
+		o.writeMu.Unlock()
+	}
+}
+
+// sendable reports whether a queued line could be written now.
+func (o *Outbound) sendable(w lineWriter) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, q := range o.q {
+		for _, l := range q {
+			if w.canSend(l.Target) {
+				return true
 			}
 		}
 	}
+	return false
+}
+
+// write writes one line (o.writeMu held). It returns false when the transport is not ready: the line is back
+// at the front of its lane. Delivered durable lines leave the outbox.
+func (o *Outbound) write(w lineWriter, l Line) bool {
+	out := l // the late mark goes on the copy that is written; a requeued line keeps its own text
+	if l.outboxID != 0 && o.now().Sub(l.queued) > o.late {
+		out.Text = fmt.Sprintf("(late, queued %s UTC) %s", l.queued.UTC().Format("15:04"), l.Text)
+		if budget := textBudget("PRIVMSG", l.Target); len(out.Text) > budget {
+			out.Text = commands.Truncate(out.Text, budget)
+		}
+	}
+	if err := w.writeLine(out); err != nil {
+		if errors.Is(err, errNotReady) {
+			o.push(l, true)
+			return false
+		}
+		o.log.Warn("outbound line rejected", "target", l.Target, "err", err)
+		if o.metrics != nil {
+			o.metrics.LinesDropped.WithLabelValues("invalid").Inc()
+		}
+	} else if o.metrics != nil {
+		o.metrics.LinesSent.Inc()
+	}
+	if l.outboxID != 0 {
+		if err := o.store.OutboxDone(l.outboxID); err != nil {
+			o.log.Error("outbox: mark delivered", "id", l.outboxID, "err", err)
+			if o.metrics != nil {
+				o.metrics.StoreErrors.Inc()
+			}
+		}
+	}
+	return true
 }
 
 // flush waits until the queue is empty or the deadline passes (used at shutdown).
