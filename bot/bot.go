@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"net"
 	"net/http"
 	"sync"
@@ -45,6 +46,9 @@ func New(o Options, st *store.Store) (*Bot, error) {
 	b.metrics = newMetrics(func() float64 { return float64(b.out.Depth()) }, func() float64 { return float64(st.OutboxLen()) })
 	b.out.metrics = b.metrics
 	b.metrics.Registry.MustRegister(newRequestCollector(st))
+	b.metrics.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "opsbot_audit_errors_total", Help: "Audit entries the background writer could not commit.",
+	}, func() float64 { return float64(st.AuditErrors()) }))
 	b.roles = commands.NewRoles(o.Admins, o.Ops, nil)
 	b.t = newTransport(&b.o, b.roles, b.metrics, b.enqueue)
 	if err := b.setupPaging(); err != nil {

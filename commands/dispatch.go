@@ -88,9 +88,10 @@ func (c *Call) Rest(i int) string {
 // Usage is a *UserError with this command's usage line.
 func (c *Call) Usage() error { return Errorf("usage: %s", c.Cmd.Usage(c.Prefix)) }
 
-// Auditor records write commands.
+// Auditor records write commands. The dispatcher queues entries (AuditLater) so that no command waits for
+// its audit entry's commit; the store commits them in groups.
 type Auditor interface {
-	Audit(e store.AuditEntry) (store.AuditEntry, error)
+	AuditLater(e store.AuditEntry)
 }
 
 // Observer receives one observation per command (for metrics): the command name (or "unknown") and the
@@ -299,16 +300,13 @@ func article(r Role) string {
 	return "a " + r.String()
 }
 
-// record audits a write command; a failure to audit is logged, never hidden.
+// record audits a write command (a failure to commit is logged and counted by the store).
 func (d *Dispatcher) record(cmd *Command, m Message, text, result string) {
 	if !cmd.Write || d.audit == nil {
 		return
 	}
-	_, err := d.audit.Audit(store.AuditEntry{Account: m.Caller.Account, Nick: m.Caller.Nick, Command: cmd.Name,
+	d.audit.AuditLater(store.AuditEntry{Account: m.Caller.Account, Nick: m.Caller.Nick, Command: cmd.Name,
 		Args: Truncate(text, 500), Result: Truncate(result, 200)})
-	if err != nil {
-		d.log.Error("audit failed", "command", cmd.Name, "account", m.Caller.Account, "err", err)
-	}
 }
 
 // allow applies the per-caller rate limit. The first refused command gets one line; later ones get none

@@ -2,6 +2,8 @@ package store
 
 import (
 	"fmt"
+	"log/slog"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -38,8 +40,10 @@ func (s *Store) Audit(e AuditEntry) (AuditEntry, error) {
 	return e, nil
 }
 
-// AuditLog returns the newest n entries, newest first.
+// AuditLog returns the newest n entries, newest first, after committing any queued ones (so a write is in
+// the log as soon as its command has answered).
 func (s *Store) AuditLog(n int) ([]AuditEntry, error) {
+	s.flushAudits()
 	var out []AuditEntry
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketAudit).Cursor()
@@ -56,4 +60,125 @@ func (s *Store) AuditLog(n int) ([]AuditEntry, error) {
 		return nil, fmt.Errorf("store: audit log: %w", err)
 	}
 	return out, nil
+}
+
+// auditWriter commits audit entries in groups from one goroutine: entries queued while a commit is running go
+// into the next one, so concurrent commands share an fsync and no command waits for its audit entry.
+type auditWriter struct {
+	mu      sync.Mutex
+	queue   []AuditEntry
+	wake    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+	started bool
+}
+
+// AuditLater queues an audit entry and returns at once; a background writer commits queued entries in
+// groups (at most auditDelay after the first). Close commits what is queued. A hard crash can lose the
+// entries of the last 50 ms (never the records the commands themselves committed); use Audit where an entry
+// must be on disk before going on.
+func (s *Store) AuditLater(e AuditEntry) {
+	if e.At.IsZero() {
+		e.At = s.Now().UTC()
+	}
+	w := &s.audits
+	w.mu.Lock()
+	if !w.started {
+		w.started = true
+		w.wake, w.stop, w.done = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+		go s.runAuditWriter()
+	}
+	w.queue = append(w.queue, e)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// auditDelay and auditBatch bound how long and how many entries the writer gathers before a commit: long
+// enough that the commands' own commits rarely wait behind an audit commit (bbolt has one writer), short
+// enough that a crash loses at most the last moment of the log.
+const (
+	auditDelay = 50 * time.Millisecond
+	auditBatch = 256
+)
+
+func (s *Store) runAuditWriter() {
+	w := &s.audits
+	defer close(w.done)
+	for {
+		select {
+		case <-w.wake:
+		case <-w.stop:
+			s.flushAudits()
+			return
+		}
+		gather := time.NewTimer(auditDelay)
+	wait:
+		for {
+			w.mu.Lock()
+			full := len(w.queue) >= auditBatch
+			w.mu.Unlock()
+			if full {
+				break
+			}
+			select {
+			case <-gather.C:
+				break wait
+			case <-w.wake:
+			case <-w.stop:
+				gather.Stop()
+				s.flushAudits()
+				return
+			}
+		}
+		gather.Stop()
+		s.flushAudits()
+	}
+}
+
+// flushAudits commits everything queued in one transaction.
+func (s *Store) flushAudits() {
+	w := &s.audits
+	w.mu.Lock()
+	batch := w.queue
+	w.queue = nil
+	w.mu.Unlock()
+	if len(batch) == 0 {
+		return
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAudit)
+		for i := range batch {
+			id, err := b.NextSequence()
+			if err != nil {
+				return err
+			}
+			batch[i].ID = id
+			if err := putJSON(b, itob(id), batch[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.auditErrors.Add(1)
+		slog.Error("store: audit entries lost", "count", len(batch), "err", err)
+	}
+}
+
+// AuditErrors counts audit entries that could not be written by the background writer.
+func (s *Store) AuditErrors() int64 { return s.auditErrors.Load() }
+
+// closeAudits stops the writer after it has committed everything queued.
+func (s *Store) closeAudits() {
+	w := &s.audits
+	w.mu.Lock()
+	started := w.started
+	w.mu.Unlock()
+	if started {
+		close(w.stop)
+		<-w.done
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -66,8 +67,10 @@ type Options struct {
 
 // Store is the opsbot database.
 type Store struct {
-	db   *bolt.DB
-	path string
+	db          *bolt.DB
+	path        string
+	audits      auditWriter
+	auditErrors atomic.Int64
 	// Now is the clock used for timestamps; tests replace it.
 	Now func() time.Time
 }
@@ -155,8 +158,11 @@ func (s *Store) check() (err error) {
 // Path is the database file's path.
 func (s *Store) Path() string { return s.path }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close commits queued audit entries and closes the database.
+func (s *Store) Close() error {
+	s.closeAudits()
+	return s.db.Close()
+}
 
 // Size is the database file's size in bytes.
 func (s *Store) Size() int64 {

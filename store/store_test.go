@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -261,5 +262,40 @@ func BenchmarkCommit(b *testing.B) {
 		if _, err := s.Audit(AuditEntry{Account: "alice", Command: "bench"}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestAuditLaterGroupsAndDrainsOnClose(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "opsbot.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		s.AuditLater(AuditEntry{Account: "alice", Command: fmt.Sprintf("c%d", i)})
+	}
+	if err := s.Close(); err != nil { // Close commits what is still queued
+		t.Fatal(err)
+	}
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	log, err := s.AuditLog(1000)
+	if err != nil || len(log) != 200 {
+		t.Fatalf("after close and reopen: %d entries (%v), want 200", len(log), err)
+	}
+	seen := map[string]bool{}
+	for i, e := range log {
+		if seen[e.Command] || e.ID != uint64(200-i) {
+			t.Fatalf("entry %d = %+v: duplicated or out of order", i, e)
+		}
+		seen[e.Command] = true
+	}
+	// Read-your-writes: a queued entry is in the log as soon as it is asked for.
+	s.AuditLater(AuditEntry{Command: "fresh"})
+	if log, _ := s.AuditLog(1); len(log) != 1 || log[0].Command != "fresh" {
+		t.Fatalf("AuditLog right after AuditLater = %+v", log)
 	}
 }
