@@ -216,9 +216,25 @@ func TestStatus(t *testing.T) {
 	var r recorder
 	d.Dispatch(context.Background(), Message{Caller: anon, Text: "status"}, &r)
 	got := r.all()
-	for _, want := range []string{"opsbot test", "up 1h30m", "identity: services accounts", "db "} {
+	for _, want := range []string{"opsbot test", "up 1h30m", "identity: services accounts", "open: nothing", "db "} {
 		if !strings.Contains(got, want) {
 			t.Errorf("status = %q, want %q in it", got, want)
+		}
+	}
+}
+
+func TestOpenSummary(t *testing.T) {
+	for _, tt := range []struct {
+		in   map[string]int
+		want string
+	}{
+		{map[string]int{}, "open: nothing"},
+		{map[string]int{"requests": 0, "pages": 0}, "open: nothing"},
+		{map[string]int{"requests": 2, "pages": 1, "incidents": 0, "deploys": 1}, "open: 2 requests, 1 page, 1 deploy in progress"},
+		{map[string]int{"incidents": 3, "widgets": 1}, "open: 3 incidents, 1 widgets"},
+	} {
+		if got := openSummary(tt.in); got != tt.want {
+			t.Errorf("openSummary(%v) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

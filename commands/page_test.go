@@ -116,7 +116,7 @@ func TestPageAckResolveList(t *testing.T) {
 	if n := h.st.NotifyPending("webhook-0"); n != 6 {
 		t.Errorf("webhook tasks = %d, want 6", n)
 	}
-	if lines, _ := h.say("", pagingChannel, "status"); !pagingContains(lines, "1 pages") {
+	if lines, _ := h.say("", pagingChannel, "status"); !pagingContains(lines, "open: 1 page") {
 		t.Errorf("!status = %q, want 1 open page", lines)
 	}
 }

@@ -471,8 +471,12 @@ func TestRequestFamilyHelp(t *testing.T) {
 		t.Fatalf("help = %q", b.Lines)
 	}
 	b = e.run("", "status", false)
-	if len(b.Lines) != 1 || !strings.Contains(b.Lines[0], " 0 requests") {
+	if len(b.Lines) != 1 || !strings.Contains(b.Lines[0], "open: nothing") {
 		t.Fatalf("status = %q", b.Lines)
+	}
+	e.run("bob", "request open the disk is full", false)
+	if b = e.run("", "status", false); len(b.Lines) != 1 || !strings.Contains(b.Lines[0], "open: 1 request;") {
+		t.Fatalf("status with one request = %q", b.Lines)
 	}
 }
 

@@ -51,13 +51,7 @@ func statusCommands(d Deps) []*Command {
 				if err != nil {
 					return fmt.Errorf("status: open counts: %w", err)
 				}
-				if len(counts) > 0 {
-					var open []string
-					for _, k := range sortedKeys(counts) {
-						open = append(open, fmt.Sprintf("%d %s", counts[k], k))
-					}
-					parts = append(parts, "open: "+strings.Join(open, ", "))
-				}
+				parts = append(parts, openSummary(counts))
 				parts = append(parts, "db "+FormatBytes(d.Store.Size()))
 			}
 			w.Reply(strings.Join(parts, "; "))
@@ -76,4 +70,33 @@ func FormatBytes(n int64) string {
 	default:
 		return fmt.Sprintf("%.1f MiB", float64(n)/(1024*1024))
 	}
+}
+
+// openSummary is "open: 2 requests, 1 page, 1 incident, 1 deploy in progress" or "open: nothing", from the
+// families' counters (keyed by plural family name).
+func openSummary(counts map[string]int) string {
+	var open []string
+	for _, k := range []string{"requests", "pages", "incidents", "deploys"} {
+		n, ok := counts[k]
+		if !ok || n == 0 {
+			continue
+		}
+		noun := k
+		if n == 1 {
+			noun = strings.TrimSuffix(k, "s")
+		}
+		if k == "deploys" {
+			noun += " in progress"
+		}
+		open = append(open, fmt.Sprintf("%d %s", n, noun))
+	}
+	for _, k := range sortedKeys(counts) { // families not listed above, if any
+		if k != "requests" && k != "pages" && k != "incidents" && k != "deploys" && counts[k] > 0 {
+			open = append(open, fmt.Sprintf("%d %s", counts[k], k))
+		}
+	}
+	if len(open) == 0 {
+		return "open: nothing"
+	}
+	return "open: " + strings.Join(open, ", ")
 }
