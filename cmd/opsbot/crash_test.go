@@ -202,9 +202,10 @@ listen = ""
 		dumpLogs()
 	}
 	t.Logf("%d kills after join, %d during start-up, in %v; %d commands sent; acknowledged and found in the store: "+
-		"%d requests, %d deploys; stored without an acknowledgement seen: %d; deploy announcements delivered twice: %d",
+		"%d requests, %d deploys; stored without an acknowledgement seen: %d (of these not audited: %d); "+
+		"deploy announcements delivered twice: %d",
 		kills, startupKills, elapsed.Round(time.Millisecond), rec.nSent, len(rec.requests), len(rec.deploys),
-		rec.unacked, rec.dupAnnouncements())
+		rec.unacked, rec.unaudited, rec.dupAnnouncements())
 }
 
 // buildOpsbot builds the binary once into dir.
@@ -239,6 +240,7 @@ type ackRecorder struct {
 	problems  []string
 	nSent     int
 	unacked   int
+	unaudited int
 }
 
 func newAckRecorder() *ackRecorder {
@@ -395,7 +397,36 @@ func (r *ackRecorder) verify(t *testing.T, st *store.Store) {
 		}
 	}
 	r.unacked = len(stored) - len(r.requests) + len(storedDeploys) - len(r.deploys)
+
+	// The audit log: an acknowledged command was audited before it was answered. A command stored just
+	// before a kill may lack its entry (the audit is a transaction of its own, after the command's); counted.
+	entries, err := st.AuditLog(1 << 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	audited := map[string]bool{}
+	for _, e := range entries {
+		if p := payloadRe.FindString(e.Args); p != "" && e.Result == "ok" {
+			audited[p] = true
+		}
+	}
+	for _, acked := range []map[string]string{r.requests, r.deploys} {
+		for p, id := range acked {
+			if !audited[p] {
+				t.Errorf("%s %s was acknowledged but is not in the audit log", id, p)
+			}
+		}
+	}
+	for _, all := range []map[string]string{stored, storedDeploys} {
+		for p := range all {
+			if !audited[p] {
+				r.unaudited++
+			}
+		}
+	}
 }
+
+var payloadRe = regexp.MustCompile(`(crash|svc)-\d+-\d+`)
 
 // storeOnce records what the store holds under a unique payload, and fails if it holds it twice.
 func storeOnce(t *testing.T, stored map[string]string, payload, id string) {
