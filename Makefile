@@ -33,3 +33,12 @@ bench:
 
 clean:
 	rm -rf opsbot .demo
+
+# Crash safety (the binary SIGKILLed 20+ times under write traffic), hostile input (10,000 lines at the bot)
+# and a short run of the dispatcher fuzzer; verbose, so each prints its numbers. Both tests also run in `test`.
+.PHONY: robustness
+robustness:
+	bash scripts/install-ircd.sh
+	$(GO) test -race -count=1 -v -run '^TestCrashSafety$$' ./cmd/opsbot
+	$(GO) test -race -count=1 -v -run '^TestHostileInput$$' ./bot
+	$(GO) test ./commands -run '^$$' -fuzz '^FuzzDispatch$$' -fuzztime $(FUZZTIME)

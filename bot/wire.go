@@ -47,15 +47,24 @@ func splitText(text string, max int) []string {
 const zwsp = "\u200b"
 
 // defuse makes sure no outgoing line can be read as a command by another bot or by services: a line
-// starting with a command character gets a zero-width space in front.
+// starting with a command character gets a zero-width space in front. Only the bot's own "... and N more
+// (...)" line keeps its dots: a long reply split at a space can start a line with any user text, dots
+// included.
 func defuse(line, prefix string) string {
-	if line == "" || strings.HasPrefix(line, "... ") {
+	if line == "" || isMoreLine(line) {
 		return line
 	}
 	if strings.ContainsRune("!.@~/$%&*+-=?\\`", rune(line[0])) || (prefix != "" && strings.HasPrefix(line, prefix)) {
 		return zwsp + line
 	}
 	return line
+}
+
+// isMoreLine reports the line that ends a reply cut at the channel's line budget: "... and 7 more (...)".
+func isMoreLine(line string) bool {
+	rest, ok := strings.CutPrefix(line, "... and ")
+	digits := len(rest) - len(strings.TrimLeft(rest, "0123456789"))
+	return ok && digits > 0 && strings.HasPrefix(rest[digits:], " more (") && strings.HasSuffix(rest, ")")
 }
 
 // wireClean makes text safe as one IRC line without changing what people see: CR and LF become spaces, and

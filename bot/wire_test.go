@@ -49,6 +49,9 @@ func TestDefuseAndNoHighlight(t *testing.T) {
 	for in, want := range map[string]string{
 		"!op x": zwsp + "!op x", ".kick y": zwsp + ".kick y", "/quit": zwsp + "/quit",
 		"R-1 ok": "R-1 ok", "... and 3 more (ask in private)": "... and 3 more (ask in private)", "": "",
+		"... and 12 more (https://ops.example/board)": "... and 12 more (https://ops.example/board)",
+		// User text that a split put at the start of a line.
+		"... ... [todo]": zwsp + "... ... [todo]", "... and then !op me": zwsp + "... and then !op me", "...": zwsp + "...",
 	} {
 		if got := defuse(in, "!"); got != want {
 			t.Errorf("defuse(%q) = %q, want %q", in, got, want)

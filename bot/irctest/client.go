@@ -37,6 +37,8 @@ type Client struct {
 	wmu  sync.Mutex
 	in   chan Line
 	done chan struct{}
+	// unparsed: deliver lines that do not parse too (Options.Unparsed).
+	unparsed bool
 }
 
 // Options for Dial.
@@ -45,6 +47,9 @@ type Options struct {
 	SASLUser, SASLPass string
 	// Caps to request (account-tag and friends are always requested when SASL is used).
 	Caps []string
+	// Unparsed also delivers lines that do not parse (NUL, CR inside, ...), with only Raw and At set, for
+	// tests that check the raw bytes a peer sent.
+	Unparsed bool
 }
 
 // Dial connects and registers a client; it fails the test if registration does not finish in 10s.
@@ -54,7 +59,7 @@ func Dial(t testing.TB, addr, nick string, o Options) *Client {
 	if err != nil {
 		t.Fatalf("irctest: dial %s: %v", addr, err)
 	}
-	c := &Client{t: t, Nick: nick, conn: conn, w: bufio.NewWriter(conn), in: make(chan Line, 10000), done: make(chan struct{})}
+	c := &Client{t: t, Nick: nick, conn: conn, w: bufio.NewWriter(conn), in: make(chan Line, 10000), done: make(chan struct{}), unparsed: o.Unparsed}
 	go c.read()
 	t.Cleanup(c.Close)
 	caps := o.Caps
@@ -97,6 +102,12 @@ func (c *Client) read() {
 		raw = strings.TrimRight(raw, "\r\n")
 		m, err := ircmsg.ParseLine(raw)
 		if err != nil {
+			if c.unparsed {
+				select {
+				case c.in <- Line{Raw: raw, At: time.Now()}:
+				default:
+				}
+			}
 			continue
 		}
 		if m.Command == "PING" {
