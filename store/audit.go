@@ -75,7 +75,7 @@ type auditWriter struct {
 
 // AuditLater queues an audit entry and returns at once; a background writer commits queued entries in
 // groups (at most auditDelay after the first). Close commits what is queued. A hard crash can lose the
-// entries of the last 50 ms (never the records the commands themselves committed); use Audit where an entry
+// entries of the last 10 ms (never the records the commands themselves committed); use Audit where an entry
 // must be on disk before going on.
 func (s *Store) AuditLater(e AuditEntry) {
 	if e.At.IsZero() {
@@ -100,7 +100,7 @@ func (s *Store) AuditLater(e AuditEntry) {
 // enough that the commands' own commits rarely wait behind an audit commit (bbolt has one writer), short
 // enough that a crash loses at most the last moment of the log.
 const (
-	auditDelay = 50 * time.Millisecond
+	auditDelay = 10 * time.Millisecond
 	auditBatch = 256
 )
 
