@@ -363,7 +363,7 @@ func (t *transport) onPrivmsg(c *girc.Client, e girc.Event) {
 	} else {
 		in.msg.Text = strings.TrimPrefix(strings.TrimLeft(text, " "), t.o.Prefix)
 	}
-	in.msg.Caller = commands.Caller{Nick: nick, Account: t.accountOf(c, e)}
+	in.msg.Caller = commands.Caller{Nick: nick, Account: t.accountOf(c, e), Host: e.Source.Ident + "@" + e.Source.Host}
 	if !t.enqueue(in) {
 		t.metrics.InboundDropped.Inc()
 	}

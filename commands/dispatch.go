@@ -31,6 +31,9 @@ type Replier interface {
 type Caller struct {
 	Account string
 	Nick    string
+	// Host is user@host from the message's source; it keys the rate limit of anonymous callers, who could
+	// otherwise get a fresh allowance with every nick change. Empty in the shell.
+	Host string
 }
 
 // Anonymous reports whether the caller is not logged in.
@@ -316,7 +319,11 @@ func (d *Dispatcher) allow(c Caller, w Replier) bool {
 		return true
 	}
 	key := "a:" + c.Account
-	if c.Account == "" {
+	switch {
+	case c.Account != "":
+	case c.Host != "":
+		key = "h:" + strings.ToLower(c.Host)
+	default:
 		key = "n:" + strings.ToLower(c.Nick)
 	}
 	now := d.now()

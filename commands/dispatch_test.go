@@ -184,6 +184,15 @@ func TestRateLimitWarnsOnceThenStaysQuiet(t *testing.T) {
 	if len(r.lines) != 3 || len(r.errors) != 1 || !strings.Contains(r.errors[0], "slow down") {
 		t.Fatalf("10 commands at once: %d answers and errors %q; want 3 answers and one slow-down", len(r.lines), r.errors)
 	}
+	// An anonymous caller does not get a fresh allowance by changing nick: the limit follows user@host.
+	var renamed recorder
+	d.Dispatch(context.Background(), Message{Caller: Caller{Nick: "mallory2", Host: "m@evil.example"}, Text: "help"}, &renamed)
+	d.Dispatch(context.Background(), Message{Caller: Caller{Nick: "mallory3", Host: "m@evil.example"}, Text: "help"}, &renamed)
+	d.Dispatch(context.Background(), Message{Caller: Caller{Nick: "mallory4", Host: "m@evil.example"}, Text: "help"}, &renamed)
+	d.Dispatch(context.Background(), Message{Caller: Caller{Nick: "mallory5", Host: "m@evil.example"}, Text: "help"}, &renamed)
+	if len(renamed.lines) != 3 || len(renamed.errors) != 1 {
+		t.Fatalf("4 commands under 4 nicks from one host: %d answers, errors %q; want 3 and one slow-down", len(renamed.lines), renamed.errors)
+	}
 	// Another caller is not affected.
 	var other recorder
 	d.Dispatch(context.Background(), Message{Caller: dev, Text: "help"}, &other)
