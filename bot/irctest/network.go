@@ -16,12 +16,19 @@ import (
 	"time"
 )
 
-// Network is a running InspIRCd + Atheme pair.
+// Network is a running InspIRCd + Atheme pair (Start), or a single daemon without services (StartNgircd,
+// StartHybrid).
 type Network struct {
 	Dir  string
 	Port int
 	Addr string // 127.0.0.1:Port
-	t    testing.TB
+	// Kind is "inspircd+atheme", "ngircd" or "ircd-hybrid"; Services is true when NickServ runs.
+	Kind     string
+	Services bool
+	t        testing.TB
+	// pidFiles are the files in Dir holding the daemons' pids (Stop kills them); startFn (re)starts them.
+	pidFiles []string
+	startFn  func(testing.TB)
 }
 
 // scriptDir is testdata/ircnet at the module root.
@@ -58,8 +65,10 @@ func Start(t testing.TB) *Network {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	n := &Network{Dir: dir, Port: freePortPair(t), t: t}
+	n := &Network{Dir: dir, Port: freePortPair(t), Kind: "inspircd+atheme", Services: true, t: t,
+		pidFiles: []string{"inspircd.pid", "atheme.pid"}}
 	n.Addr = "127.0.0.1:" + strconv.Itoa(n.Port)
+	n.startFn = n.start
 	n.start(t)
 	t.Cleanup(func() {
 		n.Stop()
@@ -82,7 +91,7 @@ func (n *Network) start(t testing.TB) {
 
 // Stop kills both daemons (like a crash: no goodbye to clients) and waits until the port is closed.
 func (n *Network) Stop() {
-	for _, f := range []string{"inspircd.pid", "atheme.pid"} {
+	for _, f := range n.pidFiles {
 		raw, err := os.ReadFile(filepath.Join(n.Dir, f))
 		if err != nil {
 			continue
@@ -105,7 +114,7 @@ func (n *Network) Stop() {
 // Restart starts the daemons again on the same port and data folder (accounts persist if Atheme saved them).
 func (n *Network) Restart(t testing.TB) {
 	t.Helper()
-	n.start(t)
+	n.startFn(t)
 }
 
 // freePortPair finds a port p with p+1 also free (clients on p, the services link on p+1).
