@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -96,7 +97,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path, Now: time.Now}
-	if err := s.check(); err != nil {
+	if err := s.checkFile(); err != nil {
 		_ = db.Close()
 		return nil, corruptError(path, err)
 	}
@@ -115,8 +116,13 @@ var errPanicked = errors.New("bbolt panicked while opening the file")
 // an error) becomes errPanicked. The file handle bbolt had opened (and locked) is then unreachable until the
 // process exits, which it does: a corrupt store refuses to start.
 func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
+	// A file cut short makes bbolt read missing pages through its mmap: a fault, fatal unless made a panic.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
+			if f, ok := r.(interface{ Addr() uintptr }); ok {
+				r = fmt.Sprintf("it read past the end of the file (truncated?), fault at %#x", f.Addr())
+			}
 			db, err = nil, fmt.Errorf("%w: %v", errPanicked, r)
 		}
 	}()

@@ -1,0 +1,58 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A database file cut at any page is refused as corrupt (naming the backup) or, when only the space bbolt
+// preallocates was cut, opens with its data; bbolt reading past the end of the file never kills the process.
+func TestOpenTruncatedFileIsRefusedNotACrash(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "opsbot.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 200 {
+		if _, err := s.OpenRequest("bob", strings.Repeat("x", 300), "", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, refused := os.Getpagesize(), 0
+	for size := 2 * page; size < len(raw); size += page {
+		// A new name each time: a refused file stays locked by the handle bbolt leaked when it panicked.
+		cut := filepath.Join(dir, fmt.Sprintf("cut%d.db", size))
+		backup := cut + ".backup-20240101T000000.000Z"
+		if err := os.WriteFile(cut, raw[:size], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Link(path, backup); err != nil {
+			t.Fatal(err)
+		}
+		c, err := Open(cut, Options{})
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), backup) {
+				t.Fatalf("cut to %d bytes: %v, want ErrCorrupt naming the backup", size, err)
+			}
+			refused++
+			continue
+		}
+		if got, _, err := c.RequestsPage(1, 1000); err != nil || len(got) != 200 {
+			t.Errorf("cut to %d bytes opened with %d requests, %v; want 200", size, len(got), err)
+		}
+		c.Close()
+	}
+	if refused == 0 {
+		t.Error("no cut was refused")
+	}
+}
