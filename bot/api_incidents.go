@@ -286,7 +286,7 @@ func writeJSONError(w http.ResponseWriter, code int, msg string) {
 
 // internalError logs err under a reference and answers 500 with it.
 func (b *Bot) internalError(w http.ResponseWriter, what string, err error) {
-	b.metrics.StoreErrors.Inc()
+	b.metrics.storeFailed(err)
 	ref := fmt.Sprintf("%x", time.Now().UnixNano()&0xffffff)
 	b.o.Log.Error("http: "+what, "ref", ref, "err", err)
 	writeJSONError(w, http.StatusInternalServerError, "internal error (ref "+ref+")")

@@ -102,7 +102,7 @@ func (b *Bot) apiPages(w http.ResponseWriter, r *http.Request) {
 }
 
 func (b *Bot) oncallAPIError(w http.ResponseWriter, err error) {
-	b.metrics.StoreErrors.Inc()
+	b.metrics.storeFailed(err)
 	b.o.Log.Error("http: api", "err", err)
 	http.Error(w, "internal error", http.StatusInternalServerError)
 }

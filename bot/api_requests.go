@@ -119,7 +119,7 @@ func positiveQueryInt(s string, def int) (int, error) {
 }
 
 func (b *Bot) apiStoreFailed(w http.ResponseWriter, what string, err error) {
-	b.metrics.StoreErrors.Inc()
+	b.metrics.storeFailed(err)
 	b.o.Log.Error("http: api failed", "what", what, "err", err)
 	writeAPIError(w, http.StatusInternalServerError, "internal error (see the log)")
 }

@@ -68,7 +68,7 @@ func (b *Bot) apiService(w http.ResponseWriter, r *http.Request) {
 }
 
 func (b *Bot) serviceAPIFailed(w http.ResponseWriter, err error) {
-	b.metrics.StoreErrors.Inc()
+	b.metrics.storeFailed(err)
 	b.o.Log.Error("http: services api", "err", err)
 	writeServiceJSON(w, http.StatusInternalServerError, serviceAPIError{Error: "internal error (see log)"})
 }

@@ -45,6 +45,7 @@ func New(o Options, st *store.Store) (*Bot, error) {
 	b.out = newOutbound(st, o.FloodBurst, o.FloodInterval, o.LateAfter, o.Log, o.Now)
 	b.metrics = newMetrics(func() float64 { return float64(b.out.Depth()) }, func() float64 { return float64(st.OutboxLen()) })
 	b.out.metrics = b.metrics
+	st.OnWriteFailure(func(error) { b.metrics.StoreErrors.Inc() })
 	b.metrics.Registry.MustRegister(newRequestCollector(st))
 	b.metrics.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "opsbot_audit_errors_total", Help: "Audit entries the background writer could not commit.",

@@ -77,7 +77,7 @@ func (b *Bot) applyHook(w http.ResponseWriter, dp *commands.Deployer, ev store.D
 }
 
 func (b *Bot) hookFailed(w http.ResponseWriter, err error) {
-	b.metrics.StoreErrors.Inc()
+	b.metrics.storeFailed(err)
 	b.o.Log.Error("deploy webhook failed", "err", err)
 	deployJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error (see the bot's log)"})
 }

@@ -74,7 +74,7 @@ func (b *Bot) requireToken(next http.Handler) http.Handler {
 func (b *Bot) backup(w http.ResponseWriter, r *http.Request) {
 	path, err := b.store.Backup(3)
 	if err != nil {
-		b.metrics.StoreErrors.Inc()
+		b.metrics.storeFailed(err)
 		b.o.Log.Error("http: backup failed", "err", err)
 		http.Error(w, "backup failed: "+err.Error(), http.StatusInternalServerError)
 		return

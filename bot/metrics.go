@@ -1,10 +1,13 @@
 package bot
 
 import (
+	"errors"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/opsbot/opsbot/store"
 )
 
 // Metrics are the bot's Prometheus metrics, on a registry of their own (no global state, so tests can run
@@ -55,13 +58,21 @@ func newMetrics(queueDepth, outboxLen func() float64) *Metrics {
 			Name: "opsbot_inbound_dropped_total", Help: "Commands dropped because the worker queue was full.",
 		}),
 		StoreErrors: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "opsbot_store_errors_total", Help: "Failed store operations outside commands (outbox, audit).",
+			Name: "opsbot_store_errors_total", Help: "Failed store operations: every failed database commit (commands, audit, jobs, outbox, webhooks) and failed reads behind the HTTP API.",
 		}),
 	}
 	m.Registry.MustRegister(m.Commands, m.CommandDuration, m.QueueDepth, m.OutboxBacklog, m.Reconnects, m.Connected,
 		m.LinesSent, m.LinesDropped, m.InboundDropped, m.StoreErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// storeFailed counts a failed store operation, unless it is a failed commit: the store reports those itself
+// (Store.OnWriteFailure), wherever they happen, so each is counted once.
+func (m *Metrics) storeFailed(err error) {
+	if !errors.Is(err, store.ErrWriteFailed) {
+		m.StoreErrors.Inc()
+	}
 }
 
 // observe is the dispatcher's metrics hook.

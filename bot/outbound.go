@@ -109,7 +109,7 @@ func (o *Outbound) SendDurable(l Line) error {
 	m, err := o.store.OutboxAdd(store.OutMsg{Target: l.Target, Text: l.Text, Priority: l.Priority, Notice: l.Notice})
 	if err != nil {
 		if o.metrics != nil {
-			o.metrics.StoreErrors.Inc()
+			o.metrics.storeFailed(err)
 		}
 		return fmt.Errorf("outbound: %w", err)
 	}
@@ -253,7 +253,7 @@ func (o *Outbound) write(w lineWriter, l Line) bool {
 		if err := o.store.OutboxDone(l.outboxID); err != nil {
 			o.log.Error("outbox: mark delivered", "id", l.outboxID, "err", err)
 			if o.metrics != nil {
-				o.metrics.StoreErrors.Inc()
+				o.metrics.storeFailed(err)
 			}
 		}
 	}

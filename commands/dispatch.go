@@ -98,7 +98,7 @@ type Auditor interface {
 }
 
 // Observer receives one observation per command (for metrics): the command name (or "unknown") and the
-// result: ok, usage, error, denied, internal, ratelimited.
+// result: ok, usage, error, denied, internal, store (a database write failed), ratelimited.
 type Observer func(command, result string, d time.Duration)
 
 // Dispatcher parses, authorises, rate-limits, runs and audits commands.
@@ -248,6 +248,11 @@ func (d *Dispatcher) Dispatch(ctx context.Context, m Message, w Replier) {
 		ref := newRef()
 		d.log.Error("command failed", "ref", ref, "command", cmd.Name, "account", m.Caller.Account, "nick", m.Caller.Nick, "err", err)
 		d.record(cmd, m, text, "internal error ref "+ref)
+		if errors.Is(err, store.ErrWriteFailed) {
+			result = "store"
+			w.Error(storeFailure(err, ref))
+			return
+		}
 		w.Error(fmt.Sprintf("error: internal error (ref %s)", ref))
 	}
 }

@@ -68,7 +68,7 @@ type Options struct {
 
 // Store is the opsbot database.
 type Store struct {
-	db          *bolt.DB
+	db          *boltDB
 	path        string
 	audits      auditWriter
 	auditErrors atomic.Int64
@@ -96,7 +96,7 @@ func Open(path string, opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, Now: time.Now}
+	s := &Store{db: &boltDB{DB: db}, path: path, Now: time.Now}
 	if err := s.checkFile(); err != nil {
 		_ = db.Close()
 		return nil, corruptError(path, err)
