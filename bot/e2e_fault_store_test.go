@@ -39,7 +39,7 @@ func TestE2EFaultStoreReadOnly(t *testing.T) {
 	}
 	_ = exec.Command("chattr", "-i", probe).Run()
 
-	storeFault(t, dir, func(t *testing.T, path string) func() {
+	storeFault(t, dir, true, func(t *testing.T, path string) func() {
 		if out, err := exec.Command("chattr", "+i", path).CombinedOutput(); err != nil {
 			t.Fatalf("chattr +i: %v %s", err, out)
 		}
@@ -62,7 +62,7 @@ func TestE2EFaultStoreDiskFull(t *testing.T) {
 			_ = syscall.Unmount(dir, syscall.MNT_DETACH)
 		}
 	})
-	storeFault(t, dir, func(t *testing.T, path string) func() {
+	storeFault(t, dir, false, func(t *testing.T, path string) func() {
 		filler := filepath.Join(filepath.Dir(path), "filler")
 		f, err := os.Create(filler)
 		if err != nil {
@@ -85,8 +85,9 @@ func TestE2EFaultStoreDiskFull(t *testing.T) {
 }
 
 // storeFault runs the bot on a store in dir, makes writes fail with induce, and checks the bot's behaviour
-// until the undo function induce returned is called, and after.
-func storeFault(t *testing.T, dir string, induce func(t *testing.T, path string) (undo func())) {
+// until the undo function induce returned is called, and after. probeFails says every write fails during
+// the fault (read-only), not only those that need new space (disk full).
+func storeFault(t *testing.T, dir string, probeFails bool, induce func(t *testing.T, path string) (undo func())) {
 	n := irctest.Start(t)
 	path := filepath.Join(dir, "opsbot.db")
 	st, err := store.Open(path, store.Options{})
@@ -156,7 +157,19 @@ func storeFault(t *testing.T, dir string, induce func(t *testing.T, path string)
 	if v := scrapeMetric(t, base, "opsbot_store_errors_total", ""); v < float64(len(refused)) {
 		t.Errorf("opsbot_store_errors_total = %v during the fault, want >= %d (the refused writes)", v, len(refused))
 	}
+	// /healthz says why when the last write failed and a probe write fails too. On a full disk a small
+	// probe may still fit in pages bbolt has freed: then the store can write right now and health is ok.
+	code, body := httpGet(t, base+"/healthz")
+	t.Logf("/healthz during the fault: %d %s", code, strings.TrimSpace(body))
+	if (probeFails && code != 503) || (code == 503) != strings.Contains(body, "store: writes failing since ") {
+		t.Errorf("/healthz during the fault = %d %q, want 503 naming the failing writes", code, body)
+	}
+
 	undo()
+	// Health comes back by itself (the probe write succeeds), before anyone writes.
+	if code, body := httpGet(t, base+"/healthz"); code != 200 {
+		t.Errorf("/healthz once the fault is gone = %d %s", code, body)
+	}
 	// Recovery without a restart.
 	if got, ok := write("after the fault"); !ok {
 		t.Fatalf("the first write after the fault answered %q, want it to succeed without a restart", got)

@@ -2,7 +2,9 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"sync/atomic"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -23,7 +25,14 @@ func (e writeFailure) Is(target error) bool { return target == ErrWriteFailed }
 // commit is told apart from a handler's own error wherever it surfaces (commands, jobs, outbox, HTTP).
 type boltDB struct {
 	*bolt.DB
-	onFail atomic.Pointer[func(error)]
+	onFail  atomic.Pointer[func(error)]
+	failing atomic.Pointer[writeState] // nil while the last commit succeeded
+}
+
+// writeState is a run of failed commits: since the first, and the latest error.
+type writeState struct {
+	since time.Time
+	err   error
 }
 
 // Update is bolt.DB.Update; when the transaction's function succeeded but the commit did not, the error
@@ -37,9 +46,17 @@ func (d *boltDB) Update(fn func(*bolt.Tx) error) error {
 		}
 		return nil
 	})
+	if err == nil {
+		d.failing.Store(nil)
+	}
 	if err == nil || fnFailed {
 		return err
 	}
+	since := time.Now()
+	if old := d.failing.Load(); old != nil {
+		since = old.since
+	}
+	d.failing.Store(&writeState{since: since, err: err})
 	if f := d.onFail.Load(); f != nil {
 		(*f)(err)
 	}
@@ -48,3 +65,22 @@ func (d *boltDB) Update(fn func(*bolt.Tx) error) error {
 
 // OnWriteFailure sets the function called for every failed commit (for metrics), replacing an earlier one.
 func (s *Store) OnWriteFailure(f func(error)) { s.db.onFail.Store(&f) }
+
+var keyWriteProbe = []byte("write_probe")
+
+// WriteHealth is nil unless the last commit failed and a probe write fails too; then it says since when
+// writes fail and why (for /healthz). While writes succeed it costs nothing; after a failure it writes a
+// timestamp in the meta bucket, so health comes back by itself when space or permission does.
+func (s *Store) WriteHealth() error {
+	if s.db.failing.Load() == nil {
+		return nil
+	}
+	_ = s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyWriteProbe, []byte(time.Now().UTC().Format(time.RFC3339)))
+	})
+	f := s.db.failing.Load()
+	if f == nil {
+		return nil
+	}
+	return fmt.Errorf("writes failing since %s: %v", f.since.UTC().Format("2006-01-02 15:04:05 UTC"), f.err)
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -20,6 +21,9 @@ func TestWriteFailureIsMarkedAndReported(t *testing.T) {
 	}
 	if len(reported) != 0 {
 		t.Fatalf("a transaction's own error was reported as a write failure: %v", reported)
+	}
+	if err := s.WriteHealth(); err != nil {
+		t.Fatalf("WriteHealth with working writes = %v", err)
 	}
 	s.Close()
 
@@ -39,5 +43,9 @@ func TestWriteFailureIsMarkedAndReported(t *testing.T) {
 	}
 	if err := ro.Healthy(); err != nil {
 		t.Errorf("reads fail after a failed write: %v", err)
+	}
+	// Health names the failing writes (its probe write fails too).
+	if err := ro.WriteHealth(); err == nil || !strings.Contains(err.Error(), "writes failing since ") {
+		t.Errorf("WriteHealth after a failed write = %v", err)
 	}
 }
