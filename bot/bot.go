@@ -50,6 +50,7 @@ func New(o Options, st *store.Store) (*Bot, error) {
 	b.metrics.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "opsbot_audit_errors_total", Help: "Audit entries the background writer could not commit.",
 	}, func() float64 { return float64(st.AuditErrors()) }))
+	b.metrics.Registry.MustRegister(newEscalationCollector(st, b.o.Now))
 	b.roles = commands.NewRoles(o.Admins, o.Ops, nil)
 	b.t = newTransport(&b.o, b.roles, b.metrics, b.enqueue)
 	if err := b.setupPaging(); err != nil {

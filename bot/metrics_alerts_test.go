@@ -1,0 +1,114 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/opsbot/opsbot/bot/irctest"
+	"github.com/opsbot/opsbot/store"
+)
+
+// gaugeValues gathers a collector's gauges by metric name.
+func gaugeValues(t *testing.T, c prometheus.Collector) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			out[mf.GetName()] = m.GetGauge().GetValue()
+		}
+	}
+	return out
+}
+
+// Escalations pending and overdue come from the due-time index, with the bot's clock.
+func TestEscalationMetrics(t *testing.T) {
+	st := openTestStore(t)
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	rot := store.Rotation{Accounts: []string{"alice"}, Weekday: time.Monday, At: 10 * time.Hour, Location: time.UTC}
+	clock := now
+	c := newEscalationCollector(st, func() time.Time { return clock })
+	if got := gaugeValues(t, c); got["opsbot_escalations_pending"] != 0 || got["opsbot_escalations_overdue"] != 0 {
+		t.Fatalf("no pages: %v", got)
+	}
+	for i, ack := range []time.Duration{5 * time.Minute, 15 * time.Minute} {
+		if _, _, err := st.OpenPage(store.PageRequest{By: "bob" + string(rune('a'+i)), Text: "db down", Rotation: rot, Now: now, AckTimeout: ack}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		at               time.Duration
+		pending, overdue float64
+	}{{0, 2, 0}, {5 * time.Minute, 2, 1}, {20 * time.Minute, 2, 2}} {
+		clock = now.Add(tt.at)
+		got := gaugeValues(t, c)
+		if got["opsbot_escalations_pending"] != tt.pending || got["opsbot_escalations_overdue"] != tt.overdue {
+			t.Errorf("at +%v: %v, want pending %v overdue %v", tt.at, got, tt.pending, tt.overdue)
+		}
+	}
+}
+
+// TestE2EMetricsForAlerting: /metrics has what an operator alerts on, and each moves when it should:
+// disconnected (opsbot_irc_connected), outbox backlog, notifier failures, escalations pending, store errors.
+func TestE2EMetricsForAlerting(t *testing.T) {
+	n := irctest.Start(t)
+	hook := newHookReceiver(t, "hook-secret", 503, 503, 503, 503, 503, 503, 503, 503, 503, 503)
+	g := newGate(t, n.Addr)
+	rb := startBot(t, pagingOptions(t, g.Addr(), hook.srv.URL, time.Hour))
+	rb.waitJoined(t, "#operations")
+	base := "http://" + rb.HTTPAddr()
+	// eventually waits until the sample has the value (metrics move asynchronously).
+	eventually := func(name, labels string, want func(float64) bool, what string) {
+		t.Helper()
+		var v float64
+		for deadline := time.Now().Add(wait); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if v = scrapeMetric(t, base, name, labels); want(v) {
+				return
+			}
+		}
+		t.Errorf("%s{%s} = %v, want %s", name, labels, v, what)
+	}
+	is := func(x float64) func(float64) bool { return func(v float64) bool { return v == x } }
+
+	_, body := httpGet(t, base+"/metrics")
+	for _, name := range []string{"opsbot_irc_connected 1", "opsbot_outbox_backlog 0", "opsbot_escalations_pending 0",
+		"opsbot_escalations_overdue 0", "opsbot_store_errors_total 0", `opsbot_notifier_failures_total{notifier="webhook-0"} 0`} {
+		if !strings.Contains(body, "\n"+name+"\n") {
+			t.Errorf("/metrics lacks %q", name)
+		}
+	}
+
+	alice := joinedClient(t, n, "alice", true)
+	bob := joinedClient(t, n, "bob", true)
+	bob.Say("#operations", "!page the db is down")
+	alice.Expect(wait, irctest.FromContaining("opsbot", "P-1 paging alice"))
+	eventually("opsbot_escalations_pending", "", is(1), "1 after a page")
+	eventually("opsbot_notifier_failures_total", `notifier="webhook-0"`, func(v float64) bool { return v >= 1 }, ">= 1 with the receiver down")
+	alice.Say("#operations", "!ack P-1")
+	alice.Expect(wait, irctest.FromContaining("opsbot", "P-1"))
+	eventually("opsbot_escalations_pending", "", is(0), "0 after the ack")
+
+	// Disconnected: the gauge drops, and what is announced meanwhile waits in the outbox.
+	g.setOpen(false)
+	g.closeAll()
+	eventually("opsbot_irc_connected", "", is(0), "0 while disconnected")
+	if err := rb.Announce("", "INC-9: announced while disconnected", false); err != nil {
+		t.Fatal(err)
+	}
+	eventually("opsbot_outbox_backlog", "", is(1), "1 while disconnected")
+	if code, _ := httpGet(t, base+"/healthz"); code != 503 {
+		t.Errorf("/healthz while disconnected = %d", code)
+	}
+	g.setOpen(true)
+	eventually("opsbot_irc_connected", "", is(1), "1 after the reconnect")
+	eventually("opsbot_outbox_backlog", "", is(0), "0 once delivered")
+	eventually("opsbot_store_errors_total", "", is(0), "0 (nothing failed)")
+}
