@@ -9,6 +9,7 @@ ngircd_ok() {
   [ -x "$b" ] && ! ldd "$b" | grep -q 'not found'
 }
 hybrid_ok() { command -v ircd-hybrid >/dev/null || [ -x /usr/sbin/ircd-hybrid ]; }
-command -v inspircd >/dev/null && command -v atheme-services >/dev/null && hybrid_ok && ngircd_ok && exit 0
+command -v inspircd >/dev/null && command -v atheme-services >/dev/null && hybrid_ok && ngircd_ok &&
+  command -v chattr >/dev/null && exit 0
 [ "$(id -u)" = 0 ] && SUDO= || SUDO=sudo
 $SUDO env OPSBOT_IRCD_CACHE="${OPSBOT_IRCD_CACHE:-}" bash "$(dirname "$0")/../testdata/ircnet/install.sh"
