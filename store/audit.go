@@ -71,6 +71,7 @@ type auditWriter struct {
 	stop    chan struct{}
 	done    chan struct{}
 	started bool
+	closed  bool // Close ran: a second Close must not close stop again
 }
 
 // AuditLater queues an audit entry and returns at once; a background writer commits queued entries in
@@ -175,7 +176,8 @@ func (s *Store) AuditErrors() int64 { return s.auditErrors.Load() }
 func (s *Store) closeAudits() {
 	w := &s.audits
 	w.mu.Lock()
-	started := w.started
+	started := w.started && !w.closed
+	w.closed = true
 	w.mu.Unlock()
 	if started {
 		close(w.stop)

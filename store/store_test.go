@@ -299,3 +299,18 @@ func TestAuditLaterGroupsAndDrainsOnClose(t *testing.T) {
 		t.Fatalf("AuditLog right after AuditLater = %+v", log)
 	}
 }
+
+// Close may be called twice (a deferred Close after an explicit one), also once the audit writer ran.
+func TestCloseTwice(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "opsbot.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.AuditLater(AuditEntry{Account: "alice", Command: "x"})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close = %v", err)
+	}
+}
