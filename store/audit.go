@@ -72,6 +72,9 @@ type auditWriter struct {
 	done    chan struct{}
 	started bool
 	closed  bool // Close ran: a second Close must not close stop again
+	// flushing is held while a batch is taken and committed, so a flush (AuditLog's) that finds the queue
+	// empty because the writer has just taken it waits for that batch to be committed.
+	flushing sync.Mutex
 }
 
 // AuditLater queues an audit entry and returns at once; a background writer commits queued entries in
@@ -142,6 +145,8 @@ func (s *Store) runAuditWriter() {
 // flushAudits commits everything queued in one transaction.
 func (s *Store) flushAudits() {
 	w := &s.audits
+	w.flushing.Lock()
+	defer w.flushing.Unlock()
 	w.mu.Lock()
 	batch := w.queue
 	w.queue = nil

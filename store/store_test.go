@@ -314,3 +314,23 @@ func TestCloseTwice(t *testing.T) {
 		t.Fatalf("second Close = %v", err)
 	}
 }
+
+// AuditLog shows an entry queued just before, also while the background writer is committing the queue.
+func TestAuditLogSeesWhatWasQueued(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "opsbot.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 300 {
+		cmd := fmt.Sprintf("cmd-%d", i)
+		s.AuditLater(AuditEntry{Account: "alice", Command: cmd})
+		if i%3 == 0 {
+			time.Sleep(time.Duration(i%13) * time.Millisecond) // sometimes the writer takes the queue first
+		}
+		log, err := s.AuditLog(1)
+		if err != nil || len(log) != 1 || log[0].Command != cmd {
+			t.Fatalf("AuditLog(1) right after queueing %s = %+v, %v", cmd, log, err)
+		}
+	}
+}
