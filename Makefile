@@ -28,7 +28,7 @@ build:
 # One table from one run: the floor, the bot's read/write round trips, store commits; then store benchmarks.
 bench:
 	bash scripts/install-ircd.sh
-	OPSBOT_BENCH=1 $(GO) test ./bot -run '^TestBenchTable$$' -count=1 -v -timeout 20m | grep -v '^\s*bench_test.go' | grep -v '^=== RUN'
+	OPSBOT_BENCH=1 $(GO) test ./bot -run '^TestBenchTable$$' -count=1 -v -timeout 20m | grep -v '^=== RUN'
 	$(GO) test -run '^$$' -bench . -benchmem ./store/...
 
 clean:

@@ -89,7 +89,6 @@ func TestBenchTable(t *testing.T) {
 	}
 	fmt.Fprintf(&sb, "%-44s %10s %10s\n", "store: one bare bbolt commit (fsync)", c.p50.Round(time.Microsecond), c.p99.Round(time.Microsecond))
 	fmt.Fprintf(&sb, "write target: p50 <= floor p50 + 3 commits = %s\n", (floorSeq.p50 + 3*c.p50).Round(time.Microsecond))
-	t.Log(sb.String())
 	fmt.Print(sb.String())
 }
 
