@@ -39,7 +39,7 @@ func (b *Bot) deployGate(dp *commands.Deployer) http.HandlerFunc {
 			return
 		}
 		if len(locks) == 0 && frozen == "" {
-			deployJSON(w, http.StatusOK, map[string]any{"ok": true, "service": svc})
+			writeJSON(w, http.StatusOK, map[string]any{"ok": true, "service": svc})
 			return
 		}
 		var why []string
@@ -53,7 +53,7 @@ func (b *Bot) deployGate(dp *commands.Deployer) http.HandlerFunc {
 		if frozen != "" {
 			why = append(why, "frozen: "+frozen)
 		}
-		deployJSON(w, http.StatusLocked, map[string]any{"ok": false, "service": svc, "reason": strings.Join(why, "; "),
+		writeJSON(w, http.StatusLocked, map[string]any{"ok": false, "service": svc, "reason": strings.Join(why, "; "),
 			"locks": nonNil(locks), "frozen": frozen})
 	}
 }
@@ -70,7 +70,7 @@ func (b *Bot) deploysOverview(w http.ResponseWriter, _ *http.Request) {
 		b.hookFailed(w, err)
 		return
 	}
-	deployJSON(w, http.StatusOK, map[string]any{"in_progress": nonNil(active), "locks": nonNil(locks), "recent": nonNil(recent)})
+	writeJSON(w, http.StatusOK, map[string]any{"in_progress": nonNil(active), "locks": nonNil(locks), "recent": nonNil(recent)})
 }
 
 // deployHistory is a service's versions per environment, its rollouts in progress, its locks and its newest
@@ -85,7 +85,7 @@ func (b *Bot) deployHistory(dp *commands.Deployer) http.HandlerFunc {
 		if q := r.URL.Query().Get("n"); q != "" {
 			v, err := strconv.Atoi(q)
 			if err != nil || v < 1 || v > 500 {
-				deployJSON(w, http.StatusBadRequest, map[string]any{"errors": map[string]string{"n": "must be an integer from 1 to 500"}})
+				writeJSON(w, http.StatusBadRequest, map[string]any{"errors": map[string]string{"n": "must be an integer from 1 to 500"}})
 				return
 			}
 			n = v
@@ -100,7 +100,7 @@ func (b *Bot) deployHistory(dp *commands.Deployer) http.HandlerFunc {
 			b.hookFailed(w, err)
 			return
 		}
-		deployJSON(w, http.StatusOK, map[string]any{"service": svc, "current": nonNil(st.Current),
+		writeJSON(w, http.StatusOK, map[string]any{"service": svc, "current": nonNil(st.Current),
 			"in_progress": nonNil(st.Active), "locks": nonNil(st.Locks), "deploys": nonNil(hist)})
 	}
 }
@@ -113,7 +113,7 @@ func (b *Bot) deployService(w http.ResponseWriter, dp *commands.Deployer, name s
 	}
 	var bad commands.Invalid
 	if errors.As(err, &bad) {
-		deployJSON(w, http.StatusNotFound, map[string]string{"error": string(bad)})
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": string(bad)})
 	} else {
 		b.hookFailed(w, err)
 	}

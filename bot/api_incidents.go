@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -72,7 +71,7 @@ func (b *Bot) apiIncidents(w http.ResponseWriter, r *http.Request) {
 	for _, inc := range incs {
 		views = append(views, b.viewOf(inc))
 	}
-	writeJSON(w, map[string]any{"incidents": views, "total": total})
+	writeJSON(w, http.StatusOK, map[string]any{"incidents": views, "total": total})
 }
 
 // apiIncident is one incident with its whole timeline.
@@ -83,7 +82,7 @@ func (b *Bot) apiIncident(w http.ResponseWriter, r *http.Request) {
 	}
 	v := b.viewOf(inc)
 	v.Timeline = tl
-	writeJSON(w, v)
+	writeJSON(w, http.StatusOK, v)
 }
 
 // incidentParam reads the incident named by the {id} path value ("7" or "INC-7") and its whole timeline,
@@ -170,7 +169,7 @@ func (b *Bot) apiAvailability(w http.ResponseWriter, r *http.Request) {
 		}
 		views = append(views, v)
 	}
-	writeJSON(w, map[string]any{"window": commands.FormatDuration(window), "from": from.UTC(), "to": now.UTC(), "services": views})
+	writeJSON(w, http.StatusOK, map[string]any{"window": commands.FormatDuration(window), "from": from.UTC(), "to": now.UTC(), "services": views})
 }
 
 // postmortem serves the incident's postmortem skeleton as markdown.
@@ -269,19 +268,6 @@ func renderPostmortem(inc store.Incident, tl []store.TimelineEntry, deploys, dep
 	p("## Actions")
 	p("")
 	return sb.String()
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
-}
-
-func writeJSONError(w http.ResponseWriter, code int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }
 
 // internalError logs err under a reference and answers 500 with it.

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -54,7 +53,7 @@ func (b *Bot) apiRequests(w http.ResponseWriter, r *http.Request) {
 	page, err1 := positiveQueryInt(q.Get("page"), 1)
 	per, err2 := positiveQueryInt(q.Get("per_page"), 100)
 	if err := errors.Join(err1, err2); err != nil || per > 1000 {
-		writeAPIError(w, http.StatusBadRequest, "page and per_page must be positive integers, per_page at most 1000")
+		writeJSONError(w, http.StatusBadRequest, "page and per_page must be positive integers, per_page at most 1000")
 		return
 	}
 	var (
@@ -74,7 +73,7 @@ func (b *Bot) apiRequests(w http.ResponseWriter, r *http.Request) {
 	case state == "all":
 		rs, total, err = b.store.RequestsPage(page, per)
 	default:
-		writeAPIError(w, http.StatusBadRequest, "state must be open, todo, doing, blocked, done, cancelled or all")
+		writeJSONError(w, http.StatusBadRequest, "state must be open, todo, doing, blocked, done, cancelled or all")
 		return
 	}
 	if err != nil {
@@ -85,26 +84,26 @@ func (b *Bot) apiRequests(w http.ResponseWriter, r *http.Request) {
 	for _, x := range rs {
 		views = append(views, requestView(x, false))
 	}
-	writeAPIJSON(w, http.StatusOK, map[string]any{"state": state, "page": page, "per_page": per, "total": total, "requests": views})
+	writeJSON(w, http.StatusOK, map[string]any{"state": state, "page": page, "per_page": per, "total": total, "requests": views})
 }
 
 // apiRequest is one request with its history: /api/v1/requests/R-12 (or r12, or 12).
 func (b *Bot) apiRequest(w http.ResponseWriter, r *http.Request) {
 	id, err := commands.ParseID(commands.KindRequest, r.PathValue("id"))
 	if err != nil {
-		writeAPIError(w, http.StatusBadRequest, "not a request id (like R-12)")
+		writeJSONError(w, http.StatusBadRequest, "not a request id (like R-12)")
 		return
 	}
 	req, err := b.store.Request(id)
 	if errors.Is(err, store.ErrNotFound) {
-		writeAPIError(w, http.StatusNotFound, "no request "+commands.FormatID(commands.KindRequest, id))
+		writeJSONError(w, http.StatusNotFound, "no request "+commands.FormatID(commands.KindRequest, id))
 		return
 	}
 	if err != nil {
 		b.apiStoreFailed(w, "request", err)
 		return
 	}
-	writeAPIJSON(w, http.StatusOK, requestView(req, true))
+	writeJSON(w, http.StatusOK, requestView(req, true))
 }
 
 func positiveQueryInt(s string, def int) (int, error) {
@@ -121,17 +120,5 @@ func positiveQueryInt(s string, def int) (int, error) {
 func (b *Bot) apiStoreFailed(w http.ResponseWriter, what string, err error) {
 	b.metrics.storeFailed(err)
 	b.o.Log.Error("http: api failed", "what", what, "err", err)
-	writeAPIError(w, http.StatusInternalServerError, "internal error (see the log)")
-}
-
-func writeAPIJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
-}
-
-func writeAPIError(w http.ResponseWriter, status int, msg string) {
-	writeAPIJSON(w, status, map[string]string{"error": msg})
+	writeJSONError(w, http.StatusInternalServerError, "internal error (see the log)")
 }

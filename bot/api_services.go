@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -46,7 +45,7 @@ func (b *Bot) apiServices(w http.ResponseWriter, _ *http.Request) {
 	if all == nil {
 		all = []store.Service{}
 	}
-	writeServiceJSON(w, http.StatusOK, serviceList{Services: all})
+	writeJSON(w, http.StatusOK, serviceList{Services: all})
 }
 
 func (b *Bot) apiService(w http.ResponseWriter, r *http.Request) {
@@ -57,26 +56,18 @@ func (b *Bot) apiService(w http.ResponseWriter, r *http.Request) {
 		if names, lerr := b.store.ServiceNames(); lerr == nil {
 			body.DidYouMean = commands.SuggestService(name, names)
 		}
-		writeServiceJSON(w, http.StatusNotFound, body)
+		writeJSON(w, http.StatusNotFound, body)
 		return
 	}
 	if err != nil {
 		b.serviceAPIFailed(w, err)
 		return
 	}
-	writeServiceJSON(w, http.StatusOK, serviceDetail{Service: svc, Impact: im.Dependents, Cycles: im.Cycles})
+	writeJSON(w, http.StatusOK, serviceDetail{Service: svc, Impact: im.Dependents, Cycles: im.Cycles})
 }
 
 func (b *Bot) serviceAPIFailed(w http.ResponseWriter, err error) {
 	b.metrics.storeFailed(err)
 	b.o.Log.Error("http: services api", "err", err)
-	writeServiceJSON(w, http.StatusInternalServerError, serviceAPIError{Error: "internal error (see log)"})
-}
-
-func writeServiceJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	writeJSON(w, http.StatusInternalServerError, serviceAPIError{Error: "internal error (see log)"})
 }

@@ -25,21 +25,21 @@ const webhookWindow = 5 * time.Minute
 func (b *Bot) deployHook(dp *commands.Deployer) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if b.o.WebhookSecret == "" && b.o.WebhookSecretPrevious == "" {
-			deployJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "webhook not configured: set http.webhook_secret (or OPSBOT_HTTP_WEBHOOK_SECRET)"})
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "webhook not configured: set http.webhook_secret (or OPSBOT_HTTP_WEBHOOK_SECRET)"})
 			return
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 		var tooBig *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooBig):
-			deployJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": fmt.Sprintf("body larger than %d bytes", maxBody)})
+			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": fmt.Sprintf("body larger than %d bytes", maxBody)})
 			return
 		case err != nil:
-			deployJSON(w, http.StatusBadRequest, map[string]string{"error": "reading body: " + err.Error()})
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "reading body: " + err.Error()})
 			return
 		}
 		if msg := b.verifySignature(r.Header, body); msg != "" {
-			deployJSON(w, http.StatusUnauthorized, map[string]string{"error": msg})
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": msg})
 			return
 		}
 		hook, bad := decodeDeployHook(body)
@@ -55,7 +55,7 @@ func (b *Bot) deployHook(dp *commands.Deployer) http.HandlerFunc {
 			b.hookFailed(w, err)
 			return
 		}
-		deployJSON(w, http.StatusBadRequest, map[string]any{"errors": bad})
+		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": bad})
 	}
 }
 
@@ -64,7 +64,7 @@ func (b *Bot) applyHook(w http.ResponseWriter, dp *commands.Deployer, ev store.D
 	text, res, err := dp.Apply(ev, "")
 	var ue *commands.UserError
 	if errors.As(err, &ue) {
-		deployJSON(w, http.StatusConflict, map[string]string{"error": strings.TrimPrefix(ue.Msg, "error: ")})
+		writeJSON(w, http.StatusConflict, map[string]string{"error": strings.TrimPrefix(ue.Msg, "error: ")})
 		return
 	}
 	if err != nil {
@@ -72,14 +72,14 @@ func (b *Bot) applyHook(w http.ResponseWriter, dp *commands.Deployer, ev store.D
 		return
 	}
 	b.o.Log.Info("deploy webhook", "delivery", ev.Delivery, "deploy", res.Deploy.ID, "state", res.Deploy.State, "duplicate", res.Duplicate)
-	deployJSON(w, http.StatusOK, map[string]any{"ok": true, "deploy": commands.FormatID(commands.KindDeploy, res.Deploy.ID),
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "deploy": commands.FormatID(commands.KindDeploy, res.Deploy.ID),
 		"state": res.Deploy.State, "duplicate": res.Duplicate, "text": strings.ReplaceAll(text, "\u200b", "")})
 }
 
 func (b *Bot) hookFailed(w http.ResponseWriter, err error) {
 	b.metrics.storeFailed(err)
 	b.o.Log.Error("deploy webhook failed", "err", err)
-	deployJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error (see the bot's log)"})
+	writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error (see the bot's log)"})
 }
 
 // verifySignature checks X-Opsbot-Signature (sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">) against
@@ -149,11 +149,4 @@ func decodeDeployHook(body []byte) (commands.DeployHook, map[string]string) {
 		return h, bad
 	}
 	return h, nil
-}
-
-// deployJSON writes v as a JSON response.
-func deployJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
 }
