@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ergochat/irc-go/ircmsg"
@@ -36,6 +37,9 @@ type connState struct {
 	kicks      map[string]int
 	timers     []*time.Timer
 	topics     map[string]string // folded channel -> its topic, once known (see addTopicHandlers)
+	// direct is set once registration is complete (SASL gate passed, casemapping known): from then on the
+	// wire tap takes commands off the wire (takeCommand).
+	direct atomic.Bool
 }
 
 // transport owns the IRC connection: dial (with timeout and our own TLS), register, authenticate (fail
@@ -145,6 +149,7 @@ func (t *transport) connectOnce(ctx context.Context) error {
 		}
 	}()
 	err = c.DialerConnect(&dialer{o: t.o, metrics: t.metrics, onConn: func(fc *filterConn) {
+		fc.tap = func(line []byte) bool { return t.takeCommand(cs, line) }
 		t.mu.Lock()
 		cs.conn = fc
 		t.mu.Unlock()
@@ -275,6 +280,7 @@ func (t *transport) onRegistered(cs *connState) {
 	if cm, ok := c.GetServerOption("CASEMAPPING"); ok {
 		t.roles.SetFold(commands.FoldFor(cm))
 	}
+	cs.direct.Store(true)
 	if t.o.RequireAccount && !c.HasCapability("account-tag") {
 		t.o.Log.Warn("irc: server did not acknowledge account-tag: every caller is anonymous (read only)")
 	}
@@ -340,46 +346,79 @@ func (t *transport) after(cs *connState, d time.Duration, f func()) {
 	}))
 }
 
-// onPrivmsg turns a PRIVMSG into a command for the worker pool, or ignores it. It never blocks.
+// privmsg is one PRIVMSG as both ways in see it: girc's event loop and the wire tap (takeCommand).
+type privmsg struct {
+	nick, ident, host string
+	target, text      string
+	accountTag        string // the message's own account tag, "" when it has none
+}
+
+// onPrivmsg hands a PRIVMSG that reached girc's event loop to command. Once registered, commands are taken
+// off the wire before girc sees them (takeCommand); this path serves the moments before that.
 func (t *transport) onPrivmsg(c *girc.Client, e girc.Event) {
 	if e.Source == nil || len(e.Params) < 2 {
 		return
 	}
-	text := e.Last()
-	if strings.HasPrefix(text, "\x01") || t.isMe(c, e.Source.Name) { // CTCP (ACTION too) or our own echo
-		return
+	tag, _ := e.Tags.Get("account")
+	t.command(c, privmsg{nick: e.Source.Name, ident: e.Source.Ident, host: e.Source.Host,
+		target: e.Params[0], text: e.Last(), accountTag: tag})
+}
+
+// takeCommand is the wire tap (filterConn.Read): once the connection is registered, a PRIVMSG that is a
+// command goes straight to the worker pool and is taken out of what girc reads, saving girc's goroutine per
+// line and per handler and its event loop on the path of every reply. Any other line is left to girc.
+func (t *transport) takeCommand(cs *connState, line []byte) bool {
+	if !cs.direct.Load() || !bytes.Contains(line, []byte(" PRIVMSG ")) {
+		return false
 	}
-	target, nick := e.Params[0], e.Source.Name
-	in := inbound{replyTo: nick}
-	if girc.IsValidChannel(target) {
-		if !t.isOurChannel(target) {
-			return
+	m, err := ircmsg.ParseLine(string(bytes.TrimRight(line, "\r\n")))
+	if err != nil || m.Command != girc.PRIVMSG || len(m.Params) < 2 {
+		return false
+	}
+	src, err := m.NUH()
+	if err != nil || src.Name == "" {
+		return false
+	}
+	_, tag := m.GetTag("account")
+	return t.command(cs.client, privmsg{nick: src.Name, ident: src.User, host: src.Host,
+		target: m.Params[0], text: m.Params[len(m.Params)-1], accountTag: tag})
+}
+
+// command turns a PRIVMSG into a command for the worker pool, or ignores it. It reports whether the line
+// was a command (queued, or dropped because the pool is full). It never blocks.
+func (t *transport) command(c *girc.Client, p privmsg) bool {
+	if strings.HasPrefix(p.text, "\x01") || t.isMe(c, p.nick) { // CTCP (ACTION too) or our own echo
+		return false
+	}
+	in := inbound{replyTo: p.nick}
+	if girc.IsValidChannel(p.target) {
+		if !t.isOurChannel(p.target) {
+			return false
 		}
-		body, ok := t.addressed(text, c.GetNick())
+		body, ok := t.addressed(p.text, c.GetNick())
 		if !ok {
-			return
+			return false
 		}
-		in.replyTo, in.msg.Channel, in.msg.Text = target, target, body
+		in.replyTo, in.msg.Channel, in.msg.Text = p.target, p.target, body
 	} else {
-		in.msg.Text = strings.TrimPrefix(strings.TrimLeft(text, " "), t.o.Prefix)
+		in.msg.Text = strings.TrimPrefix(strings.TrimLeft(p.text, " "), t.o.Prefix)
 	}
-	in.msg.Caller = commands.Caller{Nick: nick, Account: t.accountOf(c, e), Host: e.Source.Ident + "@" + e.Source.Host}
+	in.msg.Caller = commands.Caller{Nick: p.nick, Account: t.accountOf(c, p.accountTag, p.nick), Host: p.ident + "@" + p.host}
 	if !t.enqueue(in) {
 		t.metrics.InboundDropped.Inc()
 	}
+	return true
 }
 
 // accountOf is the caller's services account from the message's own account tag (never from the nick or a
 // cached user record), casefolded. In the insecure mode the nick stands in when there is no tag.
-func (t *transport) accountOf(c *girc.Client, e girc.Event) string {
+func (t *transport) accountOf(c *girc.Client, tag, nick string) string {
 	acct := ""
-	if c.HasCapability("account-tag") {
-		if a, ok := e.Tags.Get("account"); ok && a != "*" {
-			acct = a
-		}
+	if tag != "" && tag != "*" && c.HasCapability("account-tag") {
+		acct = tag
 	}
 	if acct == "" && !t.o.RequireAccount {
-		acct = e.Source.Name
+		acct = nick
 	}
 	return t.roles.Fold(acct)
 }
@@ -510,13 +549,74 @@ func (d *dialer) Dial(network, addr string) (net.Conn, error) {
 }
 
 // filterConn drops CTCP replies girc would send on its own (it answers unknown CTCPs even with every handler
-// cleared, bypassing any rate limit) and any line over 512 bytes, which would be a bug upstream.
+// cleared, bypassing any rate limit) and any line over 512 bytes, which would be a bug upstream. On the way
+// in it offers every complete line to tap, and girc reads only the lines tap did not take.
 type filterConn struct {
 	net.Conn
 	mu      sync.Mutex
 	pending []byte
 	metrics *Metrics
+
+	// Read side; only girc's reader calls Read, one call at a time.
+	tap  func(line []byte) bool
+	rbuf [4096]byte
+	in   []byte // read from the server, not yet split into lines (at most a partial line between calls)
+	out  []byte // lines for girc
+	rerr error  // the server read's error, returned once out is empty
+	skip bool   // in the middle of an overlong line given to girc in pieces
 }
+
+// maxPartial bounds a line without its LF: longer, it goes to girc as it is (tags may make lines up to 8 KiB).
+const maxPartial = 16 << 10
+
+// Read returns the server's bytes less the lines tap takes.
+func (f *filterConn) Read(p []byte) (int, error) {
+	if f.tap == nil {
+		return f.Conn.Read(p)
+	}
+	for len(f.out) == 0 {
+		if f.rerr != nil {
+			return 0, f.rerr
+		}
+		f.fill()
+	}
+	n := copy(p, f.out)
+	f.out = f.out[n:]
+	return n, nil
+}
+
+// fill reads once from the server and moves the complete lines tap does not take to out.
+func (f *filterConn) fill() {
+	n, err := f.Conn.Read(f.rbuf[:])
+	f.in = append(f.in, f.rbuf[:n]...)
+	out, rest, taken := f.out[:0], f.in, false
+	for {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			break
+		}
+		if line := rest[:i+1]; f.skip || !f.tap(line) {
+			out = append(out, line...)
+			f.skip = false
+		} else {
+			taken = true
+		}
+		rest = rest[i+1:]
+	}
+	if err != nil || len(rest) > maxPartial {
+		out, rest = append(out, rest...), nil
+		f.skip = err == nil // the rest of that line is no line of its own: girc gets it untapped
+	}
+	f.in = append(f.in[:0], rest...)
+	f.out, f.rerr = out, err
+	if taken && err == nil {
+		// A taken line is traffic girc did not see: renew the read deadline girc sets before every line.
+		_ = f.Conn.SetReadDeadline(time.Now().Add(gircReadTimeout))
+	}
+}
+
+// gircReadTimeout is the read deadline girc v1.1.2 sets before reading each line (conn.go, readLoop).
+const gircReadTimeout = 300 * time.Second
 
 func (f *filterConn) Write(p []byte) (int, error) {
 	f.mu.Lock()
