@@ -22,6 +22,9 @@ type AuditEntry struct {
 
 // Audit appends an entry to the audit log.
 func (s *Store) Audit(e AuditEntry) (AuditEntry, error) {
+	if e.At.IsZero() {
+		e.At = s.Now().UTC()
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketAudit)
 		id, err := b.NextSequence()
@@ -29,9 +32,6 @@ func (s *Store) Audit(e AuditEntry) (AuditEntry, error) {
 			return err
 		}
 		e.ID = id
-		if e.At.IsZero() {
-			e.At = s.Now().UTC()
-		}
 		return putJSON(b, itob(id), e)
 	})
 	if err != nil {
@@ -103,10 +103,9 @@ func (s *Store) AuditLater(e AuditEntry) {
 // auditDelay and auditBatch bound how long and how many entries the writer gathers before a commit: long
 // enough that the commands' own commits rarely wait behind an audit commit (bbolt has one writer), short
 // enough that a crash loses at most the last moment of the log.
-const (
-	auditDelay = 10 * time.Millisecond
-	auditBatch = 256
-)
+const auditBatch = 256
+
+var auditDelay = 10 * time.Millisecond // a variable for tests
 
 func (s *Store) runAuditWriter() {
 	w := &s.audits
@@ -154,7 +153,34 @@ func (s *Store) flushAudits() {
 	if len(batch) == 0 {
 		return
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	s.auditsWritten(batch, s.db.Update(writeAudits(batch)))
+}
+
+// auditRider hands the queued audit entries to the write group about to commit (boltDB.riders), so that while
+// commands keep writing, their audit entries ride along in the next command's commit instead of costing
+// commits of their own. It takes nothing while a flush is committing.
+func (s *Store) auditRider() *groupWrite {
+	w := &s.audits
+	if !w.flushing.TryLock() {
+		return nil
+	}
+	w.mu.Lock()
+	batch := w.queue
+	w.queue = nil
+	w.mu.Unlock()
+	if len(batch) == 0 {
+		w.flushing.Unlock()
+		return nil
+	}
+	return &groupWrite{fn: writeAudits(batch), after: func(err error) {
+		s.auditsWritten(batch, err)
+		w.flushing.Unlock()
+	}}
+}
+
+// writeAudits is the write function of a batch of audit entries.
+func writeAudits(batch []AuditEntry) func(*bolt.Tx) error {
+	return func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketAudit)
 		for i := range batch {
 			id, err := b.NextSequence()
@@ -167,9 +193,13 @@ func (s *Store) flushAudits() {
 			}
 		}
 		return nil
-	})
+	}
+}
+
+// auditsWritten counts and logs a batch of audit entries whose commit failed.
+func (s *Store) auditsWritten(batch []AuditEntry, err error) {
 	if err != nil {
-		s.auditErrors.Add(1)
+		s.auditErrors.Add(int64(len(batch)))
 		slog.Error("store: audit entries lost", "count", len(batch), "err", err)
 	}
 }

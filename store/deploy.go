@@ -179,9 +179,10 @@ func serviceIndexKey(service string, started time.Time, id uint64) []byte {
 // ApplyDeploy applies one event of the deploy state machine in one transaction.
 func (s *Store) ApplyDeploy(ev DeployEvent) (DeployResult, error) {
 	var res DeployResult
+	now := s.Now().UTC()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		var err error
-		res, err = applyDeploy(tx, ev, s.Now().UTC())
+		res, err = applyDeploy(tx, ev, now)
 		return err
 	})
 	if err != nil {

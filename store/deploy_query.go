@@ -197,6 +197,7 @@ func (s *Store) LockDeploys(service, reason, by string) (DeployLock, *DeployLock
 	l := DeployLock{Service: service, Reason: reason, By: by, At: s.Now().UTC()}
 	var prev *DeployLock
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		prev = nil // a write function may run twice (boltDB.Update)
 		b := tx.Bucket(bucketDeployLocks)
 		var old DeployLock
 		ok, err := getJSON(b, []byte(service), &old)

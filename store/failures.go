@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -21,12 +22,42 @@ func (e writeFailure) Error() string        { return e.err.Error() }
 func (e writeFailure) Unwrap() error        { return e.err }
 func (e writeFailure) Is(target error) bool { return target == ErrWriteFailed }
 
-// boltDB is the bbolt handle with every write transaction's failure marked and reported, so that a failed
-// commit is told apart from a handler's own error wherever it surfaces (commands, jobs, outbox, HTTP).
+// boltDB is the bbolt handle with group commit, and with every write transaction's failure marked and
+// reported, so that a failed commit is told apart from a handler's own error wherever it surfaces (commands,
+// jobs, outbox, HTTP).
 type boltDB struct {
 	*bolt.DB
 	onFail  atomic.Pointer[func(error)]
 	failing atomic.Pointer[writeState] // nil while the last commit succeeded
+
+	commits, writes atomic.Int64 // transactions committed, and write functions they carried
+
+	gmu     sync.Mutex
+	queue   []*groupWrite // writes waiting for the next group
+	leading bool          // a writer is committing a group; the next one is handed the lead
+	// riders, when set, returns a write to carry along in the group about to commit (the queued audit
+	// entries), or nil. Its result goes to its after function.
+	riders func() *groupWrite
+	// rehearse runs every group once and rolls it back before running it for real (store tests set it):
+	// a write function that is not safe to run twice then shows in the tests' results.
+	rehearse bool
+}
+
+// groupWrite is one Update waiting for its group's commit.
+type groupWrite struct {
+	fn    func(*bolt.Tx) error
+	done  chan error      // the result, once
+	lead  chan struct{}   // this writer is to commit the next group
+	after func(err error) // instead of done, for a rider nobody waits for
+}
+
+// finish delivers the write's result.
+func (w *groupWrite) finish(err error) {
+	if w.after != nil {
+		w.after(err)
+		return
+	}
+	w.done <- err
 }
 
 // writeState is a run of failed commits: since the first, and the latest error.
@@ -35,22 +66,104 @@ type writeState struct {
 	err   error
 }
 
-// Update is bolt.DB.Update; when the transaction's function succeeded but the commit did not, the error
-// is a writeFailure and the failure hook is called.
+// Update runs fn in a read-write transaction and returns after that transaction's commit, like
+// bolt.DB.Update, with two differences:
+//
+//   - Group commit: writes that arrive while a commit is running share the next transaction and its fsync,
+//     with no waiting added: a lone writer commits at once. When one function of a group fails, the group's
+//     transaction is rolled back, that function gets its error, and the others run again without it, so
+//     each one's effect is as if it had run alone, in order. A function may therefore run more than once: it
+//     must only read and write through tx and set its results afresh (never append to or read back what an
+//     earlier run left), as with bolt.DB.Batch.
+//   - When the functions succeeded but the commit did not, the error is a writeFailure (errors.Is
+//     ErrWriteFailed) and the failure hook is called.
+//
+// A panic in fn is raised again in the caller of Update, after the group has been rolled back and the other
+// writers' functions run without it.
 func (d *boltDB) Update(fn func(*bolt.Tx) error) error {
-	fnFailed := false
-	err := d.DB.Update(func(tx *bolt.Tx) error {
-		if err := fn(tx); err != nil {
-			fnFailed = true
+	w := &groupWrite{fn: fn, done: make(chan error, 1), lead: make(chan struct{}, 1)}
+	d.gmu.Lock()
+	d.queue = append(d.queue, w)
+	if !d.leading {
+		d.leading = true
+		w.lead <- struct{}{}
+	}
+	d.gmu.Unlock()
+	for {
+		select {
+		case err := <-w.done:
+			if p, ok := err.(panicked); ok {
+				panic(p.value)
+			}
 			return err
+		case <-w.lead:
+			d.commitGroup()
 		}
-		return nil
-	})
+	}
+}
+
+// commitGroup commits everything queued (its own write included), then hands the lead to the first writer
+// queued meanwhile, so that no writer keeps committing for others while its own caller waits.
+func (d *boltDB) commitGroup() {
+	d.gmu.Lock()
+	group := d.queue
+	d.queue = nil
+	d.gmu.Unlock()
+	if d.riders != nil {
+		if r := d.riders(); r != nil {
+			group = append(group, r)
+		}
+	}
+
+	if d.rehearse {
+		_ = d.DB.Update(func(tx *bolt.Tx) error {
+			for _, w := range group {
+				if runWrite(w.fn, tx) != nil {
+					break
+				}
+			}
+			return errRehearsal
+		})
+	}
+	for len(group) > 0 {
+		failed, fnErr := -1, error(nil)
+		err := d.DB.Update(func(tx *bolt.Tx) error {
+			for i, w := range group {
+				if err := runWrite(w.fn, tx); err != nil {
+					failed, fnErr = i, err
+					return err
+				}
+			}
+			return nil
+		})
+		if failed >= 0 {
+			group[failed].finish(fnErr)
+			group = append(group[:failed:failed], group[failed+1:]...)
+			continue
+		}
+		d.commits.Add(1)
+		d.writes.Add(int64(len(group)))
+		err = d.committed(err)
+		for _, w := range group {
+			w.finish(err)
+		}
+		break
+	}
+
+	d.gmu.Lock()
+	if len(d.queue) > 0 {
+		d.queue[0].lead <- struct{}{}
+	} else {
+		d.leading = false
+	}
+	d.gmu.Unlock()
+}
+
+// committed records the outcome of a commit whose functions all succeeded and returns the error to give.
+func (d *boltDB) committed(err error) error {
 	if err == nil {
 		d.failing.Store(nil)
-	}
-	if err == nil || fnFailed {
-		return err
+		return nil
 	}
 	since := time.Now()
 	if old := d.failing.Load(); old != nil {
@@ -62,6 +175,30 @@ func (d *boltDB) Update(fn func(*bolt.Tx) error) error {
 	}
 	return writeFailure{err}
 }
+
+var errRehearsal = errors.New("store: rehearsal, rolled back")
+
+// rehearseWrites makes every Store opened rehearse its write groups (boltDB.rehearse); the store's tests set it.
+var rehearseWrites bool
+
+// panicked carries a write function's panic to its own caller.
+type panicked struct{ value any }
+
+func (p panicked) Error() string { return fmt.Sprint("store: write function panicked: ", p.value) }
+
+// runWrite runs fn, turning a panic into a panicked error so the group's transaction is rolled back.
+func runWrite(fn func(*bolt.Tx) error, tx *bolt.Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = panicked{r}
+		}
+	}()
+	return fn(tx)
+}
+
+// WriteStats returns how many write transactions were committed (or tried) and how many writes they
+// carried: their ratio is the group commit's gain.
+func (s *Store) WriteStats() (commits, writes int64) { return s.db.commits.Load(), s.db.writes.Load() }
 
 // OnWriteFailure sets the function called for every failed commit (for metrics), replacing an earlier one.
 func (s *Store) OnWriteFailure(f func(error)) { s.db.onFail.Store(&f) }

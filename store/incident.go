@@ -117,7 +117,7 @@ func (s *Store) DeclareIncident(in Incident) (Incident, error) {
 		if err != nil {
 			return err
 		}
-		in.ID = id
+		in.ID, in.Entries = id, 0 // a write function may run twice (boltDB.Update)
 		text := fmt.Sprintf("declared SEV%d on %s: %s", in.Severity, in.Service, in.Summary)
 		if in.Start.Before(now.Add(-time.Minute)) {
 			text += fmt.Sprintf(" (impact since %s)", in.Start.Format(time.RFC3339))
@@ -234,12 +234,12 @@ func getIncident(tx *bolt.Tx, id uint64) (Incident, error) {
 // changeIncident applies f to incident id in one transaction and records the timeline text f returns.
 func (s *Store) changeIncident(id uint64, by string, f func(inc *Incident, now time.Time) (string, error)) (IncidentChange, error) {
 	var ch IncidentChange
+	now := s.Now().UTC()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		inc, err := getIncident(tx, id)
 		if err != nil {
 			return err
 		}
-		now := s.Now().UTC()
 		before := inc.clone()
 		text, err := f(&inc, now)
 		if err != nil {

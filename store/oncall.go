@@ -283,6 +283,7 @@ func recordAnnouncedTx(tx *bolt.Tx, r Rotation, t time.Time) (OnCallState, error
 // person, or an override spanning a handoff, is recorded without a change.
 func (s *Store) Handoff(r Rotation, now time.Time) (prev string, cur OnCallState, changed bool, err error) {
 	err = s.db.Update(func(tx *bolt.Tx) error {
+		prev, changed = "", false // a write function may run twice (boltDB.Update)
 		var a announced
 		found, err := getJSON(tx.Bucket(bucketOnCall), keyAnnounced, &a)
 		if err != nil {

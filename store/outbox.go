@@ -23,6 +23,9 @@ func jsonUnmarshal(raw []byte, v any) error { return json.Unmarshal(raw, v) }
 
 // OutboxAdd stores m and returns it with its id and queue time set.
 func (s *Store) OutboxAdd(m OutMsg) (OutMsg, error) {
+	if m.Queued.IsZero() {
+		m.Queued = s.Now().UTC()
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketOutbox)
 		id, err := b.NextSequence()
@@ -30,9 +33,6 @@ func (s *Store) OutboxAdd(m OutMsg) (OutMsg, error) {
 			return err
 		}
 		m.ID = id
-		if m.Queued.IsZero() {
-			m.Queued = s.Now().UTC()
-		}
 		return putJSON(b, itob(id), m)
 	})
 	if err != nil {

@@ -101,6 +101,7 @@ func byPrefix(by string) []byte { return append([]byte(strings.ToLower(by)), 0) 
 // then true), in one transaction with its escalation timer and notifier tasks.
 func (s *Store) OpenPage(req PageRequest) (p Page, deduped bool, err error) {
 	err = s.db.Update(func(tx *bolt.Tx) error {
+		p, deduped = Page{}, false // a write function may run twice (boltDB.Update)
 		pages := tx.Bucket(bucketPages)
 		// The person's pages, newest first, back to an hour (or the dedupe window) ago.
 		var recent []time.Time
@@ -182,6 +183,7 @@ func (s *Store) OpenPage(req PageRequest) (p Page, deduped bool, err error) {
 func (s *Store) changePage(id uint64, event string, notifiers []string, now time.Time, change func(tx *bolt.Tx, p *Page) (note string, err error)) (Page, error) {
 	var p Page
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		p = Page{} // a write function may run twice (boltDB.Update)
 		found, err := getJSON(tx.Bucket(bucketPages), pageKey(id), &p)
 		if err != nil {
 			return err

@@ -71,6 +71,7 @@ func (s *Store) ReminderSeed(cfg []Reminder, now time.Time) (SeedResult, error) 
 	var res SeedResult
 	now = now.UTC()
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		res = SeedResult{} // a write function may run twice (boltDB.Update)
 		b := tx.Bucket(bucketReminders)
 		want := map[string]bool{}
 		for _, c := range cfg {

@@ -182,9 +182,10 @@ type RequestChange struct {
 // OpenRequest stores a new request in todo.
 func (s *Store) OpenRequest(requester, text, service string, urgent bool) (Request, error) {
 	var r Request
+	now := s.Now().UTC()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		var err error
-		r, err = openRequestTx(tx, requester, text, service, urgent, s.Now().UTC())
+		r, err = openRequestTx(tx, requester, text, service, urgent, now)
 		return err
 	})
 	if err != nil {
@@ -238,12 +239,13 @@ func (s *Store) Request(id uint64) (Request, error) {
 // changed then.
 func (s *Store) UpdateRequest(id uint64, ch RequestChange) (Request, error) {
 	var r Request
+	now := s.Now().UTC()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		old, err := getRequest(tx, id)
 		if err != nil {
 			return err
 		}
-		r, err = applyRequestChange(tx, old, ch, s.Now().UTC())
+		r, err = applyRequestChange(tx, old, ch, now)
 		return err
 	})
 	if err != nil {

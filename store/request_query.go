@@ -289,6 +289,7 @@ func Median(ds []time.Duration) (time.Duration, bool) {
 func (s *Store) ClaimRequestNags(now time.Time, after time.Duration) ([]Request, error) {
 	var due []Request
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		due = nil // a write function may run twice (boltDB.Update)
 		var todo []Request
 		if err := forOpenRequests(tx, RequestTodo, -1, func(r Request) { todo = append(todo, r) }); err != nil {
 			return err

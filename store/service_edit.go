@@ -80,6 +80,7 @@ func undependTx(tx *bolt.Tx, name, dep string) error {
 func (s *Store) AddService(name string, f ServiceFields, depends []string, create bool, by string) (ServiceChange, error) {
 	var ch ServiceChange
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		ch = ServiceChange{} // a write function may run twice (boltDB.Update)
 		if _, err := s.createService(tx, name, f, by); err != nil {
 			return err
 		}
@@ -137,6 +138,7 @@ func (s *Store) UpdateService(name string, f ServiceFields, by string) (before, 
 func (s *Store) AddDependency(name, dep string, create bool, by string) (ServiceChange, error) {
 	var ch ServiceChange
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		ch = ServiceChange{} // a write function may run twice (boltDB.Update)
 		if _, ok, err := getService(tx, name); err != nil {
 			return err
 		} else if !ok {

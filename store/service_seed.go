@@ -31,6 +31,7 @@ type SeedReport struct {
 func (s *Store) SeedServices(seeds []ServiceSeed) (SeedReport, error) {
 	var rep SeedReport
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		rep = SeedReport{} // a write function may run twice (boltDB.Update)
 		seeded := tx.Bucket(bucketServicesSeeded)
 		created := map[string]bool{}
 		for _, sd := range seeds {

@@ -1,7 +1,8 @@
 // Package store is opsbot's ledger over bbolt: typed records and the rules that keep them consistent.
 //
-// Every exported method that changes data runs in exactly one bbolt read-write transaction and returns only
-// after that transaction has been committed to disk, so a caller may answer "ok" as soon as it returns.
+// Every exported method that changes data runs in one bbolt read-write transaction and returns only after that
+// transaction has been committed to disk, so a caller may answer "ok" as soon as it returns. Writes that arrive
+// while a commit is running share the next transaction and its fsync (group commit, boltDB.Update).
 package store
 
 import (
@@ -96,7 +97,8 @@ func Open(path string, opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{db: &boltDB{DB: db}, path: path, Now: time.Now}
+	s := &Store{db: &boltDB{DB: db, rehearse: rehearseWrites}, path: path, Now: time.Now}
+	s.db.riders = s.auditRider
 	if err := s.checkFile(); err != nil {
 		_ = db.Close()
 		return nil, corruptError(path, err)
