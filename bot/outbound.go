@@ -73,8 +73,11 @@ func newOutbound(st *store.Store, burst int, interval time.Duration, late time.D
 // ordinary line, counted in metrics.
 func (o *Outbound) Send(l Line) {
 	l.queued = o.now()
-	o.push(l, false)
+	o.enqueue(l, false)
 	o.writeInline()
+	if o.Depth() > 0 { // not written at once (no token, not joined, or another writer busy): the sender's turn
+		o.signal()
+	}
 }
 
 // writeInline writes queued lines from the caller's goroutine while the token bucket allows it without
@@ -130,7 +133,22 @@ func (o *Outbound) loadOutbox() error {
 	return nil
 }
 
+// push queues a line and wakes the sender.
 func (o *Outbound) push(l Line, front bool) {
+	o.enqueue(l, front)
+	o.signal()
+}
+
+// signal wakes the sender goroutine.
+func (o *Outbound) signal() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// enqueue queues a line in its lane; beyond the bound the oldest ordinary line is dropped.
+func (o *Outbound) enqueue(l Line, front bool) {
 	if l.Priority < 0 || l.Priority >= lanes {
 		l.Priority = PriorityNormal
 	}
@@ -154,10 +172,6 @@ func (o *Outbound) push(l Line, front bool) {
 	}
 	o.q[l.Priority] = q
 	o.mu.Unlock()
-	select {
-	case o.wake <- struct{}{}:
-	default:
-	}
 }
 
 // Depth is the number of queued lines.

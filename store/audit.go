@@ -67,11 +67,15 @@ func (s *Store) AuditLog(n int) ([]AuditEntry, error) {
 type auditWriter struct {
 	mu      sync.Mutex
 	queue   []AuditEntry
-	wake    chan struct{}
+	wake    chan struct{} // the first entry of a batch is queued
+	full    chan struct{} // auditBatch entries are queued
 	stop    chan struct{}
 	done    chan struct{}
 	started bool
 	closed  bool // Close ran: a second Close must not close stop again
+	// gathering is set from the first queued entry until the writer finds the queue empty: entries queued
+	// meanwhile need no wake-up (one wake-up per batch, not per command).
+	gathering bool
 	// flushing is held while a batch is taken and committed, so a flush (AuditLog's) that finds the queue
 	// empty because the writer has just taken it waits for that batch to be committed.
 	flushing sync.Mutex
@@ -89,14 +93,18 @@ func (s *Store) AuditLater(e AuditEntry) {
 	w.mu.Lock()
 	if !w.started {
 		w.started = true
-		w.wake, w.stop, w.done = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+		w.wake, w.full, w.stop, w.done = make(chan struct{}, 1), make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
 		go s.runAuditWriter()
 	}
 	w.queue = append(w.queue, e)
+	wake, full := !w.gathering, len(w.queue) >= auditBatch
+	w.gathering = true
 	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
+	if wake {
+		signal(w.wake)
+	}
+	if full {
+		signal(w.full)
 	}
 }
 
@@ -117,27 +125,31 @@ func (s *Store) runAuditWriter() {
 			s.flushAudits()
 			return
 		}
-		gather := time.NewTimer(auditDelay)
-	wait:
-		for {
-			w.mu.Lock()
-			full := len(w.queue) >= auditBatch
-			w.mu.Unlock()
-			if full {
-				break
-			}
+		for gathering := true; gathering; {
+			gather := time.NewTimer(auditDelay)
 			select {
 			case <-gather.C:
-				break wait
-			case <-w.wake:
+			case <-w.full:
 			case <-w.stop:
 				gather.Stop()
 				s.flushAudits()
 				return
 			}
+			gather.Stop()
+			s.flushAudits()
+			w.mu.Lock()
+			w.gathering = len(w.queue) > 0
+			gathering = w.gathering
+			w.mu.Unlock()
 		}
-		gather.Stop()
-		s.flushAudits()
+	}
+}
+
+// signal does a non-blocking send on a channel with a buffer of one.
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
 	}
 }
 
