@@ -38,7 +38,9 @@ type Options struct {
 	// CommandInterval and CommandBurst rate-limit each caller's commands; 0 interval disables the limit.
 	CommandInterval time.Duration
 	CommandBurst    int
-	Workers         int
+	// Workers is how many commands run at once; default 64. Commands wait mostly on disk commits, which
+	// concurrent commands share (group commit), so more workers mean fewer fsyncs per command under load.
+	Workers int
 
 	HTTPListen string
 	APIToken   string
@@ -115,7 +117,7 @@ func (o *Options) defaults() {
 		o.PingDelay = 60 * time.Second
 	}
 	if o.Workers <= 0 {
-		o.Workers = 4
+		o.Workers = 64
 	}
 	if o.BackoffMin <= 0 {
 		o.BackoffMin = time.Second
