@@ -15,15 +15,18 @@ import (
 )
 
 // TestBenchTable prints the table of `make bench` (TESTING.md, "Benchmarks"): the floor (two plain clients
-// echoing through the server), the bot answering a read and a write command, sequentially and with 50
-// concurrent clients, and bare store commits, all in one run on one network, with ratios to the floor.
-// It runs only with OPSBOT_BENCH=1. It fails if a command is lost or answered twice.
+// echoing through the server), the bot answering a read (!oncall) and a write (!request open, committed
+// before the reply), sequentially and with 50 concurrent clients, and bare store commits, all in one run on
+// one network, with ratios to the floor. The rows are measured in interleaved rounds (floor, read, write,
+// floor, ...), so that every row samples the same moments of the machine: measured one after the other, the
+// floor alone moved between 66 and 149 µs from run to run. It runs only with OPSBOT_BENCH=1. It fails if a
+// command is lost or answered twice.
 func TestBenchTable(t *testing.T) {
 	if os.Getenv("OPSBOT_BENCH") == "" {
 		t.Skip("set OPSBOT_BENCH=1 (make bench) to run the benchmark table")
 	}
 	n := irctest.Start(t)
-	seqN, conc, perClient := 300, 50, 10
+	const rounds, seqPerRound, conc, perClientPerRound = 6, 50, 50, 2
 
 	// Floor: a round trip between two plain clients through the same server.
 	a := irctest.Dial(t, n.Addr, "floora", irctest.Options{})
@@ -42,9 +45,7 @@ func TestBenchTable(t *testing.T) {
 		}
 	}()
 	defer close(stopEcho)
-	floorSeq := roundTrips(t, []*irctest.Client{a}, seqN, "flooreco", func(i int) string { return fmt.Sprintf("ping %d", i) }, "flooreco")
 	floorClients := dialMany(t, n, "fc", conc, false)
-	floorConc := roundTrips(t, floorClients, perClient, "flooreco", func(i int) string { return fmt.Sprintf("ping %d", i) }, "flooreco")
 
 	// The bot, with outbound and per-user limits out of the way (benchmark config only).
 	o := testOptions(t, n.Addr)
@@ -57,31 +58,51 @@ func TestBenchTable(t *testing.T) {
 	}
 	rb := startBotOn(t, o, st)
 	rb.waitJoined(t, "#operations")
-
-	readCmd := func(int) string { return "oncall" }
-	readSeq := roundTrips(t, []*irctest.Client{a}, seqN, "opsbot", readCmd, "opsbot")
 	readClients := dialMany(t, n, "rc", conc, false)
-	readConc := roundTrips(t, readClients, perClient, "opsbot", readCmd, "opsbot")
+	writer := dialMany(t, n, "wseq", 1, true)
+	writers := dialMany(t, n, "wc", conc, true) // logged in: writes need an account
 
-	rows := []benchRow{
-		{"floor: plain client echo, sequential", floorSeq, floorSeq},
-		{"floor: plain client echo, 50 clients", floorConc, floorConc},
-		{"opsbot read (!oncall), sequential", readSeq, floorSeq},
-		{"opsbot read (!oncall), 50 clients", readConc, floorConc},
+	ping := func(int) string { return "ping" }
+	oncall := func(int) string { return "oncall" }
+	opened := 0
+	open := func(int) string { opened++; return fmt.Sprintf("request open benchmark request %d", opened) }
+	var floorSeq, floorConc, readSeq, readConc, writeSeq, writeConc series
+	var commits, writes int64
+	for range rounds {
+		floorSeq.add(roundTrips(t, []*irctest.Client{a}, seqPerRound, "flooreco", ping, "flooreco"))
+		readSeq.add(roundTrips(t, []*irctest.Client{a}, seqPerRound, "opsbot", oncall, "opsbot"))
+		writeSeq.add(roundTrips(t, writer, seqPerRound, "opsbot", open, "opsbot"))
+		floorConc.add(roundTrips(t, floorClients, perClientPerRound, "flooreco", ping, "flooreco"))
+		readConc.add(roundTrips(t, readClients, perClientPerRound, "opsbot", oncall, "opsbot"))
+		c0, w0 := rb.Store.WriteStats()
+		writeConc.add(roundTrips(t, writers, perClientPerRound, "opsbot", open, "opsbot"))
+		c1, w1 := rb.Store.WriteStats()
+		commits, writes = commits+c1-c0, writes+w1-w0
 	}
-	writeRows, groupNote := benchWrites(t, n, rb, seqN, conc, perClient, floorSeq, floorConc)
-	rows = append(rows, writeRows...)
+	if got, err := rb.Store.OpenRequests(""); err != nil || len(got) != rounds*(seqPerRound+conc*perClientPerRound) {
+		t.Fatalf("%d requests stored (%v), want %d", len(got), err, rounds*(seqPerRound+conc*perClientPerRound))
+	}
+
+	fs, fc := floorSeq.stats(), floorConc.stats()
+	rows := []benchRow{
+		{"floor: plain client echo, sequential", fs, fs},
+		{fmt.Sprintf("floor: plain client echo, %d clients", conc), fc, fc},
+		{"opsbot read (!oncall), sequential", readSeq.stats(), fs},
+		{fmt.Sprintf("opsbot read (!oncall), %d clients", conc), readConc.stats(), fc},
+		{"opsbot write (!request open), sequential", writeSeq.stats(), fs},
+		{fmt.Sprintf("opsbot write (!request open), %d clients", conc), writeConc.stats(), fc},
+	}
 
 	// Bare bbolt commits on the same disk, for the write target (floor + 3 commits).
-	commits := make([]time.Duration, 0, 200)
+	commitTimes := make([]time.Duration, 0, 200)
 	for range 200 {
 		start := time.Now()
 		if _, err := st.Audit(store.AuditEntry{Command: "bench"}); err != nil {
 			t.Fatal(err)
 		}
-		commits = append(commits, time.Since(start))
+		commitTimes = append(commitTimes, time.Since(start))
 	}
-	c := summarize(commits, 0)
+	c := summarize(commitTimes, 0)
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "\n%-44s %10s %10s %12s %9s %9s\n", "case", "p50", "p99", "ops/s", "p50/floor", "p99/floor")
 	for _, r := range rows {
@@ -89,8 +110,9 @@ func TestBenchTable(t *testing.T) {
 			r.s.throughput, float64(r.s.p50)/float64(r.floor.p50), float64(r.s.p99)/float64(r.floor.p99))
 	}
 	fmt.Fprintf(&sb, "%-44s %10s %10s\n", "store: one bare bbolt commit (fsync)", c.p50.Round(time.Microsecond), c.p99.Round(time.Microsecond))
-	fmt.Fprintf(&sb, "write target: p50 <= floor p50 + 3 commits = %s\n", (floorSeq.p50 + 3*c.p50).Round(time.Microsecond))
-	fmt.Fprintf(&sb, "%s\n", groupNote)
+	fmt.Fprintf(&sb, "write target: p50 <= floor p50 + 3 commits = %s (sequential), %s (%d clients)\n",
+		(fs.p50 + 3*c.p50).Round(time.Microsecond), (fc.p50 + 3*c.p50).Round(time.Microsecond), conc)
+	fmt.Fprintf(&sb, "group commit, %d writers: %d store writes in %d commits (%.1f per commit)\n", conc, writes, commits, float64(writes)/float64(max(commits, 1)))
 	fmt.Print(sb.String())
 }
 
@@ -114,21 +136,38 @@ func summarize(d []time.Duration, wall time.Duration) stats {
 	return s
 }
 
+// series gathers one row's round trips over the rounds: the latencies and the time they took.
+type series struct {
+	d    []time.Duration
+	wall time.Duration
+}
+
+func (s *series) add(d []time.Duration, wall time.Duration) {
+	s.d = append(s.d, d...)
+	s.wall += wall
+}
+
+func (s *series) stats() stats { return summarize(s.d, s.wall) }
+
 // roundTrips has every client send n messages to target, one at a time, each waiting for the reply from
-// replyFrom, and returns the latency distribution and throughput. A missing or duplicated reply fails.
-func roundTrips(t *testing.T, clients []*irctest.Client, n int, target string, msg func(int) string, replyFrom string) stats {
+// replyFrom, and returns the latencies and the time from the start to the last reply. A missing or
+// duplicated reply fails.
+func roundTrips(t *testing.T, clients []*irctest.Client, n int, target string, msg func(int) string, replyFrom string) ([]time.Duration, time.Duration) {
 	t.Helper()
 	var mu sync.Mutex
 	var all []time.Duration
 	var wg sync.WaitGroup
 	start := time.Now()
-	var last time.Time // the last reply of all: throughput excludes the check for extra replies below
+	var last time.Time // the last reply of all: the wall time excludes the check for extra replies below
 	for _, c := range clients {
 		wg.Go(func() {
 			local := make([]time.Duration, 0, n)
 			for i := range n {
+				mu.Lock()
+				text := msg(i)
+				mu.Unlock()
 				t0 := time.Now()
-				c.Say(target, msg(i))
+				c.Say(target, text)
 				if _, ok := c.Wait(10*time.Second, irctest.From(replyFrom)); !ok {
 					t.Errorf("%s: reply %d of %d from %s lost", c.Nick, i, n, replyFrom)
 					return
@@ -151,7 +190,7 @@ func roundTrips(t *testing.T, clients []*irctest.Client, n int, target string, m
 	if t.Failed() {
 		t.FailNow()
 	}
-	return summarize(all, last.Sub(start))
+	return all, last.Sub(start)
 }
 
 // dialMany connects n clients (optionally registered accounts).
