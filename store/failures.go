@@ -79,7 +79,8 @@ type writeState struct {
 //     ErrWriteFailed) and the failure hook is called.
 //
 // A panic in fn is raised again in the caller of Update, after the group has been rolled back and the other
-// writers' functions run without it.
+// writers' functions run without it; a panic of bbolt's own while committing is raised in every caller of the
+// group. Either way the lead passes on, so later writes still commit.
 func (d *boltDB) Update(fn func(*bolt.Tx) error) error {
 	w := &groupWrite{fn: fn, done: make(chan error, 1), lead: make(chan struct{}, 1)}
 	d.gmu.Lock()
@@ -127,7 +128,7 @@ func (d *boltDB) commitGroup() {
 	}
 	for len(group) > 0 {
 		failed, fnErr := -1, error(nil)
-		err := d.DB.Update(func(tx *bolt.Tx) error {
+		err := d.update(func(tx *bolt.Tx) error {
 			for i, w := range group {
 				if err := runWrite(w.fn, tx); err != nil {
 					failed, fnErr = i, err
@@ -143,7 +144,9 @@ func (d *boltDB) commitGroup() {
 		}
 		d.commits.Add(1)
 		d.writes.Add(int64(len(group)))
-		err = d.committed(err)
+		if _, ok := err.(panicked); !ok { // bbolt itself panicked: every writer of the group gets the panic
+			err = d.committed(err)
+		}
 		for _, w := range group {
 			w.finish(err)
 		}
@@ -157,6 +160,17 @@ func (d *boltDB) commitGroup() {
 		d.leading = false
 	}
 	d.gmu.Unlock()
+}
+
+// update is bolt.DB.Update with a panic of bbolt's own (outside the write functions, which runWrite guards)
+// turned into a panicked error, so that the group's writers hear of it and the lead is handed on.
+func (d *boltDB) update(fn func(*bolt.Tx) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = panicked{r}
+		}
+	}()
+	return d.DB.Update(fn)
 }
 
 // committed records the outcome of a commit whose functions all succeeded and returns the error to give.

@@ -187,3 +187,46 @@ func TestAuditEntriesRideAlong(t *testing.T) {
 		t.Fatalf("after one write: %d audit entries stored in %d commits, want 3 in 1", n, c1-c0)
 	}
 }
+
+// A panic of bbolt's own during a group's commit reaches every writer of the group, and the store goes on
+// taking writes: the lead is not lost with the panicking goroutine.
+func TestGroupCommitPanicInCommitReleasesTheLead(t *testing.T) {
+	s := mustOpen(t)
+	s.db.rehearse = false
+	release, holding := make(chan struct{}), make(chan struct{})
+	go func() {
+		_ = s.db.Update(func(*bolt.Tx) error { close(holding); <-release; return nil })
+	}()
+	<-holding
+	results := make([]any, 3)
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Go(func() {
+			defer func() { results[i] = recover() }()
+			_ = s.db.Update(func(tx *bolt.Tx) error {
+				if i == 1 {
+					tx.OnCommit(func() { panic("commit hook panicked") }) // runs inside bbolt's Commit
+				}
+				return nil
+			})
+		})
+		waitQueued(t, s, i+1)
+	}
+	close(release)
+	wg.Wait()
+	for i, r := range results {
+		if fmt.Sprint(r) != "commit hook panicked" {
+			t.Errorf("writer %d: recovered %v, want the commit's panic", i, r)
+		}
+	}
+	done := make(chan error, 1)
+	go func() { _, err := s.OpenRequest("alice", "after the panic", "", false); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("write after the panic: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a write after the panic never returned: the lead was lost")
+	}
+}
