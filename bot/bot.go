@@ -50,6 +50,13 @@ func New(o Options, st *store.Store) (*Bot, error) {
 	b.metrics.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "opsbot_audit_errors_total", Help: "Audit entries the background writer could not commit.",
 	}, func() float64 { return float64(st.AuditErrors()) }))
+	b.metrics.Registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "opsbot_store_commits_total", Help: "Write transactions committed (or tried): concurrent writes share one (group commit).",
+		}, func() float64 { c, _ := st.WriteStats(); return float64(c) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "opsbot_store_writes_total", Help: "Writes carried by those transactions; writes/commits is the group commit's gain.",
+		}, func() float64 { _, w := st.WriteStats(); return float64(w) }))
 	b.metrics.Registry.MustRegister(newEscalationCollector(st, b.o.Now))
 	b.roles = commands.NewRoles(o.Admins, o.Ops, nil)
 	b.t = newTransport(&b.o, b.roles, b.metrics, b.enqueue)

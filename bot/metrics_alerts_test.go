@@ -91,6 +91,10 @@ func TestE2EMetricsForAlerting(t *testing.T) {
 	bob.Say("#operations", "!page the db is down")
 	alice.Expect(wait, irctest.FromContaining("opsbot", "P-1 paging alice"))
 	eventually("opsbot_escalations_pending", "", is(1), "1 after a page")
+	// The page was committed: the group commit counters moved, and no commit carried fewer than one write.
+	if c, w := scrapeMetric(t, base, "opsbot_store_commits_total", ""), scrapeMetric(t, base, "opsbot_store_writes_total", ""); c < 1 || w < c {
+		t.Errorf("opsbot_store_commits_total = %v, opsbot_store_writes_total = %v after a page: want 1 <= commits <= writes", c, w)
+	}
 	eventually("opsbot_notifier_failures_total", `notifier="webhook-0"`, func(v float64) bool { return v >= 1 }, ">= 1 with the receiver down")
 	alice.Say("#operations", "!ack P-1")
 	alice.Expect(wait, irctest.FromContaining("opsbot", "P-1"))
