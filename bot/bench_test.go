@@ -26,7 +26,7 @@ func TestBenchTable(t *testing.T) {
 		t.Skip("set OPSBOT_BENCH=1 (make bench) to run the benchmark table")
 	}
 	n := irctest.Start(t)
-	const rounds, seqPerRound, conc, perClientPerRound = 6, 50, 50, 2
+	const rounds, seqPerRound, conc, perClientPerRound = 20, 50, 50, 2
 
 	// Floor: a round trip between two plain clients through the same server.
 	a := irctest.Dial(t, n.Addr, "floora", irctest.Options{})
@@ -193,15 +193,11 @@ func roundTrips(t *testing.T, clients []*irctest.Client, n int, target string, m
 	return all, last.Sub(start)
 }
 
-// dialMany connects n clients (optionally registered accounts).
+// dialMany connects count clients at once (optionally registered accounts).
 func dialMany(t *testing.T, n *irctest.Network, prefix string, count int, register bool) []*irctest.Client {
-	var out []*irctest.Client
-	for i := range count {
-		c := irctest.Dial(t, n.Addr, fmt.Sprintf("%s%d", prefix, i), irctest.Options{})
-		if register {
-			c.Register("pw")
-		}
-		out = append(out, c)
+	nicks := make([]string, count)
+	for i := range nicks {
+		nicks[i] = fmt.Sprintf("%s%d", prefix, i)
 	}
-	return out
+	return irctest.DialAll(t, n.Addr, nicks, irctest.Options{}, register)
 }

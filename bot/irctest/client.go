@@ -55,13 +55,56 @@ type Options struct {
 // Dial connects and registers a client; it fails the test if registration does not finish in 10s.
 func Dial(t testing.TB, addr, nick string, o Options) *Client {
 	t.Helper()
+	c, err := dial(t, addr, nick, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// DialAll connects and registers one client per nick, all at once (a server may hold each registration
+// for a second), and with register set creates a services account for each (password "pw"). It fails the
+// test if any of them fails.
+func DialAll(t testing.TB, addr string, nicks []string, o Options, register bool) []*Client {
+	t.Helper()
+	out := make([]*Client, len(nicks))
+	errs := make([]error, len(nicks))
+	var wg sync.WaitGroup
+	for i, nick := range nicks {
+		wg.Go(func() {
+			c, err := dial(t, addr, nick, o)
+			if err == nil && register {
+				err = c.register("pw")
+			}
+			out[i], errs[i] = c, err
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// dial is Dial returning its error instead of failing the test, so that it may run outside the test's
+// goroutine.
+func dial(t testing.TB, addr, nick string, o Options) (*Client, error) {
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
-		t.Fatalf("irctest: dial %s: %v", addr, err)
+		return nil, fmt.Errorf("irctest: dial %s: %w", addr, err)
 	}
 	c := &Client{t: t, Nick: nick, conn: conn, w: bufio.NewWriter(conn), in: make(chan Line, 10000), done: make(chan struct{}), unparsed: o.Unparsed}
 	go c.read()
 	t.Cleanup(c.Close)
+	expect := func(what string, match func(Line) bool) (Line, error) {
+		l, ok := c.Wait(10*time.Second, match)
+		if !ok {
+			return l, fmt.Errorf("irctest: %s: no %s within 10s", nick, what)
+		}
+		return l, nil
+	}
 	caps := o.Caps
 	if o.SASLUser != "" {
 		caps = append(caps, "sasl", "account-tag", "extended-join", "account-notify")
@@ -73,22 +116,31 @@ func Dial(t testing.TB, addr, nick string, o Options) *Client {
 	c.Send("USER " + nick + " 0 * :irctest " + nick)
 	if len(caps) > 0 {
 		c.Send("CAP REQ :" + strings.Join(caps, " "))
-		c.Expect(10*time.Second, func(l Line) bool {
+		if _, err := expect("CAP ACK or NAK", func(l Line) bool {
 			return l.Msg.Command == "CAP" && len(l.Msg.Params) > 1 && (l.Msg.Params[1] == "ACK" || l.Msg.Params[1] == "NAK")
-		})
+		}); err != nil {
+			return nil, err
+		}
 		if o.SASLUser != "" {
 			c.Send("AUTHENTICATE PLAIN")
-			c.Expect(10*time.Second, func(l Line) bool { return l.Msg.Command == "AUTHENTICATE" })
+			if _, err := expect("AUTHENTICATE", func(l Line) bool { return l.Msg.Command == "AUTHENTICATE" }); err != nil {
+				return nil, err
+			}
 			c.Send("AUTHENTICATE " + base64.StdEncoding.EncodeToString([]byte("\x00"+o.SASLUser+"\x00"+o.SASLPass)))
-			l := c.Expect(10*time.Second, func(l Line) bool { return l.Msg.Command == "903" || l.Msg.Command == "904" })
+			l, err := expect("SASL result", func(l Line) bool { return l.Msg.Command == "903" || l.Msg.Command == "904" })
+			if err != nil {
+				return nil, err
+			}
 			if l.Msg.Command != "903" {
-				t.Fatalf("irctest: SASL login of %s failed: %s", o.SASLUser, l.Raw)
+				return nil, fmt.Errorf("irctest: SASL login of %s failed: %s", o.SASLUser, l.Raw)
 			}
 		}
 		c.Send("CAP END")
 	}
-	c.Expect(10*time.Second, func(l Line) bool { return l.Msg.Command == "001" })
-	return c
+	if _, err := expect("001", func(l Line) bool { return l.Msg.Command == "001" }); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 func (c *Client) read() {
@@ -143,14 +195,25 @@ func (c *Client) Join(channel string) {
 
 // Register creates a services account named after the nick (and logs the connection in).
 func (c *Client) Register(password string) {
+	c.t.Helper()
+	if err := c.register(password); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *Client) register(password string) error {
 	c.Say("NickServ", fmt.Sprintf("REGISTER %s %s@example.test", password, c.Nick))
-	l := c.Expect(10*time.Second, func(l Line) bool {
+	l, ok := c.Wait(10*time.Second, func(l Line) bool {
 		return l.Msg.Command == "NOTICE" && strings.EqualFold(l.Msg.Nick(), "NickServ") &&
 			(strings.Contains(l.Text(), "registered") || strings.Contains(l.Text(), "already"))
 	})
-	if !strings.Contains(l.Text(), "is now registered") {
-		c.t.Fatalf("irctest: register %s: %s", c.Nick, l.Text())
+	if !ok {
+		return fmt.Errorf("irctest: register %s: no answer from NickServ within 10s", c.Nick)
 	}
+	if !strings.Contains(l.Text(), "is now registered") {
+		return fmt.Errorf("irctest: register %s: %s", c.Nick, l.Text())
+	}
+	return nil
 }
 
 // Expect waits for the first line that matches; lines before it are consumed. It fails the test on timeout.
