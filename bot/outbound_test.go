@@ -58,3 +58,28 @@ func TestLateMarkIsAddedOnceAcrossRetries(t *testing.T) {
 		t.Fatal("delivered line still in the outbox")
 	}
 }
+
+// A reply written at once from the command's goroutine does not wake the sender; one left queued (here: no
+// token) does, so it is not stranded.
+func TestSendWakesTheSenderOnlyForQueuedLines(t *testing.T) {
+	st := openTestStore(t)
+	o := newOutbound(st, 1, time.Hour, time.Minute, testLog(t), time.Now) // one token, then one an hour
+	o.metrics = newMetrics(func() float64 { return 0 }, func() float64 { return 0 })
+	w := &fakeWriter{changed: make(chan struct{})}
+	o.w = w // as run sets it; the sender goroutine itself is not running, so the wake-up stays visible
+
+	o.Send(Line{Target: "alice", Text: "first"})
+	if len(w.lines) != 1 || o.Depth() != 0 {
+		t.Fatalf("written %q, %d queued: want the first line written at once", w.lines, o.Depth())
+	}
+	if len(o.wake) != 0 {
+		t.Fatal("a line written at once woke the sender")
+	}
+	o.Send(Line{Target: "alice", Text: "second"}) // no token left: queued for the sender
+	if len(w.lines) != 1 || o.Depth() != 1 {
+		t.Fatalf("written %q, %d queued: want the second line queued", w.lines, o.Depth())
+	}
+	if len(o.wake) != 1 {
+		t.Fatal("a queued line did not wake the sender")
+	}
+}
