@@ -30,6 +30,7 @@ type Bot struct {
 	notify  *notify.Deliverer // pager notifiers (webhook, PagerDuty, e-mail)
 
 	inbound   chan inbound
+	callers   callerQueues
 	accepting atomic.Bool
 	started   time.Time
 	httpAddr  atomic.Value // string, once listening
@@ -41,7 +42,7 @@ func New(o Options, st *store.Store) (*Bot, error) {
 	if err := seedServices(&o, st); err != nil {
 		return nil, err
 	}
-	b := &Bot{o: o, store: st, inbound: make(chan inbound, 128), started: o.Now()}
+	b := &Bot{o: o, store: st, inbound: make(chan inbound, 128), callers: callerQueues{waiting: map[string][]inbound{}}, started: o.Now()}
 	b.out = newOutbound(st, o.FloodBurst, o.FloodInterval, o.LateAfter, o.Log, o.Now)
 	b.metrics = newMetrics(func() float64 { return float64(b.out.Depth()) }, func() float64 { return float64(st.OutboxLen()) })
 	b.out.metrics = b.metrics
@@ -159,16 +160,67 @@ func (b *Bot) durable(target, text string, urgent bool) error {
 	return nil
 }
 
-// enqueue hands a command to the worker pool without blocking the IRC event loop.
+// callerQueues keeps each caller's commands in order while different callers' commands run at once: a
+// caller's first command goes to the pool, and the commands the same caller sends while it runs wait here and
+// are run after it by the same worker. Someone who pastes three commands gets three answers in that order.
+type callerQueues struct {
+	mu      sync.Mutex
+	waiting map[string][]inbound // caller -> commands behind the one running; present while one runs
+}
+
+// maxWaitingPerCaller bounds one caller's queue (the per-caller rate limit normally answers long before).
+const maxWaitingPerCaller = 16
+
+// callerKey orders commands per account, or per nick and user@host for callers not logged in. It is used for
+// ordering only, never to authorise.
+func callerKey(in inbound) string {
+	if c := in.msg.Caller; c.Account != "" {
+		return "a:" + c.Account
+	}
+	return "n:" + in.msg.Caller.Nick + "!" + in.msg.Caller.Host
+}
+
+// enqueue hands a command to the worker pool, behind the caller's command in progress if there is one,
+// without blocking the reader. It reports false when the command is dropped (pool or caller queue full).
 func (b *Bot) enqueue(in inbound) bool {
 	if !b.accepting.Load() {
 		return false
 	}
+	key := callerKey(in)
+	cq := &b.callers
+	cq.mu.Lock()
+	defer cq.mu.Unlock()
+	if q, busy := cq.waiting[key]; busy {
+		if len(q) >= maxWaitingPerCaller {
+			return false
+		}
+		cq.waiting[key] = append(q, in)
+		return true
+	}
 	select {
 	case b.inbound <- in:
+		cq.waiting[key] = nil // busy: later commands of this caller wait behind this one
 		return true
 	default:
 		return false
+	}
+}
+
+// runCaller runs a command, then the commands its caller sent meanwhile, in order.
+func (b *Bot) runCaller(in inbound) {
+	key := callerKey(in)
+	cq := &b.callers
+	for {
+		b.handle(in)
+		cq.mu.Lock()
+		q := cq.waiting[key]
+		if len(q) == 0 {
+			delete(cq.waiting, key)
+			cq.mu.Unlock()
+			return
+		}
+		in, cq.waiting[key] = q[0], q[1:]
+		cq.mu.Unlock()
 	}
 }
 
@@ -245,12 +297,12 @@ func (b *Bot) work(stop <-chan struct{}) {
 	for {
 		select {
 		case in := <-b.inbound:
-			b.handle(in)
+			b.runCaller(in)
 		case <-stop:
 			for {
 				select {
 				case in := <-b.inbound:
-					b.handle(in)
+					b.runCaller(in)
 				default:
 					return
 				}

@@ -92,6 +92,38 @@ func TestE2EAccountsNotNicks(t *testing.T) {
 	}
 }
 
+// Commands pasted at once are answered in the order they were sent, although a write (committed to disk)
+// takes far longer than a read; another caller's command is not held up behind them.
+func TestE2EPastedCommandsAnsweredInOrder(t *testing.T) {
+	n := irctest.Start(t)
+	o := testOptions(t, n.Addr)
+	o.CommandInterval = 0 // no per-caller rate limit: five lines at once
+	rb := startBot(t, o)
+	rb.waitJoined(t, "#operations")
+	alice := joinedClient(t, n, "alice", true)
+	bob := joinedClient(t, n, "bob", false)
+
+	cmds := []string{"request open first", "status", "request open second", "status", "request open third"}
+	var lines []string
+	for _, c := range cmds {
+		lines = append(lines, "PRIVMSG opsbot :"+c)
+	}
+	alice.Send(strings.Join(lines, "\r\n")) // one write: the bot reads them together
+	bob.Say("opsbot", "status")
+	if _, ok := bob.Wait(wait, irctest.From("opsbot")); !ok {
+		t.Fatal("another caller got no answer while alice's commands ran")
+	}
+	for i, c := range cmds {
+		l, ok := alice.Wait(wait, irctest.From("opsbot"))
+		if !ok {
+			t.Fatalf("answer %d (%s) missing", i+1, c)
+		}
+		if write := strings.HasPrefix(c, "request"); write != strings.Contains(l.Text(), " opened by alice") {
+			t.Fatalf("answer %d is %q, want the answer to %q: answers out of order", i+1, l.Text(), c)
+		}
+	}
+}
+
 func TestE2EReconnectDeliversQueuedMessageOnce(t *testing.T) {
 	n := irctest.Start(t)
 	g := newGate(t, n.Addr)

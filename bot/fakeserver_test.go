@@ -3,6 +3,7 @@ package bot
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -89,7 +90,9 @@ func (fs *fakeServer) answer(l string) {
 	}
 }
 
-func TestBlockedCommandsDoNotStopPong(t *testing.T) {
+// blockingBot runs a bot on the fake server whose only command, !block, counts itself in started and blocks
+// until the test ends.
+func blockingBot(t *testing.T) (*fakeServer, *Bot, *atomic.Int32) {
 	o := testOptions(t, "irc.test:6667")
 	o.HTTPListen = ""
 	fs := newFakeServer(t, &o)
@@ -99,7 +102,7 @@ func TestBlockedCommandsDoNotStopPong(t *testing.T) {
 		t.Fatal(err)
 	}
 	release := make(chan struct{})
-	var started atomic.Int32
+	started := new(atomic.Int32)
 	block := &commands.Command{Name: "block", Help: "Blocks.", MaxArgs: 0, Run: func(ctx context.Context, _ *commands.Call, w commands.Replier) error {
 		started.Add(1)
 		<-release
@@ -113,12 +116,17 @@ func TestBlockedCommandsDoNotStopPong(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- b.Run(ctx) }()
-	defer func() { close(release); cancel(); <-done }()
-
+	t.Cleanup(func() { close(release); cancel(); <-done })
 	fs.expect("JOIN #operations", 5*time.Second)
-	// Far more blocking commands than workers and queue slots.
+	return fs, b, started
+}
+
+func TestBlockedCommandsDoNotStopPong(t *testing.T) {
+	fs, b, started := blockingBot(t)
+	// Far more blocking commands than workers and queue slots, each from a caller of its own (one caller's
+	// commands run one at a time).
 	for i := range 300 {
-		fs.send("@account=alice :alice" + string(rune('a'+i%26)) + "!a@h PRIVMSG #operations :!block")
+		fs.send(fmt.Sprintf("@account=user%d :user%d!a@h PRIVMSG #operations :!block", i, i))
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for started.Load() < int32(b.o.Workers) && time.Now().Before(deadline) {
@@ -132,5 +140,27 @@ func TestBlockedCommandsDoNotStopPong(t *testing.T) {
 	fs.expect("PONG", 2*time.Second)
 	if v := testCounter(t, b.metrics.InboundDropped); v == 0 {
 		t.Error("no command was dropped although the queue overflowed")
+	}
+}
+
+// One caller flooding the bot holds one worker and at most maxWaitingPerCaller waiting commands; the rest are
+// dropped (counted), and another caller is still served at once.
+func TestOneCallerHoldsOneWorker(t *testing.T) {
+	fs, b, started := blockingBot(t)
+	const flood = 40
+	for range flood {
+		fs.send("@account=mallory :mallory!a@h PRIVMSG #operations :!block")
+	}
+	fs.send("@account=alice :alice!a@h PRIVMSG #operations :!block")
+	deadline := time.Now().Add(5 * time.Second)
+	for started.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // a third command would start now
+	if n := started.Load(); n != 2 {
+		t.Fatalf("%d commands running, want 2: mallory's first and alice's", n)
+	}
+	if v := testCounter(t, b.metrics.InboundDropped); v != flood-1-maxWaitingPerCaller {
+		t.Errorf("%v commands dropped, want %d (the flood beyond one running and %d waiting)", v, flood-1-maxWaitingPerCaller, maxWaitingPerCaller)
 	}
 }
