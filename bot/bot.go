@@ -183,13 +183,13 @@ func callerKey(in inbound) string {
 // enqueue hands a command to the worker pool, behind the caller's command in progress if there is one,
 // without blocking the reader. It reports false when the command is dropped (pool or caller queue full).
 func (b *Bot) enqueue(in inbound) bool {
-	if !b.accepting.Load() {
-		return false
-	}
 	key := callerKey(in)
 	cq := &b.callers
 	cq.mu.Lock()
 	defer cq.mu.Unlock()
+	if !b.accepting.Load() { // read under cq.mu: Run turns it off under cq.mu before the workers stop
+		return false
+	}
 	if q, busy := cq.waiting[key]; busy {
 		if len(q) >= maxWaitingPerCaller {
 			return false
@@ -269,7 +269,9 @@ func (b *Bot) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	b.o.Log.Info("shutting down: no new commands")
+	b.callers.mu.Lock() // after this no command enters the pool, so the workers' drain below sees them all
 	b.accepting.Store(false)
+	b.callers.mu.Unlock()
 	close(stopWorkers)
 	waitTimeout(&workers, 15*time.Second)
 
@@ -277,7 +279,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.out.flush(flushCtx)
 	cancel()
 	quitCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	b.t.quit(quitCtx, "opsbot shutting down")
+	b.out.stopWrites(func() { b.t.quit(quitCtx, "opsbot shutting down") })
 	cancel()
 	stopJobs()
 	stopTransport()

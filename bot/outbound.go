@@ -49,6 +49,7 @@ type Outbound struct {
 	// writeMu is held while a line is taken from the queue and written, so lines leave in queue order
 	// whether the sender goroutine or a worker (inline, when a token is free) writes them.
 	writeMu sync.Mutex
+	stopped bool       // under writeMu: QUIT is written (stopWrites), nothing more goes out
 	w       lineWriter // set by run; nil until then
 	mu      sync.Mutex
 	q       [lanes][]Line
@@ -91,6 +92,9 @@ func (o *Outbound) writeInline() {
 		return
 	}
 	defer o.writeMu.Unlock()
+	if o.stopped {
+		return
+	}
 	for {
 		l, ok := o.next(w)
 		if !ok {
@@ -174,6 +178,23 @@ func (o *Outbound) enqueue(l Line, front bool) {
 	o.mu.Unlock()
 }
 
+// settledDepth is Depth read under writeMu, so that a line a writer has taken but not yet written counts.
+func (o *Outbound) settledDepth() int {
+	o.writeMu.Lock()
+	defer o.writeMu.Unlock()
+	return o.Depth()
+}
+
+// stopWrites runs quit (which writes QUIT) with the writers held off, and after it lets nothing more out: a
+// line written after QUIT would be ignored by the server yet count as delivered, and a durable one would
+// leave the outbox. Lines queued from now on stay queued (durable ones in the outbox, for the next start).
+func (o *Outbound) stopWrites(quit func()) {
+	o.writeMu.Lock()
+	defer o.writeMu.Unlock()
+	o.stopped = true
+	quit()
+}
+
 // Depth is the number of queued lines.
 func (o *Outbound) Depth() int {
 	o.mu.Lock()
@@ -207,12 +228,15 @@ func (o *Outbound) run(ctx context.Context, w lineWriter) {
 	o.w = w
 	o.mu.Unlock()
 	for {
+		// The state-change channel is taken before looking: a JOIN between the look and the wait would
+		// otherwise close a channel this loop never sees, and its line would wait for an unrelated wake-up.
+		changed := w.ready()
 		if !o.sendable(w) {
 			select {
 			case <-ctx.Done():
 				return
 			case <-o.wake:
-			case <-w.ready():
+			case <-changed:
 			}
 			continue
 		}
@@ -220,6 +244,11 @@ func (o *Outbound) run(ctx context.Context, w lineWriter) {
 			return
 		}
 		o.writeMu.Lock()
+		if o.stopped {
+			o.writeMu.Unlock()
+			<-ctx.Done()
+			return
+		}
 		if l, ok := o.next(w); ok {
 			o.write(w, l)
 		}
@@ -274,11 +303,12 @@ func (o *Outbound) write(w lineWriter, l Line) bool {
 	return true
 }
 
-// flush waits until the queue is empty or the deadline passes (used at shutdown).
+// flush waits until the queue is empty, and no line is between the queue and the wire, or the deadline
+// passes (used at shutdown).
 func (o *Outbound) flush(ctx context.Context) {
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
-	for o.Depth() > 0 {
+	for o.settledDepth() > 0 {
 		select {
 		case <-ctx.Done():
 			return

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"testing"
@@ -81,5 +82,81 @@ func TestSendWakesTheSenderOnlyForQueuedLines(t *testing.T) {
 	}
 	if len(o.wake) != 1 {
 		t.Fatal("a queued line did not wake the sender")
+	}
+}
+
+// joinWriter can send only once "joined"; the join happens while the sender looks at the queue, between its
+// look and its wait: the state-change channel it waits on must be the one from before the look.
+type joinWriter struct {
+	mu     sync.Mutex
+	joined bool
+	ch     chan struct{}
+	lines  []string
+}
+
+func (j *joinWriter) writeLine(l Line) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.lines = append(j.lines, l.Text)
+	return nil
+}
+
+func (j *joinWriter) ready() <-chan struct{} {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.ch
+}
+
+func (j *joinWriter) canSend(string) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if !j.joined { // the JOIN lands right after this look: close the old channel, make a new one
+		j.joined = true
+		close(j.ch)
+		j.ch = make(chan struct{})
+		return false
+	}
+	return true
+}
+
+func TestSenderSeesAJoinBetweenLookAndWait(t *testing.T) {
+	st := openTestStore(t)
+	o := newOutbound(st, 10, 0, time.Minute, testLog(t), time.Now)
+	o.metrics = newMetrics(func() float64 { return 0 }, func() float64 { return 0 })
+	if err := o.SendDurable(Line{Target: "#ops", Text: "P-1 paging alice"}); err != nil {
+		t.Fatal(err)
+	}
+	<-o.wake // the queued line's wake-up is spent, as if the sender had already taken it
+	w := &joinWriter{ch: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { o.run(ctx, w); close(done) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(2 * time.Second)
+	for o.Depth() > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.lines) != 1 {
+		t.Fatalf("after the join, written %q: the sender slept through the join", w.lines)
+	}
+}
+
+// After QUIT nothing more is written: a line queued then stays queued (and a durable one in the outbox).
+func TestNothingWrittenAfterQuit(t *testing.T) {
+	st := openTestStore(t)
+	o := newOutbound(st, 10, 0, time.Minute, testLog(t), time.Now)
+	o.metrics = newMetrics(func() float64 { return 0 }, func() float64 { return 0 })
+	w := &fakeWriter{changed: make(chan struct{})}
+	o.w = w
+	quitWritten := false
+	o.stopWrites(func() { quitWritten = true })
+	if err := o.SendDurable(Line{Target: "alice", Text: "INC-1: late notice"}); err != nil {
+		t.Fatal(err)
+	}
+	o.Send(Line{Target: "alice", Text: "a reply"})
+	if !quitWritten || len(w.lines) != 0 || o.Depth() != 2 || st.OutboxLen() != 1 {
+		t.Fatalf("after QUIT: written %q, %d queued, %d in the outbox; want nothing written, both queued, one kept", w.lines, o.Depth(), st.OutboxLen())
 	}
 }
