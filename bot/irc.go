@@ -367,10 +367,16 @@ func (t *transport) onPrivmsg(c *girc.Client, e girc.Event) {
 // takeCommand is the wire tap (filterConn.Read): once the connection is registered, a PRIVMSG that is a
 // command goes straight to the worker pool and is taken out of what girc reads, saving girc's goroutine per
 // line and per handler and its event loop on the path of every reply. Any other line is left to girc.
-func (t *transport) takeCommand(cs *connState, line []byte) bool {
+func (t *transport) takeCommand(cs *connState, line []byte) (taken bool) {
 	if !cs.direct.Load() || !bytes.Contains(line, []byte(" PRIVMSG ")) {
 		return false
 	}
+	defer func() { // girc's RecoverFunc does not cover its reader: a panic here leaves the line to girc
+		if r := recover(); r != nil {
+			t.o.Log.Error("irc: wire tap panicked; the line goes to girc", "panic", r)
+			taken = false
+		}
+	}()
 	m, err := ircmsg.ParseLine(string(bytes.TrimRight(line, "\r\n")))
 	if err != nil || m.Command != girc.PRIVMSG || len(m.Params) < 2 {
 		return false

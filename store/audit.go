@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -91,6 +92,11 @@ func (s *Store) AuditLater(e AuditEntry) {
 	}
 	w := &s.audits
 	w.mu.Lock()
+	if w.closed { // after Close: nobody would write it
+		w.mu.Unlock()
+		s.auditsWritten([]AuditEntry{e}, errors.New("store closed"))
+		return
+	}
 	if !w.started {
 		w.started = true
 		w.wake, w.full, w.stop, w.done = make(chan struct{}, 1), make(chan struct{}, 1), make(chan struct{}), make(chan struct{})

@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,10 +51,12 @@ type groupWrite struct {
 	done  chan error      // the result, once
 	lead  chan struct{}   // this writer is to commit the next group
 	after func(err error) // instead of done, for a rider nobody waits for
+	ended bool            // finish ran (only the group's leader touches it)
 }
 
 // finish delivers the write's result.
 func (w *groupWrite) finish(err error) {
+	w.ended = true
 	if w.after != nil {
 		w.after(err)
 		return
@@ -110,14 +114,35 @@ func (d *boltDB) commitGroup() {
 	group := d.queue
 	d.queue = nil
 	d.gmu.Unlock()
+	all := group
+	defer func() {
+		// Whatever happens here (a panic in a hook, a rider's after), every writer of the group hears back
+		// and the lead passes on: a writer left waiting, or a lead never handed on, would stop all writes.
+		if r := recover(); r != nil {
+			slog.Error("store: a write group panicked outside its write functions", "panic", r, "stack", string(debug.Stack()))
+			for _, w := range all {
+				if !w.ended {
+					w.finish(panicked{r})
+				}
+			}
+		}
+		d.gmu.Lock()
+		if len(d.queue) > 0 {
+			d.queue[0].lead <- struct{}{}
+		} else {
+			d.leading = false
+		}
+		d.gmu.Unlock()
+	}()
 	if d.riders != nil {
 		if r := d.riders(); r != nil {
 			group = append(group, r)
+			all = group
 		}
 	}
 
 	if d.rehearse {
-		_ = d.DB.Update(func(tx *bolt.Tx) error {
+		_ = d.update(func(tx *bolt.Tx) error {
 			for _, w := range group {
 				if runWrite(w.fn, tx) != nil {
 					break
@@ -152,14 +177,6 @@ func (d *boltDB) commitGroup() {
 		}
 		break
 	}
-
-	d.gmu.Lock()
-	if len(d.queue) > 0 {
-		d.queue[0].lead <- struct{}{}
-	} else {
-		d.leading = false
-	}
-	d.gmu.Unlock()
 }
 
 // update is bolt.DB.Update with a panic of bbolt's own (outside the write functions, which runWrite guards)

@@ -230,3 +230,41 @@ func TestGroupCommitPanicInCommitReleasesTheLead(t *testing.T) {
 		t.Fatal("a write after the panic never returned: the lead was lost")
 	}
 }
+
+// A panic outside the write functions and bbolt (here: a rider's result hook) still leaves every writer
+// answered and the lead handed on.
+func TestGroupCommitPanicInHookReleasesTheLead(t *testing.T) {
+	s := mustOpen(t)
+	s.db.rehearse = false
+	once := true
+	s.db.riders = func() *groupWrite {
+		if !once {
+			return nil
+		}
+		once = false
+		return &groupWrite{fn: func(*bolt.Tx) error { return nil }, after: func(error) { panic("hook panicked") }}
+	}
+	if _, err := s.OpenRequest("alice", "carries the rider", "", false); err != nil {
+		t.Fatalf("the write whose group carried the panicking hook: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := s.OpenRequest("alice", "after the panic", "", false); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("write after the panic: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a write after the panic never returned: the lead was lost")
+	}
+}
+
+// An audit entry queued after Close is counted as lost, not dropped silently.
+func TestAuditLaterAfterCloseIsCounted(t *testing.T) {
+	s := mustOpen(t)
+	s.Close()
+	s.AuditLater(AuditEntry{Account: "alice", Command: "late"})
+	if n := s.AuditErrors(); n != 1 {
+		t.Fatalf("AuditErrors = %d after an entry queued past Close, want 1", n)
+	}
+}
