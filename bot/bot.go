@@ -171,19 +171,10 @@ type callerQueues struct {
 // maxWaitingPerCaller bounds one caller's queue (the per-caller rate limit normally answers long before).
 const maxWaitingPerCaller = 16
 
-// callerKey orders commands per account, or per nick and user@host for callers not logged in. It is used for
-// ordering only, never to authorise.
-func callerKey(in inbound) string {
-	if c := in.msg.Caller; c.Account != "" {
-		return "a:" + c.Account
-	}
-	return "n:" + in.msg.Caller.Nick + "!" + in.msg.Caller.Host
-}
-
 // enqueue hands a command to the worker pool, behind the caller's command in progress if there is one,
 // without blocking the reader. It reports false when the command is dropped (pool or caller queue full).
 func (b *Bot) enqueue(in inbound) bool {
-	key := callerKey(in)
+	key := in.msg.Caller.Key()
 	cq := &b.callers
 	cq.mu.Lock()
 	defer cq.mu.Unlock()
@@ -208,7 +199,7 @@ func (b *Bot) enqueue(in inbound) bool {
 
 // runCaller runs a command, then the commands its caller sent meanwhile, in order.
 func (b *Bot) runCaller(in inbound) {
-	key := callerKey(in)
+	key := in.msg.Caller.Key()
 	cq := &b.callers
 	for {
 		b.handle(in)

@@ -36,6 +36,19 @@ type Caller struct {
 	Host string
 }
 
+// Key tells callers apart for per-caller bookkeeping (rate limits, the order of their commands): the account,
+// else user@host (which a nick change keeps), else the nick. It never authorises.
+func (c Caller) Key() string {
+	switch {
+	case c.Account != "":
+		return "a:" + c.Account
+	case c.Host != "":
+		return "h:" + strings.ToLower(c.Host)
+	default:
+		return "n:" + strings.ToLower(c.Nick)
+	}
+}
+
 // Anonymous reports whether the caller is not logged in.
 func (c Caller) Anonymous() bool { return c.Account == "" }
 
@@ -323,14 +336,7 @@ func (d *Dispatcher) allow(c Caller, w Replier) bool {
 	if d.limitEvery == rate.Inf {
 		return true
 	}
-	key := "a:" + c.Account
-	switch {
-	case c.Account != "":
-	case c.Host != "":
-		key = "h:" + strings.ToLower(c.Host)
-	default:
-		key = "n:" + strings.ToLower(c.Nick)
-	}
+	key := c.Key()
 	now := d.now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
