@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/prometheus/client_golang/prometheus"
 	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/lrstanley/girc"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/opsbot/opsbot/bot/notify"
 	"github.com/opsbot/opsbot/commands"
@@ -144,6 +146,15 @@ func (b *Bot) Announce(channel, text string, urgent bool) error {
 	return b.durable(channel, text, urgent)
 }
 
+// movedChannel tells, for a durable line left by an earlier run, whether its target is a channel the bot is
+// no longer configured for, and then where it goes instead: the first configured channel.
+func (b *Bot) movedChannel(target string) (string, bool) {
+	if !girc.IsValidChannel(target) || b.t.isOurChannel(target) {
+		return "", false
+	}
+	return b.o.Channels[0], true
+}
+
 // Notify sends a durable private message to nick.
 func (b *Bot) Notify(nick, text string, urgent bool) error { return b.durable(nick, text, urgent) }
 
@@ -226,7 +237,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 		b.httpAddr.Store(ln.Addr().String())
 	}
-	if err := b.out.loadOutbox(); err != nil {
+	if err := b.out.loadOutbox(b.movedChannel); err != nil {
 		if ln != nil {
 			ln.Close()
 		}

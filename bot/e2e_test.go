@@ -1,14 +1,16 @@
 package bot
 
 import (
-	"github.com/opsbot/opsbot/commands"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ergochat/irc-go/ircmsg"
+
 	"github.com/opsbot/opsbot/bot/irctest"
+	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/store"
 )
 
 const wait = 10 * time.Second
@@ -162,6 +164,26 @@ func TestE2EReconnectDeliversQueuedMessageOnce(t *testing.T) {
 	}
 	if v := testCounter(t, rb.metrics.Reconnects); v < 1 {
 		t.Errorf("reconnects metric = %v, want >= 1", v)
+	}
+}
+
+// A durable line left by an earlier run for a channel since removed from irc.channels is delivered to the
+// first configured channel, marked with where it was meant for, and leaves the outbox.
+func TestE2EOutboxLineForARemovedChannelIsDelivered(t *testing.T) {
+	n := irctest.Start(t)
+	st := openTestStore(t)
+	if _, err := st.OutboxAdd(store.OutMsg{Target: "#ops-old", Text: "INC-9: payments degraded", Priority: PriorityHigh}); err != nil {
+		t.Fatal(err)
+	}
+	c := joinedClient(t, n, "erin", false)
+	rb := startBotOn(t, testOptions(t, n.Addr), st)
+	rb.waitJoined(t, "#operations")
+	got := c.Collect(3*time.Second, irctest.FromContaining("opsbot", "INC-9"))
+	if len(got) != 1 || got[0].Msg.Params[0] != "#operations" || !strings.Contains(got[0].Text(), "(for #ops-old) INC-9: payments degraded") {
+		t.Fatalf("got %d lines %v, want the INC-9 line once in #operations, marked (for #ops-old)", len(got), got)
+	}
+	if n := rb.Store.OutboxLen(); n != 0 {
+		t.Errorf("outbox still holds %d messages after delivery", n)
 	}
 }
 

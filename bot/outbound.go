@@ -125,14 +125,37 @@ func (o *Outbound) SendDurable(l Line) error {
 	return nil
 }
 
-// loadOutbox queues what an earlier run left undelivered, oldest first.
-func (o *Outbound) loadOutbox() error {
+// loadOutbox queues what an earlier run left undelivered, oldest first. A line for a channel that is no
+// longer configured (irc.channels changed since it was queued) could never go out, and would hold up every
+// shutdown's flush: moved, when it returns ok, names the channel to deliver it to instead, and the line then
+// says where it was meant for ("(for #old) ..."). Its outbox entry is removed once its last part is written.
+func (o *Outbound) loadOutbox(moved func(target string) (to string, ok bool)) error {
 	msgs, err := o.store.OutboxPending()
 	if err != nil {
 		return err
 	}
+	redirected := map[string]int{}
 	for _, m := range msgs {
-		o.push(Line{Target: m.Target, Text: m.Text, Notice: m.Notice, Priority: m.Priority, outboxID: m.ID, queued: m.Queued}, false)
+		l := Line{Target: m.Target, Text: m.Text, Notice: m.Notice, Priority: m.Priority, outboxID: m.ID, queued: m.Queued}
+		to, ok := moved(m.Target)
+		if !ok {
+			o.push(l, false)
+			continue
+		}
+		redirected[m.Target]++
+		parts := splitText(fmt.Sprintf("(for %s) %s", m.Target, m.Text), textBudget("PRIVMSG", to))
+		for i, text := range parts {
+			part := l
+			part.Target, part.Text = to, text
+			if i < len(parts)-1 {
+				part.outboxID = 0 // the entry leaves the outbox with the last part only
+			}
+			o.push(part, false)
+		}
+	}
+	for from, n := range redirected {
+		o.log.Warn("outbox: lines queued for a channel no longer configured go to the first configured channel",
+			"channel", from, "lines", n)
 	}
 	return nil
 }

@@ -2,10 +2,13 @@ package bot
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/opsbot/opsbot/store"
 )
 
 // fakeWriter is a lineWriter that fails a set number of writes with errNotReady, then records lines.
@@ -13,6 +16,7 @@ type fakeWriter struct {
 	mu       sync.Mutex
 	failures int
 	lines    []string
+	targets  []string
 	changed  chan struct{}
 }
 
@@ -24,6 +28,7 @@ func (f *fakeWriter) writeLine(l Line) error {
 		return errNotReady
 	}
 	f.lines = append(f.lines, l.Text)
+	f.targets = append(f.targets, l.Target)
 	return nil
 }
 func (f *fakeWriter) ready() <-chan struct{} { return f.changed }
@@ -158,5 +163,60 @@ func TestNothingWrittenAfterQuit(t *testing.T) {
 	o.Send(Line{Target: "alice", Text: "a reply"})
 	if !quitWritten || len(w.lines) != 0 || o.Depth() != 2 || st.OutboxLen() != 1 {
 		t.Fatalf("after QUIT: written %q, %d queued, %d in the outbox; want nothing written, both queued, one kept", w.lines, o.Depth(), st.OutboxLen())
+	}
+}
+
+// A line left in the outbox for a channel no longer configured goes to the channel named instead, saying
+// where it was meant for, in two parts when that mark makes it too long; its outbox entry leaves with the
+// last part only, so a crash between the parts delivers it again rather than losing its end.
+func TestOutboxLinesForARemovedChannelAreRedirected(t *testing.T) {
+	st := openTestStore(t)
+	long := strings.Repeat("x", textBudget("PRIVMSG", "#old-ops")) // as long as a line to #old-ops can be
+	for _, m := range []store.OutMsg{
+		{Target: "#old-ops", Text: "INC-3: payments degraded"},
+		{Target: "alice", Text: "P-2: you are paged"},
+		{Target: "#Old-Ops", Text: long},
+		{Target: "#operations", Text: "R-4 done"},
+	} {
+		if _, err := st.OutboxAdd(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := newOutbound(st, 10, 0, time.Hour, testLog(t), time.Now)
+	o.metrics = newMetrics(func() float64 { return 0 }, func() float64 { return 0 })
+	moved := func(target string) (string, bool) {
+		if strings.EqualFold(target, "#old-ops") {
+			return "#operations", true
+		}
+		return "", false
+	}
+	if err := o.loadOutbox(moved); err != nil {
+		t.Fatal(err)
+	}
+	w := &fakeWriter{changed: make(chan struct{})}
+	var left []int // outbox entries left after each write
+	for {
+		l, ok := o.next(w)
+		if !ok {
+			break
+		}
+		o.write(w, l)
+		left = append(left, st.OutboxLen())
+	}
+	budget := textBudget("PRIVMSG", "#operations")
+	if len(w.lines) != 5 {
+		t.Fatalf("wrote %d lines %q, want 5", len(w.lines), w.lines)
+	}
+	got := []string{w.targets[0] + " " + w.lines[0], w.targets[1] + " " + w.lines[1], w.targets[4] + " " + w.lines[4]}
+	want := []string{"#operations (for #old-ops) INC-3: payments degraded", "alice P-2: you are paged", "#operations R-4 done"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("wrote %q, want %q", got, want)
+	}
+	if w.targets[2] != "#operations" || w.targets[3] != "#operations" || w.lines[2]+w.lines[3] != "(for #Old-Ops) "+long ||
+		len(w.lines[2]) > budget || len(w.lines[3]) > budget {
+		t.Errorf("the long line went out as %q then %q to %s, %s (budget %d)", w.lines[2], w.lines[3], w.targets[2], w.targets[3], budget)
+	}
+	if want := []int{3, 2, 2, 1, 0}; !slices.Equal(left, want) {
+		t.Errorf("outbox entries left after each write: %v, want %v", left, want)
 	}
 }
