@@ -66,7 +66,14 @@ func TestBenchTable(t *testing.T) {
 	oncall := func(int) string { return "oncall" }
 	opened := 0
 	open := func(int) string { opened++; return fmt.Sprintf("request open benchmark request %d", opened) }
-	var floorSeq, floorConc, readSeq, readConc, writeSeq, writeConc series
+	// The store alone, on the same disk: the write of !request open without IRC, the part of a write's
+	// round trip that the bot cannot shorten (two fsyncs per bbolt commit).
+	bare, err := store.Open(filepath.Join(t.TempDir(), "alone.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bare.Close()
+	var floorSeq, floorConc, readSeq, readConc, writeSeq, writeConc, aloneSeq, aloneConc series
 	var commits, writes int64
 	for range rounds {
 		floorSeq.add(roundTrips(t, []*irctest.Client{a}, seqPerRound, "flooreco", ping, "flooreco"))
@@ -78,6 +85,8 @@ func TestBenchTable(t *testing.T) {
 		writeConc.add(roundTrips(t, writers, perClientPerRound, "opsbot", open, "opsbot"))
 		c1, w1 := rb.Store.WriteStats()
 		commits, writes = commits+c1-c0, writes+w1-w0
+		aloneSeq.add(storeWrites(t, bare, 1, seqPerRound))
+		aloneConc.add(storeWrites(t, bare, conc, perClientPerRound))
 	}
 	if got, err := rb.Store.OpenRequests(""); err != nil || len(got) != rounds*(seqPerRound+conc*perClientPerRound) {
 		t.Fatalf("%d requests stored (%v), want %d", len(got), err, rounds*(seqPerRound+conc*perClientPerRound))
@@ -110,6 +119,13 @@ func TestBenchTable(t *testing.T) {
 			r.s.throughput, float64(r.s.p50)/float64(r.floor.p50), float64(r.s.p99)/float64(r.floor.p99))
 	}
 	fmt.Fprintf(&sb, "%-44s %10s %10s\n", "store: one bare bbolt commit (fsync)", c.p50.Round(time.Microsecond), c.p99.Round(time.Microsecond))
+	for _, r := range []benchRow{
+		{"store alone: the write, sequential", aloneSeq.stats(), c},
+		{fmt.Sprintf("store alone: the write, %d writers", conc), aloneConc.stats(), c},
+	} {
+		fmt.Fprintf(&sb, "%-44s %10s %10s %12.0f   (p50 = %.1f bare commits)\n", r.name, r.s.p50.Round(time.Microsecond), r.s.p99.Round(time.Microsecond),
+			r.s.throughput, float64(r.s.p50)/float64(r.floor.p50))
+	}
 	fmt.Fprintf(&sb, "write target: p50 <= floor p50 + 3 commits = %s (sequential), %s (%d clients)\n",
 		(fs.p50 + 3*c.p50).Round(time.Microsecond), (fc.p50 + 3*c.p50).Round(time.Microsecond), conc)
 	fmt.Fprintf(&sb, "group commit, %d writers: %d store writes in %d commits (%.1f per commit)\n", conc, writes, commits, float64(writes)/float64(max(commits, 1)))
@@ -191,6 +207,37 @@ func roundTrips(t *testing.T, clients []*irctest.Client, n int, target string, m
 		t.FailNow()
 	}
 	return all, last.Sub(start)
+}
+
+// storeWrites has n goroutines each make count writes of !request open straight to the store, one at a
+// time, and returns the latencies and the time they took (the bot's write without IRC).
+func storeWrites(t *testing.T, st *store.Store, n, count int) ([]time.Duration, time.Duration) {
+	t.Helper()
+	var mu sync.Mutex
+	var all []time.Duration
+	var wg sync.WaitGroup
+	start := time.Now()
+	for g := range n {
+		wg.Go(func() {
+			local := make([]time.Duration, 0, count)
+			for i := range count {
+				t0 := time.Now()
+				if _, err := st.OpenRequest(fmt.Sprintf("w%d", g), fmt.Sprintf("benchmark request %d", i), "", false); err != nil {
+					t.Error(err)
+					return
+				}
+				local = append(local, time.Since(t0))
+			}
+			mu.Lock()
+			all = append(all, local...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	return all, time.Since(start)
 }
 
 // dialMany connects count clients at once (optionally registered accounts).
