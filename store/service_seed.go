@@ -27,7 +27,9 @@ type SeedReport struct {
 // source of truth once it has a name: config only creates services whose names the store has never seen
 // from config and does not hold. A service that exists (created or edited in chat) keeps its chat values,
 // and one removed in chat is not re-created. Config dependencies are added only for the services created
-// now; a dependency on a service that no longer exists is skipped. Every entry not applied is reported.
+// now. A dependency on a service the config does not list is created with no owner (as --create does in
+// chat: SPEC's own example has playlist depend on a storage it does not list), unless it was removed in
+// chat; then the dependency is skipped. Every entry not applied is reported.
 func (s *Store) SeedServices(seeds []ServiceSeed) (SeedReport, error) {
 	var rep SeedReport
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -65,12 +67,19 @@ func (s *Store) SeedServices(seeds []ServiceSeed) (SeedReport, error) {
 			for _, d := range sd.Depends {
 				if _, ok, err := getService(tx, d); err != nil {
 					return err
-				} else if !ok {
+				} else if !ok && seeded.Get([]byte(d)) != nil {
 					rep.Notes = append(rep.Notes, fmt.Sprintf("service %s: dependency %s skipped: no such service (removed in chat)", sd.Name, d))
 					continue
 				}
-				if _, _, err := s.dependTx(tx, sd.Name, d, false, "config"); err != nil {
+				made, _, err := s.dependTx(tx, sd.Name, d, true, "config")
+				if err != nil {
 					return fmt.Errorf("service %s depends on %s: %w", sd.Name, d, err)
+				}
+				if made {
+					if err := seeded.Put([]byte(d), []byte(s.Now().UTC().Format("2006-01-02T15:04:05Z"))); err != nil {
+						return err
+					}
+					rep.Created = append(rep.Created, d)
 				}
 			}
 		}

@@ -351,6 +351,42 @@ func TestServiceUpdate(t *testing.T) {
 	}
 }
 
+// A config dependency on a service the config does not list is created with no owner, as --create does in
+// chat (SPEC's example config has playlist depend on an unlisted storage); once removed in chat it stays
+// removed.
+func TestServiceSeedCreatesUnlistedDependencies(t *testing.T) {
+	s := openServiceStore(t)
+	seeds := []ServiceSeed{{Name: "playlist", Owner: "bob", Depends: []string{"storage"}, SLO: 99.9}}
+	rep, err := s.SeedServices(seeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(rep.Created, []string{"playlist", "storage"}) || len(rep.Notes) != 0 {
+		t.Fatalf("first seed: %+v", rep)
+	}
+	st, err := s.Service("storage")
+	if err != nil || st.Owner != "" || st.CreatedBy != "config" || !reflect.DeepEqual(st.Dependents, []string{"playlist"}) {
+		t.Fatalf("storage = %+v, %v; want no owner, created by config, playlist depending on it", st, err)
+	}
+	if rep, err = s.SeedServices(seeds); err != nil || len(rep.Created)+len(rep.Notes) != 0 {
+		t.Fatalf("second seed: %+v, %v", rep, err)
+	}
+	if _, err := s.RemoveService("storage", true); err != nil {
+		t.Fatal(err)
+	}
+	seeds = append(seeds, ServiceSeed{Name: "search", Depends: []string{"storage"}})
+	if rep, err = s.SeedServices(seeds); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(rep.Created, []string{"search"}) || !strings.Contains(strings.Join(rep.Notes, "\n"), "service search: dependency storage skipped: no such service (removed in chat)") {
+		t.Errorf("after storage was removed in chat: %+v", rep)
+	}
+	if _, err := s.Service("storage"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("storage came back after being removed in chat: %v", err)
+	}
+	checkEdges(t, s)
+}
+
 // TestServiceSeedPrecedence proves the rule the README states: config only creates services the store has
 // never had from config and does not hold; chat edits and removals survive a restart with the same config.
 func TestServiceSeedPrecedence(t *testing.T) {

@@ -414,9 +414,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	for _, s := range c.Services {
-		for _, d := range s.Depends {
-			if !seen[d] {
-				bad("services %s: depends on unknown service %q", s.Name, d)
+		for _, d := range s.Depends { // one not listed is created at start with no owner (store.SeedServices)
+			if !serviceName.MatchString(d) {
+				bad("services %s: depends on %q: not a service name (lowercase letters, digits, . _ -)", s.Name, d)
 			}
 			if d == s.Name {
 				bad("services %s: depends on itself", s.Name)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,18 @@ func TestExampleConfigLoads(t *testing.T) {
 	}
 	if cfg.IRC.SASLPassword != "s3cret" {
 		t.Error("String() changed the config")
+	}
+}
+
+// The contract's own example configuration loads (with the SASL password from the environment, as its
+// comment says), including playlist's dependency on a storage it does not list.
+func TestSpecExampleConfigLoads(t *testing.T) {
+	cfg, err := LoadConfig("testdata/spec-example.toml", env(map[string]string{"OPSBOT_IRC_SASL_PASSWORD": "s3cret"}))
+	if err != nil {
+		t.Fatalf("SPEC.md's example config: %v", err)
+	}
+	if len(cfg.Services) != 1 || cfg.Services[0].Name != "playlist" || !slices.Equal(cfg.Services[0].Depends, []string{"storage"}) {
+		t.Errorf("services = %+v", cfg.Services)
 	}
 }
 
@@ -64,7 +77,8 @@ func TestConfigErrors(t *testing.T) {
 		{"[oncall]\nhandoff = \"Someday 10:00\"\n", `oncall.handoff "Someday 10:00"`},
 		{"[[paging.notifiers]]\ntype = \"fax\"\n", `type "fax": want webhook, pagerduty or smtp`},
 		{"[[services]]\nname = \"Play List\"\n", `name "Play List": lowercase`},
-		{"[[services]]\nname = \"a\"\ndepends = [\"ghost\"]\n", `depends on unknown service "ghost"`},
+		{"[[services]]\nname = \"a\"\ndepends = [\"Ghost Town\"]\n", `depends on "Ghost Town": not a service name`},
+		{"[[services]]\nname = \"a\"\ndepends = [\"a\"]\n", "services a: depends on itself"},
 		{"[availability]\nweights = { sev9 = 1.0 }\n", `unknown severity "sev9"`},
 		{"[auth]\nops = [\"has space\"]\n", `account name "has space"`},
 		{"[bot]\nmax_lines = 0\n", "bot.max_lines = 0"},
