@@ -23,7 +23,7 @@ type Deps struct {
 	Channel string
 	// Channels are all configured channels (reminders post only there); empty means just Channel.
 	Channels []string
-	// MaxLines is bot.max_lines, a channel's line budget (0: 4).
+	// MaxLines is bot.max_lines, a channel's line budget (0: 4); read it through ChannelLines.
 	MaxLines int
 	// Log is for families that log what they do on their own (jobs); nil: slog.Default().
 	Log *slog.Logger
@@ -120,4 +120,12 @@ func All(d Deps) (*Registry, []Job, error) {
 	var err error
 	reg, err = NewRegistry(cmds...)
 	return reg, jobs, err
+}
+
+// ChannelLines is bot.max_lines: the most lines a reply may have in a channel (4 when unset).
+func (d Deps) ChannelLines() int {
+	if d.MaxLines > 0 {
+		return d.MaxLines
+	}
+	return 4
 }

@@ -13,8 +13,6 @@ import (
 const (
 	recentIncidents = 7 * 24 * time.Hour
 	maxListed       = 50
-	// channelLines is the default bot.max_lines: !incident show fits its reply into it in a channel.
-	channelLines = 4
 	// deployLookback is how long before an incident's start its services' deploys are shown ("24h" in text).
 	deployLookback = 24 * time.Hour
 )
@@ -106,16 +104,18 @@ func (x *incidents) show(_ context.Context, c *Call, w Replier) error {
 		}
 		lines = append(lines, "deploys in the 24h before: "+cmpJoin(deploys, "; ", "none"))
 	}
-	n := channelLines - len(lines) // the last timeline entries that fit a channel reply
+	n := x.d.ChannelLines() - len(lines) // the last timeline entries that fit a channel reply
 	if c.Private() {
 		n = 20
 	}
-	tl, err := x.log.IncidentTimeline(id, n)
-	if err != nil {
-		return err
-	}
-	for _, e := range tl {
-		lines = append(lines, fmt.Sprintf("%s %s: %s", x.clock(e.At, now), NoHighlight(e.Author), e.Text))
+	if n > 0 { // (n <= 0 would ask the store for the whole timeline)
+		tl, err := x.log.IncidentTimeline(id, n)
+		if err != nil {
+			return err
+		}
+		for _, e := range tl {
+			lines = append(lines, fmt.Sprintf("%s %s: %s", x.clock(e.At, now), NoHighlight(e.Author), e.Text))
+		}
 	}
 	w.Reply(lines...)
 	return nil

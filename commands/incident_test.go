@@ -472,3 +472,23 @@ func TestIncidentAgenda(t *testing.T) {
 		t.Errorf("planning agenda = %q, want nothing", lines)
 	}
 }
+
+// In a channel, !incident show fills bot.max_lines (head, deploys, then the latest timeline entries), and
+// with a budget too small for any entry it shows none rather than asking for the whole timeline.
+func TestIncidentShowFollowsMaxLines(t *testing.T) {
+	for _, tt := range []struct{ maxLines, want int }{{0, 4}, {7, 7}, {2, 2}, {1, 2}} {
+		h := newIncidentHarness(t, func(d *Deps) { d.MaxLines = tt.maxLines })
+		h.one("alice", "incident declare sev3 search slow queries")
+		for i := range 8 {
+			h.one("alice", fmt.Sprintf("incident update INC-1 step %d", i))
+		}
+		show := h.run("", "incident show INC-1").Lines
+		if len(show) != tt.want || !strings.HasPrefix(show[0], "INC-1 SEV3") {
+			t.Errorf("max_lines %d: show has %d lines, want %d:\n%q", tt.maxLines, len(show), tt.want, show)
+			continue
+		}
+		if tt.want > 2 && show[len(show)-1] != "12:00 a"+zw+"lice: step 7" {
+			t.Errorf("max_lines %d: last line %q, want the latest entry", tt.maxLines, show[len(show)-1])
+		}
+	}
+}

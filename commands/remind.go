@@ -57,16 +57,13 @@ func NewReminders(d Deps) *Reminders {
 	if d.Location == nil {
 		d.Location = time.UTC
 	}
-	f := &Reminders{d: d, grace: d.ReminderGrace, log: d.Log, maxLines: d.MaxLines, badSpecs: map[string]bool{}}
+	f := &Reminders{d: d, grace: d.ReminderGrace, log: d.Log, maxLines: d.ChannelLines(), badSpecs: map[string]bool{}}
 	f.st, _ = d.Store.(ReminderStore)
 	if f.grace <= 0 {
 		f.grace = DefaultReminderGrace
 	}
 	if f.log == nil {
 		f.log = slog.Default()
-	}
-	if f.maxLines <= 0 {
-		f.maxLines = 4
 	}
 	return f
 }

@@ -66,13 +66,6 @@ func (s *services) with(h func(cat ServiceStore, c *Call, w Replier) error) Hand
 	}
 }
 
-func (s *services) maxLines() int {
-	if s.d.MaxLines > 0 {
-		return s.d.MaxLines
-	}
-	return 4
-}
-
 func (s *services) show(cat ServiceStore, c *Call, w Replier) error {
 	if len(c.Args) == 0 {
 		return s.list(cat, c, w)

@@ -57,7 +57,7 @@ func (s *services) linesFor(c *Call) int {
 	if c.Private() {
 		return 0
 	}
-	return s.maxLines()
+	return s.d.ChannelLines()
 }
 
 // nameList joins names, showing at most limit (0: all) and counting the rest.
