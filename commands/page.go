@@ -151,12 +151,24 @@ func (p *paging) pageArg(c *Call) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	var waiting []string // unacked pages of others, newest first: what the caller may have meant
 	for i := len(open) - 1; i >= 0; i-- {
-		if open[i].State == store.PageOpen && open[i].WasPaged(c.Caller.Account) {
+		if open[i].State != store.PageOpen {
+			continue
+		}
+		if open[i].WasPaged(c.Caller.Account) {
 			return open[i].ID, nil
 		}
+		waiting = append(waiting, pageID(open[i].ID))
 	}
-	return 0, Errorf("error: you have no open page to ack (name one: %sack P-3)", c.Prefix)
+	if len(waiting) == 0 {
+		return 0, Errorf("error: no page is waiting for an ack")
+	}
+	list := strings.Join(waiting[:min(len(waiting), 3)], ", ")
+	if len(waiting) > 3 {
+		list += fmt.Sprintf(" and %d more", len(waiting)-3)
+	}
+	return 0, Errorf("error: you are not paged on any open page; waiting for an ack: %s (name one: %sack %s)", list, c.Prefix, waiting[0])
 }
 
 // pageError turns the store's page errors into what the caller reads.

@@ -25,7 +25,7 @@ func TestPageAckResolveList(t *testing.T) {
 	if got := h.one("", pagingChannel, "page list"); got != "no open pages" {
 		t.Errorf("!page list = %q", got)
 	}
-	if got := h.one("bob", pagingChannel, "ack"); got != "error: you have no open page to ack (name one: !ack P-3)" {
+	if got := h.one("bob", pagingChannel, "ack"); got != "error: no page is waiting for an ack" {
 		t.Errorf("!ack with no page = %q", got)
 	}
 	h.expect()
@@ -50,6 +50,10 @@ func TestPageAckResolveList(t *testing.T) {
 		pagingAnn("P-2 paging alice: disk full on db2 (ack with !ack P-2 within 5m)", true),
 		pagingPriv("alice", "P-2 page from "+pgNick("dave")+": disk full on db2 (ack with !ack P-2 within 5m)", true),
 	)
+	// !ack without an id from someone not paged names the pages waiting, newest first.
+	if got, want := h.one("bob", pagingChannel, "ack"), "error: you are not paged on any open page; waiting for an ack: P-2, P-1 (name one: !ack P-2)"; got != want {
+		t.Errorf("!ack by someone not paged = %q, want %q", got, want)
+	}
 	// Within the dedupe window, bob's second page is added to P-1.
 	h.now = h.now.Add(2 * time.Minute)
 	if got := h.one("bob", pagingChannel, "page still down"); got != "P-1 updated (your open page, 3m old): still down; paging alice" {
