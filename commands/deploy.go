@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -28,14 +29,14 @@ func deployCommands(d Deps) []*Command {
 			Help: "Records the start of a rollout; refused while locked or frozen unless ops add --force.",
 			Role: RoleDeveloper, Write: true, MinArgs: 2, MaxArgs: 2, Run: p.chatStart,
 			Flags: []Flag{env, {Name: "percent", Value: true}, {Name: "sites", Value: true}, {Name: "force"}}},
-		{Name: "deploy progress", Args: "<service> <percent|sites> [--env E]",
+		{Name: "deploy progress", Args: "<service|D-n> <percent|sites> [--env E]",
 			Help: "Records how far a rollout has gone: a percentage, or sites (they add up).",
 			Role: RoleDeveloper, Write: true, MinArgs: 2, MaxArgs: 2, Flags: []Flag{env}, Run: p.chatProgress},
-		{Name: "deploy done", Args: "<service> [--env E]", Help: "Records the rollout as succeeded; its version becomes current.",
+		{Name: "deploy done", Args: "<service|D-n> [--env E]", Help: "Records the rollout as succeeded; its version becomes current.",
 			Role: RoleDeveloper, Write: true, MinArgs: 1, MaxArgs: 1, Flags: []Flag{env}, Run: p.chatFinish(store.DeploySucceeded)},
-		{Name: "deploy fail", Args: "<service> [reason] [--env E]", Help: "Records the rollout as failed; the environment keeps its version.",
+		{Name: "deploy fail", Args: "<service|D-n> [reason] [--env E]", Help: "Records the rollout as failed; the environment keeps its version.",
 			Role: RoleDeveloper, Write: true, MinArgs: 1, MaxArgs: -1, Flags: []Flag{env}, Run: p.chatFinish(store.DeployFailed)},
-		{Name: "deploy rollback", Args: "<service> [to-version] [reason] [--env E]", Help: rollbackHelp,
+		{Name: "deploy rollback", Args: "<service|D-n> [to-version] [reason] [--env E]", Help: rollbackHelp,
 			Role: RoleDeveloper, Write: true, MinArgs: 1, MaxArgs: -1, Flags: []Flag{env}, Run: p.chatRollback},
 		{Name: "deploy status", Args: "[service]", Help: "Shows versions per environment, rollouts in progress, locks and freezes.",
 			Role: RoleAnyone, MaxArgs: 1, Run: p.chatStatus},
@@ -48,9 +49,20 @@ func deployCommands(d Deps) []*Command {
 	}
 }
 
-// chatEvent starts an event for c's service (first argument) and --env flag.
+// chatEvent starts an event for c's service (first argument) and --env flag. After a start, the first
+// argument may also be the rollout's id as the bot announced it (D-40): the event is then for that
+// rollout's service and environment, provided it is the one the event would act on.
 func (p *Deployer) chatEvent(c *Call, status store.DeployState, lockAll bool) (store.DeployEvent, error) {
 	svc, err := p.Service(c.Args[0], lockAll)
+	var byID *store.Deploy
+	// "D-40" or "d-40" is a deploy id, unless the catalogue has a service of that name.
+	if status != store.DeployStarted && deployIDRe.MatchString(c.Args[0]) && (err != nil || !p.cataloged(svc)) {
+		d, derr := p.deployArg(c, status)
+		if derr != nil {
+			return store.DeployEvent{}, derr
+		}
+		byID, svc, err = &d, d.Service, nil
+	}
 	if err != nil {
 		return store.DeployEvent{}, userErr(err)
 	}
@@ -61,7 +73,57 @@ func (p *Deployer) chatEvent(c *Call, status store.DeployState, lockAll bool) (s
 			return ev, userErr(err)
 		}
 	}
+	if byID != nil {
+		if ev.Env != "" && ev.Env != byID.Env {
+			return ev, Errorf("error: %s is in %s, not %s", FormatID(KindDeploy, byID.ID), byID.Env, ev.Env)
+		}
+		ev.Env = byID.Env
+	}
 	return ev, nil
+}
+
+// deployIDRe is a deploy id as the bot writes it (D-40), in either case.
+var deployIDRe = regexp.MustCompile(`^[dD]-[0-9]{1,19}$`)
+
+// cataloged reports whether the catalogue has a service of that name.
+func (p *Deployer) cataloged(name string) bool {
+	if p.d.Catalog == nil {
+		return false
+	}
+	_, err := p.d.Catalog.ServiceOwner(name)
+	return err == nil
+}
+
+// deployArg reads a D-n argument given where a service is expected. The rollout must be the one the event
+// acts on: in progress, or for a rollback also the current version of its environment.
+func (p *Deployer) deployArg(c *Call, status store.DeployState) (store.Deploy, error) {
+	id, err := ParseID(KindDeploy, c.Args[0])
+	if err != nil {
+		return store.Deploy{}, err
+	}
+	d, err := p.st.GetDeploy(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return d, Errorf("error: no deploy %s", FormatID(KindDeploy, id))
+	}
+	if err != nil {
+		return d, err
+	}
+	if d.State.Active() {
+		return d, nil
+	}
+	if status == store.DeployRolledBack {
+		st, err := p.st.DeployStatusOf(d.Service)
+		if err != nil {
+			return d, err
+		}
+		for _, cur := range st.Current {
+			if cur.Env == d.Env && cur.DeployID == d.ID {
+				return d, nil
+			}
+		}
+	}
+	return d, Errorf("error: %s (%s %s in %s) is no longer in progress: it %s; for the service's current rollout: %s%s %s",
+		FormatID(KindDeploy, d.ID), d.Service, d.Version, d.Env, strings.ReplaceAll(string(d.State), "_", " "), c.Prefix, c.Cmd.Name, d.Service)
 }
 
 func (p *Deployer) chatStart(_ context.Context, c *Call, w Replier) error {

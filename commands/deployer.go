@@ -20,6 +20,7 @@ type DeployStore interface {
 	UnlockDeploys(service string) (store.DeployLock, error)
 	DeployLocksFor(service string) ([]store.DeployLock, error)
 	DeploysSince(since time.Time) ([]store.Deploy, error)
+	GetDeploy(id uint64) (store.Deploy, error)
 }
 
 // Deployer applies deploy events from chat and from the webhook with the same checks (catalogue, locks,
