@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,7 +65,7 @@ func (b *Bot) applyHook(w http.ResponseWriter, dp *commands.Deployer, ev store.D
 	text, res, err := dp.Apply(ev, "")
 	var ue *commands.UserError
 	if errors.As(err, &ue) {
-		writeJSON(w, http.StatusConflict, map[string]string{"error": strings.TrimPrefix(ue.Msg, "error: ")})
+		writeJSON(w, http.StatusConflict, map[string]string{"error": strings.ReplaceAll(strings.TrimPrefix(ue.Msg, "error: "), "\u200b", "")})
 		return
 	}
 	if err != nil {
@@ -117,8 +118,12 @@ func (b *Bot) verifySignature(h http.Header, body []byte) string {
 	return ""
 }
 
+// hookFields are the webhook's JSON fields, in the order an error lists them.
+var hookFields = []string{"id", "service", "version", "environment", "status", "percent", "sites", "actor", "url", "message"}
+
 // decodeDeployHook decodes the JSON body field by field, so that a wrong type is reported under its field.
-// Unknown fields are ignored; null is the same as absent.
+// An unknown field is an error: a misspelled "enviroment" (or "env") would otherwise be dropped and the
+// event applied to prod. null is the same as absent.
 func decodeDeployHook(body []byte) (commands.DeployHook, map[string]string) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil {
@@ -126,6 +131,11 @@ func decodeDeployHook(body []byte) (commands.DeployHook, map[string]string) {
 	}
 	var h commands.DeployHook
 	bad := map[string]string{}
+	for name := range raw {
+		if !slices.Contains(hookFields, name) {
+			bad[name] = "unknown field (the fields are " + strings.Join(hookFields, ", ") + ")"
+		}
+	}
 	field := func(name string, into any, msg string) {
 		if v, ok := raw[name]; ok && string(v) != "null" {
 			if err := json.Unmarshal(v, into); err != nil {

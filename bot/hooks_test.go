@@ -138,7 +138,7 @@ func TestDeployHook(t *testing.T) {
 	}
 	// A second started for another version is refused, naming the rollout in progress.
 	code, out := h.post(t, ev("d5", "started", map[string]any{"version": "1.44"}), hookSecret, now)
-	if code != 409 || !strings.HasPrefix(out["error"].(string), "D-2 playlist 1.43 is already rolling out in prod") {
+	if code != 409 || !strings.HasPrefix(out["error"].(string), "D-2 playlist 1.43 is already rolling out in prod") || strings.Contains(out["error"].(string), "\u200b") {
 		t.Fatalf("conflicting start: %d %v", code, out)
 	}
 
@@ -178,6 +178,8 @@ func TestDeployHookRefusals(t *testing.T) {
 		{"wrong types", []byte(`{"id": 7, "service": "playlist", "version": "1.0", "status": "progress", "percent": "10", "sites": 3}`), hookSecret, now, 400,
 			`{"errors":{"id":"must be a string","percent":"must be an integer from 0 to 100","sites":"must be an array of strings"}}`},
 		{"missing fields", []byte(`{}`), hookSecret, now, 400, `"id":"required`},
+		{"unknown field, not dropped (env is not environment)", hookBody(map[string]any{"id": "x4", "service": "playlist", "version": "1.0", "status": "succeeded", "env": "staging"}), hookSecret, now, 400,
+			`{"errors":{"env":"unknown field (the fields are id, service, version, environment, status, percent, sites, actor, url, message)"}}`},
 		{"oversized body", append(append([]byte(`{"id":"big","service":"playlist","version":"1","status":"started","message":"`), bytes.Repeat([]byte("a"), 2<<20)...), '"', '}'), hookSecret, now, 413, "body larger than 1048576 bytes"},
 		{"oversized by one byte", bytes.Repeat([]byte(" "), maxBody+1), hookSecret, now, 413, "body larger than"},
 	}

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -32,9 +33,16 @@ func (c fakeCatalog) ServiceImpact(string) ([]string, error) { return nil, nil }
 func (c fakeCatalog) ServiceNames() ([]string, error)        { return c, nil }
 
 // announcements records what the family posts to the channel.
-type announcements struct{ lines []string }
+type announcements struct {
+	lines []string
+	fail  error // returned once by the next Announce, as a failed outbox commit would
+}
 
 func (a *announcements) Announce(channel, text string, urgent bool) error {
+	if err := a.fail; err != nil {
+		a.fail = nil
+		return err
+	}
 	a.lines = append(a.lines, fmt.Sprintf("%s|%s|%v", channel, text, urgent))
 	return nil
 }
@@ -223,6 +231,19 @@ func TestDeployAnnouncements(t *testing.T) {
 	entries, _ := b.st.AuditLog(1)
 	if len(entries) != 1 || !strings.Contains(entries[0].Args, "--force") || entries[0].Account != "carol" {
 		t.Errorf("the forced start is not in the audit log: %+v", entries)
+	}
+}
+
+// A deploy recorded whose announcement then fails is not reported as a failure (a CI retry of it would be a
+// duplicate, never announced): the answer says it is recorded and the announcement failed.
+func TestDeployRecordedWhenTheAnnouncementFails(t *testing.T) {
+	b := newDeployBench(t, nil)
+	b.ann.fail = errors.New("store: outbox: no space left on device")
+	if got, want := b.run("bob", "/msg deploy start playlist 1.0"), "D-1 playlist 1.0 started by bob (prod) (recorded, but the announcement in #operations failed: see the log)"; got != want {
+		t.Fatalf("got %q\nwant %q", got, want)
+	}
+	if d, err := b.st.GetDeploy(1); err != nil || d.State != store.DeployStarted {
+		t.Fatalf("D-1 = %+v, %v; want it stored, started", d, err)
 	}
 }
 
