@@ -3,6 +3,7 @@ package bot
 import (
 	"crypto/subtle"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,7 +19,9 @@ const maxBody = 1 << 20
 func (b *Bot) httpServer() *http.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", b.healthz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(b.metrics.Registry, promhttp.HandlerOpts{}))
+	// A collector that cannot read the store must not take every other series (opsbot_irc_connected,
+	// opsbot_store_errors_total) down with it, just when the alerts need them.
+	mux.Handle("GET /metrics", promhttp.HandlerFor(b.metrics.Registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 	mux.Handle("GET /api/v1/backup", b.requireToken(http.HandlerFunc(b.backup)))
 	b.mountServices(mux)
 	b.mountReminders(mux)
@@ -58,12 +61,20 @@ func (b *Bot) healthz(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprintln(w, "ok")
 }
 
-// requireToken enforces http.api_token (Bearer) when one is configured.
+// requireToken enforces http.api_token (Bearer) when one is configured. Without one the API answers only
+// this machine: a client on a loopback address that names the bot by a loopback address or "localhost". The
+// Host check stops a web page whose DNS name was rebound to 127.0.0.1 from reading the API (and the backup)
+// through the browser of someone on the bot's host.
 func (b *Bot) requireToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if tok := b.o.APIToken; tok != "" {
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(tok)) != 1 {
+		tok := b.o.APIToken
+		if tok == "" && !localRequest(r) {
+			http.Error(w, "forbidden: without http.api_token the API answers only local requests (to 127.0.0.1, ::1 or localhost)", http.StatusForbidden)
+			return
+		}
+		if tok != "" {
+			scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+			if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(tok)) != 1 {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="opsbot"`)
 				http.Error(w, "unauthorized: this endpoint needs Authorization: Bearer <http.api_token>", http.StatusUnauthorized)
 				return
@@ -71,6 +82,25 @@ func (b *Bot) requireToken(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// localRequest reports whether r comes from a loopback address and names the server by a loopback address
+// or localhost.
+func localRequest(r *http.Request) bool {
+	loopback := func(host string) bool {
+		ip := net.ParseIP(host)
+		return ip != nil && ip.IsLoopback()
+	}
+	remote, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil || !loopback(remote) {
+		return false
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	return strings.EqualFold(host, "localhost") || loopback(host)
 }
 
 // backup writes a consistent hot copy next to the database (temp file, fsync, rename) and serves it.

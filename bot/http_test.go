@@ -1,0 +1,101 @@
+package bot
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// apiServer is the bot's HTTP handler on a real loopback socket, with the given API token.
+func apiServer(t *testing.T, token string) (*httptest.Server, *Bot) {
+	t.Helper()
+	st := openTestStore(t)
+	o := testOptions(t, "127.0.0.1:1")
+	o.APIToken = token
+	b, err := New(o, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(b.httpServer().Handler)
+	t.Cleanup(srv.Close)
+	return srv, b
+}
+
+func get(t *testing.T, url string, header map[string]string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	for k, v := range header {
+		if k == "Host" {
+			req.Host = v
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// Without http.api_token the API answers only this machine, by a local name: a page whose DNS name was
+// rebound to 127.0.0.1 gets nothing through a browser, nor does a client on another host.
+func TestAPIWithoutTokenAnswersOnlyLocalRequests(t *testing.T) {
+	srv, b := apiServer(t, "")
+	for _, tt := range []struct {
+		host string
+		want int
+	}{
+		{"", http.StatusOK}, // 127.0.0.1:port
+		{"localhost:8080", http.StatusOK},
+		{"LOCALHOST", http.StatusOK},
+		{"[::1]:8080", http.StatusOK},
+		{"rebind.attacker.example:8080", http.StatusForbidden},
+		{"127.0.0.1.nip.io", http.StatusForbidden},
+	} {
+		h := map[string]string{}
+		if tt.host != "" {
+			h["Host"] = tt.host
+		}
+		for _, path := range []string{"/api/v1/services", "/api/v1/backup"} {
+			if code, body := get(t, srv.URL+path, h); code != tt.want {
+				t.Errorf("GET %s with Host %q: %d %s, want %d", path, tt.host, code, body, tt.want)
+			}
+		}
+	}
+	// From another host (the listener may be 0.0.0.0): refused, while /healthz and /metrics stay open.
+	for path, want := range map[string]int{"/api/v1/services": http.StatusForbidden, "/metrics": http.StatusOK} {
+		req := httptest.NewRequest("GET", "http://192.0.2.10:8080"+path, nil)
+		req.RemoteAddr = "192.0.2.99:40000"
+		rec := httptest.NewRecorder()
+		b.httpServer().Handler.ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Errorf("GET %s from another host: %d, want %d", path, rec.Code, want)
+		}
+	}
+}
+
+// With a token, the scheme is case-insensitive (RFC 7235) and the token is required from anywhere.
+func TestAPITokenScheme(t *testing.T) {
+	srv, _ := apiServer(t, "tok")
+	for auth, want := range map[string]int{"Bearer tok": 200, "bearer tok": 200, "BEARER  tok": 200, "Bearer nope": 401, "tok": 401, "": 401, "Basic tok": 401} {
+		if code, body := get(t, srv.URL+"/api/v1/services", map[string]string{"Authorization": auth}); code != want {
+			t.Errorf("Authorization %q: %d %s, want %d", auth, code, body, want)
+		}
+	}
+}
+
+// A collector that cannot read the store leaves the other series in the scrape (the alerts need
+// opsbot_irc_connected and opsbot_store_errors_total most when the store is in trouble).
+func TestMetricsSurviveAFailingCollector(t *testing.T) {
+	srv, b := apiServer(t, "")
+	b.store.Close() // every store read of the collectors now fails
+	code, body := get(t, srv.URL+"/metrics", nil)
+	if code != http.StatusOK || !strings.Contains(body, "opsbot_irc_connected") || !strings.Contains(body, "opsbot_store_errors_total") {
+		t.Fatalf("/metrics with the store closed: %d\n%.600s", code, body)
+	}
+}
