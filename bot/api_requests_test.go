@@ -1,8 +1,6 @@
 package bot
 
 import (
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -38,17 +36,10 @@ func TestAPIRequestsFilters(t *testing.T) {
 	srv := httptest.NewServer(b.httpServer().Handler)
 	defer srv.Close()
 	get := func(path string, token bool) (int, string) {
-		req, _ := http.NewRequest("GET", srv.URL+path, nil)
 		if token {
-			req.Header.Set("Authorization", "Bearer tok")
+			return httpGetWith(t, srv.URL+path, map[string]string{"Authorization": "Bearer tok"})
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
+		return httpGet(t, srv.URL+path)
 	}
 	tests := []struct {
 		path   string

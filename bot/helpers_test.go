@@ -189,14 +189,29 @@ func openTestStore(t testing.TB) *store.Store {
 	return st
 }
 
-// httpGet fetches url and returns the status and body.
-func httpGet(t *testing.T, url string) (int, string) {
+// httpGetWith fetches url with the given headers ("Host" sets the request's Host) and returns the status
+// and body.
+func httpGetWith(t *testing.T, url string, header map[string]string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, _ := http.NewRequest("GET", url, nil)
+	for k, v := range header {
+		if k == "Host" {
+			req.Host = v
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(body)
+}
+
+// httpGet fetches url and returns the status and body.
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	return httpGetWith(t, url, nil)
 }

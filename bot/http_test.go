@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -21,25 +20,6 @@ func apiServer(t *testing.T, token string) (*httptest.Server, *Bot) {
 	srv := httptest.NewServer(b.httpServer().Handler)
 	t.Cleanup(srv.Close)
 	return srv, b
-}
-
-func get(t *testing.T, url string, header map[string]string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
-	for k, v := range header {
-		if k == "Host" {
-			req.Host = v
-			continue
-		}
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
 }
 
 // Without http.api_token the API answers only this machine, by a local name: a page whose DNS name was
@@ -62,7 +42,7 @@ func TestAPIWithoutTokenAnswersOnlyLocalRequests(t *testing.T) {
 			h["Host"] = tt.host
 		}
 		for _, path := range []string{"/api/v1/services", "/api/v1/backup"} {
-			if code, body := get(t, srv.URL+path, h); code != tt.want {
+			if code, body := httpGetWith(t, srv.URL+path, h); code != tt.want {
 				t.Errorf("GET %s with Host %q: %d %s, want %d", path, tt.host, code, body, tt.want)
 			}
 		}
@@ -83,7 +63,7 @@ func TestAPIWithoutTokenAnswersOnlyLocalRequests(t *testing.T) {
 func TestAPITokenScheme(t *testing.T) {
 	srv, _ := apiServer(t, "tok")
 	for auth, want := range map[string]int{"Bearer tok": 200, "bearer tok": 200, "BEARER  tok": 200, "Bearer nope": 401, "tok": 401, "": 401, "Basic tok": 401} {
-		if code, body := get(t, srv.URL+"/api/v1/services", map[string]string{"Authorization": auth}); code != want {
+		if code, body := httpGetWith(t, srv.URL+"/api/v1/services", map[string]string{"Authorization": auth}); code != want {
 			t.Errorf("Authorization %q: %d %s, want %d", auth, code, body, want)
 		}
 	}
@@ -94,7 +74,7 @@ func TestAPITokenScheme(t *testing.T) {
 func TestMetricsSurviveAFailingCollector(t *testing.T) {
 	srv, b := apiServer(t, "")
 	b.store.Close() // every store read of the collectors now fails
-	code, body := get(t, srv.URL+"/metrics", nil)
+	code, body := httpGetWith(t, srv.URL+"/metrics", nil)
 	if code != http.StatusOK || !strings.Contains(body, "opsbot_irc_connected") || !strings.Contains(body, "opsbot_store_errors_total") {
 		t.Fatalf("/metrics with the store closed: %d\n%.600s", code, body)
 	}
