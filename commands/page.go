@@ -156,7 +156,7 @@ func (p *paging) pageArg(c *Call) (uint64, error) {
 		if open[i].State != store.PageOpen {
 			continue
 		}
-		if open[i].WasPaged(c.Caller.Account) {
+		if paged(open[i], c.Caller.Account) {
 			return open[i].ID, nil
 		}
 		waiting = append(waiting, pageID(open[i].ID))
@@ -191,7 +191,7 @@ func (p *paging) ack(_ context.Context, c *Call, w Replier) error {
 	}
 	now := p.d.Now()
 	pg, err := p.st.AckPage(id, c.Caller.Account, now, p.cfg.Notifiers, func(pg store.Page) error {
-		if c.Role >= RoleOps || pg.WasPaged(c.Caller.Account) {
+		if c.Role >= RoleOps || paged(pg, c.Caller.Account) {
 			return nil
 		}
 		return Errorf("error: only the paged person (%s) or ops may ack %s", noHighlight(pg.Target), pageID(pg.ID))
@@ -210,7 +210,7 @@ func (p *paging) resolve(_ context.Context, c *Call, w Replier) error {
 	}
 	now := p.d.Now()
 	pg, err := p.st.ResolvePage(id, c.Caller.Account, now, p.cfg.Notifiers, func(pg store.Page) error {
-		if c.Role >= RoleOps || pg.WasPaged(c.Caller.Account) || sameAccount(pg.By, c.Caller.Account) {
+		if c.Role >= RoleOps || paged(pg, c.Caller.Account) || sameAccount(pg.By, c.Caller.Account) {
 			return nil
 		}
 		return Errorf("error: only who paged (%s), who was paged, or ops may resolve %s", noHighlight(pg.By), pageID(pg.ID))

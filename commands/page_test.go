@@ -327,3 +327,38 @@ func TestPageHelp(t *testing.T) {
 		}
 	}
 }
+
+// The dedupe adds to the same person's page only while nobody has acked it and only about the same
+// service: a page for another service goes to that service's owner, and a new problem after an ack pages
+// again instead of riding on an ack given for something else.
+func TestPageDedupeOnlyIntoAnUnackedPageAboutTheSameService(t *testing.T) {
+	h := newPagingHarness(t, nil)
+	h.catalog = pagingCatalog{"storage": "carol"}
+	h.restart()
+	for _, step := range []struct{ who, text, want string }{
+		{"bob", "page db is down", "P-1 paging alice: db is down (ack with !ack P-1 within 5m)"},
+		{"bob", "page storage disk full", "P-2 paging carol: [storage] disk full (ack with !ack P-2 within 5m)"},
+		{"bob", "page storage still full", "P-2 updated (your open page, 0s old): still full; paging carol"},
+		{"alice", "ack P-1", "P-1 acked by alice after 0s; escalation stopped"},
+		{"bob", "page api is also down now", "P-3 paging alice: api is also down now (ack with !ack P-3 within 5m)"},
+	} {
+		if got := h.one(step.who, "", step.text); got != step.want {
+			t.Errorf("%s: !%s = %q, want %q", step.who, step.text, got, step.want)
+		}
+	}
+}
+
+// A rotation account with RFC 1459 special characters acks its page under the casefolding it arrives with
+// from IRC (dan[m] is dan{m}).
+func TestPagedAccountAcksUnderIRCCasefolding(t *testing.T) {
+	h := newPagingHarness(t, func(c *PagingConfig) {
+		c.Rotation.Accounts = []string{"dan[m]"}
+		c.Ops = nil
+	})
+	if got := h.one("bob", "", "page db is down"); got != "P-1 paging dan[m]: db is down (ack with !ack P-1 within 5m)" {
+		t.Fatalf("page = %q", got)
+	}
+	if got := h.one("dan{m}", "", "ack"); got != "P-1 acked by dan{m} after 0s; escalation stopped" {
+		t.Errorf("ack by dan{m} = %q", got)
+	}
+}

@@ -120,6 +120,12 @@ func (p *paging) OnCallAt(t time.Time) (string, bool, error) {
 // sameAccount compares account names whatever the casemapping that folded them.
 func sameAccount(a, b string) bool { return FoldRFC1459(a) == FoldRFC1459(b) }
 
+// paged reports whether account was paged for pg, with the casefolding accounts have on IRC: a rotation's
+// dan[m] arrives as dan{m} (store.Page.WasPaged compares case-insensitively only).
+func paged(pg store.Page, account string) bool {
+	return slices.ContainsFunc(pg.Paged, func(a string) bool { return sameAccount(a, account) })
+}
+
 // knownAccount reports whether a is in the rotation or among ops (so it may be paged as a service owner).
 func (p *paging) knownAccount(a string) bool {
 	match := func(x string) bool { return sameAccount(x, a) }

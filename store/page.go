@@ -124,7 +124,9 @@ func (s *Store) OpenPage(req PageRequest) (p Page, deduped bool, err error) {
 				if _, err := getJSON(pages, k[len(prefix):], &old); err != nil {
 					return err
 				}
-				if old.State != PageResolved {
+				// Only into a page nobody has acked yet (an ack stops its escalation: a new problem merged into
+				// it would page nobody) and about the same service (else the service's owner is not paged).
+				if old.State == PageOpen && old.Service == req.Service {
 					old.Updates = append(old.Updates, PageUpdate{At: req.Now, By: req.By, Text: req.Text})
 					p, deduped = old, true
 					if err := putJSON(pages, pageKey(old.ID), old); err != nil {
