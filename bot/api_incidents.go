@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -137,9 +138,15 @@ func (b *Bot) apiAvailability(w http.ResponseWriter, r *http.Request) {
 	from, weights := now.Add(-window), b.o.Incidents.SeverityWeights()
 	var all []store.ServiceAvailability
 	var err error
-	if svc := q.Get("service"); svc != "" {
+	if svc := strings.ToLower(q.Get("service")); svc != "" {
+		// An unknown name would read as 100% available: a dashboard with a typo would show a healthy
+		// service. With a catalogue, a name it does not have is 404 (without one, any name is a service).
+		if names, err := b.store.ServiceNames(); err == nil && len(names) > 0 && !slices.Contains(names, svc) {
+			writeJSONError(w, http.StatusNotFound, fmt.Sprintf("no service %q in the catalogue", commands.Truncate(svc, 70)))
+			return
+		}
 		var a store.ServiceAvailability
-		a, err = b.store.Availability(strings.ToLower(svc), from, now, weights)
+		a, err = b.store.Availability(svc, from, now, weights)
 		all = []store.ServiceAvailability{a}
 	} else {
 		all, err = b.store.AvailabilityAll(from, now, weights)

@@ -52,8 +52,8 @@ func (b *Bot) apiRequests(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err1 := positiveQueryInt(q.Get("page"), 1)
 	per, err2 := positiveQueryInt(q.Get("per_page"), 100)
-	if err := errors.Join(err1, err2); err != nil || per > 1000 {
-		writeJSONError(w, http.StatusBadRequest, "page and per_page must be positive integers, per_page at most 1000")
+	if err := errors.Join(err1, err2); err != nil || per > 1000 || page > 1_000_000_000 {
+		writeJSONError(w, http.StatusBadRequest, "page and per_page must be positive integers, page at most 1000000000, per_page at most 1000")
 		return
 	}
 	var (

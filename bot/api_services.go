@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/opsbot/opsbot/commands"
 	"github.com/opsbot/opsbot/store"
@@ -49,7 +50,7 @@ func (b *Bot) apiServices(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (b *Bot) apiService(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
+	name := strings.ToLower(r.PathValue("name")) // as in chat and the deploy API: names are lower case
 	svc, im, err := b.store.ServiceReport(name)
 	if errors.Is(err, store.ErrNotFound) {
 		body := serviceAPIError{Error: fmt.Sprintf("no service %q", commands.Truncate(name, 70))}

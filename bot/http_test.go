@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/opsbot/opsbot/store"
 )
 
 // apiServer is the bot's HTTP handler on a real loopback socket, with the given API token.
@@ -77,5 +79,26 @@ func TestMetricsSurviveAFailingCollector(t *testing.T) {
 	code, body := httpGetWith(t, srv.URL+"/metrics", nil)
 	if code != http.StatusOK || !strings.Contains(body, "opsbot_irc_connected") || !strings.Contains(body, "opsbot_store_errors_total") {
 		t.Fatalf("/metrics with the store closed: %d\n%.600s", code, body)
+	}
+}
+
+// Names are lower case in the API as in chat; an unknown service is 404 rather than 100% available; a page
+// number that would overflow the offset is refused.
+func TestAPINamesAndBounds(t *testing.T) {
+	srv, b := apiServer(t, "")
+	owner := "bob"
+	if _, err := b.store.AddService("playlist", store.ServiceFields{Owner: &owner}, nil, false, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]int{
+		"/api/v1/services/Playlist":                           http.StatusOK,
+		"/api/v1/availability?service=PLAYLIST":               http.StatusOK,
+		"/api/v1/availability?service=playlsit":               http.StatusNotFound,
+		"/api/v1/requests?state=all&page=1000000000":          http.StatusOK,
+		"/api/v1/requests?state=all&page=4611686018427387905": http.StatusBadRequest,
+	} {
+		if code, body := httpGetWith(t, srv.URL+path, nil); code != want {
+			t.Errorf("GET %s: %d %s, want %d", path, code, body, want)
+		}
 	}
 }

@@ -92,14 +92,18 @@ func (s *Store) OpenIncidentList() ([]Incident, error) {
 }
 
 // RecentIncidents returns up to limit incidents, newest first: the open ones and those declared since.
-// With a zero since it returns the newest incidents of all time. total is how many incidents exist.
+// With a zero since it returns the newest incidents of all time. total is how many there are in all (open
+// or declared since; with a zero since, every incident), however many limit returns.
 func (s *Store) RecentIncidents(since time.Time, limit int) (out []Incident, total int, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
+		out, total = nil, 0
 		b := tx.Bucket(bucketIncidents)
-		total = int(b.Sequence())
 		seen := map[uint64]bool{}
 		c := b.Cursor()
-		for k, v := c.Last(); k != nil && len(out) < limit; k, v = c.Prev() {
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			if since.IsZero() && len(out) == limit {
+				break
+			}
 			var inc Incident
 			if err := jsonUnmarshal(v, &inc); err != nil {
 				return err
@@ -108,15 +112,22 @@ func (s *Store) RecentIncidents(since time.Time, limit int) (out []Incident, tot
 				break
 			}
 			seen[inc.ID] = true
-			out = append(out, inc)
+			total++
+			if len(out) < limit {
+				out = append(out, inc)
+			}
 		}
 		if since.IsZero() {
+			total = int(b.Sequence())
 			return nil
 		}
 		open, err := openIncidents(tx)
 		for _, inc := range open {
-			if !seen[inc.ID] && len(out) < limit {
-				out = append(out, inc)
+			if !seen[inc.ID] {
+				total++
+				if len(out) < limit {
+					out = append(out, inc)
+				}
 			}
 		}
 		slices.SortFunc(out, func(a, b Incident) int { return cmp.Compare(b.ID, a.ID) })

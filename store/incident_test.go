@@ -185,8 +185,15 @@ func TestIncidentListsUseIndexes(t *testing.T) {
 	for _, inc := range recent {
 		ids = append(ids, inc.ID)
 	}
-	if err != nil || total != 5 || !reflect.DeepEqual(ids, []uint64{5, 4, 2}) {
-		t.Errorf("RecentIncidents = %v (total %d, %v), want [5 4 2] of 5", ids, total, err)
+	if err != nil || total != 3 || !reflect.DeepEqual(ids, []uint64{5, 4, 2}) {
+		t.Errorf("RecentIncidents = %v (total %d, %v), want [5 4 2] of 3 (two declared since, one older but open)", ids, total, err)
+	}
+	// total counts them all, however many the limit returns; without since it is every incident.
+	if recent, total, err := s.RecentIncidents(clk.now.Add(-48*time.Hour), 1); err != nil || total != 3 || len(recent) != 1 || recent[0].ID != 5 {
+		t.Errorf("RecentIncidents(limit 1) = %d incidents, total %d, %v; want [5] of 3", len(recent), total, err)
+	}
+	if recent, total, err := s.RecentIncidents(time.Time{}, 2); err != nil || total != 5 || len(recent) != 2 {
+		t.Errorf("RecentIncidents(all, limit 2) = %d incidents, total %d, %v; want 2 of 5", len(recent), total, err)
 	}
 }
 
