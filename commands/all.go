@@ -129,3 +129,11 @@ func (d Deps) ChannelLines() int {
 	}
 	return 4
 }
+
+// Logger is Log, or slog.Default() when unset.
+func (d Deps) Logger() *slog.Logger {
+	if d.Log != nil {
+		return d.Log
+	}
+	return slog.Default()
+}

@@ -3,7 +3,6 @@ package commands
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"regexp"
 	"strings"
 	"time"
@@ -160,17 +159,10 @@ func (p *Deployer) Apply(ev store.DeployEvent, from string) (string, store.Deplo
 	if err := p.announce(from, text, ev.Status == store.DeployRolledBack || res.Deploy.Override != ""); err != nil {
 		// The event is stored: answering with an error would make CI retry it, and the retry, a duplicate,
 		// is never announced. Say what happened instead (the failed commit is counted and logged).
-		p.log().Error("deploy: recorded but not announced", "deploy", res.Deploy.ID, "err", err)
+		p.d.Logger().Error("deploy: recorded but not announced", "deploy", res.Deploy.ID, "err", err)
 		return text + fmt.Sprintf(" (recorded, but the announcement in %s failed: see the log)", p.d.Channel), res, nil
 	}
 	return text, res, nil
-}
-
-func (p *Deployer) log() *slog.Logger {
-	if p.d.Log != nil {
-		return p.d.Log
-	}
-	return slog.Default()
 }
 
 // announce posts text to the announcement channel unless it was asked there (the reply is then enough).

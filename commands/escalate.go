@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/opsbot/opsbot/store"
@@ -14,6 +13,7 @@ import (
 // (next escalation per page, indexed by due time), so after a restart a step fires at its original time, or
 // at once when it is overdue; the store's compare-and-set makes sure a step never fires twice.
 func (p *paging) escalateDue(ctx context.Context, now time.Time) error {
+	p.resendNotices(now)
 	due, err := p.st.DuePages(now, 100)
 	if err != nil {
 		return err
@@ -30,22 +30,33 @@ func (p *paging) escalateDue(ctx context.Context, now time.Time) error {
 	return errors.Join(errs...)
 }
 
-// escalate takes the next step of one overdue page, or posts the final notice when all steps are taken.
+// resendNotices sends the notices that are still due for open pages (not queued because of a crash or a
+// failed outbox write right after the commit that made them due), once they are old enough not to be in
+// the middle of being sent.
+func (p *paging) resendNotices(now time.Time) {
+	open, err := p.st.OpenPages()
+	if err != nil {
+		p.d.Logger().Error("paging: reading open pages for due notices", "err", err)
+		return
+	}
+	for _, pg := range open {
+		if len(pg.Notices) > 0 && now.Sub(pg.Notices[0].At) >= noticeRetryAfter {
+			p.sendNotices(pg)
+		}
+	}
+}
+
+// escalate takes the next step of one overdue page, or marks it exhausted when all steps are taken; the
+// step's notices are stored with it and then sent.
 func (p *paging) escalate(pg store.Page, now time.Time) error {
-	id := pageID(pg.ID)
 	if pg.Step >= p.cfg.MaxEscalations {
 		done, ok, err := p.st.ExhaustPage(pg.ID, pg.NextEscalation, now, p.cfg.Notifiers)
 		if err != nil || !ok {
 			return err
 		}
 		p.wake()
-		paged := make([]string, len(done.Paged))
-		for i, a := range done.Paged {
-			paged[i] = noHighlight(a)
-		}
-		line := fmt.Sprintf("%s is still not acknowledged after %d escalation(s) (paged %s): %s. Anyone in ops: %sack %s",
-			id, done.Step, strings.Join(paged, ", "), p.pageText(done), p.d.Prefix, id)
-		return p.d.Announce.Announce("", line, true)
+		p.sendNotices(done)
+		return nil
 	}
 	to := p.stepTarget(pg, now)
 	note := fmt.Sprintf("%s did not ack within %s", noHighlight(pg.Target), FormatDuration(p.cfg.AckTimeout))
@@ -54,17 +65,8 @@ func (p *paging) escalate(pg store.Page, now time.Time) error {
 		return err
 	}
 	p.wake()
-	verb := "escalated to " + to
-	if sameAccount(to, pg.Target) {
-		verb = "re-paging " + to
-	}
-	ackHint := fmt.Sprintf("(ack with %sack %s within %s)", p.d.Prefix, id, FormatDuration(p.cfg.AckTimeout))
-	line := fmt.Sprintf("%s %s (step %d/%d, %s): %s %s", id, verb, next.Step, p.cfg.MaxEscalations, note, p.pageText(next), ackHint)
-	if err := p.d.Announce.Announce("", line, true); err != nil {
-		return err
-	}
-	msg := fmt.Sprintf("%s page from %s, escalated to you (%s): %s %s", id, noHighlight(next.By), note, p.pageText(next), ackHint)
-	return p.d.Announce.Notify(to, msg, true)
+	p.sendNotices(next)
+	return nil
 }
 
 // stepTarget is who the page's next escalation step pages: the step's account, or for "next" the one after

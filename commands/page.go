@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/opsbot/opsbot/store"
 )
@@ -67,7 +68,7 @@ func (p *paging) pageCmd(_ context.Context, c *Call, w Replier) error {
 }
 
 func (p *paging) pageFrom(c *Call, w Replier, service, target, text string) error {
-	pg, deduped, err := p.open(c.Caller.Account, service, target, text, true)
+	pg, deduped, sent, err := p.open(c.Caller.Account, service, target, text, true)
 	var rl *store.RateLimitError
 	switch {
 	case errors.As(err, &rl):
@@ -79,7 +80,7 @@ func (p *paging) pageFrom(c *Call, w Replier, service, target, text string) erro
 		return err
 	case deduped:
 		w.Reply(fmt.Sprintf("%s updated (your open page, %s old): %s; paging %s", pageID(pg.ID), FormatDuration(p.d.Now().Sub(pg.Opened)), text, pg.Target))
-	case !p.inAnnounceChannel(c):
+	case !p.inAnnounceChannel(c) || !sent: // in the channel, the announcement is the answer, once it is out
 		w.Reply(p.pagingLine(pg))
 	}
 	return nil
@@ -93,7 +94,7 @@ func (p *paging) PageOnCall(_ context.Context, by, service, text string) (string
 	if err != nil {
 		return "", err
 	}
-	pg, _, err := p.open(by, service, target, Sanitize(text), false)
+	pg, _, _, err := p.open(by, service, target, Sanitize(text), false)
 	if err != nil {
 		return "", err
 	}
@@ -113,33 +114,79 @@ func (p *paging) pageText(pg store.Page) string {
 	return pg.Text
 }
 
-// open stores the page (with its timer and notifier tasks), then highlights the paged person in the channel
-// and messages them privately; both are durable and urgent.
-func (p *paging) open(by, service, target, text string, limits bool) (store.Page, bool, error) {
+// open stores the page (with its timer, notifier tasks and IRC notices), then sends the notices: the paged
+// person highlighted in the channel and messaged privately, both durable and urgent. The page stands once
+// stored: notices that cannot be queued now stay due in the store, and the escalation job sends them (sent
+// is false then).
+func (p *paging) open(by, service, target, text string, limits bool) (pg store.Page, deduped, sent bool, err error) {
 	now := p.d.Now()
 	req := store.PageRequest{By: by, Service: service, Text: text, Target: target, Rotation: p.cfg.Rotation, Now: now,
 		AckTimeout: p.cfg.AckTimeout, Notifiers: p.cfg.Notifiers}
 	if limits {
 		req.DedupeWindow, req.RateLimit = p.cfg.DedupeWindow, p.cfg.RateLimit
 	}
-	pg, deduped, err := p.st.OpenPage(req)
+	pg, deduped, err = p.st.OpenPage(req)
 	if err != nil {
-		return pg, false, err
+		return pg, false, false, err
 	}
 	p.wake()
+	return pg, deduped, p.sendNotices(pg), nil
+}
+
+// noticeRetryAfter is how old a due notice must be before the escalation job sends it: younger ones are
+// being sent by the command or job that made them due.
+const noticeRetryAfter = 10 * time.Second
+
+// sendNotices queues the page's due notices for IRC, in order, each removed from the store once queued. It
+// stops at the first failure (logged): that one and the rest stay due, for the escalation job.
+func (p *paging) sendNotices(pg store.Page) bool {
+	for _, n := range pg.Notices {
+		err := p.sendNotice(pg, n)
+		if err == nil {
+			err = p.st.PageNoticeSent(pg.ID, n)
+		}
+		if err != nil {
+			p.d.Logger().Error("paging: notice not sent yet; the escalation job retries", "page", pageID(pg.ID), "notice", n.Kind, "err", err)
+			return false
+		}
+	}
+	return true
+}
+
+// sendNotice renders one notice and queues it (durably) for IRC.
+func (p *paging) sendNotice(pg store.Page, n store.PageNotice) error {
 	id := pageID(pg.ID)
-	if deduped {
-		msg := fmt.Sprintf("%s update from %s: %s (ack with %sack %s)", id, noHighlight(by), text, p.d.Prefix, id)
-		return pg, true, p.d.Announce.Notify(pg.Target, msg, true)
+	within := fmt.Sprintf("(ack with %sack %s within %s)", p.d.Prefix, id, FormatDuration(p.cfg.AckTimeout))
+	var line string
+	switch {
+	case n.Kind == store.NoticeOpened && !n.Private:
+		line = fmt.Sprintf("%s paging %s: %s %s", id, n.To, p.pageText(pg), within)
+	case n.Kind == store.NoticeOpened:
+		line = fmt.Sprintf("%s page from %s: %s %s", id, noHighlight(pg.By), p.pageText(pg), within)
+	case n.Kind == store.NoticeUpdate:
+		line = fmt.Sprintf("%s update from %s: %s (ack with %sack %s)", id, noHighlight(n.By), n.Note, p.d.Prefix, id)
+	case n.Kind == store.NoticeEscalated && !n.Private:
+		verb := "escalated to " + n.To
+		if sameAccount(n.To, n.From) {
+			verb = "re-paging " + n.To
+		}
+		line = fmt.Sprintf("%s %s (step %d/%d, %s): %s %s", id, verb, n.Step, p.cfg.MaxEscalations, n.Note, p.pageText(pg), within)
+	case n.Kind == store.NoticeEscalated:
+		line = fmt.Sprintf("%s page from %s, escalated to you (%s): %s %s", id, noHighlight(pg.By), n.Note, p.pageText(pg), within)
+	case n.Kind == store.NoticeExhausted:
+		paged := make([]string, len(pg.Paged))
+		for i, a := range pg.Paged {
+			paged[i] = noHighlight(a)
+		}
+		line = fmt.Sprintf("%s is still not acknowledged after %d escalation(s) (paged %s): %s. Anyone in ops: %sack %s",
+			id, n.Step, strings.Join(paged, ", "), p.pageText(pg), p.d.Prefix, id)
+	default:
+		return fmt.Errorf("page notice of unknown kind %q", n.Kind)
 	}
-	if err := p.d.Announce.Announce("", p.pagingLine(pg), true); err != nil {
-		return pg, false, fmt.Errorf("page: announce %s: %w", id, err)
+	if n.Private {
+		return p.d.Announce.Notify(n.To, line, true)
 	}
-	msg := fmt.Sprintf("%s page from %s: %s (ack with %sack %s within %s)", id, noHighlight(by), p.pageText(pg), p.d.Prefix, id, FormatDuration(p.cfg.AckTimeout))
-	if err := p.d.Announce.Notify(pg.Target, msg, true); err != nil {
-		return pg, false, fmt.Errorf("page: notify %s: %w", pg.Target, err)
-	}
-	return pg, false, nil
+	return p.d.Announce.Announce("", line, true)
 }
 
 // pageArg parses an optional P-n argument; without one it picks the caller's newest open, unacked page.

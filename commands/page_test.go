@@ -362,3 +362,49 @@ func TestPagedAccountAcksUnderIRCCasefolding(t *testing.T) {
 		t.Errorf("ack by dan{m} = %q", got)
 	}
 }
+
+// A page's IRC notices are stored with the change that makes them due, so a failed outbox write (or a crash)
+// right after the commit delays them instead of losing them: the escalation job sends them once they are
+// 10s old, once. An ack drops what is still due.
+func TestPageNoticesAreNotLost(t *testing.T) {
+	h := newPagingHarness(t, nil)
+	opened := h.now
+	ask := "(ack with !ack P-1 within 5m)"
+	h.ann.fail = 1 // the channel announcement of the new page fails
+	lines, errs := h.say("bob", pagingChannel, "page db is down")
+	if len(errs) != 0 || len(lines) != 1 || lines[0] != "P-1 paging alice: db is down "+ask {
+		t.Fatalf("!page whose announcement failed answered %q %q; want the paging line (the page stands)", lines, errs)
+	}
+	h.expect()
+	h.now = opened.Add(5 * time.Second)
+	h.tick("page escalation")
+	h.expect() // not yet: the command may still be sending
+	h.now = opened.Add(11 * time.Second)
+	h.tick("page escalation")
+	h.expect(pagingAnn("P-1 paging alice: db is down "+ask, true), pagingPriv("alice", "P-1 page from "+pgNick("bob")+": db is down "+ask, true))
+	h.tick("page escalation")
+	h.expect() // once
+
+	// An escalation step whose private message fails, then a crash: the message is sent after the restart,
+	// and the channel line that did go out is not repeated.
+	h.now = opened.Add(5 * time.Minute)
+	h.ann.failAfter(1)
+	h.tick("page escalation")
+	h.expect(pagingAnn("P-1 escalated to carol (step 1/2, "+pgNick("alice")+" did not ack within 5m): db is down "+ask, true))
+	h.restart()
+	h.now = h.now.Add(10 * time.Second)
+	h.tick("page escalation")
+	h.expect(pagingPriv("carol", "P-1 page from "+pgNick("bob")+", escalated to you ("+pgNick("alice")+" did not ack within 5m): db is down "+ask, true))
+
+	// The next step's notices fail; an ack comes before they are retried: they are dropped.
+	h.now = opened.Add(10 * time.Minute)
+	h.ann.fail = 2
+	h.tick("page escalation")
+	h.expect()
+	if got := h.one("alice", pagingChannel, "ack P-1"); got != "P-1 acked by alice after 10m; escalation stopped" {
+		t.Fatalf("ack = %q", got)
+	}
+	h.now = h.now.Add(time.Minute)
+	h.tick("page escalation")
+	h.expect()
+}

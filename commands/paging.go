@@ -57,6 +57,7 @@ type PagingStore interface {
 	ExhaustPage(id uint64, due, now time.Time, notifiers []string) (store.Page, bool, error)
 	DuePages(now time.Time, limit int) ([]store.Page, error)
 	OpenPages() ([]store.Page, error)
+	PageNoticeSent(id uint64, n store.PageNotice) error
 }
 
 // paging is the on-call and paging family. It implements the OnCall and Pager contracts.

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,19 +22,35 @@ type pagingMsg struct {
 type pagingAnnouncer struct {
 	mu   sync.Mutex
 	msgs []pagingMsg
+	fail int // the next fail calls fail, as a failed outbox commit would
+	ok   int // ... after ok more calls succeed
+}
+
+// failAfter makes the call after the next n fail.
+func (a *pagingAnnouncer) failAfter(n int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.ok, a.fail = n, 1
 }
 
 func (a *pagingAnnouncer) Announce(channel, text string, urgent bool) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.msgs = append(a.msgs, pagingMsg{To: channel, Text: text, Urgent: urgent})
-	return nil
+	return a.record(pagingMsg{To: channel, Text: text, Urgent: urgent})
 }
 
 func (a *pagingAnnouncer) Notify(nick, text string, urgent bool) error {
+	return a.record(pagingMsg{To: nick, Text: text, Urgent: urgent})
+}
+
+func (a *pagingAnnouncer) record(m pagingMsg) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.msgs = append(a.msgs, pagingMsg{To: nick, Text: text, Urgent: urgent})
+	if a.ok > 0 {
+		a.ok--
+	} else if a.fail > 0 {
+		a.fail--
+		return errors.New("outbox: no space left on device")
+	}
+	a.msgs = append(a.msgs, m)
 	return nil
 }
 

@@ -57,13 +57,10 @@ func NewReminders(d Deps) *Reminders {
 	if d.Location == nil {
 		d.Location = time.UTC
 	}
-	f := &Reminders{d: d, grace: d.ReminderGrace, log: d.Log, maxLines: d.ChannelLines(), badSpecs: map[string]bool{}}
+	f := &Reminders{d: d, grace: d.ReminderGrace, log: d.Logger(), maxLines: d.ChannelLines(), badSpecs: map[string]bool{}}
 	f.st, _ = d.Store.(ReminderStore)
 	if f.grace <= 0 {
 		f.grace = DefaultReminderGrace
-	}
-	if f.log == nil {
-		f.log = slog.Default()
 	}
 	return f
 }

@@ -36,10 +36,50 @@ type Page struct {
 	Step           int       `json:"step"`
 	NextEscalation time.Time `json:"next_escalation,omitempty"`
 	Exhausted      bool      `json:"exhausted,omitempty"`
-	AckedBy        string    `json:"acked_by,omitempty"`
-	AckedAt        time.Time `json:"acked_at,omitempty"`
-	ResolvedBy     string    `json:"resolved_by,omitempty"`
-	ResolvedAt     time.Time `json:"resolved_at,omitempty"`
+	// Notices are what IRC must still be told of this page (the opening, an update, an escalation step),
+	// stored in the transaction that made them due and removed once queued in the outbox, so that a crash
+	// or a failed outbox write between the two delays them instead of losing them.
+	Notices    []PageNotice `json:"notices,omitempty"`
+	AckedBy    string       `json:"acked_by,omitempty"`
+	AckedAt    time.Time    `json:"acked_at,omitempty"`
+	ResolvedBy string       `json:"resolved_by,omitempty"`
+	ResolvedAt time.Time    `json:"resolved_at,omitempty"`
+}
+
+// Kinds of page notice.
+const (
+	NoticeOpened    = "opened"    // the page was opened, paging To
+	NoticeUpdate    = "update"    // By added Note to the page (To privately)
+	NoticeEscalated = "escalated" // the page moved from From to To; Note says why
+	NoticeExhausted = "exhausted" // no escalation step is left (the channel)
+)
+
+// PageNotice is one IRC line about a page that is due: to the channel, or Private to To. Commands render its
+// text; each is one line, so one is never sent twice because another failed.
+type PageNotice struct {
+	Kind    string    `json:"kind"`
+	Private bool      `json:"private,omitempty"`
+	To      string    `json:"to,omitempty"`
+	From    string    `json:"from,omitempty"`
+	By      string    `json:"by,omitempty"`
+	Note    string    `json:"note,omitempty"`
+	Step    int       `json:"step,omitempty"` // the page's step when it was due
+	At      time.Time `json:"at"`             // when it was due
+}
+
+// same reports whether two notices are the same one (At compared as an instant: one side may come back
+// from JSON).
+func (n PageNotice) same(o PageNotice) bool {
+	a, b := n, o
+	a.At, b.At = time.Time{}, time.Time{}
+	return a == b && n.At.Equal(o.At)
+}
+
+// announceAndTell is the channel line and the private line of one event.
+func announceAndTell(n PageNotice) []PageNotice {
+	private := n
+	private.Private = true
+	return []PageNotice{n, private}
 }
 
 // PageUpdate is a message added to an open page (a second page by the same person within the dedupe window).
@@ -128,6 +168,7 @@ func (s *Store) OpenPage(req PageRequest) (p Page, deduped bool, err error) {
 				// it would page nobody) and about the same service (else the service's owner is not paged).
 				if old.State == PageOpen && old.Service == req.Service {
 					old.Updates = append(old.Updates, PageUpdate{At: req.Now, By: req.By, Text: req.Text})
+					old.Notices = append(old.Notices, PageNotice{Kind: NoticeUpdate, Private: true, To: old.Target, By: req.By, Note: req.Text, Step: old.Step, At: req.Now})
 					p, deduped = old, true
 					if err := putJSON(pages, pageKey(old.ID), old); err != nil {
 						return err
@@ -158,7 +199,8 @@ func (s *Store) OpenPage(req PageRequest) (p Page, deduped bool, err error) {
 			return err
 		}
 		p = Page{ID: id, By: req.By, Service: req.Service, Text: req.Text, Target: target, Paged: []string{target},
-			State: PageOpen, Opened: req.Now, NextEscalation: req.Now.Add(req.AckTimeout)}
+			State: PageOpen, Opened: req.Now, NextEscalation: req.Now.Add(req.AckTimeout),
+			Notices: announceAndTell(PageNotice{Kind: NoticeOpened, To: target, At: req.Now})}
 		if err := putJSON(pages, pageKey(id), p); err != nil {
 			return err
 		}
@@ -230,6 +272,7 @@ func (s *Store) AckPage(id uint64, by string, now time.Time, notifiers []string,
 			return "", err
 		}
 		p.State, p.AckedBy, p.AckedAt = PageAcked, by, now
+		p.Notices = nil // an escalation notice not yet queued would now be wrong
 		return "", stopTimerTx(tx, p)
 	})
 }
@@ -244,6 +287,7 @@ func (s *Store) ResolvePage(id uint64, by string, now time.Time, notifiers []str
 			return "", err
 		}
 		p.State, p.ResolvedBy, p.ResolvedAt = PageResolved, by, now
+		p.Notices = nil
 		if err := tx.Bucket(bucketPagesOpen).Delete(pageKey(p.ID)); err != nil {
 			return "", err
 		}
@@ -266,6 +310,7 @@ func (s *Store) EscalatePage(id uint64, due time.Time, to string, next, now time
 			return "", err
 		}
 		p.Step++
+		p.Notices = append(p.Notices, announceAndTell(PageNotice{Kind: NoticeEscalated, To: to, From: p.Target, Note: note, Step: p.Step, At: now})...)
 		p.Target = to
 		if !p.WasPaged(to) {
 			p.Paged = append(p.Paged, to)
@@ -287,9 +332,32 @@ func (s *Store) ExhaustPage(id uint64, due, now time.Time, notifiers []string) (
 			return "", errStale
 		}
 		p.Exhausted = true
+		p.Notices = append(p.Notices, PageNotice{Kind: NoticeExhausted, Step: p.Step, At: now})
 		return "", stopTimerTx(tx, p)
 	})
 	return staleOK(p, err)
+}
+
+// PageNoticeSent removes notice n from page id once it is queued for IRC. A notice no longer there (the page
+// was acked or resolved meanwhile) is not an error.
+func (s *Store) PageNoticeSent(id uint64, n PageNotice) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var p Page
+		found, err := getJSON(tx.Bucket(bucketPages), pageKey(id), &p)
+		if err != nil || !found {
+			return err
+		}
+		i := slices.IndexFunc(p.Notices, n.same)
+		if i < 0 {
+			return nil
+		}
+		p.Notices = slices.Delete(p.Notices, i, i+1)
+		return putJSON(tx.Bucket(bucketPages), pageKey(id), p)
+	})
+	if err != nil {
+		return fmt.Errorf("store: page %d notice sent: %w", id, err)
+	}
+	return nil
 }
 
 func staleOK(p Page, err error) (Page, bool, error) {
