@@ -124,6 +124,10 @@ func (d *Deliverer) Run(ctx context.Context) {
 func (d *Deliverer) work(ctx context.Context, i int) {
 	n := d.notifiers[i]
 	name := n.Name()
+	// unrecorded is the head task as this worker last left it when the store could not record the retry:
+	// its attempts still count, so a store that refuses writes cannot make a task retry at the first
+	// backoff for ever.
+	var unrecorded store.NotifyTask
 	for ctx.Err() == nil {
 		d.pending.WithLabelValues(name).Set(float64(d.q.NotifyPending(name)))
 		t, ok, err := d.q.NotifyHead(name)
@@ -135,6 +139,9 @@ func (d *Deliverer) work(ctx context.Context, i int) {
 		case !ok:
 			d.sleep(ctx, i, d.Poll, true)
 			continue
+		}
+		if unrecorded.ID == t.ID && unrecorded.Attempts > t.Attempts {
+			t = unrecorded
 		}
 		if wait := t.NextTry.Sub(d.now()); !t.NextTry.IsZero() && wait > 0 {
 			d.sleep(ctx, i, wait, false)
@@ -167,6 +174,7 @@ func (d *Deliverer) work(ctx context.Context, i int) {
 		d.log.Warn("notify: failed, will retry", "notifier", name, "event", t.Event, "page", t.Page.ID, "attempt", t.Attempts, "retry_in", wait.Round(time.Millisecond), "err", err)
 		if err := d.q.NotifyRetry(t); err != nil {
 			d.log.Error("notify: record retry", "notifier", name, "err", err)
+			unrecorded = t
 		}
 		d.sleep(ctx, i, wait, false)
 	}

@@ -208,3 +208,25 @@ func TestDelivererGivesUp(t *testing.T) {
 		t.Errorf("down notifier: failures %v, dropped %v; want 6 and 2", f, dr)
 	}
 }
+
+// failingRetries is the store's queue, except that recording a retry fails (the disk is full).
+type failingRetries struct{ *store.Store }
+
+func (failingRetries) NotifyRetry(store.NotifyTask) error {
+	return errors.New("no space left on device")
+}
+
+// When the store cannot record a retry, the attempts still count: the task is given up after MaxAttempts
+// instead of being retried at the first backoff for ever.
+func TestDelivererCountsAttemptsTheStoreCouldNotRecord(t *testing.T) {
+	st := openStore(t)
+	down := &fakeNotifier{name: "webhook-0", fail: func(int) error { return errors.New("connection refused") }}
+	d := fast(NewDeliverer(failingRetries{st}, []Notifier{down}, testLog(t), nil))
+	d.MaxAttempts = 3
+	pageAndAck(t, st, d.Names()...)
+	runDeliverer(t, d)
+	waitFor(t, func() bool { return st.NotifyPending("webhook-0") == 0 })
+	if f, dr := d.Failures("webhook-0"), counterValue(d.dropped.WithLabelValues("webhook-0")); f != 6 || dr != 2 {
+		t.Errorf("failures %v, dropped %v; want 6 and 2 (3 attempts for each of the two tasks)", f, dr)
+	}
+}

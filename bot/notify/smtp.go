@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"mime"
 	"mime/quotedprintable"
 	"net"
@@ -115,11 +116,22 @@ func (s *SMTP) send(ctx context.Context, e Event) error {
 	if err := c.Mail(from.Address); err != nil {
 		return err
 	}
+	// A recipient the server refuses for good (5xx) is left out, so one stale address does not keep the
+	// page from the others; a temporary refusal (4xx) retries the whole message later.
+	var rejected []string
+	var rejection error
 	for _, a := range s.to {
 		to, _ := mail.ParseAddress(a)
 		if err := c.Rcpt(to.Address); err != nil {
-			return err
+			var tp *textproto.Error
+			if !errors.As(err, &tp) || tp.Code < 500 {
+				return err
+			}
+			rejected, rejection = append(rejected, to.Address), err
 		}
+	}
+	if len(rejected) == len(s.to) {
+		return rejection
 	}
 	w, err := c.Data()
 	if err != nil {
@@ -131,7 +143,12 @@ func (s *SMTP) send(ctx context.Context, e Event) error {
 	if err := w.Close(); err != nil {
 		return err
 	}
-	return c.Quit()
+	// The server has accepted the message: a failed QUIT must not make the task retry and mail it twice.
+	_ = c.Quit()
+	if len(rejected) > 0 {
+		slog.Warn("notify: smtp recipients refused; the others got the page", "notifier", s.name, "refused", rejected, "err", rejection)
+	}
+	return nil
 }
 
 func helloName() string {

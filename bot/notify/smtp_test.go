@@ -22,6 +22,8 @@ type fakeSMTP struct {
 	tls        *tls.Config // nil: STARTTLS not offered
 	user, pass string      // non-empty: AUTH PLAIN offered after STARTTLS, and required
 	rcptReply  string      // non-empty: the answer to every RCPT (e.g. "550 5.1.1 no such user")
+	refuse     string      // an address whose RCPT gets 550
+	dropQuit   bool        // hang up on QUIT without answering
 
 	mu    sync.Mutex
 	mails []fakeMail
@@ -116,6 +118,10 @@ func (f *fakeSMTP) session(conn net.Conn) {
 			m.From = angle(arg)
 			tp.PrintfLine("250 2.1.0 ok")
 		case "RCPT":
+			if f.refuse != "" && angle(arg) == f.refuse {
+				tp.PrintfLine("550 5.1.1 no such user")
+				continue
+			}
 			if f.rcptReply != "" {
 				tp.PrintfLine("%s", f.rcptReply)
 				continue
@@ -144,7 +150,9 @@ func (f *fakeSMTP) session(conn net.Conn) {
 		case "NOOP":
 			tp.PrintfLine("250 2.0.0 ok")
 		case "QUIT":
-			tp.PrintfLine("221 2.0.0 bye")
+			if !f.dropQuit {
+				tp.PrintfLine("221 2.0.0 bye")
+			}
 			return
 		default:
 			tp.PrintfLine("502 5.5.2 command not recognized")
@@ -269,5 +277,19 @@ func TestSMTPRejections(t *testing.T) {
 	}
 	if _, err := New(0, Config{Type: "smtp", SMTPAddr: "127.0.0.1:25", From: "not an address", To: []string{"ops@example.test"}}, nil); err == nil {
 		t.Error("bad from address accepted")
+	}
+}
+
+// One address the server refuses does not keep the page from the others; a message the server accepted is
+// not sent again because the QUIT after it failed.
+func TestSMTPPartialRecipientsAndLostQuit(t *testing.T) {
+	f := &fakeSMTP{refuse: "gone@example.test", dropQuit: true}
+	addr := startFakeSMTP(t, f)
+	n, _ := New(0, Config{Type: "smtp", SMTPAddr: addr, From: "opsbot@example.test", To: []string{"gone@example.test", "ops@example.test"}}, nil)
+	if err := n.Send(context.Background(), Event{Kind: "trigger", Page: testPage()}); err != nil {
+		t.Fatalf("send with one refused address and a lost QUIT: %v, want delivered", err)
+	}
+	if got := f.received(); len(got) != 1 || len(got[0].To) != 1 || got[0].To[0] != "ops@example.test" {
+		t.Fatalf("received %+v, want one message to ops@example.test", got)
 	}
 }
