@@ -2,6 +2,7 @@ package bot
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/opsbot/opsbot/bot/notify"
@@ -27,7 +28,25 @@ func (b *Bot) setupPaging() error {
 	b.metrics.Registry.MustRegister(b.notify.Collectors()...)
 	b.o.Paging.Notifiers = b.notify.Names()
 	b.o.Paging.Wake = b.notify.Wake
+	b.warnOrphanedNotifyQueues()
 	return nil
+}
+
+// warnOrphanedNotifyQueues logs the page events still queued for a notifier that is no longer configured:
+// notifiers are named by type and position, so after [[paging.notifiers]] lost or reordered an entry those
+// events are never delivered (or go to whichever notifier now has the name).
+func (b *Bot) warnOrphanedNotifyQueues() {
+	queues, err := b.store.NotifyQueues()
+	if err != nil {
+		b.o.Log.Error("notify: reading the delivery queues", "err", err)
+		return
+	}
+	for name, n := range queues {
+		if !slices.Contains(b.o.Paging.Notifiers, name) {
+			b.o.Log.Warn("notify: page events are queued for a notifier that is not configured now; they will not be delivered",
+				"notifier", name, "events", n, "configured", b.o.Paging.Notifiers)
+		}
+	}
 }
 
 // pagingConfig is the paging family's config; service owners among ops and admins may be paged directly.

@@ -98,3 +98,20 @@ func (s *Store) NotifyPending(notifier string) int {
 	})
 	return n
 }
+
+// NotifyQueues counts the undelivered tasks per notifier name, for every name that has any.
+func (s *Store) NotifyQueues() (map[string]int, error) {
+	out := map[string]int{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketNotify).ForEach(func(k, _ []byte) error {
+			if i := bytes.IndexByte(k, 0); i > 0 {
+				out[string(k[:i])]++
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: notify queues: %w", err)
+	}
+	return out, nil
+}
