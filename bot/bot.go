@@ -158,6 +158,12 @@ func (b *Bot) movedChannel(target string) (string, bool) {
 // Notify sends a durable private message to nick.
 func (b *Bot) Notify(nick, text string, urgent bool) error { return b.durable(nick, text, urgent) }
 
+// Tell sends a durable private message to whoever is logged in as account: the transport resolves the
+// account to nicks when the line goes out (accountTarget), and holds it while nobody is.
+func (b *Bot) Tell(account, text string, urgent bool) error {
+	return b.durable(accountTarget(account), text, urgent)
+}
+
 func (b *Bot) durable(target, text string, urgent bool) error {
 	prio := PriorityNormal
 	if urgent {

@@ -407,3 +407,60 @@ func BenchmarkE2EPageLatency(b *testing.B) {
 	b.ReportMetric(ms(toHook), "webhook-ms-p50")
 	b.ReportMetric(0, "ns/op")
 }
+
+// The private page goes to whoever is logged in as the paged account, whatever their nick, and never to a
+// client that merely holds the nick equal to the account name.
+func TestE2EPrivatePageFollowsTheAccountNotTheNick(t *testing.T) {
+	n := irctest.Start(t)
+	rb := startBot(t, pagingOptions(t, n.Addr, "", time.Minute))
+	rb.waitJoined(t, "#operations")
+	alice := joinedClient(t, n, "alice", true) // the account alice...
+	alice.Send("NICK alice_work")              // ...now under another nick
+	alice.Expect(wait, func(l irctest.Line) bool { return l.Msg.Command == "NICK" && l.Msg.Params[0] == "alice_work" })
+	impostor := joinedClient(t, n, "alice", false) // not logged in, holding the nick "alice"
+	bob := joinedClient(t, n, "bob", true)
+
+	bob.Say("#operations", "!page the db is down")
+	private := func(to string) func(irctest.Line) bool {
+		return func(l irctest.Line) bool {
+			return irctest.FromContaining("opsbot", "P-1 page from")(l) && l.Msg.Params[0] == to
+		}
+	}
+	if l := alice.Expect(wait, private("alice_work")); l.Text() != "P-1 page from b\u200bob: the db is down (ack with !ack P-1 within 1m)" {
+		t.Fatalf("alice_work got %q", l.Text())
+	}
+	if got := impostor.Collect(time.Second, func(l irctest.Line) bool { return irctest.From("opsbot")(l) && l.Msg.Params[0] == "alice" }); len(got) != 0 {
+		t.Fatalf("the client holding the nick alice (not logged in) got the page privately: %q", got[0].Text())
+	}
+	if n := rb.Store.OutboxLen(); n != 0 {
+		t.Errorf("outbox holds %d messages after delivery", n)
+	}
+}
+
+// A private page for an account nobody is logged in as (in sight of the bot) waits, durably, and reaches the
+// person once they join logged in.
+func TestE2EPrivatePageWaitsForTheAccount(t *testing.T) {
+	n := irctest.Start(t)
+	rb := startBot(t, pagingOptions(t, n.Addr, "", time.Minute))
+	rb.waitJoined(t, "#operations")
+	bob := joinedClient(t, n, "bob", true)
+	bob.Say("#operations", "!page the db is down")
+	bob.Expect(wait, irctest.FromContaining("opsbot", "P-1 paging alice"))
+	if got := rb.Store.OutboxLen(); got != 1 {
+		t.Fatalf("outbox holds %d messages while alice is away, want her private page", got)
+	}
+	alice := joinedClient(t, n, "alice", true)
+	l := alice.Expect(wait, func(l irctest.Line) bool {
+		return irctest.FromContaining("opsbot", "P-1 page from")(l) && l.Msg.Params[0] == "alice"
+	})
+	if !strings.HasSuffix(l.Text(), "P-1 page from b\u200bob: the db is down (ack with !ack P-1 within 1m)") {
+		t.Fatalf("alice got %q", l.Text())
+	}
+	deadline := time.Now().Add(wait)
+	for rb.Store.OutboxLen() != 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := rb.Store.OutboxLen(); got != 0 {
+		t.Errorf("outbox holds %d messages after delivery", got)
+	}
+}

@@ -458,15 +458,56 @@ func (t *transport) isOurChannel(ch string) bool {
 	return false
 }
 
-// canSend reports whether a line to target can go out now.
+// accountPrefix marks an outgoing line's target as a services account rather than a nick (Bot.Tell). No nick
+// or channel can look like it (a nick has no colon; "~" would not do: some networks start channels with it),
+// so in memory or in the outbox it is never taken for one.
+const accountPrefix = "account:"
+
+// accountTarget is the target of a line for whoever is logged in as account.
+func accountTarget(account string) string { return accountPrefix + account }
+
+// targetAccount returns the account a target names, if it names one.
+func targetAccount(target string) (string, bool) {
+	a, ok := strings.CutPrefix(target, accountPrefix)
+	return a, ok && a != ""
+}
+
+// nicksOf returns the nicks the connection sees logged in as account, never the bot's own. girc tracks
+// accounts from extended-join, account-notify, WHOX on join and account tags, for the users of the bot's
+// channels. In the insecure nick mode (no services), the nick equal to the account stands in when there is
+// no such user. A nick that merely equals the account name is never enough otherwise: anyone may hold it.
+func (t *transport) nicksOf(cs *connState, account string) []string {
+	want := t.roles.Fold(account)
+	var nicks []string
+	for _, u := range cs.client.Users() {
+		a := u.Extras.Account
+		if a == "" || a == "*" || t.roles.Fold(a) != want || t.isMe(cs.client, u.Nick) {
+			continue
+		}
+		nicks = append(nicks, u.Nick)
+	}
+	if len(nicks) == 0 && !t.o.RequireAccount && girc.IsValidNick(account) {
+		nicks = []string{account}
+	}
+	return nicks
+}
+
+// canSend reports whether a line to target can go out now: connected, the channel joined, or for an
+// account someone logged in as it in sight.
 func (t *transport) canSend(target string) bool {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.cur == nil || !t.cur.registered {
+	cs := t.cur
+	if cs == nil || !cs.registered {
+		t.mu.Unlock()
 		return false
 	}
 	if girc.IsValidChannel(target) {
-		return t.cur.joined[t.roles.Fold(target)]
+		defer t.mu.Unlock()
+		return cs.joined[t.roles.Fold(target)]
+	}
+	t.mu.Unlock()
+	if account, ok := targetAccount(target); ok {
+		return len(t.nicksOf(cs, account)) > 0 // outside t.mu: girc's state has its own lock
 	}
 	return true
 }
@@ -484,6 +525,19 @@ func (t *transport) writeLine(l Line) error {
 	t.mu.Unlock()
 	if fc == nil {
 		return errNotReady
+	}
+	if account, ok := targetAccount(l.Target); ok {
+		nicks := t.nicksOf(cs, account)
+		if len(nicks) == 0 {
+			return errNotReady // kept (durably, for a page) until someone logged in as account is in sight
+		}
+		for _, nick := range nicks {
+			l.Target = nick
+			if err := t.writeLine(l); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	if girc.IsValidChannel(l.Target) {
 		if !t.isOurChannel(l.Target) {

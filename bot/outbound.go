@@ -201,11 +201,33 @@ func (o *Outbound) enqueue(l Line, front bool) {
 	o.mu.Unlock()
 }
 
-// settledDepth is Depth read under writeMu, so that a line a writer has taken but not yet written counts.
+// settledDepth is the number of queued lines worth waiting for at shutdown, read under writeMu so that a
+// line a writer has taken but not yet written counts. A line for an account nobody logged in as is in sight
+// is not: it waits in the outbox for the next start.
 func (o *Outbound) settledDepth() int {
 	o.writeMu.Lock()
 	defer o.writeMu.Unlock()
-	return o.Depth()
+	o.mu.Lock()
+	w := o.w
+	o.mu.Unlock()
+	n := 0
+	for _, l := range o.queued() {
+		if _, account := targetAccount(l.Target); !account || (w != nil && w.canSend(l.Target)) {
+			n++
+		}
+	}
+	return n
+}
+
+// queued is a copy of the queue, highest priority first.
+func (o *Outbound) queued() []Line {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []Line
+	for _, q := range o.q {
+		out = append(out, q...)
+	}
+	return out
 }
 
 // stopWrites runs quit (which writes QUIT) with the writers held off, and after it lets nothing more out: a
@@ -255,11 +277,24 @@ func (o *Outbound) run(ctx context.Context, w lineWriter) {
 		// otherwise close a channel this loop never sees, and its line would wait for an unrelated wake-up.
 		changed := w.ready()
 		if !o.sendable(w) {
+			// A line held for an account nobody logged in as is in sight becomes sendable when girc learns
+			// who is who (a join, an account change, a WHO reply), which it does not tell us: look again now
+			// and then while lines wait.
+			var recheck *time.Timer
+			var again <-chan time.Time
+			if o.Depth() > 0 {
+				recheck = time.NewTimer(heldRecheck)
+				again = recheck.C
+			}
 			select {
 			case <-ctx.Done():
 				return
 			case <-o.wake:
 			case <-changed:
+			case <-again:
+			}
+			if recheck != nil {
+				recheck.Stop()
 			}
 			continue
 		}
@@ -278,6 +313,9 @@ func (o *Outbound) run(ctx context.Context, w lineWriter) {
 		o.writeMu.Unlock()
 	}
 }
+
+// heldRecheck is how often the sender looks again at lines it cannot send yet.
+const heldRecheck = time.Second
 
 // sendable reports whether a queued line could be written now.
 func (o *Outbound) sendable(w lineWriter) bool {

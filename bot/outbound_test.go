@@ -220,3 +220,28 @@ func TestOutboxLinesForARemovedChannelAreRedirected(t *testing.T) {
 		t.Errorf("outbox entries left after each write: %v, want %v", left, want)
 	}
 }
+
+// awayWriter can send to anything but an account (nobody logged in as it is in sight).
+type awayWriter struct{ fakeWriter }
+
+func (a *awayWriter) canSend(target string) bool {
+	_, account := targetAccount(target)
+	return !account
+}
+
+// At shutdown the flush waits for lines that can go out, not for a private line held for an account nobody
+// is logged in as: that one stays in the outbox for the next start.
+func TestShutdownFlushSkipsLinesHeldForAnAccount(t *testing.T) {
+	st := openTestStore(t)
+	o := newOutbound(st, 10, 0, time.Minute, testLog(t), time.Now)
+	o.metrics = newMetrics(func() float64 { return 0 }, func() float64 { return 0 })
+	o.w = &awayWriter{fakeWriter{changed: make(chan struct{})}}
+	for _, l := range []Line{{Target: accountTarget("alice"), Text: "P-1 page from bob"}, {Target: "#ops", Text: "P-1 paging alice"}} {
+		if err := o.SendDurable(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := o.settledDepth(); got != 1 {
+		t.Fatalf("settledDepth = %d, want 1 (the channel line only)", got)
+	}
+}

@@ -86,3 +86,7 @@ func (a *shellAnnouncer) Notify(nick, text string, _ bool) error {
 	_, err := fmt.Fprintf(a.out, "[to %s] %s\n", nick, text)
 	return err
 }
+
+func (a *shellAnnouncer) Tell(account, text string, urgent bool) error {
+	return a.Notify(account, text, urgent)
+}

@@ -60,13 +60,16 @@ type Deps struct {
 	RequestNagAfter time.Duration
 }
 
-// Announcer posts messages that are not replies (pages, notices, reminders). Both methods store the message
-// durably before they return; it is delivered once connected, even across a restart.
+// Announcer posts messages that are not replies (pages, notices, reminders). Every method stores the message
+// durably before it returns; it is delivered once connected, even across a restart.
 type Announcer interface {
 	// Announce posts to a channel ("" = the default channel). Urgent messages jump the outbound queue.
 	Announce(channel, text string, urgent bool) error
-	// Notify sends a private message to a nick.
+	// Notify sends a private message to a nick (someone who just spoke, by the nick they spoke with).
 	Notify(nick, text string, urgent bool) error
+	// Tell sends a private message to the person logged in as account, whatever their nick: never to a
+	// nick merely equal to the account name, which anyone may hold.
+	Tell(account, text string, urgent bool) error
 }
 
 // Job is periodic work of a family (nags, escalations, reminders). The bot runs every job in one scheduler

@@ -331,3 +331,7 @@ func TestDeployAgenda(t *testing.T) {
 		t.Errorf("AgendaName = %q", p.AgendaName())
 	}
 }
+
+func (a *announcements) Tell(account, text string, urgent bool) error {
+	return a.Notify(account, text, urgent)
+}

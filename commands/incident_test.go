@@ -492,3 +492,7 @@ func TestIncidentShowFollowsMaxLines(t *testing.T) {
 		}
 	}
 }
+
+func (a *incAnnouncer) Tell(account, text string, urgent bool) error {
+	return a.Notify(account, text, urgent)
+}

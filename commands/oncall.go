@@ -119,7 +119,7 @@ func (p *paging) putOnCall(c *Call, w Replier, account string, d time.Duration) 
 	w.Reply(p.stateLine(st, now, account, ""))
 	if !sameAccount(account, c.Caller.Account) {
 		msg := fmt.Sprintf("you are on call until %s (override by %s)", when(st.Until, now, p.d.Location), noHighlight(c.Caller.Account))
-		if err := p.d.Announce.Notify(account, msg, false); err != nil {
+		if err := p.d.Announce.Tell(account, msg, false); err != nil {
 			return fmt.Errorf("oncall: notify %s: %w", account, err)
 		}
 	}

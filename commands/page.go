@@ -184,7 +184,7 @@ func (p *paging) sendNotice(pg store.Page, n store.PageNotice) error {
 		return fmt.Errorf("page notice of unknown kind %q", n.Kind)
 	}
 	if n.Private {
-		return p.d.Announce.Notify(n.To, line, true)
+		return p.d.Announce.Tell(n.To, line, true)
 	}
 	return p.d.Announce.Announce("", line, true)
 }

@@ -84,6 +84,7 @@ type silentAnnouncer struct{}
 
 func (silentAnnouncer) Announce(string, string, bool) error { return nil }
 func (silentAnnouncer) Notify(string, string, bool) error   { return nil }
+func (silentAnnouncer) Tell(string, string, bool) error     { return nil }
 
 // NewOnCallPaging builds the family's core over d, to wire its OnCall and Pager contracts outside All; ok is
 // false when d.Store cannot hold pages.

@@ -209,3 +209,7 @@ func pagingContains(lines []string, s string) bool {
 	}
 	return false
 }
+
+func (a *pagingAnnouncer) Tell(account, text string, urgent bool) error {
+	return a.Notify(account, text, urgent)
+}

@@ -211,3 +211,7 @@ func joinLines(ps []post) string {
 	}
 	return b.String()
 }
+
+func (a *fakeAnnouncer) Tell(account, text string, urgent bool) error {
+	return a.Notify(account, text, urgent)
+}

@@ -40,7 +40,7 @@ func (q *requests) nag(_ context.Context, now time.Time) error {
 	}
 	text := nagText(due, now, q.d.Prefix)
 	if who != "" {
-		err = q.d.Announce.Notify(who, text, urgent)
+		err = q.d.Announce.Tell(who, text, urgent)
 	} else {
 		err = q.d.Announce.Announce("", text+" (nobody on call)", urgent)
 	}

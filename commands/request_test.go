@@ -519,3 +519,7 @@ func TestRequestAgenda(t *testing.T) {
 		}
 	}
 }
+
+func (a *recAnnouncer) Tell(account, text string, urgent bool) error {
+	return a.Notify(account, text, urgent)
+}
