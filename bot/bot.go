@@ -36,6 +36,7 @@ type Bot struct {
 	accepting atomic.Bool
 	started   time.Time
 	httpAddr  atomic.Value // string, once listening
+	backupMu  sync.Mutex   // GET /api/v1/backup, one at a time
 }
 
 // New builds a bot over an open store. The store stays the caller's to close, after Run returns.

@@ -105,14 +105,21 @@ func localRequest(r *http.Request) bool {
 
 // backup writes a consistent hot copy next to the database (temp file, fsync, rename) and serves it.
 func (b *Bot) backup(w http.ResponseWriter, r *http.Request) {
+	// One at a time: two backups in the same millisecond would share a file name, and one could prune
+	// another's file (only the newest three are kept) between its making and its opening.
+	b.backupMu.Lock()
 	path, err := b.store.Backup(3)
-	if err != nil {
+	var f *os.File
+	if err == nil {
+		f, err = os.Open(path) // once open, the copy can be served even if a later backup prunes it
+	}
+	b.backupMu.Unlock()
+	if err != nil && path == "" {
 		b.metrics.storeFailed(err)
 		b.o.Log.Error("http: backup failed", "err", err)
 		http.Error(w, "backup failed: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	f, err := os.Open(path)
 	if err != nil {
 		http.Error(w, "backup failed: "+err.Error(), http.StatusInternalServerError)
 		return

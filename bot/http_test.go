@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/opsbot/opsbot/store"
@@ -99,6 +100,23 @@ func TestAPINamesAndBounds(t *testing.T) {
 	} {
 		if code, body := httpGetWith(t, srv.URL+path, nil); code != want {
 			t.Errorf("GET %s: %d %s, want %d", path, code, body, want)
+		}
+	}
+}
+
+// Backups asked for at once are made one at a time: each request gets its own complete copy, none a 500
+// from a shared file name or a copy pruned before it was served.
+func TestConcurrentBackups(t *testing.T) {
+	srv, _ := apiServer(t, "")
+	var wg sync.WaitGroup
+	codes := make([]int, 6)
+	for i := range codes {
+		wg.Go(func() { codes[i], _ = httpGetWith(t, srv.URL+"/api/v1/backup", nil) })
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != http.StatusOK {
+			t.Errorf("backup %d: %d", i, c)
 		}
 	}
 }
