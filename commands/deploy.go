@@ -78,6 +78,9 @@ func (p *Deployer) chatEvent(c *Call, status store.DeployState, lockAll bool) (s
 			return ev, Errorf("error: %s is in %s, not %s", FormatID(KindDeploy, byID.ID), byID.Env, ev.Env)
 		}
 		ev.Env = byID.Env
+		if status == store.DeployRolledBack {
+			ev.Version = byID.Version // the store refuses if it is not the rollout a rollback acts on
+		}
 	}
 	return ev, nil
 }
@@ -115,6 +118,12 @@ func (p *Deployer) deployArg(c *Call, status store.DeployState) (store.Deploy, e
 		st, err := p.st.DeployStatusOf(d.Service)
 		if err != nil {
 			return d, err
+		}
+		for _, a := range st.Active {
+			if a.Env == d.Env { // a rollback acts on the rollout in progress: that one, not the one named
+				return d, Errorf("error: %s %s %s is rolling out in %s: a rollback would act on it, not on %s (%sdeploy rollback %s)",
+					FormatID(KindDeploy, a.ID), a.Service, a.Version, a.Env, FormatID(KindDeploy, d.ID), c.Prefix, FormatID(KindDeploy, a.ID))
+			}
 		}
 		for _, cur := range st.Current {
 			if cur.Env == d.Env && cur.DeployID == d.ID {
