@@ -204,6 +204,7 @@ func (p *Deployer) chatRollback(_ context.Context, c *Call, w Replier) error {
 		ev.ToVersion, reasonFrom = c.Args[1], 2
 	}
 	ev.Reason = Truncate(c.Rest(reasonFrom), 200)
+	ev.Force = c.Role >= RoleOps // ops may roll back to any version; a developer only to one that ran there
 	return p.reply(ev, c, w)
 }
 

@@ -231,6 +231,14 @@ func (p *Deployer) explain(err error, ev store.DeployEvent) error {
 	case errors.Is(err, store.ErrNothingToRollBack):
 		d := de.Deploy
 		return Errorf("error: nothing to roll back: %s %s is not the newest deploy in %s (%s %s is)", d.Service, ev.Version, d.Env, FormatID(KindDeploy, d.ID), d.Version)
+	case errors.Is(err, store.ErrRolloutEnded):
+		d := de.Deploy
+		return Errorf("error: %s %s %s already ended in %s (%s): a late or repeated event changes nothing",
+			FormatID(KindDeploy, d.ID), d.Service, d.Version, d.Env, strings.ReplaceAll(string(d.State), "_", " "))
+	case errors.Is(err, store.ErrNotRunBefore):
+		d := de.Deploy
+		return Errorf("error: %s %s never ran in %s: a rollback goes back to a version that did (ops may name any); to deploy it: %sdeploy start %s %s",
+			d.Service, ev.ToVersion, d.Env, p.d.Prefix, d.Service, ev.ToVersion)
 	case errors.Is(err, store.ErrNoPrevious):
 		d := de.Deploy
 		return Errorf("error: no version before %s %s %s known in %s: name one (%sdeploy rollback %s <version>)",

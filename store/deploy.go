@@ -143,6 +143,13 @@ var (
 	ErrDeployEnv         = errors.New("store: several rollouts in progress; name the environment")
 	ErrNothingToRollBack = errors.New("store: nothing to roll back")
 	ErrNoPrevious        = errors.New("store: no previous version known")
+	// ErrNotRunBefore refuses a developer's rollback to a version that never ran in the environment (as far
+	// as the history shows): that is a new deploy, which a lock or freeze may stop, not a rollback, which
+	// nothing stops. Ops (Force) may roll back to any version, say one from before opsbot kept history.
+	ErrNotRunBefore = errors.New("store: version never ran there")
+	// ErrRolloutEnded refuses a late or repeated CI event for a version whose newest rollout in the
+	// environment has ended: it would start a phantom rollout that blocks the next deploy.
+	ErrRolloutEnded = errors.New("store: that rollout has ended")
 )
 
 // DeployError explains a refused deploy event.
@@ -287,6 +294,13 @@ func advanceDeploy(tx *bolt.Tx, ev DeployEvent, now time.Time) (DeployResult, er
 	d, err := resolveActive(tx, ev.Service, ev.Env, ev.Version)
 	var res DeployResult
 	if errors.Is(err, ErrNoRollout) && ev.AutoStart {
+		last, lerr := newestDeploy(tx, ev.Service, ev.Env)
+		if lerr != nil {
+			return res, lerr
+		}
+		if last != nil && last.Version == ev.Version {
+			return res, &DeployError{Err: ErrRolloutEnded, Deploy: last}
+		}
 		start := ev
 		start.Status, start.Percent, start.Sites, start.Delivery = DeployStarted, 0, nil, ""
 		if res, err = startDeploy(tx, start, now); err != nil {
@@ -363,6 +377,14 @@ func rollbackDeploy(tx *bolt.Tx, ev DeployEvent, now time.Time) (DeployResult, e
 	to := ev.ToVersion
 	if to == "" {
 		to = d.Previous
+	} else if ev.Source == "chat" && !ev.Force && to != d.Previous {
+		ran, err := ranBefore(tx, d.Service, d.Env, to)
+		if err != nil {
+			return res, err
+		}
+		if !ran {
+			return res, &DeployError{Err: ErrNotRunBefore, Deploy: &d}
+		}
 	}
 	if to == "" {
 		return res, &DeployError{Err: ErrNoPrevious, Deploy: &d}
@@ -483,6 +505,23 @@ func newestDeploy(tx *bolt.Tx, service, env string) (*Deploy, error) {
 		return true
 	})
 	return found, err
+}
+
+// ranBeforeLookback bounds how far back ranBefore looks, so a rollback stays cheap on a long history.
+const ranBeforeLookback = 1000
+
+// ranBefore reports whether version was ever the current version of service in env, within the newest
+// ranBeforeLookback deploys: a rollout of it succeeded there, or a rollback went to it.
+func ranBefore(tx *bolt.Tx, service, env, version string) (bool, error) {
+	ran, seen := false, 0
+	err := walkHistory(tx, service, func(d Deploy) bool {
+		seen++
+		if d.Env == env && ((d.Version == version && d.State == DeploySucceeded) || d.Previous == version || d.RolledBackTo == version) {
+			ran = true
+		}
+		return !ran && seen < ranBeforeLookback
+	})
+	return ran, err
 }
 
 // walkHistory calls f with the deploys of service, newest first, until f returns false.

@@ -116,7 +116,8 @@ func TestDeployStateMachine(t *testing.T) {
 			step{ev: ev(DeployRolledBack, "playlist"), wantErr: ErrNothingToRollBack},
 		), "1.41", 0},
 		{"rollback to a named version", append(slices.Clone(shipped),
-			step{ev: with(ev(DeployRolledBack, "playlist"), func(e *DeployEvent) { e.ToVersion = "1.39" })},
+			step{ev: with(ev(DeployRolledBack, "playlist"), func(e *DeployEvent) { e.ToVersion = "1.39" }), wantErr: ErrNotRunBefore}, // a developer: 1.39 never ran
+			step{ev: with(ev(DeployRolledBack, "playlist"), func(e *DeployEvent) { e.ToVersion, e.Force = "1.39", true })},            // ops may
 		), "1.39", 0},
 		{"rollback without a known previous version", []step{
 			{ev: ev(DeployRolledBack, "playlist"), wantErr: ErrNothingToRollBack},
@@ -155,6 +156,13 @@ func TestDeployStateMachine(t *testing.T) {
 				}
 			}},
 		}, "2.0", 0},
+		{"webhook: a late or repeated event for a rollout that ended changes nothing", []step{
+			{ev: with(start("playlist", "1.41"), func(e *DeployEvent) { e.Env, e.AutoStart = "prod", true })},
+			{ev: with(ev(DeploySucceeded, "playlist"), func(e *DeployEvent) { e.Version, e.Env, e.AutoStart = "1.41", "prod", true })},
+			{ev: with(ev(DeployProgress, "playlist"), func(e *DeployEvent) { e.Version, e.Env, e.AutoStart, e.Percent = "1.41", "prod", true, 50 }), wantErr: ErrRolloutEnded},
+			{ev: with(ev(DeploySucceeded, "playlist"), func(e *DeployEvent) { e.Version, e.Env, e.AutoStart = "1.41", "prod", true }), wantErr: ErrRolloutEnded},
+			{ev: with(start("playlist", "1.42"), func(e *DeployEvent) { e.Env = "prod" })}, // not blocked by a phantom rollout
+		}, "1.41", 1},
 		{"webhook: started twice for one version is progress", []step{
 			{ev: with(start("playlist", "2.0"), func(e *DeployEvent) { e.Env, e.AutoStart = "prod", true })},
 			{ev: with(start("playlist", "2.0"), func(e *DeployEvent) { e.Env, e.AutoStart, e.Percent = "prod", true, 30 }), check: func(t *testing.T, r DeployResult) {
