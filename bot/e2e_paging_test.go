@@ -464,3 +464,41 @@ func TestE2EPrivatePageWaitsForTheAccount(t *testing.T) {
 		t.Errorf("outbox holds %d messages after delivery", got)
 	}
 }
+
+// A durable line that no longer fits once written (the account's nick is long, the line starts with a
+// character the bot defuses, or it is marked late) is cut again, never dropped: every byte arrives.
+func TestE2EDurableLineIsCutAgainNotLost(t *testing.T) {
+	n := irctest.Start(t)
+	rb := startBot(t, pagingOptions(t, n.Addr, "", time.Minute))
+	rb.waitJoined(t, "#operations")
+	bob := joinedClient(t, n, "bob", true)
+	const nick = "bob_on_the_work_laptop"
+	bob.Send("NICK " + nick)
+	bob.Expect(wait, func(l irctest.Line) bool { return l.Msg.Command == "NICK" && l.Msg.Params[0] == nick })
+	var sb strings.Builder
+	for sb.Len() < 1200 {
+		sb.WriteString("!x-y-z ") // each piece starts with "!": defused with a zero-width space on the wire
+	}
+	text := strings.TrimSpace(sb.String())
+	if err := rb.Tell("bob", text, true); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for strings.ReplaceAll(strings.Join(got, ""), "\u200b", "") != strings.ReplaceAll(text, " ", "") {
+		l, ok := bob.Wait(wait, func(l irctest.Line) bool { return irctest.From("opsbot")(l) && l.Msg.Params[0] == nick })
+		if !ok {
+			t.Fatalf("after %d lines, got %d of %d bytes", len(got), len(strings.Join(got, "")), len(text))
+		}
+		if n := len(stripTags(l.Raw)) + 2; n > MaxLineBytes {
+			t.Fatalf("line of %d bytes on the wire", n)
+		}
+		got = append(got, strings.ReplaceAll(l.Text(), " ", ""))
+	}
+	deadline := time.Now().Add(wait)
+	for rb.Store.OutboxLen() != 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if v := testCounter(t, rb.metrics.LinesDropped.WithLabelValues("invalid")); v != 0 || rb.Store.OutboxLen() != 0 {
+		t.Errorf("lines dropped as invalid: %v; outbox left: %d", v, rb.Store.OutboxLen())
+	}
+}

@@ -550,17 +550,33 @@ func (t *transport) writeLine(l Line) error {
 	if l.Notice {
 		cmd = girc.NOTICE
 	}
-	text := defuse(wireClean(l.Text), t.o.Prefix)
-	if text == "" {
+	clean := wireClean(l.Text)
+	if clean == "" {
 		return nil
 	}
-	m := ircmsg.MakeMessage(nil, "", cmd, l.Target, text)
-	line, err := m.LineBytesStrict(true, MaxLineBytes-sourceReserve)
-	if err != nil {
-		return fmt.Errorf("irc: invalid line to %q: %w", l.Target, err)
+	// The text was cut to fit the target it was queued for; the nick an account resolves to, a late mark or
+	// a defused start can make it longer than a line holds. Cut it again rather than lose it.
+	budget := textBudget(string(cmd), l.Target)
+	pieces := []string{defuse(clean, t.o.Prefix)}
+	if len(pieces[0]) > budget {
+		pieces = splitText(clean, budget-len(zwsp))
+		for i, p := range pieces {
+			pieces[i] = defuse(p, t.o.Prefix)
+		}
 	}
-	if _, err := fc.Write(line); err != nil {
-		return fmt.Errorf("%w: %v", errNotReady, err)
+	var lines [][]byte
+	for _, p := range pieces {
+		m := ircmsg.MakeMessage(nil, "", cmd, l.Target, p)
+		line, err := m.LineBytesStrict(true, MaxLineBytes-sourceReserve)
+		if err != nil {
+			return fmt.Errorf("irc: invalid line to %q: %w", l.Target, err)
+		}
+		lines = append(lines, line)
+	}
+	for _, line := range lines {
+		if _, err := fc.Write(line); err != nil {
+			return fmt.Errorf("%w: %v", errNotReady, err)
+		}
 	}
 	return nil
 }

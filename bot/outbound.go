@@ -10,7 +10,6 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/opsbot/opsbot/commands"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -336,10 +335,7 @@ func (o *Outbound) sendable(w lineWriter) bool {
 func (o *Outbound) write(w lineWriter, l Line) bool {
 	out := l // the late mark goes on the copy that is written; a requeued line keeps its own text
 	if l.outboxID != 0 && o.now().Sub(l.queued) > o.late {
-		out.Text = fmt.Sprintf("(late, queued %s UTC) %s", l.queued.UTC().Format("15:04"), l.Text)
-		if budget := textBudget("PRIVMSG", l.Target); len(out.Text) > budget {
-			out.Text = commands.Truncate(out.Text, budget)
-		}
+		out.Text = fmt.Sprintf("(late, queued %s UTC) %s", l.queued.UTC().Format("15:04"), l.Text) // the writer cuts it to fit
 	}
 	if err := w.writeLine(out); err != nil {
 		if errors.Is(err, errNotReady) {
