@@ -164,3 +164,28 @@ func TestOneCallerHoldsOneWorker(t *testing.T) {
 		t.Errorf("%v commands dropped, want %d (the flood beyond one running and %d waiting)", v, flood-1-maxWaitingPerCaller, maxWaitingPerCaller)
 	}
 }
+
+// A message to the channel's operators ("@#operations", which the bot gets when it is op) is chat among
+// ops, not a private command without prefix; a real private message still is one.
+func TestStatusMsgIsNotAPrivateCommand(t *testing.T) {
+	o := testOptions(t, "irc.test:6667")
+	o.HTTPListen, o.Log = "", quietLog()
+	fs := newFakeServer(t, &o)
+	b, err := New(o, openTestStore(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- b.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	fs.expect("JOIN #operations", 5*time.Second)
+	time.Sleep(100 * time.Millisecond) // the JOIN echo is handled
+	// The same caller's commands are answered in order: an answer to either of the first two comes first.
+	fs.send("@account=carol :carol!u@h PRIVMSG @#operations :status")
+	fs.send("@account=carol :carol!u@h PRIVMSG %#operations :status")
+	fs.send("@account=carol :carol!u@h PRIVMSG opsbot :help")
+	if reply := fs.expect("PRIVMSG carol :", 5*time.Second); !strings.HasPrefix(reply, "PRIVMSG carol :commands:") {
+		t.Fatalf("first answer to carol: %q, want the answer to her private help (nothing for @#operations)", reply)
+	}
+}

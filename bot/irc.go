@@ -406,8 +406,12 @@ func (t *transport) command(c *girc.Client, p privmsg) bool {
 			return false
 		}
 		in.replyTo, in.msg.Channel, in.msg.Text = p.target, p.target, body
-	} else {
+	} else if t.isMe(c, p.target) {
 		in.msg.Text = strings.TrimPrefix(strings.TrimLeft(p.text, " "), t.o.Prefix)
+	} else {
+		// Neither our channel nor us: "@#operations" (a message to the channel's operators, which the bot
+		// gets as one) is chat among ops, not a private command without prefix.
+		return false
 	}
 	in.msg.Caller = commands.Caller{Nick: p.nick, Account: t.accountOf(c, p.accountTag, p.nick), Host: p.ident + "@" + p.host}
 	if !t.enqueue(in) {
