@@ -293,7 +293,8 @@ func applyRequestChange(tx *bolt.Tx, old Request, ch RequestChange, now time.Tim
 		}
 		r.State, r.BlockReason, r.Closed = RequestCancelled, "", now
 	case RequestReopen:
-		r.State, r.Assignee, r.Closed = RequestTodo, "", time.Time{}
+		// A reopened request counts its wait from the reopening: an earlier nag must not hold back the next.
+		r.State, r.Assignee, r.Closed, r.LastNag = RequestTodo, "", time.Time{}, time.Time{}
 	}
 	if r.State == RequestDoing && (old.State != RequestDoing || old.Assignee != r.Assignee) && ch.WIPLimit > 0 && !ch.Force {
 		items, err := requestsInDoing(tx, r.Assignee)
@@ -329,7 +330,7 @@ func applyRequestChange(tx *bolt.Tx, old Request, ch RequestChange, now time.Tim
 		if r.State == RequestDone || r.State == RequestCancelled {
 			c.Closed[r.State]++
 		}
-		if r.State == RequestDone {
+		if r.State == RequestDone && old.State != RequestDone { // a comment on a done request is no new done
 			c.Done++
 			c.LeadTime.observe(now.Sub(r.Opened))
 		}

@@ -454,3 +454,52 @@ func TestClaimRequestNagsSurvivesRestart(t *testing.T) {
 	}
 	s.Close()
 }
+
+// A reopened urgent request is nagged a third of nag_after after its reopening, whatever its earlier nags.
+func TestReopenedUrgentRequestIsNaggedFromItsReopening(t *testing.T) {
+	c := newReqClock()
+	s := openRequestStore(t, c)
+	start := c.Now()
+	r := mustOpenRequest(t, s, "bob", "certs expire", true)
+	const after = 30 * time.Minute
+	claim := func(at time.Duration) []uint64 {
+		t.Helper()
+		got, err := s.ClaimRequestNags(start.Add(at), after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids(got)
+	}
+	if got := claim(10 * time.Minute); !slices.Equal(got, []uint64{r.ID}) {
+		t.Fatalf("first nag at +10m = %v", got)
+	}
+	c.Advance(11 * time.Minute)
+	mustUpdate(t, s, r.ID, ops(RequestFinish, "alice"))
+	c.Advance(time.Minute) // +12m
+	mustUpdate(t, s, r.ID, RequestChange{Action: RequestReopen, By: "bob"})
+	if got := claim(21 * time.Minute); got != nil {
+		t.Fatalf("nag at +21m = %v, want none yet", got)
+	}
+	if got := claim(22 * time.Minute); !slices.Equal(got, []uint64{r.ID}) {
+		t.Fatalf("nag at +22m (10m after the reopening) = %v", got)
+	}
+}
+
+// A comment on a done request is no new "done": the counter and the lead time see the request once.
+func TestCommentOnADoneRequestIsNoNewDone(t *testing.T) {
+	c := newReqClock()
+	s := openRequestStore(t, c)
+	r := mustOpenRequest(t, s, "bob", "disk full", false)
+	c.Advance(time.Hour)
+	mustUpdate(t, s, r.ID, ops(RequestFinish, "alice"))
+	c.Advance(48 * time.Hour)
+	mustUpdate(t, s, r.ID, RequestChange{Action: RequestComment, By: "bob", Text: "thanks"})
+	mustUpdate(t, s, r.ID, RequestChange{Action: RequestComment, By: "alice", ByOps: true, Text: "np"})
+	m, err := s.RequestMetrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Done != 1 || m.LeadTime.Count != 1 || m.LeadTime.Sum != 3600 {
+		t.Fatalf("done %d, lead time %d observations summing %vs; want 1 of 3600s", m.Done, m.LeadTime.Count, m.LeadTime.Sum)
+	}
+}
