@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/opsbot/opsbot/store"
@@ -43,9 +42,10 @@ func (x *incidents) availability(_ context.Context, c *Call, w Replier) error {
 		if service != "" {
 			return c.Usage()
 		}
-		service = strings.ToLower(a)
-		if !store.ValidServiceName(service) {
-			return Errorf("error: %q is not a service name (lowercase letters, digits, . _ -)", Truncate(a, 40))
+		// Checked against the catalogue: a misspelt name would read as a reassuring 100%.
+		var err error
+		if service, err = x.service(a); err != nil {
+			return err
 		}
 	}
 	now := x.d.Now()

@@ -37,7 +37,7 @@ func newIncidentHarness(t *testing.T, configure func(*Deps)) *incidentHarness {
 	st.Now = func() time.Time { return h.now }
 	d := Deps{Store: st, Prefix: "!", Now: func() time.Time { return h.now }, Location: time.UTC, Channel: "#operations",
 		Announce: h.ann, Pager: h.pager, Topic: h.topic,
-		Catalog: incCatalog{"playlist": {"bob", "search", "radio"}, "search": {"carol", "web"}, "radio": {""}},
+		Catalog: incCatalog{"playlist": {"bob", "search", "radio"}, "search": {"carol", "web"}, "radio": {""}, "web": {""}},
 		Deploys: incDeploys{"playlist": {"D-40 1.42 prod succeeded 10:05 by alice"}},
 		SLOs:    incSLOs{"playlist": 99.9},
 		IncidentOptions: IncidentOptions{DeclareRole: "ops", PageOnSev: 2, FreezeOnSev: 2, Topic: true,
@@ -321,6 +321,7 @@ func TestAvailabilityCommand(t *testing.T) {
 		{"availability radio", "radio: 100% over 30d, 0s weighted impact in 1 incident"},
 		{"availability web", "web: 100% over 30d, no incidents"},
 		{"availability playlist 10d1h", "playlist: 99.85% over 10d1h, SLO 99.9%, 21m of 14m budget used (over budget)"},
+		{"availability plalist", "error: unknown service \"plalist\", did you mean playlist?"}, // not a reassuring 100%
 	}
 	for _, tt := range tests {
 		if got := h.one("", tt.text); got != tt.want {

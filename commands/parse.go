@@ -114,6 +114,9 @@ func ParseID(k Kind, s string) (uint64, error) {
 	return n, nil
 }
 
+// maxDuration bounds what ParseDuration accepts, far below time.Duration's own limit (292 years).
+const maxDuration = 100 * 365 * 24 * time.Hour
+
 // ParseDuration accepts Go durations plus days and weeks: 90s, 15m, 2h, 3d, 1w, 1d12h.
 func ParseDuration(s string) (time.Duration, error) {
 	in := strings.ToLower(strings.TrimSpace(s))
@@ -154,6 +157,9 @@ func ParseDuration(s string) (time.Duration, error) {
 			unit = 7 * 24 * time.Hour
 		default:
 			return 0, fmt.Errorf("bad duration %q (use 90s, 15m, 2h, 3d, 1w)", s)
+		}
+		if time.Duration(n) > (maxDuration-total)/unit { // 1000000w would overflow into the past
+			return 0, fmt.Errorf("duration %q is too long (at most 100 years)", s)
 		}
 		total += time.Duration(n) * unit
 		rest = rest[j:]

@@ -71,6 +71,7 @@ func TestParseDuration(t *testing.T) {
 		{"90s", 90 * time.Second, true}, {"15m", 15 * time.Minute, true}, {"2h", 2 * time.Hour, true}, {"3d", 72 * time.Hour, true},
 		{"1w", 168 * time.Hour, true}, {"1d12h", 36 * time.Hour, true}, {"250ms", 250 * time.Millisecond, true}, {"2H", 2 * time.Hour, true},
 		{"", 0, false}, {"5", 0, false}, {"m", 0, false}, {"5y", 0, false}, {"-5m", 0, false}, {"1.5h", 0, false}, {"9999999m", 0, false},
+		{"1000000w", 0, false}, {"5300w", 0, false}, {"1000000d", 0, false}, {"5200w", 5200 * 168 * time.Hour, true}, // 100 years at most: no overflow into the past
 	} {
 		got, err := ParseDuration(tt.in)
 		if (err == nil) != tt.ok || got != tt.want {
