@@ -189,3 +189,22 @@ func TestStatusMsgIsNotAPrivateCommand(t *testing.T) {
 		t.Fatalf("first answer to carol: %q, want the answer to her private help (nothing for @#operations)", reply)
 	}
 }
+
+// A PART the bot did not ask for (an op's REMOVE, an oper's SAPART) is rejoined like a kick.
+func TestForcedPartIsRejoined(t *testing.T) {
+	o := testOptions(t, "irc.test:6667")
+	o.HTTPListen, o.Log = "", quietLog()
+	fs := newFakeServer(t, &o)
+	b, err := New(o, openTestStore(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- b.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	fs.expect("JOIN #operations", 5*time.Second)
+	time.Sleep(100 * time.Millisecond)
+	fs.send(":opsbot!bot@host PART #operations :Removed by carol: stop it")
+	fs.expect("JOIN #operations", 5*time.Second)
+}

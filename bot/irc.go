@@ -227,11 +227,10 @@ func (t *transport) addHandlers(cs *connState) {
 		t.o.Log.Info("irc: joined", "channel", e.Params[0])
 	})
 	h.Add(girc.PART, func(c *girc.Client, e girc.Event) {
-		if e.Source != nil && len(e.Params) > 0 && t.isMe(c, e.Source.Name) {
-			t.mu.Lock()
-			delete(cs.joined, t.roles.Fold(e.Params[0]))
-			t.notifyLocked()
-			t.mu.Unlock()
+		// The bot never parts by itself: a PART of ours is forced (an op's REMOVE, an oper's SAPART), and
+		// is treated like a kick, rejoined with the same backoff, so the channel's lines do not wait for good.
+		if e.Source != nil && len(e.Params) > 0 && t.isMe(c, e.Source.Name) && t.isOurChannel(e.Params[0]) {
+			t.onKicked(cs, e.Params[0], "parted: "+e.Last())
 		}
 	})
 	h.Add(girc.KICK, func(c *girc.Client, e girc.Event) {
