@@ -95,6 +95,11 @@ func (s *Store) ReminderSeed(cfg []Reminder, now time.Time) (SeedResult, error) 
 					res.Updated = append(res.Updated, c.Name)
 				}
 				c.Created, c.Last, c.Skip, c.Posted, c.By = old.Created, old.Last, old.Skip, old.Posted, ""
+				if c.Schedule != old.Schedule {
+					// A new schedule starts now: counted from the old one's last occurrence, it would post
+					// an occurrence from before it existed, as late.
+					c.Created, c.Last, c.Skip = now, nil, nil
+				}
 			}
 			if err := putJSON(b, []byte(c.Name), c); err != nil {
 				return err

@@ -87,6 +87,29 @@ func TestReminderSeedPrecedence(t *testing.T) {
 	}
 }
 
+// A config reminder whose schedule changes starts afresh: no occurrence of the new schedule from before the
+// change is due (it would be posted as late), and a skip meant for the old schedule is dropped.
+func TestReminderSeedNewScheduleStartsNow(t *testing.T) {
+	s := mustOpen(t)
+	t0 := time.Date(2026, 11, 27, 16, 0, 0, 0, time.UTC)
+	retro := Reminder{Name: "retro", Schedule: "0 15 * * FRI", Channel: "#operations", Text: "Retro"}
+	if _, err := s.ReminderSeed([]Reminder{retro}, t0.Add(-time.Hour*24*7)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ReminderAdvance("retro", nil, occ(time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)), t0); err != nil {
+		t.Fatal(err)
+	}
+	changed := time.Date(2026, 12, 2, 10, 30, 0, 0, time.UTC)
+	retro.Schedule = "0 10 * * WED"
+	if _, err := s.ReminderSeed([]Reminder{retro}, changed); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Reminder("retro")
+	if err != nil || got.Last != nil || got.Skip != nil || !got.Created.Equal(changed) {
+		t.Fatalf("retro after a schedule change = %+v, %v; want it created now, no last occurrence, no skip", got, err)
+	}
+}
+
 func TestReminderAdvanceIsCompareAndSet(t *testing.T) {
 	s := mustOpen(t)
 	if _, err := s.ReminderAdd(Reminder{Name: "r", Schedule: "0 15 * * FRI", Channel: "#operations", Text: "t"}); err != nil {
