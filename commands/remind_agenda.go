@@ -18,9 +18,6 @@ var agendaFamilies = map[string][]string{
 	"scalability": {"incidents", "availability", "deploys"},
 }
 
-// agendaWindow is how far back a meeting looks: last week.
-const agendaWindow = 7 * 24 * time.Hour
-
 // lineBudget is the most text the reminders family puts in one channel line: it fits one IRC line for any
 // channel name (the bot would split a longer one, breaking the line budget).
 const lineBudget = 350
@@ -45,7 +42,9 @@ type Agenda struct {
 // meeting's families, then any other source. A source that fails or panics shows as unavailable; it never
 // stops the reminder. An expected family without a source shows "no data".
 func (f *Reminders) agenda(kind string, now time.Time) Agenda {
-	a := Agenda{Kind: kind, From: now.Add(-agendaWindow), To: now}
+	// The same local time a week earlier: across a DST change a week is 167 or 169 hours, and a fixed 168
+	// would drop an hour from both meetings or count one in both.
+	a := Agenda{Kind: kind, From: now.In(f.d.Location).AddDate(0, 0, -7), To: now}
 	want := agendaFamilies[kind]
 	bySource := map[string]AgendaSource{}
 	names := slices.Clone(want)
@@ -78,7 +77,7 @@ func (f *Reminders) agenda(kind string, now time.Time) Agenda {
 			a.Sections = append(a.Sections, AgendaSection{Source: name, Status: "error", Lines: []string{"unavailable (error logged)"}})
 		case len(lines) > 0:
 			for i, l := range lines {
-				lines[i] = Truncate(Sanitize(l), lineBudget/2)
+				lines[i] = Sanitize(l) // whole: !remind show and the API give every line in full
 			}
 			a.Sections = append(a.Sections, AgendaSection{Source: name, Status: "ok", Lines: lines})
 		case slices.Contains(want, name):
@@ -118,7 +117,11 @@ func (f *Reminders) channelMessage(r store.Reminder, sc schedule, now time.Time,
 	out := []string{Truncate(head, lineBudget-len(hint)) + hint}
 	var segs []string
 	for _, s := range f.agenda(r.Agenda, now).Sections {
-		segs = append(segs, s.Source+": "+strings.Join(s.Lines, "; "))
+		short := make([]string, len(s.Lines))
+		for i, l := range s.Lines {
+			short[i] = Truncate(l, lineBudget/2) // the channel gets the gist; the rest is behind !remind show
+		}
+		segs = append(segs, s.Source+": "+strings.Join(short, "; "))
 	}
 	return append(out, pack("Agenda: ", segs, " | ", f.maxLines-1, lineBudget)...)
 }
@@ -139,7 +142,7 @@ func (f *Reminders) fullMessage(r store.Reminder, sc schedule, now time.Time, a 
 		out = append(out, fmt.Sprintf("Agenda %s, %s to %s:", a.Kind, a.From.In(sc.loc).Format("Mon 2006-01-02 15:04"), a.To.In(sc.loc).Format("Mon 2006-01-02 15:04 MST")))
 		for _, s := range a.Sections {
 			for _, l := range s.Lines {
-				out = append(out, Truncate(s.Source+": "+l, lineBudget))
+				out = append(out, s.Source+": "+l) // a long line is split on the wire, never cut
 			}
 		}
 	}

@@ -270,3 +270,34 @@ func BenchmarkReminderTick(b *testing.B) {
 		}
 	}
 }
+
+// The full agenda (!remind show, the API) gives every source line whole, however long; only the channel
+// post is cut to its line budget.
+func TestRemindShowGivesLongAgendaLinesWhole(t *testing.T) {
+	blocked := "blocked: " + strings.Repeat("R-12 waiting for the vendor to renew the certificate; ", 6)
+	src := &fakeSource{name: "requests", lines: map[string][]string{"planning": {blocked}}}
+	e := newRemindEnv(t, wed, time.UTC, meetings[1:2], src)
+	r := e.do(remindDev, "", "remind show planning")
+	if !strings.Contains(r.all(), "requests: "+strings.TrimSpace(blocked)) {
+		t.Fatalf("!remind show cut the blocked line:\n%s", r.all())
+	}
+}
+
+// A meeting looks back to the same local time a week earlier, which across a DST change is 167 or 169
+// hours: no hour falls between two retros, none is in both.
+func TestRemindAgendaWindowIsALocalWeek(t *testing.T) {
+	sthlm, _ := time.LoadLocation("Europe/Stockholm")
+	src := &fakeSource{name: "requests", lines: map[string][]string{"retro": {"x"}}}
+	retro := time.Date(2026, 10, 30, 15, 0, 0, 0, sthlm) // the Friday after the change to CET
+	e := newRemindEnv(t, retro, sthlm, meetings[:1], src)
+	e.do(remindDev, "", "remind show retro")
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	if len(src.windows) == 0 {
+		t.Fatal("the source was not asked")
+	}
+	from := src.windows[len(src.windows)-1][0]
+	if want := time.Date(2026, 10, 23, 15, 0, 0, 0, sthlm); !from.Equal(want) {
+		t.Fatalf("window from %v, want %v (15:00 local a week earlier, 169h back)", from.In(sthlm), want)
+	}
+}
