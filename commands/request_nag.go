@@ -39,9 +39,12 @@ func (q *requests) nag(_ context.Context, now time.Time) error {
 		}
 	}
 	text := nagText(due, now, q.d.Prefix)
-	if who != "" {
+	switch {
+	case who != "":
 		err = q.d.Announce.Tell(who, text, urgent)
-	} else {
+	case lookupErr != nil: // not "nobody on call": nobody knows
+		err = q.d.Announce.Announce("", text+" (the on-call lookup failed: see the log)", urgent)
+	default:
 		err = q.d.Announce.Announce("", text+" (nobody on call)", urgent)
 	}
 	if err != nil {

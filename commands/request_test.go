@@ -462,6 +462,17 @@ func TestRequestNagTimingAcrossRestart(t *testing.T) {
 	expect()
 	at(90 * time.Minute)
 	expect(`channel "" urgent=false: R-1 waiting in todo for 30m: disk full on db3. Take it: !request take R-1 (nobody on call)`)
+	// A failed on-call lookup is not "nobody on call": the channel is told so (and the job reports the error).
+	e.onCall.err = errors.New("store: on call: disk I/O error")
+	e.now = start.Add(120 * time.Minute)
+	for _, j := range e.jobs {
+		if j.Name == "request nag" {
+			if err := j.Run(context.Background(), e.now); err == nil {
+				t.Error("the nag job hid the failed lookup")
+			}
+		}
+	}
+	expect(`channel "" urgent=false: R-1 waiting in todo for 1h: disk full on db3. Take it: !request take R-1 (the on-call lookup failed: see the log)`)
 }
 
 func TestRequestFamilyHelp(t *testing.T) {
