@@ -162,7 +162,7 @@ func serviceImpacts(tx *bolt.Tx, service string, from, to time.Time, open []Inci
 	}
 	for _, inc := range open {
 		if inc.Start.Before(to) && slices.Contains(inc.Services(), service) {
-			out = append(out, ImpactSpan{Start: inc.Start, Severity: inc.Severity})
+			out = append(out, ImpactSpan{Start: inc.Start, Severity: inc.ImpactSeverity()})
 		}
 	}
 	return out, nil

@@ -260,3 +260,23 @@ func TestAvailabilityIndexMatchesFullScan(t *testing.T) {
 		}
 	}
 }
+
+// An incident's impact is weighed at the worst severity it had: a SEV1 lowered to SEV4 for its follow-up
+// keeps its outage in the numbers, open or resolved.
+func TestAvailabilityWeighsTheWorstSeverity(t *testing.T) {
+	s, clk := openIncidentStore(t)
+	now := clk.now
+	mustDeclare(t, s, Incident{Severity: 1, Service: "playlist", Summary: "down", Start: now.Add(-2 * time.Hour)})
+	if _, err := s.SetIncidentSeverity(1, "alice", 4, false); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := s.Availability("playlist", now.Add(-24*time.Hour), now, DefaultWeights); err != nil || a.Downtime != 2*time.Hour {
+		t.Fatalf("open, lowered to SEV4: downtime %v, %v; want 2h at SEV1's weight", a.Downtime, err)
+	}
+	if _, err := s.ResolveIncident(1, "alice", "", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := s.Availability("playlist", now.Add(-24*time.Hour), now, DefaultWeights); err != nil || a.Downtime != 2*time.Hour {
+		t.Fatalf("resolved: downtime %v, %v; want 2h", a.Downtime, err)
+	}
+}

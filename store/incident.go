@@ -31,8 +31,12 @@ const (
 
 // Incident is one incident. Its impact window is [Start, End); End is zero while it is open.
 type Incident struct {
-	ID         uint64    `json:"id"`
-	Severity   int       `json:"severity"` // 1 (worst) .. 4
+	ID       uint64 `json:"id"`
+	Severity int    `json:"severity"` // 1 (worst) .. 4
+	// Worst is the most severe severity the incident has had (0 in records from before it was kept: then
+	// Severity). Availability weighs the impact by it: lowering a SEV1 to SEV4 for its follow-up must not
+	// erase the outage from the numbers.
+	Worst      int       `json:"worst,omitempty"`
 	Service    string    `json:"service"`
 	Affects    []string  `json:"affects,omitempty"` // further affected services, in the order added
 	Summary    string    `json:"summary"`
@@ -173,6 +177,14 @@ func serviceKey(service string, start time.Time, id uint64) []byte {
 // nanos is t in ns since 1970, 0 for earlier times (which opsbot never records).
 func nanos(t time.Time) uint64 { return uint64(max(t.UnixNano(), 0)) }
 
+// ImpactSeverity is the severity the incident's impact is weighed at: the worst it has had.
+func (inc Incident) ImpactSeverity() int {
+	if inc.Worst >= 1 && inc.Worst < inc.Severity {
+		return inc.Worst
+	}
+	return inc.Severity
+}
+
 func indexIncident(tx *bolt.Tx, inc Incident) error {
 	if inc.Open() {
 		if err := tx.Bucket(bucketIncidentOpen).Put(itob(inc.ID), nil); err != nil {
@@ -184,7 +196,7 @@ func indexIncident(tx *bolt.Tx, inc Incident) error {
 		end = nanos(inc.End)
 	}
 	val := binary.BigEndian.AppendUint64(nil, end)
-	val = append(val, byte(inc.Severity))
+	val = append(val, byte(inc.ImpactSeverity()))
 	byService, spans := tx.Bucket(bucketIncidentService), tx.Bucket(bucketIncidentSpan)
 	for _, svc := range inc.Services() {
 		if err := byService.Put(serviceKey(svc, inc.Start, inc.ID), val); err != nil {

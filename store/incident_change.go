@@ -39,6 +39,7 @@ func (s *Store) SetIncidentSeverity(id uint64, by string, sev int, freeze bool) 
 			return "", ruleErr("%s is already SEV%d", inc.Name(), sev)
 		}
 		old := inc.Severity
+		inc.Worst = min(inc.ImpactSeverity(), sev)
 		inc.Severity, inc.Freeze = sev, freeze
 		return fmt.Sprintf("severity SEV%d -> SEV%d", old, sev), nil
 	})
