@@ -145,19 +145,19 @@ func (p *paging) clear(_ context.Context, c *Call, w Replier) error {
 }
 
 // handoff is the job that announces each change of who is on call (a new shift, or an override ending) once.
+// The change is recorded only once its announcement is queued, so a failed outbox write is tried again.
 func (p *paging) handoff(_ context.Context, now time.Time) error {
-	prev, cur, changed, err := p.st.Handoff(p.cfg.Rotation, now)
-	if err != nil || !changed {
-		return err
-	}
-	var line string
-	switch {
-	case cur.Account == "":
-		line = fmt.Sprintf("on call: nobody from now (after %s); ops can %soncall take", noHighlight(prev), p.d.Prefix)
-	case prev == "":
-		line = p.stateLine(cur, now, cur.Account, "")
-	default:
-		line = p.stateLine(cur, now, cur.Account+" takes over from "+noHighlight(prev), "")
-	}
-	return p.d.Announce.Announce("", line, false)
+	_, _, _, err := p.st.Handoff(p.cfg.Rotation, now, func(prev string, cur store.OnCallState) error {
+		var line string
+		switch {
+		case cur.Account == "":
+			line = fmt.Sprintf("on call: nobody from now (after %s); ops can %soncall take", noHighlight(prev), p.d.Prefix)
+		case prev == "":
+			line = p.stateLine(cur, now, cur.Account, "")
+		default:
+			line = p.stateLine(cur, now, cur.Account+" takes over from "+noHighlight(prev), "")
+		}
+		return p.d.Announce.Announce("", line, false)
+	})
+	return err
 }

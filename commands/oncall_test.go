@@ -93,3 +93,19 @@ func TestOnCallHandoffAnnouncedOnce(t *testing.T) {
 	h.tick("oncall handoff")
 	h.expect(pagingAnn("on call: carol takes over from "+pgNick("dave")+" until Mon 6 Apr 10:00 CEST (in 6d23h), next: "+pgNick("alice"), false))
 }
+
+// A handoff whose announcement could not be queued is announced at the next run, once.
+func TestOnCallHandoffRetriedAfterAFailedAnnouncement(t *testing.T) {
+	h := newPagingHarness(t, nil)
+	h.tick("oncall handoff") // first run: records silently
+	h.now = pagingTime("2026-03-30T08:00:00Z")
+	h.ann.fail = 1
+	if err := h.tickErr("oncall handoff"); err == nil {
+		t.Fatal("the handoff job hid a failed announcement")
+	}
+	h.expect()
+	h.tick("oncall handoff")
+	h.expect(pagingAnn("on call: carol takes over from "+pgNick("alice")+" until Mon 6 Apr 10:00 CEST (in 7d), next: "+pgNick("alice"), false))
+	h.tick("oncall handoff")
+	h.expect()
+}

@@ -162,18 +162,24 @@ func (h *pagingHarness) one(account, channel, text string) string {
 	return all[0]
 }
 
-// tick runs the named job at the harness's clock.
+// tick runs the named job at the harness's clock; it must succeed.
 func (h *pagingHarness) tick(name string) {
+	h.t.Helper()
+	if err := h.tickErr(name); err != nil {
+		h.t.Fatalf("job %s: %v", name, err)
+	}
+}
+
+// tickErr runs the named job at the harness's clock and returns its error.
+func (h *pagingHarness) tickErr(name string) error {
 	h.t.Helper()
 	for _, j := range h.jobs {
 		if j.Name == name {
-			if err := j.Run(context.Background(), h.now); err != nil {
-				h.t.Fatalf("job %s: %v", name, err)
-			}
-			return
+			return j.Run(context.Background(), h.now)
 		}
 	}
 	h.t.Fatalf("no job %q", name)
+	return nil
 }
 
 // expect checks the recorded announcements and private messages, in order, and forgets them.

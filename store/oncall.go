@@ -277,36 +277,59 @@ func recordAnnouncedTx(tx *bolt.Tx, r Rotation, t time.Time) (OnCallState, error
 	return st, putJSON(tx.Bucket(bucketOnCall), keyAnnounced, a)
 }
 
-// Handoff reports a change of who is on call since the last recorded state, exactly once per change: it
-// records the state at now and returns the previous on-call account, the current state and whether the
-// person on call changed. The first call ever records silently (changed is false). A new shift of the same
-// person, or an override spanning a handoff, is recorded without a change.
-func (s *Store) Handoff(r Rotation, now time.Time) (prev string, cur OnCallState, changed bool, err error) {
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		prev, changed = "", false // a write function may run twice (boltDB.Update)
-		var a announced
-		found, err := getJSON(tx.Bucket(bucketOnCall), keyAnnounced, &a)
-		if err != nil {
+// Handoff reports a change of who is on call since the last recorded state, once per change: it returns
+// the previous on-call account, the current state and whether the person on call changed, and records the
+// state at now. When it changed, announce (if not nil) is called first, outside any transaction, and the
+// state is recorded only once it returned nil: a failed announcement is tried again at the next call, and a
+// crash between the two repeats it rather than loses it. The first call ever records silently (changed is
+// false). A new shift of the same person, or an override spanning a handoff, is recorded without a change.
+func (s *Store) Handoff(r Rotation, now time.Time, announce func(prev string, cur OnCallState) error) (prev string, cur OnCallState, changed bool, err error) {
+	var a, next announced
+	found, due := false, false
+	err = s.db.View(func(tx *bolt.Tx) error {
+		if found, err = getJSON(tx.Bucket(bucketOnCall), keyAnnounced, &a); err != nil {
 			return err
 		}
-		cur, err = onCallTx(tx, r, now)
-		if err != nil {
+		if cur, err = onCallTx(tx, r, now); err != nil {
 			return err
 		}
-		next := announced{ShiftStart: cur.Shift.Start, Account: cur.Account}
+		next = announced{ShiftStart: cur.Shift.Start, Account: cur.Account}
 		if cur.Override != nil {
 			next.Override = cur.Override.ID
 		}
-		if found && next.ShiftStart.Equal(a.ShiftStart) && next.Account == a.Account && next.Override == a.Override {
-			return nil
+		due = !found || !next.same(a)
+		return nil
+	})
+	if err != nil || !due {
+		return "", cur, false, wrapHandoff(err)
+	}
+	prev, changed = a.Account, found && !strings.EqualFold(a.Account, cur.Account)
+	if changed && announce != nil {
+		if err := announce(prev, cur); err != nil {
+			return prev, cur, false, err
 		}
-		prev, changed = a.Account, found && !strings.EqualFold(a.Account, cur.Account)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		var stored announced
+		ok, err := getJSON(tx.Bucket(bucketOnCall), keyAnnounced, &stored)
+		if err != nil || ok != found || (found && !stored.same(a)) { // recorded meanwhile by another caller
+			return err
+		}
 		return putJSON(tx.Bucket(bucketOnCall), keyAnnounced, next)
 	})
+	return prev, cur, changed, wrapHandoff(err)
+}
+
+// same reports whether two recorded states are the same (ShiftStart compared as an instant).
+func (a announced) same(b announced) bool {
+	return a.ShiftStart.Equal(b.ShiftStart) && a.Account == b.Account && a.Override == b.Override
+}
+
+func wrapHandoff(err error) error {
 	if err != nil {
-		return "", cur, false, fmt.Errorf("store: on-call handoff: %w", err)
+		return fmt.Errorf("store: on-call handoff: %w", err)
 	}
-	return prev, cur, changed, nil
+	return nil
 }
 
 // Overrides returns the overrides in force at or after t (the active one and any later), soonest end first.
