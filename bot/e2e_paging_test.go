@@ -417,6 +417,7 @@ func TestE2EPrivatePageFollowsTheAccountNotTheNick(t *testing.T) {
 	alice := joinedClient(t, n, "alice", true) // the account alice...
 	alice.Send("NICK alice_work")              // ...now under another nick
 	alice.Expect(wait, func(l irctest.Line) bool { return l.Msg.Command == "NICK" && l.Msg.Params[0] == "alice_work" })
+	rb.waitSeesAccount(t, "alice", "alice_work")
 	impostor := joinedClient(t, n, "alice", false) // not logged in, holding the nick "alice"
 	bob := joinedClient(t, n, "bob", true)
 
@@ -475,6 +476,7 @@ func TestE2EDurableLineIsCutAgainNotLost(t *testing.T) {
 	const nick = "bob_on_the_work_laptop"
 	bob.Send("NICK " + nick)
 	bob.Expect(wait, func(l irctest.Line) bool { return l.Msg.Command == "NICK" && l.Msg.Params[0] == nick })
+	rb.waitSeesAccount(t, "bob", nick)
 	var sb strings.Builder
 	for sb.Len() < 1200 {
 		sb.WriteString("!x-y-z ") // each piece starts with "!": defused with a zero-width space on the wire
@@ -501,4 +503,21 @@ func TestE2EDurableLineIsCutAgainNotLost(t *testing.T) {
 	if v := testCounter(t, rb.metrics.LinesDropped.WithLabelValues("invalid")); v != 0 || rb.Store.OutboxLen() != 0 {
 		t.Errorf("lines dropped as invalid: %v; outbox left: %d", v, rb.Store.OutboxLen())
 	}
+}
+
+// waitSeesAccount waits until the bot sees nick logged in as account: a line written in the moment between
+// a nick change and the bot hearing of it goes to the old nick, which the server no longer has.
+func (rb *runningBot) waitSeesAccount(t *testing.T, account, nick string) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for time.Now().Before(deadline) {
+		rb.t.mu.Lock()
+		cs := rb.t.cur
+		rb.t.mu.Unlock()
+		if cs != nil && slices.Contains(rb.t.nicksOf(cs, account), nick) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("the bot does not see %s logged in as %s", nick, account)
 }
