@@ -56,3 +56,63 @@ func TestOpenTruncatedFileIsRefusedNotACrash(t *testing.T) {
 		t.Error("no cut was refused")
 	}
 }
+
+// An existing empty file is refused (bbolt would start a new, empty ledger in it), naming the backup.
+func TestOpenEmptyFileIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "opsbot.db")
+	backup := path + ".backup-20240101T000000.000Z"
+	for _, f := range []string{path, backup} {
+		if err := os.WriteFile(f, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := Open(path, Options{})
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "empty") || !strings.Contains(err.Error(), backup) {
+		t.Fatalf("Open(empty file) = %v, want ErrCorrupt saying it is empty and naming the backup", err)
+	}
+}
+
+// A file with many damaged pages is refused, every time: the integrity check reads bbolt's checker to the
+// end, so it never unmaps the file under the checker (a fatal fault, not a refusal).
+func TestOpenBadlyDamagedFileIsRefusedNotACrash(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "opsbot.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2000 {
+		if _, err := s.OpenRequest("bob", strings.Repeat("x", 300), "", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := os.Getpagesize()
+	damaged := 0
+	for off := 4 * page; off+page <= len(raw); off += page {
+		if raw[off+8] == 0x02 { // a leaf page (flags at byte 8): make its first element point far out of order
+			raw[off+16], raw[off+17] = 0xff, 0x7f
+			damaged++
+		}
+	}
+	if damaged < 20 {
+		t.Fatalf("only %d leaf pages to damage", damaged)
+	}
+	for i := range 20 {
+		cut := filepath.Join(dir, fmt.Sprintf("damaged%d.db", i))
+		if err := os.WriteFile(cut, raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if c, err := Open(cut, Options{}); err == nil {
+			c.Close()
+			t.Fatalf("a file with %d damaged pages opened", damaged)
+		} else if !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("open %d: %v, want ErrCorrupt", i, err)
+		}
+	}
+}

@@ -84,6 +84,11 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = 5 * time.Second
 	}
+	// bbolt would make a new database in an existing empty file: a file emptied by a crash or a failed copy
+	// would then start an empty ledger, and later backups would prune away the good ones.
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+		return nil, corruptError(path, errors.New("the file is empty (0 bytes); to start a new database instead, delete it"))
+	}
 	db, err := openBolt(path, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
 	if err != nil {
 		if errors.Is(err, errPanicked) {
@@ -150,10 +155,9 @@ func (s *Store) check() (err error) {
 	}()
 	return s.db.View(func(tx *bolt.Tx) error {
 		var errs []string
-		for e := range tx.Check() {
-			errs = append(errs, e.Error())
-			if len(errs) >= 5 {
-				break
+		for e := range tx.Check() { // read to the end: bbolt's checker walks the mmap until it closes the channel
+			if len(errs) < 5 {
+				errs = append(errs, e.Error())
 			}
 		}
 		if len(errs) > 0 {
