@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -261,7 +262,12 @@ func tomlError(name string, err error) error {
 		var lines []string
 		for _, e := range strict.Errors {
 			row, _ := e.Position()
-			lines = append(lines, fmt.Sprintf("config: %s:%d: unknown key %q", name, row, strings.Join(e.Key(), ".")))
+			key := strings.Join(e.Key(), ".")
+			line := fmt.Sprintf("config: %s:%d: unknown key %q", name, row, key)
+			if key == "reminders.grace" {
+				line += " (it is reminder_settings.grace: TOML cannot have a [reminders] table next to [[reminders]])"
+			}
+			lines = append(lines, line)
 		}
 		return errors.New(strings.Join(lines, "\n"))
 	}
@@ -314,7 +320,9 @@ func (c *Config) Validate() error {
 	if c.Bot.Prefix == "" || strings.ContainsAny(c.Bot.Prefix, " \t") || len(c.Bot.Prefix) > 3 {
 		bad("bot.prefix %q: one to three non-space characters", c.Bot.Prefix)
 	}
-	if _, err := time.LoadLocation(c.Bot.Timezone); err != nil {
+	if strings.TrimSpace(c.Bot.Timezone) == "" {
+		bad("bot.timezone: empty (use an IANA name like Europe/Stockholm, or UTC)") // LoadLocation("") is UTC
+	} else if _, err := time.LoadLocation(c.Bot.Timezone); err != nil {
 		bad("bot.timezone %q: unknown time zone (use an IANA name like Europe/Stockholm)", c.Bot.Timezone)
 	}
 	if c.Bot.MaxLines < 1 || c.Bot.MaxLines > 20 {
@@ -338,7 +346,9 @@ func (c *Config) Validate() error {
 			bad("http.listen %q: want host:port (or empty to disable HTTP)", c.HTTP.Listen)
 		}
 	}
-	if _, err := time.LoadLocation(c.Oncall.Timezone); err != nil {
+	if strings.TrimSpace(c.Oncall.Timezone) == "" {
+		bad("oncall.timezone: empty (use an IANA name like Europe/Stockholm, or UTC)")
+	} else if _, err := time.LoadLocation(c.Oncall.Timezone); err != nil {
 		bad("oncall.timezone %q: unknown time zone", c.Oncall.Timezone)
 	}
 	if _, _, err := ParseHandoff(c.Oncall.Handoff); err != nil {
@@ -361,11 +371,18 @@ func (c *Config) Validate() error {
 	if c.Paging.MaxEscalations < 0 {
 		bad("paging.max_escalations: negative")
 	}
+	if c.Paging.RateLimit < 0 {
+		bad("paging.rate_limit = %d: 0 (no limit) or more", c.Paging.RateLimit)
+	}
+	if c.Paging.DedupeWindow < 0 {
+		bad("paging.dedupe_window: negative")
+	}
 	for i, n := range c.Paging.Notifiers {
 		switch n.Type {
 		case "webhook", "pagerduty":
 			if !strings.HasPrefix(n.URL, "http://") && !strings.HasPrefix(n.URL, "https://") {
-				bad("paging.notifiers[%d] (%s): url %q must be http(s)", i, n.Type, n.URL)
+				// Not echoed: a webhook URL often carries its token.
+				bad("paging.notifiers[%d] (%s): url must start with http:// or https://", i, n.Type)
 			}
 			if n.Type == "pagerduty" && n.RoutingKey == "" {
 				bad("paging.notifiers[%d] (pagerduty): routing_key is empty (set it or OPSBOT_PAGING_NOTIFIERS_%d_ROUTING_KEY)", i, i)
@@ -383,6 +400,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Requests.NagAfter <= 0 {
 		bad("requests.nag_after: must be positive")
+	}
+	for key, sev := range map[string]int{"incidents.page_on_sev": c.Incidents.PageOnSev, "incidents.freeze_on_sev": c.Incidents.FreezeOnSev} {
+		if sev < 0 || sev > 4 {
+			bad("%s = %d: 1 to 4 (that severity or worse), or 0 for never", key, sev)
+		}
 	}
 	switch c.Incidents.DeclareRole {
 	case "developer", "ops", "admin":
@@ -522,7 +544,27 @@ func (c Config) Masked() Config {
 			*p = "********"
 		}
 	}
+	for i := range m.Paging.Notifiers {
+		m.Paging.Notifiers[i].URL = maskURL(m.Paging.Notifiers[i].URL)
+	}
 	return m
+}
+
+// maskURL keeps a URL's scheme and host and masks the rest: webhook URLs carry their token in the path,
+// the query or the user info.
+func maskURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "********"
+	}
+	out := u.Scheme + "://" + u.Host
+	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		out += "/********"
+	}
+	return out
 }
 
 // String renders the effective config as TOML with secrets masked.

@@ -80,6 +80,12 @@ func TestConfigErrors(t *testing.T) {
 		{"[[services]]\nname = \"a\"\ndepends = [\"Ghost Town\"]\n", `depends on "Ghost Town": not a service name`},
 		{"[[services]]\nname = \"a\"\ndepends = [\"a\"]\n", "services a: depends on itself"},
 		{"[availability]\nweights = { sev9 = 1.0 }\n", `unknown severity "sev9"`},
+		{"[incidents]\npage_on_sev = 7\n", "incidents.page_on_sev = 7: 1 to 4"},
+		{"[incidents]\nfreeze_on_sev = -3\n", "incidents.freeze_on_sev = -3: 1 to 4"},
+		{"[paging]\nrate_limit = -5\n", "paging.rate_limit = -5: 0 (no limit) or more"},
+		{"[bot]\ntimezone = \"\"\n", "bot.timezone: empty"},
+		{"[oncall]\ntimezone = \" \"\n", "oncall.timezone: empty"},
+		{"[reminders]\ngrace = \"2h\"\n", "it is reminder_settings.grace"},
 		{"[auth]\nops = [\"has space\"]\n", `account name "has space"`},
 		{"[bot]\nmax_lines = 0\n", "bot.max_lines = 0"},
 		{"not toml at all", "t.toml:1"},
@@ -152,5 +158,25 @@ func TestShellRunsCommandsOnTheStore(t *testing.T) {
 	run([]string{"shell", "-config", cfgPath}, strings.NewReader("audit\n"), &out, &errOut)
 	if !strings.Contains(out.String(), "log in to NickServ first") {
 		t.Errorf("anonymous shell audit = %q", out.String())
+	}
+}
+
+// Notifier URLs carry their tokens: check-config and validation errors never show them.
+func TestNotifierURLsAreMasked(t *testing.T) {
+	secret := "https://ops:hunter2@hooks.example.net/services/T0/B0/SECRETTOKEN"
+	cfg, err := ParseConfig([]byte("[[paging.notifiers]]\ntype = \"webhook\"\nurl = \""+secret+"\"\n"), "t.toml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := cfg.String()
+	if strings.Contains(out, "SECRETTOKEN") || strings.Contains(out, "hunter2") || !strings.Contains(out, "https://hooks.example.net/********") {
+		t.Errorf("check-config shows the URL's secret parts:\n%s", out)
+	}
+	if cfg.Paging.Notifiers[0].URL != secret {
+		t.Error("masking changed the config")
+	}
+	_, err = ParseConfig([]byte("[[paging.notifiers]]\ntype = \"webhook\"\nurl = \"hooks.slack.com/services/T0/B0/SECRETTOKEN\"\n"), "t.toml", nil)
+	if err == nil || strings.Contains(err.Error(), "SECRETTOKEN") || !strings.Contains(err.Error(), "must start with http:// or https://") {
+		t.Errorf("a URL without scheme: %v", err)
 	}
 }
