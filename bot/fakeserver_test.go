@@ -168,6 +168,26 @@ func TestOneCallerHoldsOneWorker(t *testing.T) {
 // A message to the channel's operators ("@#operations", which the bot gets when it is op) is chat among
 // ops, not a private command without prefix; a real private message still is one.
 func TestStatusMsgIsNotAPrivateCommand(t *testing.T) {
+	fs := joinedFakeServer(t)
+	// The same caller's commands are answered in order: an answer to either of the first two comes first.
+	fs.send("@account=carol :carol!u@h PRIVMSG @#operations :status")
+	fs.send("@account=carol :carol!u@h PRIVMSG %#operations :status")
+	fs.send("@account=carol :carol!u@h PRIVMSG opsbot :help")
+	if reply := fs.expect("PRIVMSG carol :", 5*time.Second); !strings.HasPrefix(reply, "PRIVMSG carol :commands:") {
+		t.Fatalf("first answer to carol: %q, want the answer to her private help (nothing for @#operations)", reply)
+	}
+}
+
+// A PART the bot did not ask for (an op's REMOVE, an oper's SAPART) is rejoined like a kick.
+func TestForcedPartIsRejoined(t *testing.T) {
+	fs := joinedFakeServer(t)
+	fs.send(":opsbot!bot@host PART #operations :Removed by carol: stop it")
+	fs.expect("JOIN #operations", 5*time.Second)
+}
+
+// joinedFakeServer runs a bot with the default commands on a fake server until the test ends, and returns
+// once the bot has joined #operations.
+func joinedFakeServer(t *testing.T) *fakeServer {
 	o := testOptions(t, "irc.test:6667")
 	o.HTTPListen, o.Log = "", quietLog()
 	fs := newFakeServer(t, &o)
@@ -181,30 +201,5 @@ func TestStatusMsgIsNotAPrivateCommand(t *testing.T) {
 	t.Cleanup(func() { cancel(); <-done })
 	fs.expect("JOIN #operations", 5*time.Second)
 	time.Sleep(100 * time.Millisecond) // the JOIN echo is handled
-	// The same caller's commands are answered in order: an answer to either of the first two comes first.
-	fs.send("@account=carol :carol!u@h PRIVMSG @#operations :status")
-	fs.send("@account=carol :carol!u@h PRIVMSG %#operations :status")
-	fs.send("@account=carol :carol!u@h PRIVMSG opsbot :help")
-	if reply := fs.expect("PRIVMSG carol :", 5*time.Second); !strings.HasPrefix(reply, "PRIVMSG carol :commands:") {
-		t.Fatalf("first answer to carol: %q, want the answer to her private help (nothing for @#operations)", reply)
-	}
-}
-
-// A PART the bot did not ask for (an op's REMOVE, an oper's SAPART) is rejoined like a kick.
-func TestForcedPartIsRejoined(t *testing.T) {
-	o := testOptions(t, "irc.test:6667")
-	o.HTTPListen, o.Log = "", quietLog()
-	fs := newFakeServer(t, &o)
-	b, err := New(o, openTestStore(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- b.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	fs.expect("JOIN #operations", 5*time.Second)
-	time.Sleep(100 * time.Millisecond)
-	fs.send(":opsbot!bot@host PART #operations :Removed by carol: stop it")
-	fs.expect("JOIN #operations", 5*time.Second)
+	return fs
 }

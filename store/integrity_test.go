@@ -13,21 +13,7 @@ import (
 // preallocates was cut, opens with its data; bbolt reading past the end of the file never kills the process.
 func TestOpenTruncatedFileIsRefusedNotACrash(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "opsbot.db")
-	s, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 200 {
-		if _, err := s.OpenRequest("bob", strings.Repeat("x", 300), "", false); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.Close()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, raw := requestsFile(t, dir, 200)
 	page, refused := os.Getpagesize(), 0
 	for size := 2 * page; size < len(raw); size += page {
 		// A new name each time: a refused file stays locked by the handle bbolt leaked when it panicked.
@@ -77,21 +63,7 @@ func TestOpenEmptyFileIsRefused(t *testing.T) {
 // end, so it never unmaps the file under the checker (a fatal fault, not a refusal).
 func TestOpenBadlyDamagedFileIsRefusedNotACrash(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "opsbot.db")
-	s, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 2000 {
-		if _, err := s.OpenRequest("bob", strings.Repeat("x", 300), "", false); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.Close()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, raw := requestsFile(t, dir, 2000)
 	page := os.Getpagesize()
 	damaged := 0
 	for off := 4 * page; off+page <= len(raw); off += page {
@@ -115,4 +87,25 @@ func TestOpenBadlyDamagedFileIsRefusedNotACrash(t *testing.T) {
 			t.Fatalf("open %d: %v, want ErrCorrupt", i, err)
 		}
 	}
+}
+
+// requestsFile makes opsbot.db in dir holding n requests and returns its path and bytes.
+func requestsFile(t *testing.T, dir string, n int) (string, []byte) {
+	t.Helper()
+	path := filepath.Join(dir, "opsbot.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		if _, err := s.OpenRequest("bob", strings.Repeat("x", 300), "", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, raw
 }

@@ -416,14 +416,7 @@ func TestClaimRequestNagsSurvivesRestart(t *testing.T) {
 	taken := mustOpenRequest(t, s, "bob", "taken", true)
 	mustUpdate(t, s, taken.ID, ops(RequestTake, "alice"))
 	const after = 30 * time.Minute
-	claim := func(at time.Duration) []uint64 {
-		t.Helper()
-		got, err := s.ClaimRequestNags(start.Add(at), after)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ids(got)
-	}
+	claim := func(at time.Duration) []uint64 { t.Helper(); return claimNags(t, s, start.Add(at), after) }
 	steps := []struct {
 		at   time.Duration
 		want []uint64
@@ -462,14 +455,7 @@ func TestReopenedUrgentRequestIsNaggedFromItsReopening(t *testing.T) {
 	start := c.Now()
 	r := mustOpenRequest(t, s, "bob", "certs expire", true)
 	const after = 30 * time.Minute
-	claim := func(at time.Duration) []uint64 {
-		t.Helper()
-		got, err := s.ClaimRequestNags(start.Add(at), after)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ids(got)
-	}
+	claim := func(at time.Duration) []uint64 { t.Helper(); return claimNags(t, s, start.Add(at), after) }
 	if got := claim(10 * time.Minute); !slices.Equal(got, []uint64{r.ID}) {
 		t.Fatalf("first nag at +10m = %v", got)
 	}
@@ -502,4 +488,14 @@ func TestCommentOnADoneRequestIsNoNewDone(t *testing.T) {
 	if m.Done != 1 || m.LeadTime.Count != 1 || m.LeadTime.Sum != 3600 {
 		t.Fatalf("done %d, lead time %d observations summing %vs; want 1 of 3600s", m.Done, m.LeadTime.Count, m.LeadTime.Sum)
 	}
+}
+
+// claimNags claims the nags due at at and returns their request ids.
+func claimNags(t *testing.T, s *Store, at time.Time, after time.Duration) []uint64 {
+	t.Helper()
+	got, err := s.ClaimRequestNags(at, after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids(got)
 }
