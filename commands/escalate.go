@@ -34,12 +34,12 @@ func (p *paging) escalateDue(ctx context.Context, now time.Time) error {
 // failed outbox write right after the commit that made them due), once they are old enough not to be in
 // the middle of being sent.
 func (p *paging) resendNotices(now time.Time) {
-	open, err := p.st.OpenPages()
+	due, err := p.st.PagesWithNotices()
 	if err != nil {
-		p.d.Logger().Error("paging: reading open pages for due notices", "err", err)
+		p.d.Logger().Error("paging: reading the pages with notices due", "err", err)
 		return
 	}
-	for _, pg := range open {
+	for _, pg := range due {
 		if len(pg.Notices) > 0 && now.Sub(pg.Notices[0].At) >= noticeRetryAfter {
 			p.sendNotices(pg)
 		}

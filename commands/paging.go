@@ -58,6 +58,7 @@ type PagingStore interface {
 	DuePages(now time.Time, limit int) ([]store.Page, error)
 	OpenPages() ([]store.Page, error)
 	PageNoticeSent(id uint64, n store.PageNotice) error
+	PagesWithNotices() ([]store.Page, error)
 }
 
 // paging is the on-call and paging family. It implements the OnCall and Pager contracts.

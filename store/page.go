@@ -170,7 +170,7 @@ func (s *Store) OpenPage(req PageRequest) (p Page, deduped bool, err error) {
 					old.Updates = append(old.Updates, PageUpdate{At: req.Now, By: req.By, Text: req.Text})
 					old.Notices = append(old.Notices, PageNotice{Kind: NoticeUpdate, Private: true, To: old.Target, By: req.By, Note: req.Text, Step: old.Step, At: req.Now})
 					p, deduped = old, true
-					if err := putJSON(pages, pageKey(old.ID), old); err != nil {
+					if err := putPage(tx, old); err != nil {
 						return err
 					}
 					return enqueueTx(tx, req.Notifiers, "update", p, req.Text, req.Now)
@@ -201,7 +201,7 @@ func (s *Store) OpenPage(req PageRequest) (p Page, deduped bool, err error) {
 		p = Page{ID: id, By: req.By, Service: req.Service, Text: req.Text, Target: target, Paged: []string{target},
 			State: PageOpen, Opened: req.Now, NextEscalation: req.Now.Add(req.AckTimeout),
 			Notices: announceAndTell(PageNotice{Kind: NoticeOpened, To: target, At: req.Now})}
-		if err := putJSON(pages, pageKey(id), p); err != nil {
+		if err := putPage(tx, p); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bucketPagesOpen).Put(pageKey(id), nil); err != nil {
@@ -239,7 +239,7 @@ func (s *Store) changePage(id uint64, event string, notifiers []string, now time
 		if err != nil {
 			return err
 		}
-		if err := putJSON(tx.Bucket(bucketPages), pageKey(id), p); err != nil {
+		if err := putPage(tx, p); err != nil {
 			return err
 		}
 		return enqueueTx(tx, notifiers, event, p, note, now)
@@ -352,7 +352,7 @@ func (s *Store) PageNoticeSent(id uint64, n PageNotice) error {
 			return nil
 		}
 		p.Notices = slices.Delete(p.Notices, i, i+1)
-		return putJSON(tx.Bucket(bucketPages), pageKey(id), p)
+		return putPage(tx, p)
 	})
 	if err != nil {
 		return fmt.Errorf("store: page %d notice sent: %w", id, err)
@@ -408,6 +408,38 @@ func (s *Store) GetPage(id uint64) (Page, error) {
 		return p, fmt.Errorf("store: page %d: %w", id, err)
 	}
 	return p, nil
+}
+
+// putPage stores a page and keeps the index of pages with notices due in step with it.
+func putPage(tx *bolt.Tx, p Page) error {
+	if err := putJSON(tx.Bucket(bucketPages), pageKey(p.ID), p); err != nil {
+		return err
+	}
+	if len(p.Notices) > 0 {
+		return tx.Bucket(bucketPageNotices).Put(pageKey(p.ID), nil)
+	}
+	return tx.Bucket(bucketPageNotices).Delete(pageKey(p.ID))
+}
+
+// PagesWithNotices returns the pages whose IRC notices are still due (from their index: the escalation job
+// asks every second, and pages acked but never resolved pile up in the open index).
+func (s *Store) PagesWithNotices() ([]Page, error) {
+	var out []Page
+	err := s.db.View(func(tx *bolt.Tx) error {
+		pages := tx.Bucket(bucketPages)
+		return tx.Bucket(bucketPageNotices).ForEach(func(k, _ []byte) error {
+			var p Page
+			if found, err := getJSON(pages, k, &p); err != nil || !found || len(p.Notices) == 0 {
+				return err
+			}
+			out = append(out, p)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: pages with notices: %w", err)
+	}
+	return out, nil
 }
 
 // OpenPages returns every page not resolved, oldest first (from the open index, never scanning history).

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 )
@@ -200,5 +201,46 @@ func BenchmarkOnCallNow(b *testing.B) {
 		if st, err := s.OnCallNow(r, now.Add(time.Hour)); err != nil || st.Account != "bob" {
 			b.Fatal(err)
 		}
+	}
+}
+
+// The index of pages with notices due follows the notices: a new page is in it until its notices are sent,
+// an ack takes it out, and an acked page never resolved is not read by the job that asks every second.
+func TestPagesWithNoticesFollowsTheNotices(t *testing.T) {
+	s, _ := openPagingStore(t)
+	now := time.Date(2026, 3, 25, 12, 0, 0, 0, time.UTC)
+	ids := func() []uint64 {
+		t.Helper()
+		ps, err := s.PagesWithNotices()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []uint64
+		for _, p := range ps {
+			out = append(out, p.ID)
+		}
+		return out
+	}
+	p1, _, err := s.OpenPage(PageRequest{By: "bob", Text: "db down", Target: "alice", Now: now, AckTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, _, err := s.OpenPage(PageRequest{By: "dave", Text: "disk full", Target: "alice", Now: now, AckTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(); !slices.Equal(got, []uint64{p1.ID, p2.ID}) {
+		t.Fatalf("after two pages: %v", got)
+	}
+	for _, n := range p1.Notices {
+		if err := s.PageNoticeSent(p1.ID, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.AckPage(p2.ID, "alice", now, nil, func(Page) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(); len(got) != 0 {
+		t.Fatalf("after P-1's notices were sent and P-2 was acked: %v", got)
 	}
 }

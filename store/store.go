@@ -36,6 +36,7 @@ var (
 	bucketPagesDue     = []byte("pages_due")
 	bucketPagesBy      = []byte("pages_by")
 	bucketNotify       = []byte("page_notify")
+	bucketPageNotices  = []byte("pages_notices") // page id -> "": pages with IRC notices still due
 )
 
 // allBuckets lists every top-level bucket; Open creates the missing ones.
@@ -44,7 +45,7 @@ var allBuckets = [][]byte{bucketMeta, bucketAudit, bucketOutbox,
 	bucketDeploys, bucketDeployByService, bucketDeployActive, bucketDeployCurrent, bucketDeployLocks, bucketDeployDeliveries,
 	bucketReminders,
 	bucketIncidents, bucketIncidentTimeline, bucketIncidentOpen, bucketIncidentService, bucketIncidentSpan, bucketIncidentTopic,
-	bucketOnCall, bucketOverrides, bucketOverrideEnds, bucketPages, bucketPagesOpen, bucketPagesDue, bucketPagesBy, bucketNotify,
+	bucketOnCall, bucketOverrides, bucketOverrideEnds, bucketPages, bucketPagesOpen, bucketPagesDue, bucketPagesBy, bucketNotify, bucketPageNotices,
 	bucketRequests, bucketRequestsOpen, bucketRequestsAssignee, bucketRequestsOpened, bucketRequestsClosed, bucketRequestCounters,
 }
 
