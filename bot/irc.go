@@ -480,11 +480,11 @@ func targetAccount(target string) (string, bool) {
 // channels. In the insecure nick mode (no services), the nick equal to the account stands in when there is
 // no such user. A nick that merely equals the account name is never enough otherwise: anyone may hold it.
 func (t *transport) nicksOf(cs *connState, account string) []string {
-	want := t.roles.Fold(account)
+	want, me := t.roles.Fold(account), t.roles.Fold(cs.client.GetNick())
 	var nicks []string
 	for _, u := range cs.client.Users() {
 		a := u.Extras.Account
-		if a == "" || a == "*" || t.roles.Fold(a) != want || t.isMe(cs.client, u.Nick) {
+		if a == "" || a == "*" || t.roles.Fold(a) != want || t.roles.Fold(u.Nick) == me {
 			continue
 		}
 		nicks = append(nicks, u.Nick)

@@ -40,7 +40,7 @@ func (p *paging) resendNotices(now time.Time) {
 		return
 	}
 	for _, pg := range due {
-		if len(pg.Notices) > 0 && now.Sub(pg.Notices[0].At) >= noticeRetryAfter {
+		if now.Sub(pg.Notices[0].At) >= noticeRetryAfter {
 			p.sendNotices(pg)
 		}
 	}

@@ -81,7 +81,7 @@ func (p *paging) pageFrom(c *Call, w Replier, service, target, text string) erro
 	case deduped:
 		w.Reply(fmt.Sprintf("%s updated (your open page, %s old): %s; paging %s", pageID(pg.ID), FormatDuration(p.d.Now().Sub(pg.Opened)), text, pg.Target))
 	case !p.inAnnounceChannel(c) || !sent: // in the channel, the announcement is the answer, once it is out
-		w.Reply(p.pagingLine(pg))
+		w.Reply(p.pagingLine(pg, pg.Target))
 	}
 	return nil
 }
@@ -102,8 +102,13 @@ func (p *paging) PageOnCall(_ context.Context, by, service, text string) (string
 }
 
 // pagingLine is "P-3 paging alice: <message> (ack with !ack P-3 within 5m)".
-func (p *paging) pagingLine(pg store.Page) string {
-	return fmt.Sprintf("%s paging %s: %s (ack with %sack %s within %s)", pageID(pg.ID), pg.Target, p.pageText(pg), p.d.Prefix, pageID(pg.ID), FormatDuration(p.cfg.AckTimeout))
+func (p *paging) pagingLine(pg store.Page, to string) string {
+	return fmt.Sprintf("%s paging %s: %s %s", pageID(pg.ID), to, p.pageText(pg), p.ackWithin(pg))
+}
+
+// ackWithin is "(ack with !ack P-3 within 5m)".
+func (p *paging) ackWithin(pg store.Page) string {
+	return fmt.Sprintf("(ack with %sack %s within %s)", p.d.Prefix, pageID(pg.ID), FormatDuration(p.cfg.AckTimeout))
 }
 
 // pageText is the message with its service.
@@ -156,11 +161,11 @@ func (p *paging) sendNotices(pg store.Page) bool {
 // sendNotice renders one notice and queues it (durably) for IRC.
 func (p *paging) sendNotice(pg store.Page, n store.PageNotice) error {
 	id := pageID(pg.ID)
-	within := fmt.Sprintf("(ack with %sack %s within %s)", p.d.Prefix, id, FormatDuration(p.cfg.AckTimeout))
+	within := p.ackWithin(pg)
 	var line string
 	switch {
 	case n.Kind == store.NoticeOpened && !n.Private:
-		line = fmt.Sprintf("%s paging %s: %s %s", id, n.To, p.pageText(pg), within)
+		line = p.pagingLine(pg, n.To)
 	case n.Kind == store.NoticeOpened:
 		line = fmt.Sprintf("%s page from %s: %s %s", id, noHighlight(pg.By), p.pageText(pg), within)
 	case n.Kind == store.NoticeUpdate:
