@@ -103,24 +103,26 @@ func localRequest(r *http.Request) bool {
 	return strings.EqualFold(host, "localhost") || loopback(host)
 }
 
+// newBackup makes a backup and opens it, one at a time: two backups in the same millisecond would share a
+// file name, and one could prune another's file (only the newest three are kept) between its making and its
+// opening. Once open, the copy can be served even if a later backup prunes it.
+func (b *Bot) newBackup() (string, *os.File, error) {
+	b.backupMu.Lock()
+	defer b.backupMu.Unlock()
+	path, err := b.store.Backup(3)
+	if err != nil {
+		return "", nil, err
+	}
+	f, err := os.Open(path)
+	return path, f, err
+}
+
 // backup writes a consistent hot copy next to the database (temp file, fsync, rename) and serves it.
 func (b *Bot) backup(w http.ResponseWriter, r *http.Request) {
-	// One at a time: two backups in the same millisecond would share a file name, and one could prune
-	// another's file (only the newest three are kept) between its making and its opening.
-	b.backupMu.Lock()
-	path, err := b.store.Backup(3)
-	var f *os.File
-	if err == nil {
-		f, err = os.Open(path) // once open, the copy can be served even if a later backup prunes it
-	}
-	b.backupMu.Unlock()
-	if err != nil && path == "" {
+	path, f, err := b.newBackup()
+	if err != nil {
 		b.metrics.storeFailed(err)
 		b.o.Log.Error("http: backup failed", "err", err)
-		http.Error(w, "backup failed: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
-	if err != nil {
 		http.Error(w, "backup failed: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
