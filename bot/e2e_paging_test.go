@@ -414,23 +414,16 @@ func TestE2EPrivatePageFollowsTheAccountNotTheNick(t *testing.T) {
 	n := irctest.Start(t)
 	rb := startBot(t, pagingOptions(t, n.Addr, "", time.Minute))
 	rb.waitJoined(t, "#operations")
-	alice := joinedClient(t, n, "alice", true) // the account alice...
-	alice.Send("NICK alice_work")              // ...now under another nick
-	alice.Expect(wait, func(l irctest.Line) bool { return l.Msg.Command == "NICK" && l.Msg.Params[0] == "alice_work" })
-	rb.waitSeesAccount(t, "alice", "alice_work")
+	alice := joinedClient(t, n, "alice", true)     // the account alice...
+	rb.rename(t, alice, "alice", "alice_work")     // ...now under another nick
 	impostor := joinedClient(t, n, "alice", false) // not logged in, holding the nick "alice"
 	bob := joinedClient(t, n, "bob", true)
 
 	bob.Say("#operations", "!page the db is down")
-	private := func(to string) func(irctest.Line) bool {
-		return func(l irctest.Line) bool {
-			return irctest.FromContaining("opsbot", "P-1 page from")(l) && l.Msg.Params[0] == to
-		}
-	}
-	if l := alice.Expect(wait, private("alice_work")); l.Text() != "P-1 page from b\u200bob: the db is down (ack with !ack P-1 within 1m)" {
+	if l := alice.Expect(wait, privateFromBot("alice_work", "P-1 page from")); l.Text() != "P-1 page from b\u200bob: the db is down (ack with !ack P-1 within 1m)" {
 		t.Fatalf("alice_work got %q", l.Text())
 	}
-	if got := impostor.Collect(time.Second, func(l irctest.Line) bool { return irctest.From("opsbot")(l) && l.Msg.Params[0] == "alice" }); len(got) != 0 {
+	if got := impostor.Collect(time.Second, privateFromBot("alice", "")); len(got) != 0 {
 		t.Fatalf("the client holding the nick alice (not logged in) got the page privately: %q", got[0].Text())
 	}
 	if n := rb.Store.OutboxLen(); n != 0 {
@@ -451,16 +444,11 @@ func TestE2EPrivatePageWaitsForTheAccount(t *testing.T) {
 		t.Fatalf("outbox holds %d messages while alice is away, want her private page", got)
 	}
 	alice := joinedClient(t, n, "alice", true)
-	l := alice.Expect(wait, func(l irctest.Line) bool {
-		return irctest.FromContaining("opsbot", "P-1 page from")(l) && l.Msg.Params[0] == "alice"
-	})
+	l := alice.Expect(wait, privateFromBot("alice", "P-1 page from"))
 	if !strings.HasSuffix(l.Text(), "P-1 page from b\u200bob: the db is down (ack with !ack P-1 within 1m)") {
 		t.Fatalf("alice got %q", l.Text())
 	}
-	deadline := time.Now().Add(wait)
-	for rb.Store.OutboxLen() != 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	rb.waitOutboxEmpty()
 	if got := rb.Store.OutboxLen(); got != 0 {
 		t.Errorf("outbox holds %d messages after delivery", got)
 	}
@@ -474,9 +462,7 @@ func TestE2EDurableLineIsCutAgainNotLost(t *testing.T) {
 	rb.waitJoined(t, "#operations")
 	bob := joinedClient(t, n, "bob", true)
 	const nick = "bob_on_the_work_laptop"
-	bob.Send("NICK " + nick)
-	bob.Expect(wait, func(l irctest.Line) bool { return l.Msg.Command == "NICK" && l.Msg.Params[0] == nick })
-	rb.waitSeesAccount(t, "bob", nick)
+	rb.rename(t, bob, "bob", nick)
 	var sb strings.Builder
 	for sb.Len() < 1200 {
 		sb.WriteString("!x-y-z ") // each piece starts with "!": defused with a zero-width space on the wire
@@ -496,19 +482,19 @@ func TestE2EDurableLineIsCutAgainNotLost(t *testing.T) {
 		}
 		got = append(got, strings.ReplaceAll(l.Text(), " ", ""))
 	}
-	deadline := time.Now().Add(wait)
-	for rb.Store.OutboxLen() != 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	rb.waitOutboxEmpty()
 	if v := testCounter(t, rb.metrics.LinesDropped.WithLabelValues("invalid")); v != 0 || rb.Store.OutboxLen() != 0 {
 		t.Errorf("lines dropped as invalid: %v; outbox left: %d", v, rb.Store.OutboxLen())
 	}
 }
 
-// waitSeesAccount waits until the bot sees nick logged in as account: a line written in the moment between
-// a nick change and the bot hearing of it goes to the old nick, which the server no longer has.
-func (rb *runningBot) waitSeesAccount(t *testing.T, account, nick string) {
+// rename changes c's nick (logged in as account) and waits until the bot sees the new nick logged in as
+// account: a line written in the moment between a nick change and the bot hearing of it goes to the old
+// nick, which the server no longer has.
+func (rb *runningBot) rename(t *testing.T, c *irctest.Client, account, nick string) {
 	t.Helper()
+	c.Send("NICK " + nick)
+	c.Expect(wait, func(l irctest.Line) bool { return l.Msg.Command == "NICK" && l.Msg.Params[0] == nick })
 	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) {
 		rb.t.mu.Lock()
@@ -520,4 +506,19 @@ func (rb *runningBot) waitSeesAccount(t *testing.T, account, nick string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("the bot does not see %s logged in as %s", nick, account)
+}
+
+// waitOutboxEmpty waits, at most wait, until the outbox has delivered everything.
+func (rb *runningBot) waitOutboxEmpty() {
+	deadline := time.Now().Add(wait)
+	for rb.Store.OutboxLen() != 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// privateFromBot matches a private line from the bot to nick that contains text.
+func privateFromBot(nick, text string) func(irctest.Line) bool {
+	return func(l irctest.Line) bool {
+		return irctest.FromContaining("opsbot", text)(l) && l.Msg.Params[0] == nick
+	}
 }
