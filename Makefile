@@ -20,7 +20,7 @@ test:
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./commands -run '^$$' -fuzz '^FuzzTokenize$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./commands -run '^$$' -fuzz '^FuzzSanitize$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./commands/chat -run '^$$' -fuzz '^FuzzSanitize$$' -fuzztime $(FUZZTIME)
 
 build:
 	$(GO) build -o opsbot ./cmd/opsbot

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -89,7 +90,7 @@ func (b *Bot) apiIncident(w http.ResponseWriter, r *http.Request) {
 // incidentParam reads the incident named by the {id} path value ("7" or "INC-7") and its whole timeline,
 // answering 400, 404 or 500 itself when it cannot.
 func (b *Bot) incidentParam(w http.ResponseWriter, r *http.Request) (store.Incident, []store.TimelineEntry, bool) {
-	id, err := commands.ParseID(commands.KindIncident, r.PathValue("id"))
+	id, err := chat.ParseID(chat.KindIncident, r.PathValue("id"))
 	if err != nil {
 		http.Error(w, "bad incident id: use 7 or INC-7", http.StatusBadRequest)
 		return store.Incident{}, nil, false
@@ -127,7 +128,7 @@ func (b *Bot) apiAvailability(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	window := 30 * 24 * time.Hour
 	if v := q.Get("window"); v != "" {
-		d, err := commands.ParseDuration(v)
+		d, err := chat.ParseDuration(v)
 		if err != nil || d < time.Minute || d > 400*24*time.Hour {
 			writeJSONError(w, http.StatusBadRequest, "window: a duration from 1m to 400d, like 7d, 30d or 90d")
 			return
@@ -142,7 +143,7 @@ func (b *Bot) apiAvailability(w http.ResponseWriter, r *http.Request) {
 		// An unknown name would read as 100% available: a dashboard with a typo would show a healthy
 		// service. With a catalogue, a name it does not have is 404 (without one, any name is a service).
 		if names, err := b.store.ServiceNames(); err == nil && len(names) > 0 && !slices.Contains(names, svc) {
-			writeJSONError(w, http.StatusNotFound, fmt.Sprintf("no service %q in the catalogue", commands.Truncate(svc, 70)))
+			writeJSONError(w, http.StatusNotFound, fmt.Sprintf("no service %q in the catalogue", chat.Truncate(svc, 70)))
 			return
 		}
 		var a store.ServiceAvailability
@@ -176,7 +177,7 @@ func (b *Bot) apiAvailability(w http.ResponseWriter, r *http.Request) {
 		}
 		views = append(views, v)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"window": commands.FormatDuration(window), "from": from.UTC(), "to": now.UTC(), "services": views})
+	writeJSON(w, http.StatusOK, map[string]any{"window": chat.FormatDuration(window), "from": from.UTC(), "to": now.UTC(), "services": views})
 }
 
 // postmortem serves the incident's postmortem skeleton as markdown.
@@ -251,10 +252,10 @@ func renderPostmortem(inc store.Incident, tl []store.TimelineEntry, deploys, dep
 	p("")
 	p("- Start: %s", stamp(inc.Start))
 	if inc.Open() {
-		p("- End: ongoing (%s so far)", commands.FormatDuration(inc.Duration(now)))
+		p("- End: ongoing (%s so far)", chat.FormatDuration(inc.Duration(now)))
 	} else {
 		p("- End: %s", stamp(inc.End))
-		p("- Duration: %s", commands.FormatDuration(inc.Duration(now)))
+		p("- Duration: %s", chat.FormatDuration(inc.Duration(now)))
 	}
 	p("")
 	p("## Timeline")

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -26,7 +26,7 @@ type apiRequestView struct {
 }
 
 func requestView(r store.Request, history bool) apiRequestView {
-	v := apiRequestView{Ref: commands.FormatID(commands.KindRequest, r.ID), Request: r}
+	v := apiRequestView{Ref: chat.FormatID(chat.KindRequest, r.ID), Request: r}
 	if history {
 		v.History = r.History
 	}
@@ -89,14 +89,14 @@ func (b *Bot) apiRequests(w http.ResponseWriter, r *http.Request) {
 
 // apiRequest is one request with its history: /api/v1/requests/R-12 (or r12, or 12).
 func (b *Bot) apiRequest(w http.ResponseWriter, r *http.Request) {
-	id, err := commands.ParseID(commands.KindRequest, r.PathValue("id"))
+	id, err := chat.ParseID(chat.KindRequest, r.PathValue("id"))
 	if err != nil {
 		writeJSONError(w, http.StatusBadRequest, "not a request id (like R-12)")
 		return
 	}
 	req, err := b.store.Request(id)
 	if errors.Is(err, store.ErrNotFound) {
-		writeJSONError(w, http.StatusNotFound, "no request "+commands.FormatID(commands.KindRequest, id))
+		writeJSONError(w, http.StatusNotFound, "no request "+chat.FormatID(chat.KindRequest, id))
 		return
 	}
 	if err != nil {

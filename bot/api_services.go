@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -53,7 +54,7 @@ func (b *Bot) apiService(w http.ResponseWriter, r *http.Request) {
 	name := strings.ToLower(r.PathValue("name")) // as in chat and the deploy API: names are lower case
 	svc, im, err := b.store.ServiceReport(name)
 	if errors.Is(err, store.ErrNotFound) {
-		body := serviceAPIError{Error: fmt.Sprintf("no service %q", commands.Truncate(name, 70))}
+		body := serviceAPIError{Error: fmt.Sprintf("no service %q", chat.Truncate(name, 70))}
 		if names, lerr := b.store.ServiceNames(); lerr == nil {
 			body.DidYouMean = commands.SuggestService(name, names)
 		}

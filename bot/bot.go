@@ -15,6 +15,7 @@ import (
 
 	"github.com/opsbot/opsbot/bot/notify"
 	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -369,5 +370,5 @@ func (r *ircReplier) Error(msg string) {
 	if !r.private {
 		msg = r.nick + ": " + msg
 	}
-	r.b.out.Send(Line{Target: r.target, Text: commands.Truncate(msg, textBudget("PRIVMSG", r.target)), Priority: PriorityNormal})
+	r.b.out.Send(Line{Target: r.target, Text: chat.Truncate(msg, textBudget("PRIVMSG", r.target)), Priority: PriorityNormal})
 }

@@ -4,12 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/opsbot/opsbot/store"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/opsbot/opsbot/store"
 
 	"github.com/opsbot/opsbot/bot/irctest"
 	"github.com/opsbot/opsbot/commands"

@@ -2,11 +2,12 @@ package bot
 
 import (
 	"encoding/json"
-	"github.com/opsbot/opsbot/store"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/opsbot/opsbot/store"
 
 	"github.com/opsbot/opsbot/bot/irctest"
 )

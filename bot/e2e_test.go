@@ -9,7 +9,7 @@ import (
 	"github.com/ergochat/irc-go/ircmsg"
 
 	"github.com/opsbot/opsbot/bot/irctest"
-	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -310,7 +310,7 @@ func TestE2ENoInjection(t *testing.T) {
 		t.Fatal("CR/LF in a message produced an extra IRC line")
 	}
 	// A listed nick keeps its zero-width space on the wire, so it does not highlight.
-	if err := rb.Announce("", "INC-2: commander "+commands.NoHighlight("hank"), false); err != nil {
+	if err := rb.Announce("", "INC-2: commander "+chat.NoHighlight("hank"), false); err != nil {
 		t.Fatal(err)
 	}
 	if l := c.Expect(wait, irctest.FromContaining("opsbot", "INC-2")); !strings.Contains(l.Text(), "h\u200bank") {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -73,7 +74,7 @@ func (b *Bot) applyHook(w http.ResponseWriter, dp *commands.Deployer, ev store.D
 		return
 	}
 	b.o.Log.Info("deploy webhook", "delivery", ev.Delivery, "deploy", res.Deploy.ID, "state", res.Deploy.State, "duplicate", res.Duplicate)
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "deploy": commands.FormatID(commands.KindDeploy, res.Deploy.ID),
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "deploy": chat.FormatID(chat.KindDeploy, res.Deploy.ID),
 		"state": res.Deploy.State, "duplicate": res.Duplicate, "text": strings.ReplaceAll(text, "\u200b", "")})
 }
 

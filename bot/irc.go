@@ -277,7 +277,7 @@ func (t *transport) onRegistered(cs *connState) {
 	t.mu.Unlock()
 
 	if cm, ok := c.GetServerOption("CASEMAPPING"); ok {
-		t.roles.SetFold(commands.FoldFor(cm))
+		t.roles.Names().Set(cm)
 	}
 	cs.direct.Store(true)
 	if t.o.RequireAccount && !c.HasCapability("account-tag") {

@@ -8,6 +8,7 @@ import (
 	"github.com/lrstanley/girc"
 
 	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/commands/chat"
 )
 
 // The transport implements commands.Topic, so the incidents family can show open incidents in the topic.
@@ -109,7 +110,7 @@ func (t *transport) SetTopic(channel, text string) error {
 	if !girc.IsValidChannel(channel) || !t.isOurChannel(channel) {
 		return fmt.Errorf("irc: refusing to set the topic of unconfigured channel %q", channel)
 	}
-	if commands.Sanitize(text) != text {
+	if chat.Sanitize(text) != text {
 		return errors.New("irc: topic text has control or formatting characters")
 	}
 	cs, _, ok := t.topicOf(channel)

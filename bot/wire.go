@@ -68,7 +68,7 @@ func isMoreLine(line string) bool {
 }
 
 // wireClean makes text safe as one IRC line without changing what people see: CR and LF become spaces, and
-// NUL, the CTCP delimiter, other control characters and bidi controls are dropped. Unlike commands.Sanitize (for untrusted
+// NUL, the CTCP delimiter, other control characters and bidi controls are dropped. Unlike chat.Sanitize (for untrusted
 // input) it keeps IRC formatting codes and the zero-width spaces that stop nicks from highlighting.
 func wireClean(s string) string {
 	return strings.Map(func(r rune) rune {

@@ -1,10 +1,11 @@
 package bot
 
 import (
-	"github.com/opsbot/opsbot/commands"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/opsbot/opsbot/commands/chat"
 )
 
 func TestSplitText(t *testing.T) {
@@ -60,10 +61,10 @@ func TestDefuseAndNoHighlight(t *testing.T) {
 	if got := defuse("~x", "~"); got != zwsp+"~x" {
 		t.Errorf("custom prefix not defused: %q", got)
 	}
-	if got := commands.NoHighlight("alice"); got != "a"+zwsp+"lice" {
+	if got := chat.NoHighlight("alice"); got != "a"+zwsp+"lice" {
 		t.Errorf("NoHighlight = %q", got)
 	}
-	if got := commands.NoHighlight("é"); got != "é" {
+	if got := chat.NoHighlight("é"); got != "é" {
 		t.Errorf("NoHighlight single rune = %q", got)
 	}
 }
@@ -88,12 +89,12 @@ func noSpace(s string) string { return strings.ReplaceAll(s, " ", "") }
 
 func TestWireCleanKeepsWhatPeopleSee(t *testing.T) {
 	for in, want := range map[string]string{
-		"a\r\nPRIVMSG #x :y":                      "a  PRIVMSG #x :y",
-		"\x01VERSION\x01":                         "VERSION",
-		"nul\x00byte":                             "nulbyte",
-		"\x02INC-7\x02 SEV1":                      "\x02INC-7\x02 SEV1",
-		"paging " + commands.NoHighlight("alice"): "paging a\u200blice",
-		"bad \xff utf8":                           "bad  utf8",
+		"a\r\nPRIVMSG #x :y":                  "a  PRIVMSG #x :y",
+		"\x01VERSION\x01":                     "VERSION",
+		"nul\x00byte":                         "nulbyte",
+		"\x02INC-7\x02 SEV1":                  "\x02INC-7\x02 SEV1",
+		"paging " + chat.NoHighlight("alice"): "paging a\u200blice",
+		"bad \xff utf8":                       "bad  utf8",
 	} {
 		if got := wireClean(in); got != want {
 			t.Errorf("wireClean(%q) = %q, want %q", in, got, want)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -32,9 +33,9 @@ func (x *incidents) availability(_ context.Context, c *Call, w Replier) error {
 	window, service := defaultWindow, ""
 	seenWindow := false
 	for _, a := range c.Args {
-		if d, err := ParseDuration(a); err == nil && !seenWindow {
+		if d, err := chat.ParseDuration(a); err == nil && !seenWindow {
 			if d <= 0 || d > maxWindow {
-				return Errorf("error: window %s: between 1m and %s", a, FormatDuration(maxWindow))
+				return Errorf("error: window %s: between 1m and %s", a, chat.FormatDuration(maxWindow))
 			}
 			window, seenWindow = d, true
 			continue
@@ -67,13 +68,13 @@ func (x *incidents) availability(_ context.Context, c *Call, w Replier) error {
 		return err
 	}
 	if len(all) == 0 {
-		w.Reply(fmt.Sprintf("no incidents in the last %s: every service at 100%%", FormatDuration(window)))
+		w.Reply(fmt.Sprintf("no incidents in the last %s: every service at 100%%", chat.FormatDuration(window)))
 		return nil
 	}
 	var lines []string
 	for i, a := range all {
 		if i == maxAvailabilityLines {
-			lines = append(lines, fmt.Sprintf("... and %d more services (GET /api/v1/availability?window=%s)", len(all)-i, FormatDuration(window)))
+			lines = append(lines, fmt.Sprintf("... and %d more services (GET /api/v1/availability?window=%s)", len(all)-i, chat.FormatDuration(window)))
 			break
 		}
 		line, err := x.availabilityLine(a, window)
@@ -89,14 +90,14 @@ func (x *incidents) availability(_ context.Context, c *Call, w Replier) error {
 // availabilityLine is "playlist: 99.95% over 30d, SLO 99.9%, 21m of 43m budget used", or without an SLO
 // "playlist: 99.95% over 30d, 21m weighted impact in 2 incidents".
 func (x *incidents) availabilityLine(a store.ServiceAvailability, window time.Duration) (string, error) {
-	line := fmt.Sprintf("%s: %s over %s", a.Service, FormatPercent(a.Percent), FormatDuration(window))
+	line := fmt.Sprintf("%s: %s over %s", a.Service, FormatPercent(a.Percent), chat.FormatDuration(window))
 	slo, ok, err := x.slo(a.Service)
 	if err != nil {
 		return "", err
 	}
 	if ok {
 		budget := SLOBudget(slo, window)
-		line += fmt.Sprintf(", SLO %s%%, %s of %s budget used", strconv.FormatFloat(slo, 'f', -1, 64), FormatDuration(a.Downtime), FormatDuration(budget))
+		line += fmt.Sprintf(", SLO %s%%, %s of %s budget used", strconv.FormatFloat(slo, 'f', -1, 64), chat.FormatDuration(a.Downtime), chat.FormatDuration(budget))
 		if a.Downtime > budget {
 			line += " (over budget)"
 		}
@@ -105,7 +106,7 @@ func (x *incidents) availabilityLine(a store.ServiceAvailability, window time.Du
 	if a.Incidents == 0 {
 		return line + ", no incidents", nil
 	}
-	return line + fmt.Sprintf(", %s weighted impact in %d incident%s", FormatDuration(a.Downtime), a.Incidents, plural(a.Incidents)), nil
+	return line + fmt.Sprintf(", %s weighted impact in %d incident%s", chat.FormatDuration(a.Downtime), a.Incidents, plural(a.Incidents)), nil
 }
 
 // slo is the service's SLO from the SLOs contract; ok is false when it has none or nobody provides SLOs.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -75,7 +76,7 @@ func (p *Deployer) chatEvent(c *Call, status store.DeployState, lockAll bool) (s
 	}
 	if byID != nil {
 		if ev.Env != "" && ev.Env != byID.Env {
-			return ev, Errorf("error: %s is in %s, not %s", FormatID(KindDeploy, byID.ID), byID.Env, ev.Env)
+			return ev, Errorf("error: %s is in %s, not %s", chat.FormatID(chat.KindDeploy, byID.ID), byID.Env, ev.Env)
 		}
 		ev.Env = byID.Env
 		if status == store.DeployRolledBack {
@@ -100,13 +101,13 @@ func (p *Deployer) cataloged(name string) bool {
 // deployArg reads a D-n argument given where a service is expected. The rollout must be the one the event
 // acts on: in progress, or for a rollback also the current version of its environment.
 func (p *Deployer) deployArg(c *Call, status store.DeployState) (store.Deploy, error) {
-	id, err := ParseID(KindDeploy, c.Args[0])
+	id, err := parseID(chat.KindDeploy, c.Args[0])
 	if err != nil {
 		return store.Deploy{}, err
 	}
 	d, err := p.st.GetDeploy(id)
 	if errors.Is(err, store.ErrNotFound) {
-		return d, Errorf("error: no deploy %s", FormatID(KindDeploy, id))
+		return d, Errorf("error: no deploy %s", chat.FormatID(chat.KindDeploy, id))
 	}
 	if err != nil {
 		return d, err
@@ -122,7 +123,7 @@ func (p *Deployer) deployArg(c *Call, status store.DeployState) (store.Deploy, e
 		for _, a := range st.Active {
 			if a.Env == d.Env { // a rollback acts on the rollout in progress: that one, not the one named
 				return d, Errorf("error: %s %s %s is rolling out in %s: a rollback would act on it, not on %s (%sdeploy rollback %s)",
-					FormatID(KindDeploy, a.ID), a.Service, a.Version, a.Env, FormatID(KindDeploy, d.ID), c.Prefix, FormatID(KindDeploy, a.ID))
+					chat.FormatID(chat.KindDeploy, a.ID), a.Service, a.Version, a.Env, chat.FormatID(chat.KindDeploy, d.ID), c.Prefix, chat.FormatID(chat.KindDeploy, a.ID))
 			}
 		}
 		for _, cur := range st.Current {
@@ -132,7 +133,7 @@ func (p *Deployer) deployArg(c *Call, status store.DeployState) (store.Deploy, e
 		}
 	}
 	return d, Errorf("error: %s (%s %s in %s) is no longer in progress: it %s; for the service's current rollout: %s%s %s",
-		FormatID(KindDeploy, d.ID), d.Service, d.Version, d.Env, strings.ReplaceAll(string(d.State), "_", " "), c.Prefix, c.Cmd.Name, d.Service)
+		chat.FormatID(chat.KindDeploy, d.ID), d.Service, d.Version, d.Env, strings.ReplaceAll(string(d.State), "_", " "), c.Prefix, c.Cmd.Name, d.Service)
 }
 
 func (p *Deployer) chatStart(_ context.Context, c *Call, w Replier) error {
@@ -189,7 +190,7 @@ func (p *Deployer) chatFinish(status store.DeployState) Handler {
 		if err != nil {
 			return err
 		}
-		ev.Reason = Truncate(c.Rest(1), 200)
+		ev.Reason = chat.Truncate(c.Rest(1), 200)
 		return p.reply(ev, c, w)
 	}
 }
@@ -203,7 +204,7 @@ func (p *Deployer) chatRollback(_ context.Context, c *Call, w Replier) error {
 	if len(c.Args) > 1 && looksLikeVersion(c.Args[1]) {
 		ev.ToVersion, reasonFrom = c.Args[1], 2
 	}
-	ev.Reason = Truncate(c.Rest(reasonFrom), 200)
+	ev.Reason = chat.Truncate(c.Rest(reasonFrom), 200)
 	ev.Force = c.Role >= RoleOps // ops may roll back to any version; a developer only to one that ran there
 	return p.reply(ev, c, w)
 }
@@ -225,7 +226,7 @@ func looksLikeVersion(s string) bool {
 func parsePercent(s string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSuffix(s, "%"))
 	if err != nil || n < 1 || n > 100 {
-		return 0, Invalid(fmt.Sprintf("%q is not a percentage from 1 to 100", Truncate(s, 20)))
+		return 0, Invalid(fmt.Sprintf("%q is not a percentage from 1 to 100", chat.Truncate(s, 20)))
 	}
 	return n, nil
 }
@@ -245,7 +246,7 @@ func (p *Deployer) chatLock(_ context.Context, c *Call, w Replier) error {
 	if err != nil {
 		return userErr(err)
 	}
-	l, prev, err := p.st.LockDeploys(svc, Truncate(c.Rest(1), 200), c.Caller.Who())
+	l, prev, err := p.st.LockDeploys(svc, chat.Truncate(c.Rest(1), 200), c.Caller.Who())
 	if err != nil {
 		return err
 	}
@@ -253,9 +254,9 @@ func (p *Deployer) chatLock(_ context.Context, c *Call, w Replier) error {
 	if svc == store.LockAll {
 		what = "all deploys"
 	}
-	text := fmt.Sprintf("%s locked by %s: %s", what, NoHighlight(l.By), l.Reason)
+	text := fmt.Sprintf("%s locked by %s: %s", what, chat.NoHighlight(l.By), l.Reason)
 	if prev != nil {
-		text += fmt.Sprintf(" (replaces the lock by %s: %s)", NoHighlight(prev.By), prev.Reason)
+		text += fmt.Sprintf(" (replaces the lock by %s: %s)", chat.NoHighlight(prev.By), prev.Reason)
 	}
 	if err := p.announce(c.Channel, text, false); err != nil {
 		return err

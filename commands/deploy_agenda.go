@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -26,14 +27,14 @@ func (p *Deployer) Agenda(kind string, from, to time.Time) ([]string, error) {
 		if len(locks) > 0 {
 			var items []string
 			for _, l := range locks {
-				items = append(items, fmt.Sprintf("%s (%s, by %s)", l.Service, l.Reason, NoHighlight(l.By)))
+				items = append(items, fmt.Sprintf("%s (%s, by %s)", l.Service, l.Reason, chat.NoHighlight(l.By)))
 			}
 			out = append(out, capLine(fmt.Sprintf("deploy locks (%d): ", len(locks)), items, "(!deploy status)"))
 		}
 		if len(active) > 0 {
 			var items []string
 			for _, d := range active {
-				items = append(items, fmt.Sprintf("%s %s %s %s", FormatID(KindDeploy, d.ID), d.Service, d.Version, orString(progressText(d), "started")))
+				items = append(items, fmt.Sprintf("%s %s %s %s", chat.FormatID(chat.KindDeploy, d.ID), d.Service, d.Version, orString(progressText(d), "started")))
 			}
 			out = append(out, capLine(fmt.Sprintf("rolling out (%d): ", len(active)), items, "(!deploy status)"))
 		}
@@ -60,7 +61,7 @@ func (p *Deployer) Agenda(kind string, from, to time.Time) ([]string, error) {
 			perService[d.Service]++
 		}
 		if d.State == store.DeployRolledBack && !d.Ended.Before(from) && d.Ended.Before(to) {
-			rollbacks = append(rollbacks, fmt.Sprintf("%s %s %s -> %s%s", FormatID(KindDeploy, d.ID), d.Service, d.Version, d.RolledBackTo, reasonText(d.Reason)))
+			rollbacks = append(rollbacks, fmt.Sprintf("%s %s %s -> %s%s", chat.FormatID(chat.KindDeploy, d.ID), d.Service, d.Version, d.RolledBackTo, reasonText(d.Reason)))
 		}
 	}
 	total := count[store.DeploySucceeded] + count[store.DeployFailed] + count[store.DeployRolledBack] + count[store.DeployProgress]

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -32,10 +33,10 @@ func (p *Deployer) HookEvent(h DeployHook) (store.DeployEvent, map[string]string
 	bad := map[string]string{}
 	ev := store.DeployEvent{Force: true, AutoStart: true, Source: "webhook"}
 
-	if ev.Delivery = Sanitize(h.ID); !deliveryRe.MatchString(ev.Delivery) {
+	if ev.Delivery = chat.Sanitize(h.ID); !deliveryRe.MatchString(ev.Delivery) {
 		bad["id"] = "required: a delivery id of 1-128 letters, digits and . _ : @ + = / -"
 	}
-	svc, err := p.Service(Sanitize(h.Service), false)
+	svc, err := p.Service(chat.Sanitize(h.Service), false)
 	var cf Invalid
 	switch {
 	case h.Service == "":
@@ -46,17 +47,17 @@ func (p *Deployer) HookEvent(h DeployHook) (store.DeployEvent, map[string]string
 		return ev, nil, err
 	}
 	ev.Service = svc
-	if ev.Version = Sanitize(h.Version); ev.Version == "" {
+	if ev.Version = chat.Sanitize(h.Version); ev.Version == "" {
 		bad["version"] = "required"
 	} else if err := checkVersion(ev.Version); err != nil {
 		bad["version"] = err.Error()
 	}
-	if ev.Env = strings.ToLower(Sanitize(h.Environment)); ev.Env == "" {
+	if ev.Env = strings.ToLower(chat.Sanitize(h.Environment)); ev.Env == "" {
 		ev.Env = store.DefaultEnv
 	} else if err := checkEnv(ev.Env); err != nil {
 		bad["environment"] = err.Error()
 	}
-	ev.Status = store.DeployState(Sanitize(h.Status))
+	ev.Status = store.DeployState(chat.Sanitize(h.Status))
 	if !slices.Contains(store.DeployStates, ev.Status) {
 		var names []string
 		for _, s := range store.DeployStates {
@@ -70,23 +71,23 @@ func (p *Deployer) HookEvent(h DeployHook) (store.DeployEvent, map[string]string
 	ev.Percent = h.Percent
 	if len(h.Sites) > 0 {
 		for _, s := range h.Sites {
-			ev.Sites = append(ev.Sites, Sanitize(s))
+			ev.Sites = append(ev.Sites, chat.Sanitize(s))
 		}
 		if err := checkSites(ev.Sites); err != nil {
 			bad["sites"] = err.Error()
 		}
 	}
-	if ev.By = Sanitize(h.Actor); ev.By == "" {
+	if ev.By = chat.Sanitize(h.Actor); ev.By == "" {
 		ev.By = "ci"
 	} else if len(ev.By) > 64 {
 		bad["actor"] = "at most 64 bytes"
 	}
-	if ev.URL = Sanitize(h.URL); ev.URL != "" {
+	if ev.URL = chat.Sanitize(h.URL); ev.URL != "" {
 		if msg := checkURL(ev.URL); msg != "" {
 			bad["url"] = msg
 		}
 	}
-	msg := Truncate(Sanitize(h.Message), 200)
+	msg := chat.Truncate(chat.Sanitize(h.Message), 200)
 	if ev.Status == store.DeployFailed || ev.Status == store.DeployRolledBack {
 		ev.Reason = msg
 	} else {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -28,7 +29,7 @@ func (p *Deployer) chatStatus(_ context.Context, c *Call, w Replier) error {
 	}
 	var rollouts, locked []string
 	for _, d := range active {
-		rollouts = append(rollouts, fmt.Sprintf("%s %s %s %s %s", FormatID(KindDeploy, d.ID), d.Service, d.Version, d.Env, p.since(d)))
+		rollouts = append(rollouts, fmt.Sprintf("%s %s %s %s %s", chat.FormatID(chat.KindDeploy, d.ID), d.Service, d.Version, d.Env, p.since(d)))
 	}
 	for _, l := range locks {
 		name := l.Service
@@ -107,7 +108,7 @@ func (p *Deployer) serviceStatus(c *Call, w Replier) error {
 	}
 	w.Reply(line + "; " + orString(strings.Join(gate, "; "), "deploys open"))
 	for _, d := range st.Active {
-		w.Reply(fmt.Sprintf("%s %s rolling out in %s %s%s", FormatID(KindDeploy, d.ID), d.Version, d.Env, p.since(d), forcedMark(d)))
+		w.Reply(fmt.Sprintf("%s %s rolling out in %s %s%s", chat.FormatID(chat.KindDeploy, d.ID), d.Version, d.Env, p.since(d), forcedMark(d)))
 	}
 	return nil
 }
@@ -139,15 +140,15 @@ func (p *Deployer) chatHistory(_ context.Context, c *Call, w Replier) error {
 
 // historyLine is one deploy: "D-40 1.42 prod succeeded 10:30 by alice after 25m".
 func (p *Deployer) historyLine(d store.Deploy) string {
-	head := fmt.Sprintf("%s %s %s ", FormatID(KindDeploy, d.ID), d.Version, d.Env)
+	head := fmt.Sprintf("%s %s %s ", chat.FormatID(chat.KindDeploy, d.ID), d.Version, d.Env)
 	var s string
 	switch d.State {
 	case store.DeploySucceeded:
-		s = fmt.Sprintf("succeeded %s by %s after %s", p.when(d.Ended), NoHighlight(d.By), FormatDuration(d.Ended.Sub(d.Started)))
+		s = fmt.Sprintf("succeeded %s by %s after %s", p.when(d.Ended), chat.NoHighlight(d.By), chat.FormatDuration(d.Ended.Sub(d.Started)))
 	case store.DeployFailed:
-		s = fmt.Sprintf("failed %s by %s%s", p.when(d.Ended), NoHighlight(d.By), reasonText(d.Reason))
+		s = fmt.Sprintf("failed %s by %s%s", p.when(d.Ended), chat.NoHighlight(d.By), reasonText(d.Reason))
 	case store.DeployRolledBack:
-		s = fmt.Sprintf("rolled back to %s %s by %s%s", d.RolledBackTo, p.when(d.Ended), NoHighlight(d.EndedBy), reasonText(d.Reason))
+		s = fmt.Sprintf("rolled back to %s %s by %s%s", d.RolledBackTo, p.when(d.Ended), chat.NoHighlight(d.EndedBy), reasonText(d.Reason))
 	default:
 		s = "rolling out " + p.since(d)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -71,7 +72,7 @@ func (p *Deployer) Service(name string, lockAll bool) (string, error) {
 		return "", Invalid(`"all" is not a service (it means every service in lock and unlock)`)
 	}
 	if !store.ValidServiceName(name) {
-		return "", Invalid(fmt.Sprintf("%q is not a service name (a-z, 0-9, . _ -, at most 64)", Truncate(name, 40)))
+		return "", Invalid(fmt.Sprintf("%q is not a service name (a-z, 0-9, . _ -, at most 64)", chat.Truncate(name, 40)))
 	}
 	if p.d.Catalog == nil {
 		return name, nil
@@ -100,14 +101,14 @@ func (p *Deployer) Service(name string, lockAll bool) (string, error) {
 
 func checkVersion(v string) error {
 	if !deployVersionRe.MatchString(v) {
-		return Invalid(fmt.Sprintf("%q is not a version (letters, digits, . _ + ~ -, at most 64)", Truncate(v, 40)))
+		return Invalid(fmt.Sprintf("%q is not a version (letters, digits, . _ + ~ -, at most 64)", chat.Truncate(v, 40)))
 	}
 	return nil
 }
 
 func checkEnv(env string) error {
 	if !deployEnvRe.MatchString(env) {
-		return Invalid(fmt.Sprintf("%q is not an environment name (a-z, 0-9, . _ -, at most 32)", Truncate(env, 40)))
+		return Invalid(fmt.Sprintf("%q is not an environment name (a-z, 0-9, . _ -, at most 32)", chat.Truncate(env, 40)))
 	}
 	return nil
 }
@@ -118,7 +119,7 @@ func checkSites(sites []string) error {
 	}
 	for _, s := range sites {
 		if !deploySiteRe.MatchString(s) {
-			return Invalid(fmt.Sprintf("%q is not a site name (letters, digits, . _ -, at most 32)", Truncate(s, 40)))
+			return Invalid(fmt.Sprintf("%q is not a site name (letters, digits, . _ -, at most 32)", chat.Truncate(s, 40)))
 		}
 	}
 	return nil
@@ -184,7 +185,7 @@ func (p *Deployer) frozenBy(service string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("deploy: freezes of %s: %w", service, err)
 	}
-	return Sanitize(why), nil
+	return chat.Sanitize(why), nil
 }
 
 // Gate returns what stops a rollout of service now: its locks (its own, then the one on all) and a freeze.
@@ -211,7 +212,7 @@ func (p *Deployer) explain(err error, ev store.DeployEvent) error {
 	case errors.Is(err, store.ErrDeployInProgress):
 		d := de.Deploy
 		return Errorf("error: %s %s %s is already rolling out in %s (%s): %sdeploy done, fail or rollback %s first",
-			FormatID(KindDeploy, d.ID), d.Service, d.Version, d.Env, p.since(*d), p.d.Prefix, d.Service)
+			chat.FormatID(chat.KindDeploy, d.ID), d.Service, d.Version, d.Env, p.since(*d), p.d.Prefix, d.Service)
 	case errors.Is(err, store.ErrDeployLocked):
 		var why []string
 		for _, l := range de.Locks {
@@ -227,14 +228,14 @@ func (p *Deployer) explain(err error, ev store.DeployEvent) error {
 	case errors.Is(err, store.ErrNothingToRollBack) && de.Deploy.State == store.DeployRolledBack:
 		d := de.Deploy
 		return Errorf("error: nothing to roll back: %s %s %s was already rolled back to %s (%s); to go further, start an older version",
-			FormatID(KindDeploy, d.ID), d.Service, d.Version, d.RolledBackTo, d.Env)
+			chat.FormatID(chat.KindDeploy, d.ID), d.Service, d.Version, d.RolledBackTo, d.Env)
 	case errors.Is(err, store.ErrNothingToRollBack):
 		d := de.Deploy
-		return Errorf("error: nothing to roll back: %s %s is not the newest deploy in %s (%s %s is)", d.Service, ev.Version, d.Env, FormatID(KindDeploy, d.ID), d.Version)
+		return Errorf("error: nothing to roll back: %s %s is not the newest deploy in %s (%s %s is)", d.Service, ev.Version, d.Env, chat.FormatID(chat.KindDeploy, d.ID), d.Version)
 	case errors.Is(err, store.ErrRolloutEnded):
 		d := de.Deploy
 		return Errorf("error: %s %s %s already ended in %s (%s): a late or repeated event changes nothing",
-			FormatID(KindDeploy, d.ID), d.Service, d.Version, d.Env, strings.ReplaceAll(string(d.State), "_", " "))
+			chat.FormatID(chat.KindDeploy, d.ID), d.Service, d.Version, d.Env, strings.ReplaceAll(string(d.State), "_", " "))
 	case errors.Is(err, store.ErrNotRunBefore):
 		d := de.Deploy
 		return Errorf("error: %s %s never ran in %s: a rollback goes back to a version that did (ops may name any); to deploy it: %sdeploy start %s %s",
@@ -242,7 +243,7 @@ func (p *Deployer) explain(err error, ev store.DeployEvent) error {
 	case errors.Is(err, store.ErrNoPrevious):
 		d := de.Deploy
 		return Errorf("error: no version before %s %s %s known in %s: name one (%sdeploy rollback %s <version>)",
-			FormatID(KindDeploy, d.ID), d.Service, d.Version, d.Env, p.d.Prefix, d.Service)
+			chat.FormatID(chat.KindDeploy, d.ID), d.Service, d.Version, d.Env, p.d.Prefix, d.Service)
 	}
 	return err
 }
@@ -250,15 +251,15 @@ func (p *Deployer) explain(err error, ev store.DeployEvent) error {
 // describe is the one line that a deploy event gives in the reply and the announcement.
 func (p *Deployer) describe(res store.DeployResult) string {
 	d := res.Deploy
-	id := FormatID(KindDeploy, d.ID)
+	id := chat.FormatID(chat.KindDeploy, d.ID)
 	var s string
 	switch d.State {
 	case store.DeployStarted:
-		s = fmt.Sprintf("%s %s %s started by %s%s (%s)", id, d.Service, d.Version, NoHighlight(d.By), withSpace(progressText(d)), d.Env)
+		s = fmt.Sprintf("%s %s %s started by %s%s (%s)", id, d.Service, d.Version, chat.NoHighlight(d.By), withSpace(progressText(d)), d.Env)
 	case store.DeployProgress:
 		s = fmt.Sprintf("%s %s %s %s (%s)", id, d.Service, d.Version, orString(progressText(d), "in progress"), d.Env)
 	case store.DeploySucceeded:
-		s = fmt.Sprintf("%s %s %s succeeded in %s after %s", id, d.Service, d.Version, d.Env, FormatDuration(d.Ended.Sub(d.Started)))
+		s = fmt.Sprintf("%s %s %s succeeded in %s after %s", id, d.Service, d.Version, d.Env, chat.FormatDuration(d.Ended.Sub(d.Started)))
 		if d.Previous != "" && d.Previous != d.Version {
 			s += " (was " + d.Previous + ")"
 		}
@@ -268,7 +269,7 @@ func (p *Deployer) describe(res store.DeployResult) string {
 			s += fmt.Sprintf("; %s stays on %s", d.Env, d.Previous)
 		}
 	case store.DeployRolledBack:
-		s = fmt.Sprintf("%s %s rolled back from %s to %s in %s by %s%s", id, d.Service, d.Version, d.RolledBackTo, d.Env, NoHighlight(d.EndedBy), reasonText(d.Reason))
+		s = fmt.Sprintf("%s %s rolled back from %s to %s in %s by %s%s", id, d.Service, d.Version, d.RolledBackTo, d.Env, chat.NoHighlight(d.EndedBy), reasonText(d.Reason))
 		switch {
 		case res.Lock != nil:
 			s += fmt.Sprintf(". Locked: %s (ops: %sdeploy unlock %s)", res.Lock.Reason, p.d.Prefix, d.Service)
@@ -281,7 +282,7 @@ func (p *Deployer) describe(res store.DeployResult) string {
 	}
 	if d.Source == "webhook" {
 		if d.Note != "" && d.Reason == "" {
-			s += ": " + Truncate(d.Note, 120)
+			s += ": " + chat.Truncate(d.Note, 120)
 		}
 		if d.URL != "" {
 			s += " " + d.URL
@@ -294,7 +295,7 @@ func reasonText(r string) string {
 	if r == "" {
 		return ""
 	}
-	return ": " + Truncate(r, 160)
+	return ": " + chat.Truncate(r, 160)
 }
 
 func withSpace(s string) string {
@@ -330,7 +331,7 @@ func progressText(d store.Deploy) string {
 
 // since is "at 50% since 10:05 by alice".
 func (p *Deployer) since(d store.Deploy) string {
-	return strings.TrimSpace(fmt.Sprintf("%s since %s by %s", progressText(d), p.when(d.Started), NoHighlight(d.By)))
+	return strings.TrimSpace(fmt.Sprintf("%s since %s by %s", progressText(d), p.when(d.Started), chat.NoHighlight(d.By)))
 }
 
 func (p *Deployer) lockText(l store.DeployLock) string {
@@ -343,7 +344,7 @@ func (p *Deployer) lockText(l store.DeployLock) string {
 
 // lockedBy is "locked by carol since 10:30: db migration".
 func (p *Deployer) lockedBy(l store.DeployLock) string {
-	return fmt.Sprintf("locked by %s since %s: %s", NoHighlight(l.By), p.when(l.At), l.Reason)
+	return fmt.Sprintf("locked by %s since %s: %s", chat.NoHighlight(l.By), p.when(l.At), l.Reason)
 }
 
 // when is a time for chat: "10:05" today, "11-24 10:05" before, in the bot's time zone.

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -196,7 +197,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, m Message, w Replier) {
 		d.observe(name, result, d.now().Sub(start))
 	}()
 
-	text := Sanitize(m.Text)
+	text := chat.Sanitize(m.Text)
 	if len(text) > MaxInputBytes {
 		result = "usage"
 		w.Error(fmt.Sprintf("error: command too long (%d bytes, at most %d)", len(text), MaxInputBytes))
@@ -296,9 +297,9 @@ func (d *Dispatcher) unknown(toks []string) string {
 		}
 		return fmt.Sprintf("usage: %s%s <%s> (%shelp %s)", d.prefix, first, strings.Join(names, "|"), d.prefix, first)
 	}
-	msg := fmt.Sprintf("error: unknown command %q (try %shelp)", Truncate(first, 40), d.prefix)
+	msg := fmt.Sprintf("error: unknown command %q (try %shelp)", chat.Truncate(first, 40), d.prefix)
 	if s := Suggest(first, d.reg.Families()); s != "" {
-		msg = fmt.Sprintf("error: unknown command %q, did you mean %s%s?", Truncate(first, 40), d.prefix, s)
+		msg = fmt.Sprintf("error: unknown command %q, did you mean %s%s?", chat.Truncate(first, 40), d.prefix, s)
 	}
 	return msg
 }
@@ -327,7 +328,7 @@ func (d *Dispatcher) record(cmd *Command, m Message, text, result string) {
 		return
 	}
 	d.audit.AuditLater(store.AuditEntry{Account: m.Caller.Account, Nick: m.Caller.Nick, Command: cmd.Name,
-		Args: Truncate(text, 500), Result: Truncate(result, 200)})
+		Args: chat.Truncate(text, 500), Result: chat.Truncate(result, 200)})
 }
 
 // allow applies the per-caller rate limit. The first refused command gets one line; later ones get none

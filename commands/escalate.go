@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -59,7 +60,7 @@ func (p *paging) escalate(pg store.Page, now time.Time) error {
 		return nil
 	}
 	to := p.stepTarget(pg, now)
-	note := fmt.Sprintf("%s did not ack within %s", noHighlight(pg.Target), FormatDuration(p.cfg.AckTimeout))
+	note := fmt.Sprintf("%s did not ack within %s", chat.NoHighlight(pg.Target), chat.FormatDuration(p.cfg.AckTimeout))
 	next, ok, err := p.st.EscalatePage(pg.ID, pg.NextEscalation, to, now.Add(p.cfg.AckTimeout), now, note, p.cfg.Notifiers)
 	if err != nil || !ok {
 		return err

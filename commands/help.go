@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/opsbot/opsbot/commands/chat"
 )
 
 // helpCommands is the help family; its text is generated from the registry.
@@ -32,9 +34,9 @@ func helpCommands(d Deps, reg func() *Registry) []*Command {
 				w.Reply(fmt.Sprintf("%s%s: %s. Details: %shelp %s <subcommand>", d.Prefix, name, strings.Join(subs, ", "), d.Prefix, name))
 				return nil
 			}
-			msg := fmt.Sprintf("error: no command %q (try %shelp)", Truncate(name, 40), d.Prefix)
+			msg := fmt.Sprintf("error: no command %q (try %shelp)", chat.Truncate(name, 40), d.Prefix)
 			if s := Suggest(name, r.Families()); s != "" {
-				msg = fmt.Sprintf("error: no command %q, did you mean %s?", Truncate(name, 40), s)
+				msg = fmt.Sprintf("error: no command %q, did you mean %s?", chat.Truncate(name, 40), s)
 			}
 			return Errorf("%s", msg)
 		},

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -165,13 +166,13 @@ func (x *incidents) declare(ctx context.Context, c *Call, w Replier) error {
 		return incidentError(err, 0)
 	}
 	line := fmt.Sprintf("%s declared SEV%d on %s by %s: %s. Commander: %s", inc.Name(), sev, service,
-		NoHighlight(inc.DeclaredBy), summary, NoHighlight(inc.Commander))
+		chat.NoHighlight(inc.DeclaredBy), summary, chat.NoHighlight(inc.Commander))
 	if x.d.Catalog != nil {
 		owner, err := x.d.Catalog.ServiceOwner(service)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		line += ". Owner: " + cmp.Or(NoHighlight(owner), "none")
+		line += ". Owner: " + cmp.Or(chat.NoHighlight(owner), "none")
 		if impact, err := x.d.Catalog.ServiceImpact(service); err == nil && len(impact) > 0 {
 			line += ". May affect: " + joinCapped(impact, 8)
 		}
@@ -220,7 +221,7 @@ func incidentError(err error, id uint64) error {
 	var re *store.IncidentRuleError
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return Errorf("error: no incident %s", FormatID(KindIncident, id))
+		return Errorf("error: no incident %s", chat.FormatID(chat.KindIncident, id))
 	case errors.As(err, &re):
 		return Errorf("error: %s", re.Msg)
 	}
@@ -233,14 +234,14 @@ func parseSeverity(s string) (int, error) {
 	if len(v) == 1 && v[0] >= '1' && v[0] <= '4' {
 		return int(v[0] - '0'), nil
 	}
-	return 0, Errorf("error: %q is not a severity (sev1, sev2, sev3 or sev4)", Truncate(s, 20))
+	return 0, Errorf("error: %q is not a severity (sev1, sev2, sev3 or sev4)", chat.Truncate(s, 20))
 }
 
 // service checks a service name and, when the catalogue knows services, that it is one of them.
 func (x *incidents) service(arg string) (string, error) {
 	name := strings.ToLower(arg)
 	if !store.ValidServiceName(name) {
-		return "", Errorf("error: %q is not a service name (lowercase letters, digits, . _ -)", Truncate(arg, 40))
+		return "", Errorf("error: %q is not a service name (lowercase letters, digits, . _ -)", chat.Truncate(arg, 40))
 	}
 	if x.d.Catalog == nil {
 		return name, nil
@@ -261,12 +262,12 @@ func (x *incidents) service(arg string) (string, error) {
 
 // when parses a time ("14:05", RFC 3339) or a duration ago ("15m"). A clock time later than now is yesterday's.
 func (x *incidents) when(v string, now time.Time) (time.Time, error) {
-	if d, err := ParseDuration(v); err == nil {
+	if d, err := chat.ParseDuration(v); err == nil {
 		return now.Add(-d), nil
 	}
-	t, err := ParseTime(v, now, x.d.Location)
+	t, err := chat.ParseTime(v, now, x.d.Location)
 	if err != nil {
-		return t, Errorf("error: bad time %q (use 14:05, 2026-11-25T14:05:00Z or a duration ago like 15m)", Truncate(v, 40))
+		return t, Errorf("error: bad time %q (use 14:05, 2026-11-25T14:05:00Z or a duration ago like 15m)", chat.Truncate(v, 40))
 	}
 	if t.After(now) && !strings.Contains(v, "T") {
 		t = t.AddDate(0, 0, -1)

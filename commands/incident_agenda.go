@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -63,7 +64,7 @@ func (a *IncidentAgenda) Agenda(kind string, from, to time.Time) ([]string, erro
 		for _, sev := range sortedKeys(bySev) {
 			sevs = append(sevs, fmt.Sprintf("%d SEV%d", bySev[sev], sev))
 		}
-		lines = append(lines, fmt.Sprintf("%d incident%s (%s), %s of impact", len(week), plural(len(week)), strings.Join(sevs, ", "), FormatDuration(impact)))
+		lines = append(lines, fmt.Sprintf("%d incident%s (%s), %s of impact", len(week), plural(len(week)), strings.Join(sevs, ", "), chat.FormatDuration(impact)))
 		for i, inc := range week {
 			if i == agendaShown {
 				lines = append(lines, fmt.Sprintf("... and %d more (!incident list recent)", len(week)-i))

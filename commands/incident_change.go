@@ -6,11 +6,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
 func (x *incidents) update(_ context.Context, c *Call, w Replier) error {
-	id, err := ParseID(KindIncident, c.Args[0])
+	id, err := parseID(chat.KindIncident, c.Args[0])
 	if err != nil {
 		return err
 	}
@@ -27,14 +28,14 @@ func (x *incidents) update(_ context.Context, c *Call, w Replier) error {
 }
 
 func (x *incidents) status(_ context.Context, c *Call, w Replier) error {
-	id, err := ParseID(KindIncident, c.Args[0])
+	id, err := parseID(chat.KindIncident, c.Args[0])
 	if err != nil {
 		return err
 	}
 	st := strings.ToLower(c.Args[1])
 	if st != store.IncidentInvestigating && st != store.IncidentIdentified && st != store.IncidentMonitoring {
 		return Errorf("error: status must be investigating, identified or monitoring (to resolve: %sincident resolve %s)",
-			c.Prefix, FormatID(KindIncident, id))
+			c.Prefix, chat.FormatID(chat.KindIncident, id))
 	}
 	ch, err := x.log.SetIncidentStatus(id, c.Caller.Who(), st)
 	if err != nil {
@@ -45,7 +46,7 @@ func (x *incidents) status(_ context.Context, c *Call, w Replier) error {
 }
 
 func (x *incidents) severity(ctx context.Context, c *Call, w Replier) error {
-	id, err := ParseID(KindIncident, c.Args[0])
+	id, err := parseID(chat.KindIncident, c.Args[0])
 	if err != nil {
 		return err
 	}
@@ -79,13 +80,13 @@ func freezeNote(ch store.IncidentChange) string {
 }
 
 func (x *incidents) commander(_ context.Context, c *Call, w Replier) error {
-	id, err := ParseID(KindIncident, c.Args[0])
+	id, err := parseID(chat.KindIncident, c.Args[0])
 	if err != nil {
 		return err
 	}
 	account := strings.ToLower(strings.TrimPrefix(c.Args[1], "@"))
 	if !accountNameRE.MatchString(account) {
-		return Errorf("error: %q is not an account name", Truncate(c.Args[1], 40))
+		return Errorf("error: %q is not an account name", chat.Truncate(c.Args[1], 40))
 	}
 	ch, err := x.log.SetIncidentCommander(id, c.Caller.Who(), account)
 	if err != nil {
@@ -93,14 +94,14 @@ func (x *incidents) commander(_ context.Context, c *Call, w Replier) error {
 	}
 	who := account // the new commander must act: highlighted, unless they gave it to themselves
 	if account == c.Caller.Who() {
-		who = NoHighlight(account)
+		who = chat.NoHighlight(account)
 	}
-	w.Reply(fmt.Sprintf("%s commander: %s (was %s)", ch.After.Name(), who, NoHighlight(ch.Before.Commander)))
+	w.Reply(fmt.Sprintf("%s commander: %s (was %s)", ch.After.Name(), who, chat.NoHighlight(ch.Before.Commander)))
 	return nil
 }
 
 func (x *incidents) affects(_ context.Context, c *Call, w Replier) error {
-	id, err := ParseID(KindIncident, c.Args[0])
+	id, err := parseID(chat.KindIncident, c.Args[0])
 	if err != nil {
 		return err
 	}
@@ -121,7 +122,7 @@ func (x *incidents) affects(_ context.Context, c *Call, w Replier) error {
 }
 
 func (x *incidents) resolve(ctx context.Context, c *Call, w Replier) error {
-	id, err := ParseID(KindIncident, c.Args[0])
+	id, err := parseID(chat.KindIncident, c.Args[0])
 	if err != nil {
 		return err
 	}
@@ -141,8 +142,8 @@ func (x *incidents) resolve(ctx context.Context, c *Call, w Replier) error {
 		return incidentError(err, id)
 	}
 	inc := ch.After
-	line := fmt.Sprintf("%s resolved by %s after %s (SEV%d on %s)", inc.Name(), NoHighlight(c.Caller.Who()),
-		FormatDuration(inc.Duration(now)), inc.Severity, strings.Join(inc.Services(), ", "))
+	line := fmt.Sprintf("%s resolved by %s after %s (SEV%d on %s)", inc.Name(), chat.NoHighlight(c.Caller.Who()),
+		chat.FormatDuration(inc.Duration(now)), inc.Severity, strings.Join(inc.Services(), ", "))
 	if text != "" {
 		line += ": " + text
 	}
@@ -151,7 +152,7 @@ func (x *incidents) resolve(ctx context.Context, c *Call, w Replier) error {
 }
 
 func (x *incidents) reopen(ctx context.Context, c *Call, w Replier) error {
-	id, err := ParseID(KindIncident, c.Args[0])
+	id, err := parseID(chat.KindIncident, c.Args[0])
 	if err != nil {
 		return err
 	}
@@ -160,7 +161,7 @@ func (x *incidents) reopen(ctx context.Context, c *Call, w Replier) error {
 		return incidentError(err, id)
 	}
 	inc := ch.After
-	line := fmt.Sprintf("%s reopened by %s: SEV%d on %s, investigating, impact since %s", inc.Name(), NoHighlight(c.Caller.Who()),
+	line := fmt.Sprintf("%s reopened by %s: SEV%d on %s, investigating, impact since %s", inc.Name(), chat.NoHighlight(c.Caller.Who()),
 		inc.Severity, strings.Join(inc.Services(), ", "), x.clock(inc.Start, x.d.Now()))
 	line += freezeNote(ch)
 	return x.finish(ctx, c, w, inc, line, true)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -47,7 +48,7 @@ func (x *incidents) list(_ context.Context, c *Call, w Replier) error {
 		case "open":
 			w.Reply("no open incidents")
 		case "recent":
-			w.Reply("no incidents in the last " + FormatDuration(recentIncidents))
+			w.Reply("no incidents in the last " + chat.FormatDuration(recentIncidents))
 		default:
 			w.Reply("no incidents yet")
 		}
@@ -70,14 +71,14 @@ func (x *incidents) listLine(inc store.Incident, now time.Time) string {
 	svcs := strings.Join(inc.Services(), ",")
 	if inc.Open() {
 		return fmt.Sprintf("%s SEV%d %s %s for %s: %s (commander %s)", inc.Name(), inc.Severity, svcs, inc.Status,
-			FormatDuration(inc.Duration(now)), inc.Summary, NoHighlight(inc.Commander))
+			chat.FormatDuration(inc.Duration(now)), inc.Summary, chat.NoHighlight(inc.Commander))
 	}
 	return fmt.Sprintf("%s SEV%d %s resolved %s after %s: %s", inc.Name(), inc.Severity, svcs, x.clock(inc.End, now),
-		FormatDuration(inc.Duration(now)), inc.Summary)
+		chat.FormatDuration(inc.Duration(now)), inc.Summary)
 }
 
 func (x *incidents) show(_ context.Context, c *Call, w Replier) error {
-	id, err := ParseID(KindIncident, c.Args[0])
+	id, err := parseID(chat.KindIncident, c.Args[0])
 	if err != nil {
 		return err
 	}
@@ -88,11 +89,11 @@ func (x *incidents) show(_ context.Context, c *Call, w Replier) error {
 	now := x.d.Now()
 	head := fmt.Sprintf("%s SEV%d %s on %s: %s. ", inc.Name(), inc.Severity, inc.Status, strings.Join(inc.Services(), ", "), inc.Summary)
 	if inc.Open() {
-		head += fmt.Sprintf("Open for %s (since %s)", FormatDuration(inc.Duration(now)), x.clock(inc.Start, now))
+		head += fmt.Sprintf("Open for %s (since %s)", chat.FormatDuration(inc.Duration(now)), x.clock(inc.Start, now))
 	} else {
-		head += fmt.Sprintf("Impact %s to %s (%s)", x.clock(inc.Start, now), x.clock(inc.End, now), FormatDuration(inc.Duration(now)))
+		head += fmt.Sprintf("Impact %s to %s (%s)", x.clock(inc.Start, now), x.clock(inc.End, now), chat.FormatDuration(inc.Duration(now)))
 	}
-	head += ". Commander: " + NoHighlight(inc.Commander)
+	head += ". Commander: " + chat.NoHighlight(inc.Commander)
 	if inc.Page != "" {
 		head += ". Paged " + inc.Page
 	}
@@ -114,7 +115,7 @@ func (x *incidents) show(_ context.Context, c *Call, w Replier) error {
 			return err
 		}
 		for _, e := range tl {
-			lines = append(lines, fmt.Sprintf("%s %s: %s", x.clock(e.At, now), NoHighlight(e.Author), e.Text))
+			lines = append(lines, fmt.Sprintf("%s %s: %s", x.clock(e.At, now), chat.NoHighlight(e.Author), e.Text))
 		}
 	}
 	w.Reply(lines...)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -76,7 +77,7 @@ func (x *incidents) syncTopic(channel string, now time.Time, every time.Duration
 			want += topicSep + base
 		}
 	}
-	want = Truncate(Sanitize(want), maxTopic) // the bot never sends formatting or control codes
+	want = chat.Truncate(chat.Sanitize(want), maxTopic) // the bot never sends formatting or control codes
 	// Active stays true until the channel shows the topic without incidents.
 	next := store.TopicState{Base: base, Set: st.Set, SetAt: st.SetAt, Active: len(open) > 0 || want != cur}
 	if want != cur {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -22,11 +23,11 @@ func (p *paging) onCallCommands() []*Command {
 		},
 		{
 			Name: "oncall take", Args: "[duration]", Role: RoleOps, Write: true, MaxArgs: 1, Run: p.take,
-			Help: fmt.Sprintf("Puts you on call from now for the duration (default 1h, at most oncall.max_override = %s).", FormatDuration(p.cfg.MaxOverride)),
+			Help: fmt.Sprintf("Puts you on call from now for the duration (default 1h, at most oncall.max_override = %s).", chat.FormatDuration(p.cfg.MaxOverride)),
 		},
 		{
 			Name: "oncall override", Args: "<account> <duration>", Role: RoleOps, Write: true, MinArgs: 2, MaxArgs: 2, Run: p.override,
-			Help: fmt.Sprintf("Puts someone else on call from now for the duration (at most %s).", FormatDuration(p.cfg.MaxOverride)),
+			Help: fmt.Sprintf("Puts someone else on call from now for the duration (at most %s).", chat.FormatDuration(p.cfg.MaxOverride)),
 		},
 		{
 			Name: "oncall clear", Help: "Ends the override in force; the rotation applies again.",
@@ -46,18 +47,18 @@ func (p *paging) show(_ context.Context, _ *Call, w Replier) error {
 		w.Reply(fmt.Sprintf("nobody is on call (oncall.rotation is empty); ops can %soncall take [duration]", p.d.Prefix))
 		return nil
 	}
-	w.Reply(p.stateLine(st, now, noHighlight(st.Account), ""))
+	w.Reply(p.stateLine(st, now, chat.NoHighlight(st.Account), ""))
 	return nil
 }
 
 // stateLine is "on call: alice until Mon 10:00 CET (in 4d2h), next: carol", with the override if any; who is
 // the on-call person as it should appear, note is added to the parenthesis.
 func (p *paging) stateLine(st store.OnCallState, now time.Time, who, note string) string {
-	paren := []string{"in " + FormatDuration(st.Until.Sub(now).Round(time.Second))}
+	paren := []string{"in " + chat.FormatDuration(st.Until.Sub(now).Round(time.Second))}
 	if o := st.Override; o != nil {
-		ov := "override by " + noHighlight(o.By)
+		ov := "override by " + chat.NoHighlight(o.By)
 		if st.Shift.Account != "" {
-			ov += "; rotation: " + noHighlight(st.Shift.Account)
+			ov += "; rotation: " + chat.NoHighlight(st.Shift.Account)
 		}
 		paren = append(paren, ov)
 	}
@@ -66,7 +67,7 @@ func (p *paging) stateLine(st store.OnCallState, now time.Time, who, note string
 	}
 	line := fmt.Sprintf("on call: %s until %s (%s)", who, when(st.Until, now, p.d.Location), strings.Join(paren, ", "))
 	if st.Next != "" {
-		line += ", next: " + noHighlight(st.Next)
+		line += ", next: " + chat.NoHighlight(st.Next)
 	} else {
 		line += ", then nobody"
 	}
@@ -75,12 +76,12 @@ func (p *paging) stateLine(st store.OnCallState, now time.Time, who, note string
 
 // overrideFor parses and caps an override duration.
 func (p *paging) overrideFor(arg string) (time.Duration, error) {
-	d, err := ParseDuration(arg)
+	d, err := chat.ParseDuration(arg)
 	if err != nil || d <= 0 {
-		return 0, Errorf("error: bad duration %q (use 90s, 15m, 2h, 3d, 1w)", Truncate(arg, 40))
+		return 0, Errorf("error: bad duration %q (use 90s, 15m, 2h, 3d, 1w)", chat.Truncate(arg, 40))
 	}
 	if d > p.cfg.MaxOverride {
-		return 0, Errorf("error: %s is longer than oncall.max_override (%s)", FormatDuration(d), FormatDuration(p.cfg.MaxOverride))
+		return 0, Errorf("error: %s is longer than oncall.max_override (%s)", chat.FormatDuration(d), chat.FormatDuration(p.cfg.MaxOverride))
 	}
 	return d, nil
 }
@@ -101,7 +102,7 @@ func (p *paging) take(_ context.Context, c *Call, w Replier) error {
 func (p *paging) override(_ context.Context, c *Call, w Replier) error {
 	account := strings.ToLower(c.Args[0])
 	if !accountPattern.MatchString(account) {
-		return Errorf("error: %q is not an account name", Truncate(c.Args[0], 40))
+		return Errorf("error: %q is not an account name", chat.Truncate(c.Args[0], 40))
 	}
 	d, err := p.overrideFor(c.Args[1])
 	if err != nil {
@@ -118,7 +119,7 @@ func (p *paging) putOnCall(c *Call, w Replier, account string, d time.Duration) 
 	}
 	w.Reply(p.stateLine(st, now, account, ""))
 	if !sameAccount(account, c.Caller.Account) {
-		msg := fmt.Sprintf("you are on call until %s (override by %s)", when(st.Until, now, p.d.Location), noHighlight(c.Caller.Account))
+		msg := fmt.Sprintf("you are on call until %s (override by %s)", when(st.Until, now, p.d.Location), chat.NoHighlight(c.Caller.Account))
 		if err := p.d.Announce.Tell(account, msg, false); err != nil {
 			return fmt.Errorf("oncall: notify %s: %w", account, err)
 		}
@@ -135,7 +136,7 @@ func (p *paging) clear(_ context.Context, c *Call, w Replier) error {
 	if err != nil {
 		return err
 	}
-	note := fmt.Sprintf("override of %s cleared by %s", noHighlight(o.Account), noHighlight(c.Caller.Account))
+	note := fmt.Sprintf("override of %s cleared by %s", chat.NoHighlight(o.Account), chat.NoHighlight(c.Caller.Account))
 	if st.Account == "" {
 		w.Reply("nobody is on call now (" + note + ")")
 		return nil
@@ -151,11 +152,11 @@ func (p *paging) handoff(_ context.Context, now time.Time) error {
 		var line string
 		switch {
 		case cur.Account == "":
-			line = fmt.Sprintf("on call: nobody from now (after %s); ops can %soncall take", noHighlight(prev), p.d.Prefix)
+			line = fmt.Sprintf("on call: nobody from now (after %s); ops can %soncall take", chat.NoHighlight(prev), p.d.Prefix)
 		case prev == "":
 			line = p.stateLine(cur, now, cur.Account, "")
 		default:
-			line = p.stateLine(cur, now, cur.Account+" takes over from "+noHighlight(prev), "")
+			line = p.stateLine(cur, now, cur.Account+" takes over from "+chat.NoHighlight(prev), "")
 		}
 		return p.d.Announce.Announce("", line, false)
 	})

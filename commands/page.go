@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -31,7 +32,7 @@ func (p *paging) pageCommands() []*Command {
 }
 
 // pageID is "P-3".
-func pageID(id uint64) string { return FormatID(KindPage, id) }
+func pageID(id uint64) string { return chat.FormatID(chat.KindPage, id) }
 
 // target resolves who to page for a service: its owner when the catalogue names a known account, else the
 // on-call (""). known is false when the catalogue does not know the service (or there is no catalogue).
@@ -79,7 +80,7 @@ func (p *paging) pageFrom(c *Call, w Replier, service, target, text string) erro
 	case err != nil:
 		return err
 	case deduped:
-		w.Reply(fmt.Sprintf("%s updated (your open page, %s old): %s; paging %s", pageID(pg.ID), FormatDuration(p.d.Now().Sub(pg.Opened)), text, pg.Target))
+		w.Reply(fmt.Sprintf("%s updated (your open page, %s old): %s; paging %s", pageID(pg.ID), chat.FormatDuration(p.d.Now().Sub(pg.Opened)), text, pg.Target))
 	case !p.inAnnounceChannel(c) || !sent: // in the channel, the announcement is the answer, once it is out
 		w.Reply(p.pagingLine(pg, pg.Target))
 	}
@@ -94,7 +95,7 @@ func (p *paging) PageOnCall(_ context.Context, by, service, text string) (string
 	if err != nil {
 		return "", err
 	}
-	pg, _, _, err := p.open(by, service, target, Sanitize(text), false)
+	pg, _, _, err := p.open(by, service, target, chat.Sanitize(text), false)
 	if err != nil {
 		return "", err
 	}
@@ -108,7 +109,7 @@ func (p *paging) pagingLine(pg store.Page, to string) string {
 
 // ackWithin is "(ack with !ack P-3 within 5m)".
 func (p *paging) ackWithin(pg store.Page) string {
-	return fmt.Sprintf("(ack with %sack %s within %s)", p.d.Prefix, pageID(pg.ID), FormatDuration(p.cfg.AckTimeout))
+	return fmt.Sprintf("(ack with %sack %s within %s)", p.d.Prefix, pageID(pg.ID), chat.FormatDuration(p.cfg.AckTimeout))
 }
 
 // pageText is the message with its service.
@@ -167,9 +168,9 @@ func (p *paging) sendNotice(pg store.Page, n store.PageNotice) error {
 	case n.Kind == store.NoticeOpened && !n.Private:
 		line = p.pagingLine(pg, n.To)
 	case n.Kind == store.NoticeOpened:
-		line = fmt.Sprintf("%s page from %s: %s %s", id, noHighlight(pg.By), p.pageText(pg), within)
+		line = fmt.Sprintf("%s page from %s: %s %s", id, chat.NoHighlight(pg.By), p.pageText(pg), within)
 	case n.Kind == store.NoticeUpdate:
-		line = fmt.Sprintf("%s update from %s: %s (ack with %sack %s)", id, noHighlight(n.By), n.Note, p.d.Prefix, id)
+		line = fmt.Sprintf("%s update from %s: %s (ack with %sack %s)", id, chat.NoHighlight(n.By), n.Note, p.d.Prefix, id)
 	case n.Kind == store.NoticeEscalated && !n.Private:
 		verb := "escalated to " + n.To
 		if sameAccount(n.To, n.From) {
@@ -177,11 +178,11 @@ func (p *paging) sendNotice(pg store.Page, n store.PageNotice) error {
 		}
 		line = fmt.Sprintf("%s %s (step %d/%d, %s): %s %s", id, verb, n.Step, p.cfg.MaxEscalations, n.Note, p.pageText(pg), within)
 	case n.Kind == store.NoticeEscalated:
-		line = fmt.Sprintf("%s page from %s, escalated to you (%s): %s %s", id, noHighlight(pg.By), n.Note, p.pageText(pg), within)
+		line = fmt.Sprintf("%s page from %s, escalated to you (%s): %s %s", id, chat.NoHighlight(pg.By), n.Note, p.pageText(pg), within)
 	case n.Kind == store.NoticeExhausted:
 		paged := make([]string, len(pg.Paged))
 		for i, a := range pg.Paged {
-			paged[i] = noHighlight(a)
+			paged[i] = chat.NoHighlight(a)
 		}
 		line = fmt.Sprintf("%s is still not acknowledged after %d escalation(s) (paged %s): %s. Anyone in ops: %sack %s",
 			id, n.Step, strings.Join(paged, ", "), p.pageText(pg), p.d.Prefix, id)
@@ -197,7 +198,7 @@ func (p *paging) sendNotice(pg store.Page, n store.PageNotice) error {
 // pageArg parses an optional P-n argument; without one it picks the caller's newest open, unacked page.
 func (p *paging) pageArg(c *Call) (uint64, error) {
 	if len(c.Args) == 1 {
-		return ParseID(KindPage, c.Args[0])
+		return parseID(chat.KindPage, c.Args[0])
 	}
 	open, err := p.st.OpenPages()
 	if err != nil {
@@ -229,9 +230,9 @@ func (p *paging) pageError(err error, id uint64, pg store.Page) error {
 	case errors.Is(err, store.ErrNotFound):
 		return Errorf("error: no page %s", pageID(id))
 	case errors.Is(err, store.ErrPageResolved):
-		return Errorf("error: %s is resolved (by %s)", pageID(id), noHighlight(pg.ResolvedBy))
+		return Errorf("error: %s is resolved (by %s)", pageID(id), chat.NoHighlight(pg.ResolvedBy))
 	case errors.Is(err, store.ErrPageAcked):
-		return Errorf("error: %s is already acked by %s, %s ago", pageID(id), noHighlight(pg.AckedBy), FormatDuration(p.d.Now().Sub(pg.AckedAt)))
+		return Errorf("error: %s is already acked by %s, %s ago", pageID(id), chat.NoHighlight(pg.AckedBy), chat.FormatDuration(p.d.Now().Sub(pg.AckedAt)))
 	}
 	return err
 }
@@ -246,17 +247,17 @@ func (p *paging) ack(_ context.Context, c *Call, w Replier) error {
 		if c.Role >= RoleOps || paged(pg, c.Caller.Account) {
 			return nil
 		}
-		return Errorf("error: only the paged person (%s) or ops may ack %s", noHighlight(pg.Target), pageID(pg.ID))
+		return Errorf("error: only the paged person (%s) or ops may ack %s", chat.NoHighlight(pg.Target), pageID(pg.ID))
 	})
 	if err != nil {
 		return p.pageError(err, id, pg)
 	}
 	p.wake()
-	return p.answer(c, w, fmt.Sprintf("%s acked by %s after %s; escalation stopped", pageID(id), c.Caller.Account, FormatDuration(now.Sub(pg.Opened))))
+	return p.answer(c, w, fmt.Sprintf("%s acked by %s after %s; escalation stopped", pageID(id), c.Caller.Account, chat.FormatDuration(now.Sub(pg.Opened))))
 }
 
 func (p *paging) resolve(_ context.Context, c *Call, w Replier) error {
-	id, err := ParseID(KindPage, c.Args[0])
+	id, err := parseID(chat.KindPage, c.Args[0])
 	if err != nil {
 		return err
 	}
@@ -265,13 +266,13 @@ func (p *paging) resolve(_ context.Context, c *Call, w Replier) error {
 		if c.Role >= RoleOps || paged(pg, c.Caller.Account) || sameAccount(pg.By, c.Caller.Account) {
 			return nil
 		}
-		return Errorf("error: only who paged (%s), who was paged, or ops may resolve %s", noHighlight(pg.By), pageID(pg.ID))
+		return Errorf("error: only who paged (%s), who was paged, or ops may resolve %s", chat.NoHighlight(pg.By), pageID(pg.ID))
 	})
 	if err != nil {
 		return p.pageError(err, id, pg)
 	}
 	p.wake()
-	return p.answer(c, w, fmt.Sprintf("%s resolved by %s after %s", pageID(id), c.Caller.Account, FormatDuration(now.Sub(pg.Opened))))
+	return p.answer(c, w, fmt.Sprintf("%s resolved by %s after %s", pageID(id), c.Caller.Account, chat.FormatDuration(now.Sub(pg.Opened))))
 }
 
 // answer replies, and tells the channel too when the command came from elsewhere (a private ack).
@@ -294,10 +295,10 @@ func (p *paging) list(_ context.Context, _ *Call, w Replier) error {
 	}
 	now := p.d.Now()
 	for _, pg := range open {
-		state := fmt.Sprintf("open %s, paging %s", FormatDuration(now.Sub(pg.Opened)), noHighlight(pg.Target))
+		state := fmt.Sprintf("open %s, paging %s", chat.FormatDuration(now.Sub(pg.Opened)), chat.NoHighlight(pg.Target))
 		switch {
 		case pg.State == store.PageAcked:
-			state = fmt.Sprintf("acked by %s, open %s", noHighlight(pg.AckedBy), FormatDuration(now.Sub(pg.Opened)))
+			state = fmt.Sprintf("acked by %s, open %s", chat.NoHighlight(pg.AckedBy), chat.FormatDuration(now.Sub(pg.Opened)))
 		case pg.Exhausted:
 			state += ", escalations exhausted"
 		case pg.Step > 0:
@@ -307,7 +308,7 @@ func (p *paging) list(_ context.Context, _ *Call, w Replier) error {
 		if n := len(pg.Updates); n > 0 {
 			more = fmt.Sprintf(" (+%d update(s))", n)
 		}
-		w.Reply(fmt.Sprintf("%s %s, by %s: %s%s", pageID(pg.ID), state, noHighlight(pg.By), p.pageText(pg), more))
+		w.Reply(fmt.Sprintf("%s %s, by %s: %s%s", pageID(pg.ID), state, chat.NoHighlight(pg.By), p.pageText(pg), more))
 	}
 	return nil
 }

@@ -3,8 +3,8 @@ package commands
 import (
 	"slices"
 	"time"
-	"unicode/utf8"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -121,7 +121,7 @@ func (p *paging) OnCallAt(t time.Time) (string, bool, error) {
 }
 
 // sameAccount compares account names whatever the casemapping that folded them.
-func sameAccount(a, b string) bool { return FoldRFC1459(a) == FoldRFC1459(b) }
+func sameAccount(a, b string) bool { return chat.FoldRFC1459(a) == chat.FoldRFC1459(b) }
 
 // paged reports whether account was paged for pg, with the casefolding accounts have on IRC: a rotation's
 // dan[m] arrives as dan{m} (store.Page.WasPaged compares case-insensitively only).
@@ -138,22 +138,13 @@ func (p *paging) knownAccount(a string) bool {
 // inAnnounceChannel reports whether a call came from the channel where announcements go, so an announcement
 // there is its answer.
 func (p *paging) inAnnounceChannel(c *Call) bool {
-	return c.Channel != "" && p.d.Channel != "" && FoldRFC1459(c.Channel) == FoldRFC1459(p.d.Channel)
+	return c.Channel != "" && p.d.Channel != "" && chat.FoldRFC1459(c.Channel) == chat.FoldRFC1459(p.d.Channel)
 }
 
 func (p *paging) wake() {
 	if p.cfg.Wake != nil {
 		p.cfg.Wake()
 	}
-}
-
-// noHighlight inserts a zero-width space after the first rune of a nick, so naming it does not ping.
-func noHighlight(nick string) string {
-	_, n := utf8.DecodeRuneInString(nick)
-	if n == 0 || n == len(nick) {
-		return nick
-	}
-	return nick[:n] + "\u200b" + nick[n:]
 }
 
 // when renders a moment for chat in loc, as briefly as now allows: "15:04 CET", "Mon 15:04 CET" within the

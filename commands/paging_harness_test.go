@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -197,7 +198,7 @@ func (h *pagingHarness) expect(want ...pagingMsg) {
 }
 
 // zw is a nick as listed without highlight.
-func pgNick(nick string) string { return noHighlight(nick) }
+func pgNick(nick string) string { return chat.NoHighlight(nick) }
 
 func pagingAnn(text string, urgent bool) pagingMsg {
 	return pagingMsg{To: "", Text: text, Urgent: urgent}

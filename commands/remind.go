@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -88,7 +89,7 @@ func (f *Reminders) seed() error {
 		if r.Channel == "" {
 			r.Channel = f.d.Channel
 		}
-		r.Text = Sanitize(r.Text)
+		r.Text = chat.Sanitize(r.Text)
 		cfg = append(cfg, r)
 	}
 	res, err := f.st.ReminderSeed(cfg, f.d.Now())
@@ -155,7 +156,7 @@ func (f *Reminders) find(arg string) (store.Reminder, error) {
 	name := strings.ToLower(arg)
 	r, err := st.Reminder(name)
 	if errors.Is(err, store.ErrNotFound) {
-		msg := fmt.Sprintf("error: no reminder %s", Truncate(name, 40))
+		msg := fmt.Sprintf("error: no reminder %s", chat.Truncate(name, 40))
 		if all, lerr := st.Reminders(); lerr == nil {
 			var names []string
 			for _, x := range all {
@@ -236,7 +237,7 @@ func (f *Reminders) next(_ context.Context, c *Call, w Replier) error {
 		for i, t := range ups {
 			p := f.when(t, sc)
 			if i == 0 {
-				p += " (in " + FormatDuration(t.Sub(now)) + ")"
+				p += " (in " + chat.FormatDuration(t.Sub(now)) + ")"
 			}
 			if r.Skip != nil && r.Skip.At.Equal(t) {
 				p += " (skipped)"
@@ -269,7 +270,7 @@ func (f *Reminders) next(_ context.Context, c *Call, w Replier) error {
 			note = fmt.Sprintf(" (%s skipped)", next[0].In(sc.loc).Format("Mon 2006-01-02 15:04 MST"))
 			t = next[1]
 		}
-		ups = append(ups, up{t, fmt.Sprintf("%s: %s (%s), in %s, to %s%s", r.Name, f.when(t, sc), sc.zone(), FormatDuration(t.Sub(now)), r.Channel, note)})
+		ups = append(ups, up{t, fmt.Sprintf("%s: %s (%s), in %s, to %s%s", r.Name, f.when(t, sc), sc.zone(), chat.FormatDuration(t.Sub(now)), r.Channel, note)})
 	}
 	if len(ups) == 0 {
 		w.Reply("reminders: nothing scheduled")

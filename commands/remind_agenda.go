@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -52,7 +53,7 @@ func (f *Reminders) agenda(kind string, now time.Time) Agenda {
 		if src == nil {
 			continue
 		}
-		name := Sanitize(src.AgendaName())
+		name := chat.Sanitize(src.AgendaName())
 		if _, dup := bySource[name]; dup {
 			continue // the first source of a name wins: an injected one (Options.Agenda) replaces the built-in
 		}
@@ -77,7 +78,7 @@ func (f *Reminders) agenda(kind string, now time.Time) Agenda {
 			a.Sections = append(a.Sections, AgendaSection{Source: name, Status: "error", Lines: []string{"unavailable (error logged)"}})
 		case len(lines) > 0:
 			for i, l := range lines {
-				lines[i] = Sanitize(l) // whole: !remind show and the API give every line in full
+				lines[i] = chat.Sanitize(l) // whole: !remind show and the API give every line in full
 			}
 			a.Sections = append(a.Sections, AgendaSection{Source: name, Status: "ok", Lines: lines})
 		case slices.Contains(want, name):
@@ -111,15 +112,15 @@ func (f *Reminders) headline(r store.Reminder, sc schedule, due *time.Time) stri
 func (f *Reminders) channelMessage(r store.Reminder, sc schedule, now time.Time, due *time.Time) []string {
 	head := f.headline(r, sc, due)
 	if r.Agenda == "" {
-		return []string{Truncate(head, lineBudget)}
+		return []string{chat.Truncate(head, lineBudget)}
 	}
 	hint := fmt.Sprintf(" (full agenda: %sremind show %s)", f.d.Prefix, r.Name)
-	out := []string{Truncate(head, lineBudget-len(hint)) + hint}
+	out := []string{chat.Truncate(head, lineBudget-len(hint)) + hint}
 	var segs []string
 	for _, s := range f.agenda(r.Agenda, now).Sections {
 		short := make([]string, len(s.Lines))
 		for i, l := range s.Lines {
-			short[i] = Truncate(l, lineBudget/2) // the channel gets the gist; the rest is behind !remind show
+			short[i] = chat.Truncate(l, lineBudget/2) // the channel gets the gist; the rest is behind !remind show
 		}
 		segs = append(segs, s.Source+": "+strings.Join(short, "; "))
 	}
@@ -137,7 +138,7 @@ func (f *Reminders) agendaFor(r store.Reminder, now time.Time) *Agenda {
 
 // fullMessage is the reminder with its whole agenda a (nil: none) and the next occurrence (!remind show).
 func (f *Reminders) fullMessage(r store.Reminder, sc schedule, now time.Time, a *Agenda) []string {
-	out := []string{Truncate(f.headline(r, sc, nil), lineBudget)}
+	out := []string{chat.Truncate(f.headline(r, sc, nil), lineBudget)}
 	if a != nil {
 		out = append(out, fmt.Sprintf("Agenda %s, %s to %s:", a.Kind, a.From.In(sc.loc).Format("Mon 2006-01-02 15:04"), a.To.In(sc.loc).Format("Mon 2006-01-02 15:04 MST")))
 		for _, s := range a.Sections {
@@ -162,7 +163,7 @@ func pack(prefix string, segs []string, sep string, maxLines, budget int) []stri
 	cur := prefix
 	fresh := true // cur holds no segment yet
 	for _, s := range segs {
-		s = Truncate(s, budget-len(prefix))
+		s = chat.Truncate(s, budget-len(prefix))
 		if !fresh && len(cur)+len(sep)+len(s) > budget {
 			out = append(out, cur)
 			cur, fresh = "", true
@@ -176,7 +177,7 @@ func pack(prefix string, segs []string, sep string, maxLines, budget int) []stri
 	out = append(out, cur)
 	if len(out) > maxLines {
 		out = out[:maxLines]
-		out[maxLines-1] = Truncate(out[maxLines-1], budget-len(" …")) + " …"
+		out[maxLines-1] = chat.Truncate(out[maxLines-1], budget-len(" …")) + " …"
 	}
 	return out
 }

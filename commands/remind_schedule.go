@@ -9,6 +9,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -206,7 +207,7 @@ func (f *Reminders) tickOne(r store.Reminder, now time.Time) error {
 	case r.Skip != nil && r.Skip.At.Equal(latest):
 		return skip("!remind skip")
 	case missed > f.grace:
-		return skip(fmt.Sprintf("missed by %s, beyond reminders grace %s", FormatDuration(missed), FormatDuration(f.grace)))
+		return skip(fmt.Sprintf("missed by %s, beyond reminders grace %s", chat.FormatDuration(missed), chat.FormatDuration(f.grace)))
 	case !f.postable(r.Channel):
 		return skip(fmt.Sprintf("%s is not one of the bot's channels (irc.channels)", r.Channel))
 	}
@@ -229,7 +230,7 @@ func (f *Reminders) tickOne(r store.Reminder, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("posted %d lines, then: %w", posted, err)
 	}
-	log.Info("reminder posted", "channel", r.Channel, "late", FormatDuration(missed))
+	log.Info("reminder posted", "channel", r.Channel, "late", chat.FormatDuration(missed))
 	return nil
 }
 

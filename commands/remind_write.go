@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -20,18 +21,18 @@ func (f *Reminders) add(_ context.Context, c *Call, w Replier) error {
 	}
 	name, spec, text := strings.ToLower(c.Args[0]), c.Args[1], c.Rest(2)
 	if !ReminderName.MatchString(name) {
-		return Errorf("error: reminder name %q: lowercase letters, digits, . _ -, at most 32", Truncate(name, 40))
+		return Errorf("error: reminder name %q: lowercase letters, digits, . _ -, at most 32", chat.Truncate(name, 40))
 	}
 	sc, err := parseSchedule(spec, f.d.Location)
 	if err != nil {
-		return Errorf("error: schedule %q: %v (like \"0 15 * * FRI\" or \"CRON_TZ=Europe/Stockholm 45 9 * * MON\")", Truncate(spec, 80), err)
+		return Errorf("error: schedule %q: %v (like \"0 15 * * FRI\" or \"CRON_TZ=Europe/Stockholm 45 9 * * MON\")", chat.Truncate(spec, 80), err)
 	}
 	now := f.d.Now()
 	switch gap := sc.minGap(now, 50); {
 	case gap < 0 && len(sc.upcoming(sc.occurrence(now), now, 1)) == 0:
 		return Errorf("error: schedule %q never fires", spec)
 	case gap >= 0 && gap < time.Hour:
-		return Errorf("error: schedule %q fires every %s; chat reminders fire at most once an hour", spec, FormatDuration(gap))
+		return Errorf("error: schedule %q fires every %s; chat reminders fire at most once an hour", spec, chat.FormatDuration(gap))
 	}
 	if len(text) > maxReminderText {
 		return Errorf("error: text is %d bytes, at most %d", len(text), maxReminderText)
@@ -71,7 +72,7 @@ func (f *Reminders) channelFor(c *Call) (string, error) {
 		if k, ok := f.knownChannel(ch); ok {
 			return k, nil
 		}
-		return "", Errorf("error: channel %q: reminders post only to the bot's channels (%s)", Truncate(ch, 50), strings.Join(f.channels(), ", "))
+		return "", Errorf("error: channel %q: reminders post only to the bot's channels (%s)", chat.Truncate(ch, 50), strings.Join(f.channels(), ", "))
 	}
 	if k, ok := f.knownChannel(c.Channel); ok {
 		return k, nil

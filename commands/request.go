@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -159,7 +160,7 @@ func (q *requests) onDuty(t time.Time) string {
 func (q *requests) service(name string) (string, string, error) {
 	name = strings.ToLower(name)
 	if !store.ValidServiceName(name) {
-		return "", "", Errorf("error: %q is not a service name (letters, digits, . _ -)", Truncate(name, 40))
+		return "", "", Errorf("error: %q is not a service name (letters, digits, . _ -)", chat.Truncate(name, 40))
 	}
 	if q.d.Catalog == nil {
 		return name, "Service " + name, nil
@@ -184,7 +185,7 @@ func (q *requests) service(name string) (string, string, error) {
 	if owner == "" {
 		return name, "Service " + name + ", no owner", nil
 	}
-	return name, "Service " + name + ", owner " + NoHighlight(owner), nil
+	return name, "Service " + name + ", owner " + chat.NoHighlight(owner), nil
 }
 
 // requestText checks free text (a request, comment, reason or note): not empty, not too long.
@@ -200,11 +201,11 @@ func requestText(s, what string) (string, error) {
 }
 
 // rid renders a request id: R-12.
-func rid(id uint64) string { return FormatID(KindRequest, id) }
+func rid(id uint64) string { return chat.FormatID(chat.KindRequest, id) }
 
 // change applies one change to the request named by c.Args[0] and turns the store's refusals into one line.
 func (q *requests) change(c *Call, ch store.RequestChange) (store.Request, error) {
-	id, err := ParseID(KindRequest, c.Args[0])
+	id, err := parseID(chat.KindRequest, c.Args[0])
 	if err != nil {
 		return store.Request{}, err
 	}
@@ -231,11 +232,11 @@ func (q *requests) refusal(id uint64, ch store.RequestChange, err error) error {
 	case errors.As(err, &we):
 		who := we.Account
 		if who != ch.By {
-			who = NoHighlight(who)
+			who = chat.NoHighlight(who)
 		}
 		items := make([]string, len(we.Items))
 		for i, r := range we.Items {
-			items[i] = rid(r.ID) + " " + Truncate(r.Text, 40)
+			items[i] = rid(r.ID) + " " + chat.Truncate(r.Text, 40)
 		}
 		return Errorf("error: %s already has %d in doing (WIP limit %d): %s; finish one or add --force",
 			who, len(we.Items), we.Limit, strings.Join(items, ", "))
@@ -253,7 +254,7 @@ func transitionRefusal(te *store.TransitionError, prefix string) string {
 	case te.Action == store.RequestTake && te.State == store.RequestDoing:
 		return fmt.Sprintf("%s is already yours (doing)", id)
 	case te.Action == store.RequestAssign && !closed:
-		return fmt.Sprintf("%s is already assigned to %s", id, NoHighlight(te.Assignee))
+		return fmt.Sprintf("%s is already assigned to %s", id, chat.NoHighlight(te.Assignee))
 	case te.Action == store.RequestReopen:
 		return fmt.Sprintf("%s is still open (%s); only done or cancelled requests can be reopened", id, te.State)
 	case te.Action == store.RequestBlock && te.State == store.RequestTodo:
@@ -286,25 +287,25 @@ func (q *requests) take(_ context.Context, c *Call, w Replier) error {
 	if err != nil {
 		return err
 	}
-	w.Reply(fmt.Sprintf("%s taken by %s [doing]: %s (from %s)", rid(r.ID), r.Assignee, Truncate(r.Text, 200), NoHighlight(r.Requester)))
+	w.Reply(fmt.Sprintf("%s taken by %s [doing]: %s (from %s)", rid(r.ID), r.Assignee, chat.Truncate(r.Text, 200), chat.NoHighlight(r.Requester)))
 	return nil
 }
 
 func (q *requests) assign(_ context.Context, c *Call, w Replier) error {
-	fold := FoldRFC1459
+	fold := chat.FoldRFC1459
 	if q.d.Roles != nil {
 		fold = q.d.Roles.Fold
 	}
 	to := fold(strings.TrimSpace(c.Args[1]))
 	if q.d.Roles != nil && q.d.Roles.Of(Caller{Account: to}) < RoleOps {
-		return Errorf("error: %s is not an ops account (auth.ops); only ops work requests", NoHighlight(Truncate(to, 40)))
+		return Errorf("error: %s is not an ops account (auth.ops); only ops work requests", chat.NoHighlight(chat.Truncate(to, 40)))
 	}
 	r, err := q.change(c, store.RequestChange{Action: store.RequestAssign, Assignee: to})
 	if err != nil {
 		return err
 	}
 	// The new assignee must act: named plainly.
-	w.Reply(fmt.Sprintf("%s assigned to %s by %s [%s]: %s", rid(r.ID), r.Assignee, c.Caller.Account, r.State, Truncate(r.Text, 200)))
+	w.Reply(fmt.Sprintf("%s assigned to %s by %s [%s]: %s", rid(r.ID), r.Assignee, c.Caller.Account, r.State, chat.Truncate(r.Text, 200)))
 	return nil
 }
 
@@ -335,10 +336,10 @@ func (q *requests) done(_ context.Context, c *Call, w Replier) error {
 	}
 	lead, _ := r.LeadTime()
 	if note == "" {
-		note = Truncate(r.Text, 200)
+		note = chat.Truncate(r.Text, 200)
 	}
 	// The requester is named plainly: it is theirs to check.
-	w.Reply(fmt.Sprintf("%s done by %s [done] after %s, for %s: %s", rid(r.ID), c.Caller.Account, FormatDuration(lead), r.Requester, note))
+	w.Reply(fmt.Sprintf("%s done by %s [done] after %s, for %s: %s", rid(r.ID), c.Caller.Account, chat.FormatDuration(lead), r.Requester, note))
 	return nil
 }
 
@@ -347,7 +348,7 @@ func (q *requests) reopen(_ context.Context, c *Call, w Replier) error {
 	if err != nil {
 		return err
 	}
-	w.Reply(fmt.Sprintf("%s reopened by %s [todo]: %s", rid(r.ID), c.Caller.Account, Truncate(r.Text, 200)))
+	w.Reply(fmt.Sprintf("%s reopened by %s [todo]: %s", rid(r.ID), c.Caller.Account, chat.Truncate(r.Text, 200)))
 	return nil
 }
 
@@ -356,6 +357,6 @@ func (q *requests) cancel(_ context.Context, c *Call, w Replier) error {
 	if err != nil {
 		return err
 	}
-	w.Reply(fmt.Sprintf("%s cancelled by %s [cancelled]: %s", rid(r.ID), c.Caller.Account, Truncate(r.Text, 200)))
+	w.Reply(fmt.Sprintf("%s cancelled by %s [cancelled]: %s", rid(r.ID), c.Caller.Account, chat.Truncate(r.Text, 200)))
 	return nil
 }

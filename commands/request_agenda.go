@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -37,7 +38,7 @@ func (a *RequestAgenda) Agenda(kind string, from, to time.Time) ([]string, error
 		}
 		median := func(ds []time.Duration) string {
 			if m, ok := store.Median(ds); ok {
-				return FormatDuration(m)
+				return chat.FormatDuration(m)
 			}
 			return "n/a"
 		}
@@ -48,7 +49,7 @@ func (a *RequestAgenda) Agenda(kind string, from, to time.Time) ([]string, error
 		}
 		lines := []string{line}
 		if st.OldestOpen.ID != 0 {
-			lines = append(lines, fmt.Sprintf("oldest open %s (%s)", rid(st.OldestOpen.ID), FormatDuration(to.Sub(st.OldestOpen.Opened))))
+			lines = append(lines, fmt.Sprintf("oldest open %s (%s)", rid(st.OldestOpen.ID), chat.FormatDuration(to.Sub(st.OldestOpen.Opened))))
 		}
 		return lines, nil
 	case "planning":
@@ -65,11 +66,11 @@ func (a *RequestAgenda) Agenda(kind string, from, to time.Time) ([]string, error
 			}
 			items := make([]string, len(blocked))
 			for i, r := range blocked {
-				items[i] = boardItem(r, to) + ": " + Truncate(r.BlockReason, 60)
+				items[i] = boardItem(r, to) + ": " + chat.Truncate(r.BlockReason, 60)
 			}
-			lines = append(lines, Truncate("blocked: "+strings.Join(items, "; "), 350))
+			lines = append(lines, chat.Truncate("blocked: "+strings.Join(items, "; "), 350))
 		}
-		return append(lines, Truncate(a.q.wipLine(bd), 350)), nil
+		return append(lines, chat.Truncate(a.q.wipLine(bd), 350)), nil
 	}
 	return nil, nil
 }

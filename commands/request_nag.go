@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -64,7 +65,7 @@ func nagText(due []store.Request, now time.Time, prefix string) string {
 			tag = " (urgent)"
 		}
 		return fmt.Sprintf("%s waiting in todo for %s%s: %s. Take it: %srequest take %s",
-			rid(r.ID), FormatDuration(now.Sub(r.StateSince)), tag, Truncate(r.Text, 200), prefix, rid(r.ID))
+			rid(r.ID), chat.FormatDuration(now.Sub(r.StateSince)), tag, chat.Truncate(r.Text, 200), prefix, rid(r.ID))
 	}
 	var items []string
 	for i, r := range due {
@@ -76,7 +77,7 @@ func nagText(due []store.Request, now time.Time, prefix string) string {
 		if r.Urgent {
 			tag = " urgent"
 		}
-		items = append(items, fmt.Sprintf("%s %s%s: %s", rid(r.ID), FormatDuration(now.Sub(r.StateSince)), tag, Truncate(r.Text, 40)))
+		items = append(items, fmt.Sprintf("%s %s%s: %s", rid(r.ID), chat.FormatDuration(now.Sub(r.StateSince)), tag, chat.Truncate(r.Text, 40)))
 	}
 	return fmt.Sprintf("%d requests waiting in todo: %s. Take one: %srequest take <id> (%sboard)",
 		len(due), strings.Join(items, "; "), prefix, prefix)

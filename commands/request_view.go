@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -128,11 +129,11 @@ func requestTag(r store.Request) string {
 func requestLine(r store.Request, now time.Time) string {
 	who := "unassigned"
 	if r.Assignee != "" {
-		who = NoHighlight(r.Assignee)
+		who = chat.NoHighlight(r.Assignee)
 	}
-	age := FormatDuration(now.Sub(r.Opened))
+	age := chat.FormatDuration(now.Sub(r.Opened))
 	if !r.State.Open() {
-		age = FormatDuration(now.Sub(r.Closed)) + " ago"
+		age = chat.FormatDuration(now.Sub(r.Closed)) + " ago"
 		if r.State == store.RequestCancelled {
 			who = ""
 		}
@@ -141,19 +142,19 @@ func requestLine(r store.Request, now time.Time) string {
 	if who != "" {
 		parts = append(parts, who)
 	}
-	parts = append(parts, "from "+NoHighlight(r.Requester))
+	parts = append(parts, "from "+chat.NoHighlight(r.Requester))
 	if lead, ok := r.LeadTime(); ok {
-		parts = append(parts, "lead "+FormatDuration(lead))
+		parts = append(parts, "lead "+chat.FormatDuration(lead))
 	}
-	line := fmt.Sprintf("%s %s %s: %s", rid(r.ID), requestTag(r), strings.Join(parts, ", "), Truncate(r.Text, 150))
+	line := fmt.Sprintf("%s %s %s: %s", rid(r.ID), requestTag(r), strings.Join(parts, ", "), chat.Truncate(r.Text, 150))
 	if r.State == store.RequestBlocked && r.BlockReason != "" {
-		line += " (blocked: " + Truncate(r.BlockReason, 80) + ")"
+		line += " (blocked: " + chat.Truncate(r.BlockReason, 80) + ")"
 	}
 	return line
 }
 
 func (q *requests) show(_ context.Context, c *Call, w Replier) error {
-	id, err := ParseID(KindRequest, c.Args[0])
+	id, err := parseID(chat.KindRequest, c.Args[0])
 	if err != nil {
 		return err
 	}
@@ -165,21 +166,21 @@ func (q *requests) show(_ context.Context, c *Call, w Replier) error {
 		return err
 	}
 	now := q.d.Now()
-	details := []string{fmt.Sprintf("from %s %s ago", NoHighlight(r.Requester), FormatDuration(now.Sub(r.Opened)))}
+	details := []string{fmt.Sprintf("from %s %s ago", chat.NoHighlight(r.Requester), chat.FormatDuration(now.Sub(r.Opened)))}
 	if r.Assignee != "" {
-		details = append(details, "assignee "+NoHighlight(r.Assignee))
+		details = append(details, "assignee "+chat.NoHighlight(r.Assignee))
 	}
 	if r.Service != "" {
 		details = append(details, "service "+r.Service)
 	}
 	if r.BlockReason != "" {
-		details = append(details, "blocked: "+Truncate(r.BlockReason, 80))
+		details = append(details, "blocked: "+chat.Truncate(r.BlockReason, 80))
 	}
 	if d, ok := r.FirstResponseTime(); ok {
-		details = append(details, "first response "+FormatDuration(d))
+		details = append(details, "first response "+chat.FormatDuration(d))
 	}
 	if d, ok := r.LeadTime(); ok {
-		details = append(details, "lead time "+FormatDuration(d))
+		details = append(details, "lead time "+chat.FormatDuration(d))
 	}
 	events := r.History
 	if !c.Private() && len(events) > 3 {
@@ -188,7 +189,7 @@ func (q *requests) show(_ context.Context, c *Call, w Replier) error {
 	}
 	text := r.Text
 	if !c.Private() {
-		text = Truncate(text, 200)
+		text = chat.Truncate(text, 200)
 	}
 	w.Reply(fmt.Sprintf("%s %s %s. %s", rid(r.ID), requestTag(r), text, strings.Join(details, "; ")))
 	for _, ev := range events {
@@ -211,7 +212,7 @@ func (q *requests) eventLine(ev store.RequestEvent, now time.Time) string {
 	case store.RequestTake:
 		what = "took it"
 	case store.RequestAssign:
-		what = "assigned it to " + NoHighlight(ev.Assignee)
+		what = "assigned it to " + chat.NoHighlight(ev.Assignee)
 	case store.RequestBlock:
 		what = "blocked it: " + ev.Text
 	case store.RequestFinish:
@@ -226,7 +227,7 @@ func (q *requests) eventLine(ev store.RequestEvent, now time.Time) string {
 	if ev.Action == store.RequestFinish && ev.Text != "" {
 		what += ": " + ev.Text
 	}
-	return fmt.Sprintf("%s %s %s", when, NoHighlight(ev.By), Truncate(what, 300))
+	return fmt.Sprintf("%s %s %s", when, chat.NoHighlight(ev.By), chat.Truncate(what, 300))
 }
 
 // board is the kanban in at most four lines, whatever the queue's size: one per open column with its count
@@ -257,22 +258,22 @@ func (q *requests) board(_ context.Context, _ *Call, w Replier) error {
 		if more := bd.Counts[st] - len(items); more > 0 {
 			line += fmt.Sprintf(", +%d more", more)
 		}
-		w.Reply(Truncate(line, 350))
+		w.Reply(chat.Truncate(line, 350))
 	}
-	w.Reply(Truncate(fmt.Sprintf("%s; %d done in 7d", q.wipLine(bd), bd.DoneSince), 350))
+	w.Reply(chat.Truncate(fmt.Sprintf("%s; %d done in 7d", q.wipLine(bd), bd.DoneSince), 350))
 	return nil
 }
 
 // boardItem is "R-3 (2h, urgent) disk full on db3" or "R-4 (1h, a​lice) rotate certs".
 func boardItem(r store.Request, now time.Time) string {
-	tags := []string{FormatDuration(now.Sub(r.Opened))}
+	tags := []string{chat.FormatDuration(now.Sub(r.Opened))}
 	if r.Urgent {
 		tags = append(tags, "urgent")
 	}
 	if r.Assignee != "" {
-		tags = append(tags, NoHighlight(r.Assignee))
+		tags = append(tags, chat.NoHighlight(r.Assignee))
 	}
-	return fmt.Sprintf("%s (%s) %s", rid(r.ID), strings.Join(tags, ", "), Truncate(r.Text, 40))
+	return fmt.Sprintf("%s (%s) %s", rid(r.ID), strings.Join(tags, ", "), chat.Truncate(r.Text, 40))
 }
 
 // wipLine is "WIP (limit 3): a​lice 2, c​arol 1 +1 blocked": every configured ops person (in config order),
@@ -300,7 +301,7 @@ func (q *requests) wipLine(bd store.RequestBoard) string {
 	slices.Sort(others)
 	var parts []string
 	for _, a := range append(people, others...) {
-		p := fmt.Sprintf("%s %d", NoHighlight(a), bd.Doing[a])
+		p := fmt.Sprintf("%s %d", chat.NoHighlight(a), bd.Doing[a])
 		if n := bd.Blocked[a]; n > 0 {
 			p += fmt.Sprintf(" +%d blocked", n)
 		}
@@ -316,7 +317,7 @@ func (q *requests) wipLine(bd store.RequestBoard) string {
 func (q *requests) stats(_ context.Context, c *Call, w Replier) error {
 	window := 7 * 24 * time.Hour
 	if len(c.Args) == 1 {
-		d, err := ParseDuration(c.Args[0])
+		d, err := chat.ParseDuration(c.Args[0])
 		if err != nil || d < time.Hour || d > 366*24*time.Hour {
 			return Errorf("usage: %s (a window from 1h to 366d, like 7d or 30d)", c.Cmd.Usage(c.Prefix))
 		}
@@ -336,7 +337,7 @@ func (q *requests) stats(_ context.Context, c *Call, w Replier) error {
 func statsLine(st store.RequestStats, window time.Duration, now time.Time) string {
 	median := func(ds []time.Duration) string {
 		if m, ok := store.Median(ds); ok {
-			return FormatDuration(m)
+			return chat.FormatDuration(m)
 		}
 		return "n/a"
 	}
@@ -345,9 +346,9 @@ func statsLine(st store.RequestStats, window time.Duration, now time.Time) strin
 		rate = fmt.Sprintf("%d%% (%d of %d urgent)", int(math.Round(100*float64(st.Urgent)/float64(st.Opened))), st.Urgent, st.Opened)
 	}
 	line := fmt.Sprintf("requests, last %s: %d opened, %d done, median first response %s, median lead time %s, interrupt rate %s",
-		FormatDuration(window), st.Opened, st.Done, median(st.FirstResponses), median(st.LeadTimes), rate)
+		chat.FormatDuration(window), st.Opened, st.Done, median(st.FirstResponses), median(st.LeadTimes), rate)
 	if st.OldestOpen.ID != 0 {
-		line += fmt.Sprintf("; oldest open %s (%s)", rid(st.OldestOpen.ID), FormatDuration(now.Sub(st.OldestOpen.Opened)))
+		line += fmt.Sprintf("; oldest open %s (%s)", rid(st.OldestOpen.ID), chat.FormatDuration(now.Sub(st.OldestOpen.Opened)))
 	}
 	return line
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -25,7 +26,7 @@ func (s *services) userError(err error, c *Call) error {
 	var inUse *store.ServiceInUseError
 	switch {
 	case errors.As(err, &nf):
-		msg := fmt.Sprintf("error: no service %q", Truncate(nf.Name, 70))
+		msg := fmt.Sprintf("error: no service %q", chat.Truncate(nf.Name, 70))
 		if names, lerr := s.cat.ServiceNames(); lerr == nil {
 			if sug := SuggestService(nf.Name, names); sug != "" {
 				msg += ", did you mean " + sug + "?"
@@ -66,7 +67,7 @@ func newServiceName(s string) (string, error) {
 		if l := strings.ToLower(s); l != s && store.ValidServiceName(l) {
 			hint = " (like " + l + ")"
 		}
-		return "", Errorf("error: %q is not a service name: lowercase letters, digits, \".\", \"_\" and \"-\", at most 64%s", Truncate(s, 70), hint)
+		return "", Errorf("error: %q is not a service name: lowercase letters, digits, \".\", \"_\" and \"-\", at most 64%s", chat.Truncate(s, 70), hint)
 	}
 	for _, sub := range serviceSubcommands {
 		if s == sub {
@@ -84,7 +85,7 @@ func editFields(c *Call) (store.ServiceFields, error) {
 		if clears(v) {
 			v = ""
 		} else if !ownerName.MatchString(v) {
-			return f, Errorf("error: owner %q: an account or team name, without spaces or any of ,*?!@#:", Truncate(v, 70))
+			return f, Errorf("error: owner %q: an account or team name, without spaces or any of ,*?!@#:", chat.Truncate(v, 70))
 		}
 		f.Owner = &v
 	}
@@ -93,7 +94,7 @@ func editFields(c *Call) (store.ServiceFields, error) {
 		if t := strings.TrimSuffix(strings.TrimSpace(v), "%"); !clears(t) {
 			var err error
 			if slo, err = strconv.ParseFloat(t, 64); err != nil || slo <= 0 || slo >= 100 {
-				return f, Errorf("error: --slo %s: a percentage above 0 and below 100, like 99.9 (or none)", Truncate(v, 20))
+				return f, Errorf("error: --slo %s: a percentage above 0 and below 100, like 99.9 (or none)", chat.Truncate(v, 20))
 			}
 		}
 		f.SLO = &slo

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -160,7 +161,7 @@ func TestServiceCommandsBadInput(t *testing.T) {
 		{"impact", "usage: !impact <service>"},
 		{"owner a b", "usage: !owner <service>"},
 		{"impact nothing-like-it", `error: no service "nothing-like-it"`},
-		{"impact storage" + strings.Repeat("e", 100), `error: no service "` + Truncate("storage"+strings.Repeat("e", 100), 70) + `"`},
+		{"impact storage" + strings.Repeat("e", 100), `error: no service "` + chat.Truncate("storage"+strings.Repeat("e", 100), 70) + `"`},
 	} {
 		h.say(tt.cmd, tt.want)
 	}

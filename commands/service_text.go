@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -20,14 +21,14 @@ func ownerPart(owner string) string {
 	if owner == "" {
 		return "no owner"
 	}
-	return "owner " + NoHighlight(owner)
+	return "owner " + chat.NoHighlight(owner)
 }
 
 func ownerValue(owner string) string {
 	if owner == "" {
 		return "none"
 	}
-	return NoHighlight(owner)
+	return chat.NoHighlight(owner)
 }
 
 func sloPart(slo float64) string {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/opsbot/opsbot/commands/chat"
 )
 
 // Ledger is the part of the store that the status command reads.
@@ -32,7 +34,7 @@ func statusCommands(d Deps) []*Command {
 		Role: RoleAnyone,
 		Run: func(_ context.Context, _ *Call, w Replier) error {
 			now := d.Now()
-			parts := []string{fmt.Sprintf("opsbot %s", d.Version), "up " + FormatDuration(now.Sub(d.Started))}
+			parts := []string{fmt.Sprintf("opsbot %s", d.Version), "up " + chat.FormatDuration(now.Sub(d.Started))}
 			if d.Status != nil {
 				st := d.Status.IRCStatus()
 				if st.Connected {

@@ -19,7 +19,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -111,7 +111,7 @@ func checkHTTP(name string, resp *http.Response) error {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
-	err := fmt.Errorf("%s: HTTP %d: %s", name, resp.StatusCode, commands.Sanitize(string(snippet)))
+	err := fmt.Errorf("%s: HTTP %d: %s", name, resp.StatusCode, chat.Sanitize(string(snippet)))
 	if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests {
 		return Permanent(err)
 	}
@@ -149,7 +149,7 @@ func timePtr(t time.Time) *time.Time {
 
 // Doc renders a page for JSON.
 func Doc(p store.Page) PageDoc {
-	return PageDoc{ID: commands.FormatID(commands.KindPage, p.ID), Number: p.ID, State: p.State, By: p.By, Service: p.Service,
+	return PageDoc{ID: chat.FormatID(chat.KindPage, p.ID), Number: p.ID, State: p.State, By: p.By, Service: p.Service,
 		Text: p.Text, Updates: p.Updates, Target: p.Target, Paged: p.Paged, Opened: p.Opened.UTC(), EscalationStep: p.Step,
 		NextEscalation: timePtr(p.NextEscalation), Exhausted: p.Exhausted, AckedBy: p.AckedBy, AckedAt: timePtr(p.AckedAt),
 		ResolvedBy: p.ResolvedBy, ResolvedAt: timePtr(p.ResolvedAt)}
@@ -157,7 +157,7 @@ func Doc(p store.Page) PageDoc {
 
 // summary is one line about the event, for e-mail subjects and PagerDuty.
 func summary(e Event) string {
-	id, p := commands.FormatID(commands.KindPage, e.Page.ID), e.Page
+	id, p := chat.FormatID(chat.KindPage, e.Page.ID), e.Page
 	text := p.Text
 	if p.Service != "" {
 		text = "[" + p.Service + "] " + text

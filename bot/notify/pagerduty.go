@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/commands/chat"
 )
 
 // PagerDuty sends events to the PagerDuty Events API v2 (POST https://events.pagerduty.com/v2/enqueue): a page
@@ -41,7 +41,7 @@ type PDPayload struct {
 }
 
 // DedupKey is the PagerDuty dedup key of a page.
-func DedupKey(pageID uint64) string { return "opsbot-" + commands.FormatID(commands.KindPage, pageID) }
+func DedupKey(pageID uint64) string { return "opsbot-" + chat.FormatID(chat.KindPage, pageID) }
 
 // Name implements Notifier.
 func (p *PagerDuty) Name() string { return p.name }
@@ -52,11 +52,11 @@ func (p *PagerDuty) Send(ctx context.Context, e Event) error {
 	switch e.Kind {
 	case "trigger", "update":
 		ev.EventAction = "trigger"
-		details := map[string]any{"page": commands.FormatID(commands.KindPage, e.Page.ID), "by": e.Page.By, "paged": e.Page.Paged, "text": e.Page.Text}
+		details := map[string]any{"page": chat.FormatID(chat.KindPage, e.Page.ID), "by": e.Page.By, "paged": e.Page.Paged, "text": e.Page.Text}
 		if e.Note != "" {
 			details["update"] = e.Note
 		}
-		ev.Payload = &PDPayload{Summary: commands.Truncate(summary(e), 1024), Source: "opsbot", Severity: "critical",
+		ev.Payload = &PDPayload{Summary: chat.Truncate(summary(e), 1024), Source: "opsbot", Severity: "critical",
 			Timestamp: e.At.UTC().Format(time.RFC3339), Component: e.Page.Service, CustomDetails: details}
 	case "acknowledge", "resolve":
 		ev.EventAction = e.Kind

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/commands/chat"
 )
 
 // SMTP e-mails each event to a fixed list of addresses. It upgrades to TLS with STARTTLS whenever the server
@@ -160,7 +160,7 @@ func helloName() string {
 
 // message is the e-mail: headers (subject encoded when not ASCII) and a quoted-printable text body.
 func (s *SMTP) message(e Event) []byte {
-	p, id := e.Page, commands.FormatID(commands.KindPage, e.Page.ID)
+	p, id := e.Page, chat.FormatID(chat.KindPage, e.Page.ID)
 	at := e.At
 	if at.IsZero() {
 		at = time.Now()
@@ -169,7 +169,7 @@ func (s *SMTP) message(e Event) []byte {
 	hdr := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
 	hdr("From", s.from)
 	hdr("To", strings.Join(s.to, ", "))
-	hdr("Subject", mime.QEncoding.Encode("utf-8", "[opsbot] "+commands.Sanitize(summary(e))))
+	hdr("Subject", mime.QEncoding.Encode("utf-8", "[opsbot] "+chat.Sanitize(summary(e))))
 	hdr("Date", at.Format(time.RFC1123Z))
 	hdr("Message-ID", fmt.Sprintf("<opsbot.%s.%s.%d@opsbot>", id, e.Kind, e.Delivery))
 	hdr("MIME-Version", "1.0")

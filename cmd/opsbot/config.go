@@ -16,6 +16,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/commands/chat"
 )
 
 // Duration is a TOML string like "90s", "15m", "2h", "3d" or "1w".
@@ -23,7 +24,7 @@ type Duration time.Duration
 
 // UnmarshalText parses the duration.
 func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := commands.ParseDuration(string(b))
+	v, err := chat.ParseDuration(string(b))
 	if err != nil {
 		return err
 	}
