@@ -9,9 +9,10 @@ GO := go
 run:
 	bash scripts/demo.sh
 
-# All tests, race detector on, against a real IRC network (installs inspircd and atheme-services if missing).
+# All tests, race detector on, against a real IRC network, a real Alertmanager and a headless Chromium
+# (scripts/install-deps.sh installs them from Debian's packages when missing).
 test:
-	bash scripts/install-ircd.sh
+	bash scripts/install-deps.sh
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')) && test -z "$$out" || { echo "gofmt needed: $$out"; exit 1; }
 	$(GO) test -race -count=1 -timeout 20m ./...
@@ -27,7 +28,7 @@ build:
 
 # One table from one run: the floor, the bot's read/write round trips, store commits; then store benchmarks.
 bench:
-	bash scripts/install-ircd.sh
+	bash scripts/install-deps.sh
 	OPSBOT_BENCH=1 $(GO) test ./bot -run '^TestBenchTable$$' -count=1 -v -timeout 20m | grep -v '^=== RUN'
 	$(GO) test -run '^$$' -bench . -benchmem ./store/...
 
@@ -38,7 +39,7 @@ clean:
 # and a short run of the dispatcher fuzzer; verbose, so each prints its numbers. Both tests also run in `test`.
 .PHONY: robustness
 robustness:
-	bash scripts/install-ircd.sh
+	bash scripts/install-deps.sh
 	$(GO) test -race -count=1 -v -run '^TestCrashSafety$$' ./cmd/opsbot
 	$(GO) test -race -count=1 -v -run '^TestHostileInput$$' ./bot
 	$(GO) test ./commands -run '^$$' -fuzz '^FuzzDispatch$$' -fuzztime $(FUZZTIME)
