@@ -13,8 +13,17 @@ import (
 // SeverityWeights weighs impact time by severity: index 1..4 is SEV1..SEV4 (index 0 is unused).
 type SeverityWeights [5]float64
 
-// DefaultWeights are SPEC.md's availability.weights: sev1 1.0, sev2 0.5, sev3 0.1, sev4 0.
+// DefaultWeights are the default availability.weights: sev1 1.0, sev2 0.5, sev3 0.1, sev4 0.
 var DefaultWeights = SeverityWeights{0, 1.0, 0.5, 0.1, 0}
+
+// Map is the weights by "sev1".."sev4", as the config file writes them.
+func (w SeverityWeights) Map() map[string]float64 {
+	m := make(map[string]float64, len(w)-1)
+	for sev := 1; sev < len(w); sev++ {
+		m[fmt.Sprintf("sev%d", sev)] = w[sev]
+	}
+	return m
+}
 
 // ImpactSpan is one incident's impact on a service: [Start, End) at Severity. A zero End is still open.
 type ImpactSpan struct {

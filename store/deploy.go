@@ -22,6 +22,12 @@ var (
 	bucketDeployDeliveries = []byte("deploy_deliveries")  // webhook delivery id -> deliveryRecord
 )
 
+var (
+	_ = registerBuckets(bucketDeploys, bucketDeployByService, bucketDeployActive, bucketDeployCurrent, bucketDeployLocks,
+		bucketDeployDeliveries)
+	_ = registerOpenCounter("deploys", countActiveDeploys)
+)
+
 // LockAll is the lock key that stops deploys of every service.
 const LockAll = "all"
 

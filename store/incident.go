@@ -21,6 +21,12 @@ var (
 	bucketIncidentTopic    = []byte("incident_topic")      // channel -> TopicState
 )
 
+var (
+	_ = registerBuckets(bucketIncidents, bucketIncidentTimeline, bucketIncidentOpen, bucketIncidentService, bucketIncidentSpan,
+		bucketIncidentTopic)
+	_ = registerOpenCounter("incidents", countOpenIncidents)
+)
+
 // Incident statuses. Resolved is set only by ResolveIncident.
 const (
 	IncidentInvestigating = "investigating"

@@ -9,7 +9,7 @@ import (
 )
 
 // Rotation is the on-call rotation from config: accounts in order, handing over at a weekday and time of day
-// in the rotation's time zone, every Shift (a week by default).
+// in the rotation's time zone, every Shift (DefaultShift, a week, when zero).
 //
 // Handoffs are computed on the wall clock of Location, so a weekly "Mon 10:00" handoff is at 10:00 local time
 // every Monday whatever the daylight saving time; a shift across a DST change is an hour shorter or longer.
@@ -42,9 +42,12 @@ func (r Rotation) loc() *time.Location {
 	return r.Location
 }
 
+// DefaultShift is a shift's length when the rotation names none: a week.
+const DefaultShift = 7 * 24 * time.Hour
+
 func (r Rotation) shift() time.Duration {
 	if r.Shift <= 0 {
-		return 7 * 24 * time.Hour
+		return DefaultShift
 	}
 	return r.Shift
 }

@@ -12,6 +12,25 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
+// On-call and paging buckets.
+var (
+	bucketOnCall       = []byte("oncall")
+	bucketOverrides    = []byte("oncall_overrides")
+	bucketOverrideEnds = []byte("oncall_override_ends")
+	bucketPages        = []byte("pages")
+	bucketPagesOpen    = []byte("pages_open")
+	bucketPagesDue     = []byte("pages_due")
+	bucketPagesBy      = []byte("pages_by")
+	bucketNotify       = []byte("page_notify")
+	bucketPageNotices  = []byte("pages_notices") // page id -> "": pages with IRC notices still due
+)
+
+var (
+	_ = registerBuckets(bucketOnCall, bucketOverrides, bucketOverrideEnds, bucketPages, bucketPagesOpen, bucketPagesDue,
+		bucketPagesBy, bucketNotify, bucketPageNotices)
+	_ = registerOpenCounter("pages", countOpenPages)
+)
+
 // Page states. A page is open until someone acknowledges it (acked: escalation stops) and stays listed until
 // it is resolved.
 const (

@@ -12,6 +12,8 @@ import (
 // bucketReminders holds the reminders keyed by name.
 var bucketReminders = []byte("reminders")
 
+var _ = registerBuckets(bucketReminders)
+
 // Reminder sources: who owns a reminder's definition.
 const (
 	// ReminderConfig reminders come from [[reminders]] in the config file. ReminderSeed overwrites their

@@ -25,6 +25,12 @@ var (
 	bucketRequestCounters = []byte("request_counters")
 )
 
+var (
+	_ = registerBuckets(bucketRequests, bucketRequestsOpen, bucketRequestsAssignee, bucketRequestsOpened, bucketRequestsClosed,
+		bucketRequestCounters)
+	_ = registerOpenCounter("requests", countOpenRequests)
+)
+
 var keyRequestCounters = []byte("counters")
 
 // RequestState is a request's column on the board.

@@ -19,6 +19,8 @@ var (
 	bucketServicesSeeded = []byte("services_seeded") // names config has seeded once: never re-created
 )
 
+var _ = registerBuckets(bucketServices, bucketDeps, bucketRdeps, bucketServicesSeeded)
+
 const edgeSep = 0x00
 
 var serviceNameRE = regexp.MustCompile(`^[a-z0-9._-]{1,64}$`)

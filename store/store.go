@@ -22,32 +22,15 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
-// Bucket names. They are part of the on-disk format and never change.
+// Bucket names are part of the on-disk format and never change. Each file that keeps records declares and
+// registers its own (registerBuckets); these are the store's own.
 var (
 	bucketMeta   = []byte("meta")
 	bucketAudit  = []byte("audit")
 	bucketOutbox = []byte("outbox")
-	// On call and paging.
-	bucketOnCall       = []byte("oncall")
-	bucketOverrides    = []byte("oncall_overrides")
-	bucketOverrideEnds = []byte("oncall_override_ends")
-	bucketPages        = []byte("pages")
-	bucketPagesOpen    = []byte("pages_open")
-	bucketPagesDue     = []byte("pages_due")
-	bucketPagesBy      = []byte("pages_by")
-	bucketNotify       = []byte("page_notify")
-	bucketPageNotices  = []byte("pages_notices") // page id -> "": pages with IRC notices still due
 )
 
-// allBuckets lists every top-level bucket; Open creates the missing ones.
-var allBuckets = [][]byte{bucketMeta, bucketAudit, bucketOutbox,
-	bucketServices, bucketDeps, bucketRdeps, bucketServicesSeeded,
-	bucketDeploys, bucketDeployByService, bucketDeployActive, bucketDeployCurrent, bucketDeployLocks, bucketDeployDeliveries,
-	bucketReminders,
-	bucketIncidents, bucketIncidentTimeline, bucketIncidentOpen, bucketIncidentService, bucketIncidentSpan, bucketIncidentTopic,
-	bucketOnCall, bucketOverrides, bucketOverrideEnds, bucketPages, bucketPagesOpen, bucketPagesDue, bucketPagesBy, bucketNotify, bucketPageNotices,
-	bucketRequests, bucketRequestsOpen, bucketRequestsAssignee, bucketRequestsOpened, bucketRequestsClosed, bucketRequestCounters,
-}
+var _ = registerBuckets(bucketMeta, bucketAudit, bucketOutbox)
 
 var keySchema = []byte("schema_version")
 
@@ -256,8 +239,8 @@ func fileExists(p string) bool {
 	return err == nil && st.Mode().IsRegular()
 }
 
-// OpenCounts counts open work per family ("requests", "pages", "incidents") for !status. Families that have
-// no records yet are absent.
+// OpenCounts counts open work per family ("requests", "pages", "incidents", "deploys") for !status, from
+// the counters the families register (registerOpenCounter).
 func (s *Store) OpenCounts() (map[string]int, error) {
 	out := map[string]int{}
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -271,15 +254,4 @@ func (s *Store) OpenCounts() (map[string]int, error) {
 		return nil
 	})
 	return out, err
-}
-
-// openCounters are registered by the families that have open work.
-var openCounters = []struct {
-	name  string
-	count func(*bolt.Tx) (int, error)
-}{
-	{"requests", countOpenRequests},
-	{"deploys", countActiveDeploys},
-	{"incidents", countOpenIncidents},
-	{"pages", countOpenPages},
 }
