@@ -14,7 +14,7 @@ import (
 	"github.com/opsbot/opsbot/store"
 )
 
-// TestBenchTable prints the table of `make bench` (TESTING.md, "Benchmarks"): the floor (two plain clients
+// TestBenchTable prints the table of `make bench` (README, "Benchmarks"): the floor (two plain clients
 // echoing through the server), the bot answering a read (!oncall) and a write (!request open, committed
 // before the reply), sequentially and with 50 concurrent clients, and bare store commits, all in one run on
 // one network, with ratios to the floor. The rows are measured in interleaved rounds (floor, read, write,

@@ -19,7 +19,8 @@ import (
 	"github.com/opsbot/opsbot/store"
 )
 
-// Bot is a running opsbot: transport, outbound queue, worker pool and HTTP server over one store.
+// Bot is a running opsbot: transport, outbound queue, worker pool, health, metrics, backup and the HTTP server
+// over one store; the command families (families.go) bring the commands, jobs and routes.
 type Bot struct {
 	o       Options
 	store   *store.Store
@@ -27,8 +28,7 @@ type Bot struct {
 	out     *Outbound
 	t       *transport
 	disp    *commands.Dispatcher
-	deps    commands.Deps
-	jobs    []commands.Job
+	set     *commands.Set
 	roles   *commands.Roles
 	notify  *notify.Deliverer // pager notifiers (webhook, PagerDuty, e-mail)
 
@@ -40,18 +40,16 @@ type Bot struct {
 	backupMu  sync.Mutex   // GET /api/v1/backup, one at a time
 }
 
-// New builds a bot over an open store. The store stays the caller's to close, after Run returns.
+// New builds a bot over an open store. The store stays the caller's to close, after Run returns; its clock
+// becomes the bot's.
 func New(o Options, st *store.Store) (*Bot, error) {
 	o.defaults()
-	if err := seedServices(&o, st); err != nil {
-		return nil, err
-	}
+	st.Now = o.Now
 	b := &Bot{o: o, store: st, inbound: make(chan inbound, 128), callers: callerQueues{waiting: map[string][]inbound{}}, started: o.Now()}
 	b.out = newOutbound(st, o.FloodBurst, o.FloodInterval, o.LateAfter, o.Log, o.Now)
 	b.metrics = newMetrics(func() float64 { return float64(b.out.Depth()) }, func() float64 { return float64(st.OutboxLen()) })
 	b.out.metrics = b.metrics
 	st.OnWriteFailure(func(error) { b.metrics.StoreErrors.Inc() })
-	b.metrics.Registry.MustRegister(newRequestCollector(st))
 	b.metrics.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "opsbot_audit_errors_total", Help: "Audit entries the background writer could not commit.",
 	}, func() float64 { return float64(st.AuditErrors()) }))
@@ -62,72 +60,38 @@ func New(o Options, st *store.Store) (*Bot, error) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "opsbot_store_writes_total", Help: "Writes carried by those transactions; writes/commits is the group commit's gain.",
 		}, func() float64 { _, w := st.WriteStats(); return float64(w) }))
-	b.metrics.Registry.MustRegister(newEscalationCollector(st, b.o.Now))
 	b.roles = commands.NewRoles(o.Admins, o.Ops, nil)
 	b.t = newTransport(&b.o, b.roles, b.metrics, b.enqueue)
 	if err := b.setupPaging(); err != nil {
 		return nil, err
 	}
-	b.deps = buildDeps(&b.o, st, b.roles, b.t, b)
-	disp, jobs, err := newDispatcher(&b.o, b.deps, b.roles, b.metrics.observe)
+	set, err := families(b.runtime(b), st, &b.o, commands.CoreConfig{Version: o.Version, Started: b.started, Insecure: !o.RequireAccount, IRC: b.t}, b.t)
 	if err != nil {
 		return nil, err
 	}
-	b.disp, b.jobs = disp, jobs
+	b.metrics.Registry.MustRegister(set.Collectors...)
+	b.set = set
+	b.disp = newDispatcher(&b.o, set.Registry, st, b.roles, b.metrics.observe)
 	return b, nil
 }
 
-// buildDeps wires the command families to the store, the transport and each other. It is the one place
-// where contracts are connected; the dispatcher, the shell and the HTTP handlers all use what it builds.
-func buildDeps(o *Options, st *store.Store, roles *commands.Roles, status commands.StatusSource, ann commands.Announcer) commands.Deps {
-	d := commands.Deps{
-		Store: st, Status: status, Announce: ann, Prefix: o.Prefix, Version: o.Version, Started: o.Now(),
-		Insecure: !o.RequireAccount, Now: o.Now, Location: o.Location, Channel: o.Channels[0],
-		Channels: o.Channels, MaxLines: o.MaxLines, Log: o.Log, ConfigReminders: o.Reminders, ReminderGrace: o.ReminderGrace,
-		NoLockOnRollback: o.NoLockOnRollback, Paging: pagingConfig(o),
-		Roles: roles, RequestWIPLimit: o.RequestWIPLimit, RequestNagAfter: o.RequestNagAfter,
-	}
-	// Contracts between families: each one the store implements is wired; the rest read as "no data".
-	d.Catalog = contract[commands.Catalog](st)
-	d.Freezes = contract[commands.Freezes](st)
-	d.Incidents = contract[commands.Incidents](st)
-	d.Deploys = contract[commands.Deploys](st)
-	d.SLOs = contract[commands.SLOs](st)
-	d.Pager = contract[commands.Pager](st)
-	if o.Pager != nil {
-		d.Pager = o.Pager
-	}
-	if oc, pg, ok := commands.NewOnCallPaging(d); ok {
-		d.OnCall = oc
-		if d.Pager == nil {
-			d.Pager = pg
-		}
-	}
-	d.Topic = contract[commands.Topic](status)
-	d.IncidentOptions = o.Incidents
-	// Meeting agendas: the families' live data, in the order the meetings read it.
-	d.Agenda = append(d.Agenda, o.Agenda...)
-	if ra := commands.NewRequestAgenda(d); ra != nil {
-		d.Agenda = append(d.Agenda, ra)
-	}
-	d.Agenda = append(d.Agenda, commands.NewIncidentAgenda(d))
-	if dp, ok := commands.NewDeployer(d); ok {
-		d.Agenda = append(d.Agenda, dp)
-	}
-	return d
+// runtime is what every command family shares, with ann as the announcer (the bot, or the shell's printer).
+func (b *Bot) runtime(ann commands.Announcer) commands.Runtime {
+	o := &b.o
+	return commands.Runtime{Now: o.Now, Location: o.Location, Prefix: o.Prefix, Announce: ann, MaxLines: o.MaxLines, Log: o.Log,
+		Channel: o.Channels[0], Channels: o.Channels, Roles: b.roles, Failed: func(err error) {
+			if b.metrics != nil {
+				b.metrics.storeFailed(err)
+			}
+		}}
 }
 
-// newDispatcher builds the command registry and dispatcher; the IRC bot and the shell share it.
-func newDispatcher(o *Options, d commands.Deps, roles *commands.Roles, observe commands.Observer) (*commands.Dispatcher, []commands.Job, error) {
-	reg, jobs, err := commands.All(d)
-	if err != nil {
-		return nil, nil, err
-	}
-	auditor, _ := d.Store.(commands.Auditor)
+// newDispatcher builds the dispatcher over the registry; the IRC bot and the shell share it.
+func newDispatcher(o *Options, reg *commands.Registry, st *store.Store, roles *commands.Roles, observe commands.Observer) *commands.Dispatcher {
 	return commands.NewDispatcher(reg, commands.DispatcherOptions{
-		Prefix: o.Prefix, Roles: roles, Audit: auditor, Log: o.Log, Observe: observe,
+		Prefix: o.Prefix, Roles: roles, Audit: st, Log: o.Log, Observe: observe,
 		RateInterval: o.CommandInterval, RateBurst: o.CommandBurst, Now: o.Now,
-	}), jobs, nil
+	})
 }
 
 // Metrics exposes the bot's metrics (for tests and embedding).

@@ -89,7 +89,7 @@ func postHook(t *testing.T, addr, secret string, body []byte) int {
 func TestE2EDeployWebhookAnnounced(t *testing.T) {
 	n := irctest.Start(t)
 	o := testOptions(t, n.Addr)
-	o.WebhookSecret = "ci-secret"
+	o.Deploys.WebhookSecrets = []string{"ci-secret"}
 	rb := startBot(t, o)
 	rb.waitJoined(t, "#operations")
 	c := joinedClient(t, n, "watcher", false)

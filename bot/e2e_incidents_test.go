@@ -51,8 +51,8 @@ func TestE2EIncidentLifecycleTopicFreezeAndPage(t *testing.T) {
 	o := testOptions(t, n.Addr)
 	pager := &e2ePager{}
 	o.Pager = pager
-	o.Incidents = commands.IncidentOptions{DeclareRole: "ops", PageOnSev: 2, FreezeOnSev: 2, Topic: true, TopicEvery: time.Second}
-	o.Services = []store.ServiceSeed{{Name: "playlist", Owner: "bob", SLO: 99.9}, {Name: "search", Depends: []string{"playlist"}}, {Name: "storage"}}
+	o.Incidents = commands.IncidentConfig{DeclareRole: "ops", PageOnSev: 2, FreezeOnSev: 2, Topic: true, TopicEvery: time.Second}
+	o.Services.Seeds = []store.ServiceSeed{{Name: "playlist", Owner: "bob", SLO: 99.9}, {Name: "search", Depends: []string{"playlist"}}, {Name: "storage"}}
 	rb := startBot(t, o)
 	rb.waitJoined(t, "#operations")
 	alice.Send("MODE #operations +o opsbot")

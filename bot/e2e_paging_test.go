@@ -149,7 +149,7 @@ func TestE2EPageAck(t *testing.T) {
 	if resp, err := http.Get(base + "/api/v1/pages"); err != nil || resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("pages without token: %v %v", resp.StatusCode, err)
 	}
-	var pages struct{ Pages []notify.PageDoc }
+	var pages struct{ Pages []store.PageDoc }
 	apiGet(t, base+"/api/v1/pages", "api-token", &pages)
 	if len(pages.Pages) != 1 || pages.Pages[0].ID != "P-1" || pages.Pages[0].AckedBy != "alice" {
 		t.Errorf("GET /api/v1/pages = %+v", pages)

@@ -48,7 +48,7 @@ func (c *testClock) Set(t time.Time) {
 func reminderOptions(t *testing.T, addr string, now func() time.Time) Options {
 	o := testOptions(t, addr)
 	o.Now = now
-	o.Reminders = []store.Reminder{{Name: "retro", Schedule: "0 9 * * *", Channel: "#operations",
+	o.Reminders.Seeds = []store.Reminder{{Name: "retro", Schedule: "0 9 * * *", Channel: "#operations",
 		Text: "Weekly retrospective in 15 minutes", Agenda: "retro"}}
 	o.Agenda = []commands.AgendaSource{requestsAgenda{}}
 	return o
@@ -101,7 +101,10 @@ func TestE2ERemindersRunWithLiveAgenda(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("GET agenda: %d %s, %v", resp.StatusCode, resp.Header.Get("Content-Type"), err)
 	}
-	if got.Agenda == nil || len(got.Agenda.Sections) != 3 || got.Agenda.Sections[0].Lines[1] != "oldest open R-3 (4d)" || got.Agenda.Sections[2].Status != "no data" {
+	// Every family's section is live over HTTP as in chat: the injected requests source, then the incidents
+	// and deploys families (which once read "no data" over HTTP).
+	if got.Agenda == nil || len(got.Agenda.Sections) != 3 || got.Agenda.Sections[0].Lines[1] != "oldest open R-3 (4d)" ||
+		got.Agenda.Sections[1].Lines[0] != "no incidents this week" || got.Agenda.Sections[2].Lines[0] != "nothing to report" {
 		t.Errorf("GET agenda = %+v", got)
 	}
 	resp2, err := http.Get("http://" + rb.HTTPAddr() + "/api/v1/reminders/nosuch/agenda")
@@ -111,6 +114,50 @@ func TestE2ERemindersRunWithLiveAgenda(t *testing.T) {
 	resp2.Body.Close()
 	if resp2.StatusCode != http.StatusNotFound {
 		t.Errorf("GET unknown agenda = %d, want 404", resp2.StatusCode)
+	}
+}
+
+// TestE2EAgendaOverHTTPEqualsChat: the scalability meeting's agenda with live incidents, availability and
+// deploys is the same over HTTP as what !remind show sends in private, section by section.
+func TestE2EAgendaOverHTTPEqualsChat(t *testing.T) {
+	n := irctest.Start(t)
+	o := testOptions(t, n.Addr)
+	o.Services.Seeds = []store.ServiceSeed{{Name: "playlist", Owner: "bob", SLO: 99.9}, {Name: "search", Depends: []string{"playlist"}}}
+	o.Reminders.Seeds = []store.Reminder{{Name: "scalability", Schedule: "0 9 * * WED", Channel: "#operations",
+		Text: "Scalability meeting in 15 minutes", Agenda: "scalability"}}
+	rb := startBot(t, o)
+	rb.waitJoined(t, "#operations")
+	alice := joinedClient(t, n, "alice", true) // ops
+	for _, cmd := range []string{"!incident declare sev1 playlist 500s on play --since 2h", "!incident resolve INC-1 fixed",
+		"!deploy start playlist 1.42", "!deploy done playlist", "!deploy start search 2.0", "!deploy done search", "!deploy start search 2.1", "!deploy rollback search"} {
+		alice.Say("#operations", cmd)
+		alice.Expect(wait, irctest.From("opsbot"))
+	}
+	alice.Say("opsbot", "remind show scalability")
+	chat := map[string][]string{}
+	for _, l := range alice.Collect(2*time.Second, irctest.From("opsbot")) {
+		if src, line, ok := strings.Cut(l.Text(), ": "); ok && (src == "incidents" || src == "availability" || src == "deploys") {
+			chat[src] = append(chat[src], line)
+		}
+	}
+	_, body := httpGet(t, "http://"+rb.HTTPAddr()+"/api/v1/reminders/scalability/agenda")
+	var got commands.ReminderAgenda
+	if err := json.Unmarshal([]byte(body), &got); err != nil || got.Agenda == nil {
+		t.Fatalf("GET agenda: %v\n%s", err, body)
+	}
+	if len(got.Agenda.Sections) != 3 {
+		t.Fatalf("GET agenda has %d sections, want incidents, availability, deploys: %+v", len(got.Agenda.Sections), got.Agenda)
+	}
+	for _, s := range got.Agenda.Sections {
+		if s.Status != "ok" || strings.Join(s.Lines, "\n") != strings.Join(chat[s.Source], "\n") {
+			t.Errorf("section %s over HTTP (%s):\n%q\nin chat:\n%q", s.Source, s.Status, s.Lines, chat[s.Source])
+		}
+	}
+	if a := strings.Join(chat["availability"], " "); !strings.Contains(a, "below SLO over 30d: playlist") {
+		t.Errorf("availability in chat = %q, want playlist below its SLO", a)
+	}
+	if d := strings.Join(chat["deploys"], " "); !strings.Contains(d, "rollbacks (1)") {
+		t.Errorf("deploys in chat = %q, want the rollback", d)
 	}
 }
 

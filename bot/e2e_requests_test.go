@@ -144,7 +144,7 @@ func TestE2ERequestLifecycle(t *testing.T) {
 func TestE2ERequestNagAndAPIToken(t *testing.T) {
 	n := irctest.Start(t)
 	o := testOptions(t, n.Addr)
-	o.RequestNagAfter = 3 * time.Second // urgent requests nag after 1s
+	o.Requests.NagAfter = 3 * time.Second // urgent requests nag after 1s
 	o.APIToken = "s3cret"
 	rb := startBot(t, o)
 	rb.waitJoined(t, "#operations")

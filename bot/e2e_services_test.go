@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/opsbot/opsbot/bot/irctest"
+	"github.com/opsbot/opsbot/commands"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -40,7 +41,7 @@ func expectReply(t *testing.T, c *irctest.Client, want string) {
 func TestE2EServices(t *testing.T) {
 	n := irctest.Start(t)
 	o := testOptions(t, n.Addr)
-	o.Services = []store.ServiceSeed{{Name: "storage", Owner: "carol", SLO: 99.95}}
+	o.Services.Seeds = []store.ServiceSeed{{Name: "storage", Owner: "carol", SLO: 99.95}}
 	rb := startBot(t, o)
 	rb.waitJoined(t, "#operations")
 	alice := joinedClient(t, n, "alice", true) // ops
@@ -88,7 +89,7 @@ func TestE2EServices(t *testing.T) {
 	expectReply(t, alice, "if storage fails: nothing depends on it")
 
 	// What chat wrote is what the API serves.
-	var list serviceList
+	var list commands.ServiceList
 	getServicesJSON(t, rb, "", "/api/v1/services", http.StatusOK, &list)
 	var names []string
 	for _, s := range list.Services {
@@ -146,7 +147,7 @@ func TestServicesAPI(t *testing.T) {
 	}
 	o := testOptions(t, "127.0.0.1:1") // no IRC needed for the API
 	o.APIToken = "s3cret"
-	o.Services = []store.ServiceSeed{
+	o.Services.Seeds = []store.ServiceSeed{
 		{Name: "storage", Owner: "carol", SLO: 99.95},
 		{Name: "playlist", Owner: "bob", Depends: []string{"storage"}, SLO: 99.9, Notes: "runbook: wiki/playlist"},
 		{Name: "search", Depends: []string{"playlist"}},
@@ -158,7 +159,7 @@ func TestServicesAPI(t *testing.T) {
 	getServicesJSON(t, rb, "", "/api/v1/services", http.StatusUnauthorized, nil)
 	getServicesJSON(t, rb, "wrong", "/api/v1/services/playlist", http.StatusUnauthorized, nil)
 
-	var list serviceList
+	var list commands.ServiceList
 	getServicesJSON(t, rb, "s3cret", "/api/v1/services", http.StatusOK, &list)
 	if len(list.Services) != 4 || list.Services[0].Name != "playlist" || list.Services[0].Owner != "bob" ||
 		strings.Join(list.Services[0].Depends, ",") != "storage" || strings.Join(list.Services[0].Dependents, ",") != "search" {
@@ -172,7 +173,7 @@ func TestServicesAPI(t *testing.T) {
 			t.Errorf("GET /api/v1/services/storage has no %q: %v", key, raw)
 		}
 	}
-	var detail serviceDetail
+	var detail commands.ServiceDetail
 	getServicesJSON(t, rb, "s3cret", "/api/v1/services/storage", http.StatusOK, &detail)
 	var impact []string
 	for _, d := range detail.Impact {
@@ -183,7 +184,7 @@ func TestServicesAPI(t *testing.T) {
 		t.Errorf("GET /api/v1/services/storage = %+v (impact paths %v)", detail, impact)
 	}
 
-	var e serviceAPIError
+	var e commands.ServiceNotFound
 	getServicesJSON(t, rb, "s3cret", "/api/v1/services/plalist", http.StatusNotFound, &e)
 	if e.Error != `no service "plalist"` || e.DidYouMean != "playlist" {
 		t.Errorf("unknown service: %+v", e)
@@ -214,7 +215,7 @@ func TestServicesConfigVersusChat(t *testing.T) {
 	}
 	defer st.Close()
 	o := testOptions(t, "127.0.0.1:1")
-	o.Services = []store.ServiceSeed{
+	o.Services.Seeds = []store.ServiceSeed{
 		{Name: "storage", Owner: "carol"},
 		{Name: "playlist", Owner: "bob", Depends: []string{"storage"}, SLO: 99.9},
 		{Name: "cache", Owner: "carol"},
@@ -243,7 +244,7 @@ func TestServicesConfigVersusChat(t *testing.T) {
 		t.Errorf("after restart:\n%s\nwant:\n%s", got, want)
 	}
 	// A service new in the config is still created.
-	o.Services = append(o.Services, store.ServiceSeed{Name: "search", Depends: []string{"playlist", "cache"}})
+	o.Services.Seeds = append(o.Services.Seeds, store.ServiceSeed{Name: "search", Depends: []string{"playlist", "cache"}})
 	got = shell("service search\n")
 	if want := "search: no owner; depends on playlist; nothing depends on it; no open incidents; no prod version yet; no SLO\n"; got != want {
 		t.Errorf("new config entry: %q, want %q", got, want)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsbot/opsbot/commands"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -33,7 +34,7 @@ func newHookServer(t *testing.T, mod func(*Options)) *hookServer {
 	t.Helper()
 	st := openTestStore(t)
 	o := testOptions(t, "127.0.0.1:1")
-	o.WebhookSecret, o.WebhookSecretPrevious = hookSecret, hookSecretPrev
+	o.Deploys.WebhookSecrets = []string{hookSecret, hookSecretPrev}
 	o.APIToken = "tok"
 	if mod != nil {
 		mod(&o)
@@ -181,7 +182,7 @@ func TestDeployHookRefusals(t *testing.T) {
 		{"unknown field, not dropped (env is not environment)", hookBody(map[string]any{"id": "x4", "service": "playlist", "version": "1.0", "status": "succeeded", "env": "staging"}), hookSecret, now, 400,
 			`{"errors":{"env":"unknown field (the fields are id, service, version, environment, status, percent, sites, actor, url, message)"}}`},
 		{"oversized body", append(append([]byte(`{"id":"big","service":"playlist","version":"1","status":"started","message":"`), bytes.Repeat([]byte("a"), 2<<20)...), '"', '}'), hookSecret, now, 413, "body larger than 1048576 bytes"},
-		{"oversized by one byte", bytes.Repeat([]byte(" "), maxBody+1), hookSecret, now, 413, "body larger than"},
+		{"oversized by one byte", bytes.Repeat([]byte(" "), commands.MaxBody+1), hookSecret, now, 413, "body larger than"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -206,8 +207,8 @@ func TestDeployHookRefusals(t *testing.T) {
 	}
 	// A body of exactly 1 MiB is accepted.
 	head := []byte(`{"id":"max","service":"playlist","version":"1","status":"started","message":"`)
-	body := append(append(head, bytes.Repeat([]byte("a"), maxBody-len(head)-2)...), '"', '}')
-	if code, out := h.post(t, body, hookSecret, now); code != 200 || len(body) != maxBody {
+	body := append(append(head, bytes.Repeat([]byte("a"), commands.MaxBody-len(head)-2)...), '"', '}')
+	if code, out := h.post(t, body, hookSecret, now); code != 200 || len(body) != commands.MaxBody {
 		t.Fatalf("1 MiB body: %d %v", code, out)
 	}
 }
@@ -237,7 +238,7 @@ func TestDeployHookSanitisesText(t *testing.T) {
 }
 
 func TestDeployHookNotConfigured(t *testing.T) {
-	h := newHookServer(t, func(o *Options) { o.WebhookSecret, o.WebhookSecretPrevious = "", "" })
+	h := newHookServer(t, func(o *Options) { o.Deploys.WebhookSecrets = nil })
 	code, out := h.post(t, []byte(`{}`), "", time.Now())
 	if code != 503 || !strings.Contains(out["error"].(string), "http.webhook_secret") {
 		t.Fatalf("%d %v", code, out)

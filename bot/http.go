@@ -10,11 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsbot/opsbot/commands"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
-
-// maxBody bounds every request body (webhooks are small).
-const maxBody = 1 << 20
 
 func (b *Bot) httpServer() *http.Server {
 	mux := http.NewServeMux()
@@ -23,14 +21,15 @@ func (b *Bot) httpServer() *http.Server {
 	// opsbot_store_errors_total) down with it, just when the alerts need them.
 	mux.Handle("GET /metrics", promhttp.HandlerFor(b.metrics.Registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 	mux.Handle("GET /api/v1/backup", b.requireToken(http.HandlerFunc(b.backup)))
-	b.mountServices(mux)
-	b.mountReminders(mux)
-	b.mountDeploys(mux)
-	b.mountIncidents(mux)
-	b.mountOnCall(mux)
-	b.mountRequests(mux)
+	for _, r := range b.set.Routes { // the families' endpoints
+		h := r.Handler
+		if !r.Open {
+			h = b.requireToken(h)
+		}
+		mux.Handle(r.Pattern, h)
+	}
 	return &http.Server{
-		Handler: http.MaxBytesHandler(mux, maxBody),
+		Handler: http.MaxBytesHandler(mux, commands.MaxBody),
 		// Timeouts so a slow client cannot hold connections forever.
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -69,14 +68,14 @@ func (b *Bot) requireToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := b.o.APIToken
 		if tok == "" && !localRequest(r) {
-			http.Error(w, "forbidden: without http.api_token the API answers only local requests (to 127.0.0.1, ::1 or localhost)", http.StatusForbidden)
+			commands.WriteError(w, http.StatusForbidden, "forbidden: without http.api_token the API answers only local requests (to 127.0.0.1, ::1 or localhost)")
 			return
 		}
 		if tok != "" {
 			scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 			if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(tok)) != 1 {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="opsbot"`)
-				http.Error(w, "unauthorized: this endpoint needs Authorization: Bearer <http.api_token>", http.StatusUnauthorized)
+				commands.WriteError(w, http.StatusUnauthorized, "unauthorized: this endpoint needs Authorization: Bearer <http.api_token>")
 				return
 			}
 		}
@@ -123,7 +122,7 @@ func (b *Bot) backup(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		b.metrics.storeFailed(err)
 		b.o.Log.Error("http: backup failed", "err", err)
-		http.Error(w, "backup failed: "+err.Error(), http.StatusInternalServerError)
+		commands.WriteError(w, http.StatusInternalServerError, "backup failed: "+err.Error())
 		return
 	}
 	defer f.Close()

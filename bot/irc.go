@@ -112,7 +112,7 @@ func (t *transport) connectOnce(ctx context.Context) error {
 	port, _ := strconv.Atoi(portStr)
 	cfg := girc.Config{
 		Server: host, Port: port, Nick: t.o.Nick, User: t.o.User, Name: t.o.Realname,
-		DisableSTS: true, AllowFlood: true, // TLS and flood control are ours (PITFALLS.md)
+		DisableSTS: true, AllowFlood: true, // TLS and flood control are ours (girc's flood limiter lets bursts through)
 		PingDelay: t.o.PingDelay, Version: "opsbot " + t.o.Version,
 		RecoverFunc: func(_ *girc.Client, e *girc.HandlerError) {
 			t.o.Log.Error("irc: handler panicked", "err", e.Error(), "stack", string(e.Stack))

@@ -11,10 +11,10 @@ const jobTick = time.Second
 // runJobs runs the families' periodic jobs until ctx ends, each at most once per its interval, one at a time.
 // A job that fails is logged and retried at its next interval; a job that panics is recovered.
 func (b *Bot) runJobs(ctx context.Context) {
-	if len(b.jobs) == 0 {
+	if len(b.set.Jobs) == 0 {
 		return
 	}
-	last := make([]time.Time, len(b.jobs))
+	last := make([]time.Time, len(b.set.Jobs))
 	t := time.NewTicker(jobTick)
 	defer t.Stop()
 	for {
@@ -24,7 +24,7 @@ func (b *Bot) runJobs(ctx context.Context) {
 		case <-t.C:
 		}
 		now := b.o.Now()
-		for i, j := range b.jobs {
+		for i, j := range b.set.Jobs {
 			if !last[i].IsZero() && now.Sub(last[i]) < j.Every {
 				continue
 			}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/opsbot/opsbot/bot/notify"
 	"github.com/opsbot/opsbot/commands"
-	"github.com/opsbot/opsbot/store"
 )
 
 // Options configure a Bot. cmd/opsbot builds them from the TOML config.
@@ -46,16 +45,17 @@ type Options struct {
 	APIToken   string
 	// PublicURL is where people can read long listings (shown in "... and N more"); empty: "ask in private".
 	PublicURL string
-	// WebhookSecret and WebhookSecretPrevious verify POST /hooks/deploy (both accepted during a rotation);
-	// with neither set the webhook answers 503.
-	WebhookSecret         string
-	WebhookSecretPrevious string
-	// NoLockOnRollback is deploys.lock_on_rollback = false.
-	NoLockOnRollback bool
 
-	// Services seeds the service catalogue at start ([[services]]); see store.SeedServices for which wins
-	// when config and chat both name a service.
-	Services []store.ServiceSeed
+	// FamilyConfig are the command families' config sections (see families.go, where each family is built).
+	FamilyConfig
+	// Notifiers are [[paging.notifiers]] (IRC is always on); NotifyBackoff is their first retry delay (0: 1s).
+	Notifiers     []notify.Config
+	NotifyBackoff time.Duration
+
+	// Test seams: Pager, when set, pages for incidents instead of the paging family; Agenda sources are read
+	// before the families' own (a source of the same name replaces the family's).
+	Pager  commands.Pager
+	Agenda []commands.AgendaSource
 
 	// BackoffMin and BackoffMax bound the reconnect delay; zero values use 1s and 2m.
 	BackoffMin time.Duration
@@ -64,24 +64,6 @@ type Options struct {
 	RejoinDelay time.Duration
 	// LateAfter marks outbox messages older than this as late when delivered; 0 uses 2m.
 	LateAfter time.Duration
-
-	// Reminders are the [[reminders]] of the config (seeded into the store at start); ReminderGrace is how
-	// late a missed one may still be posted (0: 1h); Agenda are the meeting agendas' live data sources.
-	Reminders     []store.Reminder
-	ReminderGrace time.Duration
-	Agenda        []commands.AgendaSource
-	// Incidents configures the incidents and availability family ([incidents], [availability]).
-	Incidents commands.IncidentOptions
-	// Pager pages the on-call for incidents; nil: the store's, when it implements commands.Pager.
-	Pager commands.Pager
-	// Paging configures on call and paging: rotation, overrides, escalation, dedupe and rate limit.
-	Paging commands.PagingConfig
-	// Notifiers are [[paging.notifiers]] (IRC is always on); NotifyBackoff is their first retry delay (0: 1s).
-	Notifiers     []notify.Config
-	NotifyBackoff time.Duration
-	// RequestWIPLimit and RequestNagAfter are requests.wip_limit and requests.nag_after; zero uses the defaults.
-	RequestWIPLimit int
-	RequestNagAfter time.Duration
 
 	Version string
 	Log     *slog.Logger
@@ -99,13 +81,13 @@ func (o *Options) defaults() {
 		o.Realname = "opsbot, the ops team's bot"
 	}
 	if o.Prefix == "" {
-		o.Prefix = "!"
+		o.Prefix = commands.DefaultPrefix
 	}
 	if o.Location == nil {
 		o.Location = time.UTC
 	}
 	if o.MaxLines <= 0 {
-		o.MaxLines = 4
+		o.MaxLines = commands.DefaultMaxLines
 	}
 	if o.FloodBurst <= 0 {
 		o.FloodBurst = 4

@@ -6,11 +6,10 @@ import (
 	"time"
 
 	"github.com/opsbot/opsbot/bot/notify"
-	"github.com/opsbot/opsbot/commands"
 )
 
 // setupPaging builds the external notifiers and their deliverer (run by Run), registers their metrics, and
-// tells the paging commands the notifiers' names and how to wake the deliverer.
+// tells the paging family the notifiers' names and how to wake the deliverer.
 func (b *Bot) setupPaging() error {
 	client := &http.Client{Timeout: 15 * time.Second}
 	var ns []notify.Notifier
@@ -47,13 +46,4 @@ func (b *Bot) warnOrphanedNotifyQueues() {
 				"notifier", name, "events", n, "configured", b.o.Paging.Notifiers)
 		}
 	}
-}
-
-// pagingConfig is the paging family's config; service owners among ops and admins may be paged directly.
-func pagingConfig(o *Options) commands.PagingConfig {
-	c := o.Paging
-	if len(c.Ops) == 0 {
-		c.Ops = append(append([]string(nil), o.Ops...), o.Admins...)
-	}
-	return c
 }

@@ -17,14 +17,14 @@ import (
 func Shell(ctx context.Context, o Options, st *store.Store, account string, in io.Reader, out io.Writer) error {
 	o.defaults()
 	o.CommandInterval = 0 // one person at a terminal is not a flood
-	if err := seedServices(&o, st); err != nil {
-		return err
-	}
-	roles := commands.NewRoles(o.Admins, o.Ops, nil)
-	disp, _, err := newDispatcher(&o, buildDeps(&o, st, roles, nil, &shellAnnouncer{out: out}), roles, nil)
+	st.Now = o.Now
+	b := &Bot{o: o, store: st, roles: commands.NewRoles(o.Admins, o.Ops, nil)}
+	set, err := families(b.runtime(&shellAnnouncer{out: out}), st, &b.o, commands.CoreConfig{Version: o.Version, Started: o.Now(), Insecure: !o.RequireAccount}, nil)
 	if err != nil {
 		return err
 	}
+	roles := b.roles
+	disp := newDispatcher(&b.o, set.Registry, st, roles, nil)
 	nick := account
 	if nick == "" {
 		nick = "shell"

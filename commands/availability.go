@@ -19,17 +19,7 @@ const (
 	maxAvailabilityLines = 20
 )
 
-func availabilityCommands(d Deps) []*Command {
-	x := &incidents{d: d}
-	x.log, _ = d.Store.(IncidentLog)
-	return []*Command{{
-		Name: "availability", Args: "[service] [7d|30d|90d|<duration>]",
-		Help: "Availability from the incident log, impact weighted by severity, against the SLO; without a service, worst services first.",
-		Role: RoleAnyone, MaxArgs: 2, Run: x.need(x.availability),
-	}}
-}
-
-func (x *incidents) availability(_ context.Context, c *Call, w Replier) error {
+func (x *Incidents) availability(_ context.Context, c *Call, w Replier) error {
 	window, service := defaultWindow, ""
 	seenWindow := false
 	for _, a := range c.Args {
@@ -49,8 +39,8 @@ func (x *incidents) availability(_ context.Context, c *Call, w Replier) error {
 			return err
 		}
 	}
-	now := x.d.Now()
-	from, weights := now.Add(-window), x.d.IncidentOptions.SeverityWeights()
+	now := x.rt.Now()
+	from, weights := now.Add(-window), x.cfg.SeverityWeights()
 	if service != "" {
 		a, err := x.log.Availability(service, from, now, weights)
 		if err != nil {
@@ -89,7 +79,7 @@ func (x *incidents) availability(_ context.Context, c *Call, w Replier) error {
 
 // availabilityLine is "playlist: 99.95% over 30d, SLO 99.9%, 21m of 43m budget used", or without an SLO
 // "playlist: 99.95% over 30d, 21m weighted impact in 2 incidents".
-func (x *incidents) availabilityLine(a store.ServiceAvailability, window time.Duration) (string, error) {
+func (x *Incidents) availabilityLine(a store.ServiceAvailability, window time.Duration) (string, error) {
 	line := fmt.Sprintf("%s: %s over %s", a.Service, FormatPercent(a.Percent), chat.FormatDuration(window))
 	slo, ok, err := x.slo(a.Service)
 	if err != nil {
@@ -110,11 +100,11 @@ func (x *incidents) availabilityLine(a store.ServiceAvailability, window time.Du
 }
 
 // slo is the service's SLO from the SLOs contract; ok is false when it has none or nobody provides SLOs.
-func (x *incidents) slo(service string) (float64, bool, error) {
-	if x.d.SLOs == nil {
+func (x *Incidents) slo(service string) (float64, bool, error) {
+	if x.links.SLOs == nil {
 		return 0, false, nil
 	}
-	return x.d.SLOs.ServiceSLO(service)
+	return x.links.SLOs.ServiceSLO(service)
 }
 
 // SLOBudget is the impact an SLO (in percent) allows over a window: 99.9% of 30d allows 43m.

@@ -5,9 +5,10 @@ import (
 	"time"
 )
 
-// The contracts between command families. A family that needs another family's data declares the need here,
-// and the providing family implements it (most on *store.Store). All reports one family's absence as "no
-// data": a nil contract in Deps means the providing family is not wired, and the consumer must still work.
+// The contracts between command families. A family that needs another family's data declares the need here
+// and takes it as a typed parameter of its constructor; the composition root passes the providing family (the
+// paging family is the OnCall and Pager) or the store (*store.Store keeps the catalogue, freezes and the
+// per-service summaries). A consumer given nil leaves that part out, so one family can be tested alone.
 
 // Catalog is the service catalogue (services family).
 type Catalog interface {
@@ -39,14 +40,14 @@ type Freezes interface {
 	FrozenBy(service string) (string, error)
 }
 
-// Incidents summarises open incidents per service (incidents family).
-type Incidents interface {
+// ServiceIncidents summarises open incidents per service (the store, from the incidents family's records).
+type ServiceIncidents interface {
 	// OpenIncidents returns one short line per open incident affecting service ("INC-7 SEV2 investigating").
 	OpenIncidents(service string) ([]string, error)
 }
 
-// Deploys summarises deploys per service (deploys family).
-type Deploys interface {
+// ServiceDeploys summarises deploys per service (the store, from the deploys family's records).
+type ServiceDeploys interface {
 	// CurrentVersion is the version last deployed successfully to env ("" if none).
 	CurrentVersion(service, env string) (string, error)
 	// DeploysBetween returns one short line per deploy of service started in [from, to), oldest first
@@ -68,4 +69,16 @@ type AgendaSource interface {
 	AgendaName() string
 	// Agenda returns short lines for the kind, most important first.
 	Agenda(kind string, from, to time.Time) ([]string, error)
+}
+
+// Announcer posts messages that are not replies (pages, notices, reminders). Every method stores the message
+// durably before it returns; it is delivered once connected, even across a restart.
+type Announcer interface {
+	// Announce posts to a channel ("" = the default channel). Urgent messages jump the outbound queue.
+	Announce(channel, text string, urgent bool) error
+	// Notify sends a private message to a nick (someone who just spoke, by the nick they spoke with).
+	Notify(nick, text string, urgent bool) error
+	// Tell sends a private message to the person logged in as account, whatever their nick: never to a
+	// nick merely equal to the account name, which anyone may hold.
+	Tell(account, text string, urgent bool) error
 }

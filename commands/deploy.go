@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,20 +13,16 @@ import (
 	"github.com/opsbot/opsbot/store"
 )
 
-// deployCommands is the deploys family: a ledger of rollouts fed from chat and from CI (bot/hooks.go).
+// Family offers !deploy, POST /hooks/deploy (signed, so open without the API token) and the deploys API.
 // Any logged-in developer may record rollouts (the people who deploy are developers); ops lock and unlock,
 // and only ops may --force a start past a lock or a freeze.
-func deployCommands(d Deps) []*Command {
-	p, ok := NewDeployer(d)
-	if !ok {
-		return nil
-	}
+func (p *Deploys) Family() Family {
 	env := Flag{Name: "env", Value: true}
 	rollbackHelp := "Rolls back the rollout in progress (else the newest deploy) and locks the service."
-	if d.NoLockOnRollback {
+	if p.cfg.NoLockOnRollback {
 		rollbackHelp = "Rolls back the rollout in progress (else the newest deploy)."
 	}
-	return []*Command{
+	return Family{Name: "deploys", Commands: []*Command{
 		{Name: "deploy start", Args: "<service> <version> [--env prod] [--percent N | --sites a,b] [--force]",
 			Help: "Records the start of a rollout; refused while locked or frozen unless ops add --force.",
 			Role: RoleDeveloper, Write: true, MinArgs: 2, MaxArgs: 2, Run: p.chatStart,
@@ -47,13 +44,18 @@ func deployCommands(d Deps) []*Command {
 			Role: RoleOps, Write: true, MinArgs: 2, MaxArgs: -1, Run: p.chatLock},
 		{Name: "deploy unlock", Args: "<service|all>", Help: "Lifts a deploy lock.",
 			Role: RoleOps, Write: true, MinArgs: 1, MaxArgs: 1, Run: p.chatUnlock},
-	}
+	}, Routes: []Route{
+		{Pattern: "POST /hooks/deploy", Handler: http.HandlerFunc(p.webhook), Open: true},
+		{Pattern: "GET /api/v1/deploys", Handler: http.HandlerFunc(p.apiOverview)},
+		{Pattern: "GET /api/v1/deploys/{service}/gate", Handler: http.HandlerFunc(p.apiGate)},
+		{Pattern: "GET /api/v1/deploys/{service}/history", Handler: http.HandlerFunc(p.apiHistory)},
+	}}
 }
 
 // chatEvent starts an event for c's service (first argument) and --env flag. After a start, the first
 // argument may also be the rollout's id as the bot announced it (D-40): the event is then for that
 // rollout's service and environment, provided it is the one the event would act on.
-func (p *Deployer) chatEvent(c *Call, status store.DeployState, lockAll bool) (store.DeployEvent, error) {
+func (p *Deploys) chatEvent(c *Call, status store.DeployState, lockAll bool) (store.DeployEvent, error) {
 	svc, err := p.Service(c.Args[0], lockAll)
 	var byID *store.Deploy
 	// "D-40" or "d-40" is a deploy id, unless the catalogue has a service of that name.
@@ -90,17 +92,17 @@ func (p *Deployer) chatEvent(c *Call, status store.DeployState, lockAll bool) (s
 var deployIDRe = regexp.MustCompile(`^[dD]-[0-9]{1,19}$`)
 
 // cataloged reports whether the catalogue has a service of that name.
-func (p *Deployer) cataloged(name string) bool {
-	if p.d.Catalog == nil {
+func (p *Deploys) cataloged(name string) bool {
+	if p.links.Catalog == nil {
 		return false
 	}
-	_, err := p.d.Catalog.ServiceOwner(name)
+	_, err := p.links.Catalog.ServiceOwner(name)
 	return err == nil
 }
 
 // deployArg reads a D-n argument given where a service is expected. The rollout must be the one the event
 // acts on: in progress, or for a rollback also the current version of its environment.
-func (p *Deployer) deployArg(c *Call, status store.DeployState) (store.Deploy, error) {
+func (p *Deploys) deployArg(c *Call, status store.DeployState) (store.Deploy, error) {
 	id, err := parseID(chat.KindDeploy, c.Args[0])
 	if err != nil {
 		return store.Deploy{}, err
@@ -136,7 +138,7 @@ func (p *Deployer) deployArg(c *Call, status store.DeployState) (store.Deploy, e
 		chat.FormatID(chat.KindDeploy, d.ID), d.Service, d.Version, d.Env, strings.ReplaceAll(string(d.State), "_", " "), c.Prefix, c.Cmd.Name, d.Service)
 }
 
-func (p *Deployer) chatStart(_ context.Context, c *Call, w Replier) error {
+func (p *Deploys) chatStart(_ context.Context, c *Call, w Replier) error {
 	ev, err := p.chatEvent(c, store.DeployStarted, false)
 	if err != nil {
 		return err
@@ -168,7 +170,7 @@ func (p *Deployer) chatStart(_ context.Context, c *Call, w Replier) error {
 	return p.reply(ev, c, w)
 }
 
-func (p *Deployer) chatProgress(_ context.Context, c *Call, w Replier) error {
+func (p *Deploys) chatProgress(_ context.Context, c *Call, w Replier) error {
 	ev, err := p.chatEvent(c, store.DeployProgress, false)
 	if err != nil {
 		return err
@@ -184,7 +186,7 @@ func (p *Deployer) chatProgress(_ context.Context, c *Call, w Replier) error {
 	return p.reply(ev, c, w)
 }
 
-func (p *Deployer) chatFinish(status store.DeployState) Handler {
+func (p *Deploys) chatFinish(status store.DeployState) Handler {
 	return func(_ context.Context, c *Call, w Replier) error {
 		ev, err := p.chatEvent(c, status, false)
 		if err != nil {
@@ -195,7 +197,7 @@ func (p *Deployer) chatFinish(status store.DeployState) Handler {
 	}
 }
 
-func (p *Deployer) chatRollback(_ context.Context, c *Call, w Replier) error {
+func (p *Deploys) chatRollback(_ context.Context, c *Call, w Replier) error {
 	ev, err := p.chatEvent(c, store.DeployRolledBack, false)
 	if err != nil {
 		return err
@@ -209,7 +211,7 @@ func (p *Deployer) chatRollback(_ context.Context, c *Call, w Replier) error {
 	return p.reply(ev, c, w)
 }
 
-func (p *Deployer) reply(ev store.DeployEvent, c *Call, w Replier) error {
+func (p *Deploys) reply(ev store.DeployEvent, c *Call, w Replier) error {
 	text, _, err := p.Apply(ev, c.Channel)
 	if err != nil {
 		return err
@@ -241,7 +243,7 @@ func parseSites(s string) ([]string, error) {
 	return sites, checkSites(sites)
 }
 
-func (p *Deployer) chatLock(_ context.Context, c *Call, w Replier) error {
+func (p *Deploys) chatLock(_ context.Context, c *Call, w Replier) error {
 	svc, err := p.Service(c.Args[0], true)
 	if err != nil {
 		return userErr(err)
@@ -265,7 +267,7 @@ func (p *Deployer) chatLock(_ context.Context, c *Call, w Replier) error {
 	return nil
 }
 
-func (p *Deployer) chatUnlock(_ context.Context, c *Call, w Replier) error {
+func (p *Deploys) chatUnlock(_ context.Context, c *Call, w Replier) error {
 	svc, err := p.Service(c.Args[0], true)
 	if err != nil {
 		return userErr(err)

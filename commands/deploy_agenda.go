@@ -12,11 +12,11 @@ import (
 )
 
 // AgendaName names the deploys family in meeting agendas; with Agenda it implements AgendaSource.
-func (p *Deployer) AgendaName() string { return "deploys" }
+func (p *Deploys) AgendaName() string { return "deploys" }
 
 // Agenda gives the deploys family's lines for a meeting: the week's deploys and rollbacks for the retro and
 // the scalability review, the locks and rollouts in progress for planning. Nothing to say is no lines.
-func (p *Deployer) Agenda(kind string, from, to time.Time) ([]string, error) {
+func (p *Deploys) Agenda(kind string, from, to time.Time) ([]string, error) {
 	more := "(!deploy history <service>)"
 	if kind == "planning" {
 		active, locks, err := p.st.DeployOverview()

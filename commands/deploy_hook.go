@@ -29,7 +29,7 @@ var deliveryRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@+=/-]{0,127}$`)
 
 // HookEvent sanitises and validates a webhook body. It returns the event, or the problems by JSON field
 // name; err is an internal failure (the catalogue could not be read).
-func (p *Deployer) HookEvent(h DeployHook) (store.DeployEvent, map[string]string, error) {
+func (p *Deploys) HookEvent(h DeployHook) (store.DeployEvent, map[string]string, error) {
 	bad := map[string]string{}
 	ev := store.DeployEvent{Force: true, AutoStart: true, Source: "webhook"}
 

@@ -15,7 +15,7 @@ const statusLineBytes = 350
 
 // chatStatus answers "may I deploy, and what runs where?". Without a service, a channel gets at most two
 // lines (rollouts in progress, locks) however many there are; a private query gets one line per item.
-func (p *Deployer) chatStatus(_ context.Context, c *Call, w Replier) error {
+func (p *Deploys) chatStatus(_ context.Context, c *Call, w Replier) error {
 	if len(c.Args) == 1 {
 		return p.serviceStatus(c, w)
 	}
@@ -73,7 +73,7 @@ func capLine(head string, items []string, more string) string {
 	return line
 }
 
-func (p *Deployer) serviceStatus(c *Call, w Replier) error {
+func (p *Deploys) serviceStatus(c *Call, w Replier) error {
 	svc, err := p.Service(c.Args[0], false)
 	if err != nil {
 		return userErr(err)
@@ -113,7 +113,7 @@ func (p *Deployer) serviceStatus(c *Call, w Replier) error {
 	return nil
 }
 
-func (p *Deployer) chatHistory(_ context.Context, c *Call, w Replier) error {
+func (p *Deploys) chatHistory(_ context.Context, c *Call, w Replier) error {
 	svc, err := p.Service(c.Args[0], false)
 	if err != nil {
 		return userErr(err)
@@ -139,7 +139,7 @@ func (p *Deployer) chatHistory(_ context.Context, c *Call, w Replier) error {
 }
 
 // historyLine is one deploy: "D-40 1.42 prod succeeded 10:30 by alice after 25m".
-func (p *Deployer) historyLine(d store.Deploy) string {
+func (p *Deploys) historyLine(d store.Deploy) string {
 	head := fmt.Sprintf("%s %s %s ", chat.FormatID(chat.KindDeploy, d.ID), d.Version, d.Env)
 	var s string
 	switch d.State {

@@ -13,7 +13,7 @@ import (
 )
 
 // The store provides the deploys contract to other families (incidents, services).
-var _ Deploys = (*store.Store)(nil)
+var _ ServiceDeploys = (*store.Store)(nil)
 
 type fakeFreezes map[string]string
 
@@ -58,7 +58,7 @@ type deployBench struct {
 	now  time.Time
 }
 
-func newDeployBench(t *testing.T, mod func(*Deps)) *deployBench {
+func newDeployBench(t *testing.T, mod func(*testDeps)) *deployBench {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "opsbot.db"), store.Options{})
 	if err != nil {
@@ -68,11 +68,11 @@ func newDeployBench(t *testing.T, mod func(*Deps)) *deployBench {
 	b := &deployBench{t: t, st: st, ann: &announcements{}, now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
 	now := func() time.Time { return b.now }
 	st.Now = now
-	d := Deps{Store: st, Announce: b.ann, Prefix: "!", Now: now, Location: time.UTC, Channel: "#operations"}
+	d := testDeps{Store: st, Announce: b.ann, Prefix: "!", Now: now, Location: time.UTC, Channel: "#operations"}
 	if mod != nil {
 		mod(&d)
 	}
-	reg, _, err := All(d)
+	reg, _, err := buildAll(d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestDeployCommands(t *testing.T) {
 	}
 	cases := []struct {
 		name  string
-		mod   func(*Deps)
+		mod   func(*testDeps)
 		steps []chatStep
 	}{
 		{"canary 10% -> 50% -> done", nil, append(shipped,
@@ -157,12 +157,12 @@ func TestDeployCommands(t *testing.T) {
 			chatStep{"", "deploy status playlist", "playlist: prod 1.41 since 10:02; locked by carol since 10:03: freeze for the audit"},
 			chatStep{"carol", "deploy rollback playlist 1.39 before our history", "D-1 playlist rolled back from 1.41 to 1.39 in prod by carol: before our history. Still locked: freeze for the audit"},
 		)},
-		{"no lock on rollback when configured", func(d *Deps) { d.NoLockOnRollback = true }, append(shipped,
+		{"no lock on rollback when configured", func(d *testDeps) { d.NoLockOnRollback = true }, append(shipped,
 			chatStep{"bob", "deploy start playlist 1.42", "D-2 playlist 1.42 started by bob (prod)"},
 			chatStep{"bob", "deploy rollback playlist", "D-2 playlist rolled back from 1.42 to 1.41 in prod by bob"},
 			chatStep{"bob", "deploy start playlist 1.43", "D-3 playlist 1.43 started by bob (prod)"},
 		)},
-		{"frozen by an open incident", func(d *Deps) { d.Freezes = fakeFreezes{"playlist": "INC-7 SEV1 open"} }, []chatStep{
+		{"frozen by an open incident", func(d *testDeps) { d.Freezes = fakeFreezes{"playlist": "INC-7 SEV1 open"} }, []chatStep{
 			{"bob", "deploy start playlist 1.42", "error: deploys of playlist are frozen: INC-7 SEV1 open; ops may add --force"},
 			{"bob", "deploy start search 1.0", "D-1 search 1.0 started by bob (prod)"},
 			{"", "deploy status playlist", "playlist: no version deployed yet; frozen: INC-7 SEV1 open"},
@@ -188,7 +188,7 @@ func TestDeployCommands(t *testing.T) {
 			{"carol", "deploy unlock all", "error: there is no lock on all deploys"},
 			{"", "deploy status", "no rollouts in progress\nlocked (1): search locked by carol since 10:03: migration, part 2"},
 		}},
-		{"bad input changes nothing", func(d *Deps) { d.Catalog = fakeCatalog{"playlist", "search"} }, []chatStep{
+		{"bad input changes nothing", func(d *testDeps) { d.Catalog = fakeCatalog{"playlist", "search"} }, []chatStep{
 			{"", "deploy start playlist 1.0", "error: log in to NickServ first (this bot trusts accounts, not nicks)"},
 			{"bob", "deploy start playlist", "usage: !deploy start <service> <version> [--env prod] [--percent N | --sites a,b] [--force]"},
 			{"bob", "deploy start playlst 1.0", "error: no service playlst in the catalogue (did you mean playlist?)"},
@@ -303,7 +303,7 @@ func TestDeployCapLine(t *testing.T) {
 }
 
 // The deploys family contributes to the meeting agendas.
-var _ AgendaSource = (*Deployer)(nil)
+var _ AgendaSource = (*Deploys)(nil)
 
 func TestDeployAgenda(t *testing.T) {
 	b := newDeployBench(t, nil)
@@ -314,7 +314,7 @@ func TestDeployAgenda(t *testing.T) {
 			t.Fatalf("%s: %q", cmd, got)
 		}
 	}
-	p, _ := NewDeployer(Deps{Store: b.st, Now: func() time.Time { return b.now }})
+	p := NewDeploys(Runtime{Now: func() time.Time { return b.now }}, b.st, DeployConfig{}, DeployLinks{})
 	for _, tc := range []struct {
 		kind     string
 		from, to time.Time

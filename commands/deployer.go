@@ -22,28 +22,44 @@ type DeployStore interface {
 	DeployLocksFor(service string) ([]store.DeployLock, error)
 	DeploysSince(since time.Time) ([]store.Deploy, error)
 	GetDeploy(id uint64) (store.Deploy, error)
+	RecentDeploys(n int) ([]store.Deploy, error)
 }
 
-// Deployer applies deploy events from chat and from the webhook with the same checks (catalogue, locks,
-// freezes), the same state machine (in the store) and the same announcement text.
-type Deployer struct {
-	st DeployStore
-	d  Deps
+// DeployConfig is the deploys family's config: [deploys] and the webhook's secrets from [http].
+type DeployConfig struct {
+	// NoLockOnRollback is deploys.lock_on_rollback = false.
+	NoLockOnRollback bool
+	// WebhookSecrets verify POST /hooks/deploy (http.webhook_secret and, during a rotation,
+	// http.webhook_secret_previous); with none the webhook answers 503.
+	WebhookSecrets []string
 }
 
-// NewDeployer builds the deploys family's core over d; ok is false when d.Store keeps no deploys.
-func NewDeployer(d Deps) (*Deployer, bool) {
-	st, ok := d.Store.(DeployStore)
-	if !ok {
-		return nil, false
+// DeployLinks are the other families' parts the deploys family checks (nil: not checked).
+type DeployLinks struct {
+	Catalog Catalog // service names
+	Freezes Freezes // open incidents that freeze a service's deploys
+}
+
+// Deploys is the deploys family: a ledger of rollouts fed from chat and from CI. Chat and the webhook apply
+// events with the same checks (catalogue, locks, freezes), the same state machine (in the store) and the
+// same announcement text. It is also a source of the meeting agendas.
+type Deploys struct {
+	rt    Runtime
+	st    DeployStore
+	cfg   DeployConfig
+	links DeployLinks
+}
+
+// NewDeploys builds the deploys family.
+func NewDeploys(rt Runtime, st DeployStore, cfg DeployConfig, links DeployLinks) *Deploys {
+	var secrets []string
+	for _, s := range cfg.WebhookSecrets {
+		if s != "" {
+			secrets = append(secrets, s)
+		}
 	}
-	if d.Now == nil {
-		d.Now = time.Now
-	}
-	if d.Location == nil {
-		d.Location = time.UTC
-	}
-	return &Deployer{st: st, d: d}, true
+	cfg.WebhookSecrets = secrets
+	return &Deploys{rt: rt.withDefaults(), st: st, cfg: cfg, links: links}
 }
 
 var (
@@ -63,7 +79,7 @@ func (c Invalid) Error() string { return string(c) }
 
 // Service validates and lowercases a service name, against the catalogue when there is one. lockAll allows
 // "all" (lock and unlock). A name the caller must fix is an Invalid error; others are internal.
-func (p *Deployer) Service(name string, lockAll bool) (string, error) {
+func (p *Deploys) Service(name string, lockAll bool) (string, error) {
 	name = strings.ToLower(name)
 	if name == store.LockAll {
 		if lockAll {
@@ -74,13 +90,13 @@ func (p *Deployer) Service(name string, lockAll bool) (string, error) {
 	if !store.ValidServiceName(name) {
 		return "", Invalid(fmt.Sprintf("%q is not a service name (a-z, 0-9, . _ -, at most 64)", chat.Truncate(name, 40)))
 	}
-	if p.d.Catalog == nil {
+	if p.links.Catalog == nil {
 		return name, nil
 	}
-	_, err := p.d.Catalog.ServiceOwner(name)
+	_, err := p.links.Catalog.ServiceOwner(name)
 	if errors.Is(err, store.ErrNotFound) {
 		// Like incidents: an empty catalogue validates nothing, so a team without one can still record deploys.
-		names, err := p.d.Catalog.ServiceNames()
+		names, err := p.links.Catalog.ServiceNames()
 		if err != nil {
 			return "", fmt.Errorf("deploy: catalogue: %w", err)
 		}
@@ -137,8 +153,8 @@ func userErr(err error) error {
 // Apply checks, records and announces one deploy event. from is where it was asked: the reply there is the
 // announcement when it is the announcement channel; otherwise (private, the shell, the webhook) the text is
 // also announced there. A refusal is a *UserError ("error: ..."); nothing is changed then.
-func (p *Deployer) Apply(ev store.DeployEvent, from string) (string, store.DeployResult, error) {
-	ev.LockOnRollback = !p.d.NoLockOnRollback
+func (p *Deploys) Apply(ev store.DeployEvent, from string) (string, store.DeployResult, error) {
+	ev.LockOnRollback = !p.cfg.NoLockOnRollback
 	if ev.Status == store.DeployStarted || ev.AutoStart {
 		frozen, err := p.frozenBy(ev.Service)
 		if err != nil {
@@ -160,28 +176,28 @@ func (p *Deployer) Apply(ev store.DeployEvent, from string) (string, store.Deplo
 	if err := p.announce(from, text, ev.Status == store.DeployRolledBack || res.Deploy.Override != ""); err != nil {
 		// The event is stored: answering with an error would make CI retry it, and the retry, a duplicate,
 		// is never announced. Say what happened instead (the failed commit is counted and logged).
-		p.d.Logger().Error("deploy: recorded but not announced", "deploy", res.Deploy.ID, "err", err)
-		return text + fmt.Sprintf(" (recorded, but the announcement in %s failed: see the log)", p.d.Channel), res, nil
+		p.rt.Log.Error("deploy: recorded but not announced", "deploy", res.Deploy.ID, "err", err)
+		return text + fmt.Sprintf(" (recorded, but the announcement in %s failed: see the log)", p.rt.Channel), res, nil
 	}
 	return text, res, nil
 }
 
 // announce posts text to the announcement channel unless it was asked there (the reply is then enough).
-func (p *Deployer) announce(from, text string, urgent bool) error {
-	if p.d.Announce == nil || (from != "" && strings.EqualFold(from, p.d.Channel)) {
+func (p *Deploys) announce(from, text string, urgent bool) error {
+	if from != "" && p.rt.Roles.Same(from, p.rt.Channel) {
 		return nil
 	}
-	if err := p.d.Announce.Announce("", text, urgent); err != nil {
+	if err := p.rt.Announce.Announce("", text, urgent); err != nil {
 		return fmt.Errorf("deploy: announce: %w", err)
 	}
 	return nil
 }
 
-func (p *Deployer) frozenBy(service string) (string, error) {
-	if p.d.Freezes == nil {
+func (p *Deploys) frozenBy(service string) (string, error) {
+	if p.links.Freezes == nil {
 		return "", nil
 	}
-	why, err := p.d.Freezes.FrozenBy(service)
+	why, err := p.links.Freezes.FrozenBy(service)
 	if err != nil {
 		return "", fmt.Errorf("deploy: freezes of %s: %w", service, err)
 	}
@@ -189,7 +205,7 @@ func (p *Deployer) frozenBy(service string) (string, error) {
 }
 
 // Gate returns what stops a rollout of service now: its locks (its own, then the one on all) and a freeze.
-func (p *Deployer) Gate(service string) ([]store.DeployLock, string, error) {
+func (p *Deploys) Gate(service string) ([]store.DeployLock, string, error) {
 	locks, err := p.st.DeployLocksFor(service)
 	if err != nil {
 		return nil, "", err
@@ -199,7 +215,7 @@ func (p *Deployer) Gate(service string) ([]store.DeployLock, string, error) {
 }
 
 // explain turns a refusal of the store into one line for the caller.
-func (p *Deployer) explain(err error, ev store.DeployEvent) error {
+func (p *Deploys) explain(err error, ev store.DeployEvent) error {
 	var de *store.DeployError
 	if !errors.As(err, &de) {
 		return err
@@ -212,7 +228,7 @@ func (p *Deployer) explain(err error, ev store.DeployEvent) error {
 	case errors.Is(err, store.ErrDeployInProgress):
 		d := de.Deploy
 		return Errorf("error: %s %s %s is already rolling out in %s (%s): %sdeploy done, fail or rollback %s first",
-			chat.FormatID(chat.KindDeploy, d.ID), d.Service, d.Version, d.Env, p.since(*d), p.d.Prefix, d.Service)
+			chat.FormatID(chat.KindDeploy, d.ID), d.Service, d.Version, d.Env, p.since(*d), p.rt.Prefix, d.Service)
 	case errors.Is(err, store.ErrDeployLocked):
 		var why []string
 		for _, l := range de.Locks {
@@ -239,17 +255,17 @@ func (p *Deployer) explain(err error, ev store.DeployEvent) error {
 	case errors.Is(err, store.ErrNotRunBefore):
 		d := de.Deploy
 		return Errorf("error: %s %s never ran in %s: a rollback goes back to a version that did (ops may name any); to deploy it: %sdeploy start %s %s",
-			d.Service, ev.ToVersion, d.Env, p.d.Prefix, d.Service, ev.ToVersion)
+			d.Service, ev.ToVersion, d.Env, p.rt.Prefix, d.Service, ev.ToVersion)
 	case errors.Is(err, store.ErrNoPrevious):
 		d := de.Deploy
 		return Errorf("error: no version before %s %s %s known in %s: name one (%sdeploy rollback %s <version>)",
-			chat.FormatID(chat.KindDeploy, d.ID), d.Service, d.Version, d.Env, p.d.Prefix, d.Service)
+			chat.FormatID(chat.KindDeploy, d.ID), d.Service, d.Version, d.Env, p.rt.Prefix, d.Service)
 	}
 	return err
 }
 
 // describe is the one line that a deploy event gives in the reply and the announcement.
-func (p *Deployer) describe(res store.DeployResult) string {
+func (p *Deploys) describe(res store.DeployResult) string {
 	d := res.Deploy
 	id := chat.FormatID(chat.KindDeploy, d.ID)
 	var s string
@@ -272,7 +288,7 @@ func (p *Deployer) describe(res store.DeployResult) string {
 		s = fmt.Sprintf("%s %s rolled back from %s to %s in %s by %s%s", id, d.Service, d.Version, d.RolledBackTo, d.Env, chat.NoHighlight(d.EndedBy), reasonText(d.Reason))
 		switch {
 		case res.Lock != nil:
-			s += fmt.Sprintf(". Locked: %s (ops: %sdeploy unlock %s)", res.Lock.Reason, p.d.Prefix, d.Service)
+			s += fmt.Sprintf(". Locked: %s (ops: %sdeploy unlock %s)", res.Lock.Reason, p.rt.Prefix, d.Service)
 		case res.KeptLock != nil:
 			s += ". Still locked: " + res.KeptLock.Reason
 		}
@@ -330,11 +346,11 @@ func progressText(d store.Deploy) string {
 }
 
 // since is "at 50% since 10:05 by alice".
-func (p *Deployer) since(d store.Deploy) string {
+func (p *Deploys) since(d store.Deploy) string {
 	return strings.TrimSpace(fmt.Sprintf("%s since %s by %s", progressText(d), p.when(d.Started), chat.NoHighlight(d.By)))
 }
 
-func (p *Deployer) lockText(l store.DeployLock) string {
+func (p *Deploys) lockText(l store.DeployLock) string {
 	what := l.Service + " is"
 	if l.Service == store.LockAll {
 		what = "all deploys are"
@@ -343,13 +359,13 @@ func (p *Deployer) lockText(l store.DeployLock) string {
 }
 
 // lockedBy is "locked by carol since 10:30: db migration".
-func (p *Deployer) lockedBy(l store.DeployLock) string {
+func (p *Deploys) lockedBy(l store.DeployLock) string {
 	return fmt.Sprintf("locked by %s since %s: %s", chat.NoHighlight(l.By), p.when(l.At), l.Reason)
 }
 
 // when is a time for chat: "10:05" today, "11-24 10:05" before, in the bot's time zone.
-func (p *Deployer) when(t time.Time) string {
-	t, now := t.In(p.d.Location), p.d.Now().In(p.d.Location)
+func (p *Deploys) when(t time.Time) string {
+	t, now := t.In(p.rt.Location), p.rt.Now().In(p.rt.Location)
 	if t.Year() == now.Year() && t.YearDay() == now.YearDay() {
 		return t.Format("15:04")
 	}

@@ -35,7 +35,7 @@ func testDispatcher(t *testing.T, extra ...*Command) (*Dispatcher, *store.Store,
 	}
 	t.Cleanup(func() { st.Close() })
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	reg, _, err := All(Deps{Store: st, Prefix: "!", Version: "test", Started: now.Add(-90 * time.Minute), Now: func() time.Time { return now }})
+	reg, _, err := buildAll(testDeps{Store: st, Prefix: "!", Version: "test", Started: now.Add(-90 * time.Minute), Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestRateLimitWarnsOnceThenStaysQuiet(t *testing.T) {
 	}
 	defer st.Close()
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	reg, _, _ := All(Deps{Store: st, Prefix: "!", Now: func() time.Time { return now }})
+	reg, _, _ := buildAll(testDeps{Store: st, Prefix: "!", Now: func() time.Time { return now }})
 	d := NewDispatcher(reg, DispatcherOptions{Prefix: "!", RateInterval: 2 * time.Second, RateBurst: 3, Now: func() time.Time { return now }})
 	var r recorder
 	for range 10 {

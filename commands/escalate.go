@@ -13,7 +13,7 @@ import (
 // escalateDue is the job that escalates every page whose ack timeout has passed. The timers are in the store
 // (next escalation per page, indexed by due time), so after a restart a step fires at its original time, or
 // at once when it is overdue; the store's compare-and-set makes sure a step never fires twice.
-func (p *paging) escalateDue(ctx context.Context, now time.Time) error {
+func (p *Paging) escalateDue(ctx context.Context, now time.Time) error {
 	p.resendNotices(now)
 	due, err := p.st.DuePages(now, 100)
 	if err != nil {
@@ -34,10 +34,10 @@ func (p *paging) escalateDue(ctx context.Context, now time.Time) error {
 // resendNotices sends the notices that are still due for open pages (not queued because of a crash or a
 // failed outbox write right after the commit that made them due), once they are old enough not to be in
 // the middle of being sent.
-func (p *paging) resendNotices(now time.Time) {
+func (p *Paging) resendNotices(now time.Time) {
 	due, err := p.st.PagesWithNotices()
 	if err != nil {
-		p.d.Logger().Error("paging: reading the pages with notices due", "err", err)
+		p.rt.Log.Error("paging: reading the pages with notices due", "err", err)
 		return
 	}
 	for _, pg := range due {
@@ -49,7 +49,7 @@ func (p *paging) resendNotices(now time.Time) {
 
 // escalate takes the next step of one overdue page, or marks it exhausted when all steps are taken; the
 // step's notices are stored with it and then sent.
-func (p *paging) escalate(pg store.Page, now time.Time) error {
+func (p *Paging) escalate(pg store.Page, now time.Time) error {
 	if pg.Step >= p.cfg.MaxEscalations {
 		done, ok, err := p.st.ExhaustPage(pg.ID, pg.NextEscalation, now, p.cfg.Notifiers)
 		if err != nil || !ok {
@@ -72,7 +72,7 @@ func (p *paging) escalate(pg store.Page, now time.Time) error {
 
 // stepTarget is who the page's next escalation step pages: the step's account, or for "next" the one after
 // the current target in the rotation (the rotation's scheduled person when the target is not in it).
-func (p *paging) stepTarget(pg store.Page, now time.Time) string {
+func (p *Paging) stepTarget(pg store.Page, now time.Time) string {
 	steps := p.cfg.Escalation
 	step := steps[min(pg.Step, len(steps)-1)]
 	if step != "next" {

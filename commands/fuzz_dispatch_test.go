@@ -71,7 +71,7 @@ func newFuzzHarness(t *testing.T) *fuzzHarness {
 	st.Now = func() time.Time { return h.now }
 	log := slog.New(slog.NewTextHandler(&h.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	roles := NewRoles([]string{"alice"}, []string{"alice", "carol"}, nil)
-	d := Deps{Store: st, Announce: h.ann, Prefix: "!", Version: "fuzz", Now: st.Now, Log: log, Location: pagingStockholm,
+	d := testDeps{Store: st, Announce: h.ann, Prefix: "!", Version: "fuzz", Now: st.Now, Log: log, Location: pagingStockholm,
 		Channel: "#operations", Channels: []string{"#operations"}, Roles: roles,
 		Paging: PagingConfig{
 			Rotation:   store.Rotation{Accounts: []string{"alice", "carol"}, Weekday: time.Monday, At: 10 * time.Hour, Location: pagingStockholm},
@@ -80,25 +80,10 @@ func newFuzzHarness(t *testing.T) *fuzzHarness {
 		},
 		ConfigReminders: []store.Reminder{{Name: "retro", Schedule: "CRON_TZ=Europe/Stockholm 0 15 * * FRI", Channel: "#operations",
 			Text: "Weekly retrospective", Agenda: "retro"}},
-		IncidentOptions: IncidentOptions{DeclareRole: "ops", PageOnSev: 2, FreezeOnSev: 2},
+		IncidentOptions: IncidentConfig{DeclareRole: "ops", PageOnSev: 2, FreezeOnSev: 2},
+		AsTheBot:        true,
 	}
-	// The contracts the store provides, wired as the bot wires them (bot.buildDeps).
-	d.Catalog, _ = any(st).(Catalog)
-	d.Freezes, _ = any(st).(Freezes)
-	d.Incidents, _ = any(st).(Incidents)
-	d.Deploys, _ = any(st).(Deploys)
-	d.SLOs, _ = any(st).(SLOs)
-	if oc, pg, ok := NewOnCallPaging(d); ok {
-		d.OnCall, d.Pager = oc, pg
-	}
-	if ra := NewRequestAgenda(d); ra != nil {
-		d.Agenda = append(d.Agenda, ra)
-	}
-	d.Agenda = append(d.Agenda, NewIncidentAgenda(d))
-	if dp, ok := NewDeployer(d); ok {
-		d.Agenda = append(d.Agenda, dp)
-	}
-	reg, jobs, err := All(d)
+	reg, jobs, err := buildAll(d)
 	if err != nil {
 		t.Fatal(err)
 	}

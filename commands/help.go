@@ -9,19 +9,19 @@ import (
 )
 
 // helpCommands is the help family; its text is generated from the registry.
-func helpCommands(d Deps, reg func() *Registry) []*Command {
+func helpCommands(prefix string, reg func() *Registry) []*Command {
 	return []*Command{{
 		Name: "help", Args: "[command]", Help: "Lists the command families, or explains one command.",
 		Role: RoleAnyone, MaxArgs: 2,
 		Run: func(_ context.Context, c *Call, w Replier) error {
 			r := reg()
 			if len(c.Args) == 0 {
-				w.Reply(fmt.Sprintf("commands: %s. Details: %shelp <command>", strings.Join(r.Families(), ", "), d.Prefix))
+				w.Reply(fmt.Sprintf("commands: %s. Details: %shelp <command>", strings.Join(r.Families(), ", "), prefix))
 				return nil
 			}
-			name := strings.ToLower(strings.TrimPrefix(strings.Join(c.Args, " "), d.Prefix))
+			name := strings.ToLower(strings.TrimPrefix(strings.Join(c.Args, " "), prefix))
 			if cmd, ok := r.Lookup(name); ok {
-				w.Reply(helpLine(cmd, d.Prefix))
+				w.Reply(helpLine(cmd, prefix))
 				return nil
 			}
 			if fam := r.InFamily(name); len(fam) > 0 {
@@ -31,10 +31,10 @@ func helpCommands(d Deps, reg func() *Registry) []*Command {
 						subs = append(subs, strings.TrimPrefix(cmd.Name, name+" "))
 					}
 				}
-				w.Reply(fmt.Sprintf("%s%s: %s. Details: %shelp %s <subcommand>", d.Prefix, name, strings.Join(subs, ", "), d.Prefix, name))
+				w.Reply(fmt.Sprintf("%s%s: %s. Details: %shelp %s <subcommand>", prefix, name, strings.Join(subs, ", "), prefix, name))
 				return nil
 			}
-			msg := fmt.Sprintf("error: no command %q (try %shelp)", chat.Truncate(name, 40), d.Prefix)
+			msg := fmt.Sprintf("error: no command %q (try %shelp)", chat.Truncate(name, 40), prefix)
 			if s := Suggest(name, r.Families()); s != "" {
 				msg = fmt.Sprintf("error: no command %q, did you mean %s?", chat.Truncate(name, 40), s)
 			}

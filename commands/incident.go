@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 	"time"
@@ -13,8 +14,14 @@ import (
 	"github.com/opsbot/opsbot/store"
 )
 
-// IncidentOptions configure the incidents and availability family ([incidents] and [availability]).
-type IncidentOptions struct {
+// Defaults of the [incidents] config section.
+const (
+	DefaultIncidentPageOnSev   = 2
+	DefaultIncidentFreezeOnSev = 2
+)
+
+// IncidentConfig configures the incidents and availability family ([incidents] and [availability]).
+type IncidentConfig struct {
 	// DeclareRole is the role that may declare and change incidents: "developer", "ops" (default) or "admin".
 	DeclareRole string
 	// PageOnSev pages the on-call for incidents of this severity or worse (2: SEV1 and SEV2); 0 never.
@@ -30,7 +37,7 @@ type IncidentOptions struct {
 }
 
 // SeverityWeights returns the availability weights with the defaults filled in.
-func (o IncidentOptions) SeverityWeights() store.SeverityWeights {
+func (o IncidentConfig) SeverityWeights() store.SeverityWeights {
 	w := store.DefaultWeights
 	for sev := 1; sev < len(w); sev++ {
 		if v, ok := o.Weights[fmt.Sprintf("sev%d", sev)]; ok {
@@ -81,19 +88,35 @@ var (
 	accountNameRE = regexp.MustCompile(`^[^\s,*?!@#:]{1,64}$`)
 )
 
-// incidents is the incidents family: its commands share the dependencies and the configuration.
-type incidents struct {
-	d   Deps
-	log IncidentLog
+// IncidentLinks are the other families' parts the incidents family uses (nil: that part is left out).
+type IncidentLinks struct {
+	Catalog Catalog        // checks services, names owners and what an outage may take down
+	Pager   Pager          // pages the on-call for severe incidents
+	Deploys ServiceDeploys // the deploys before an incident
+	SLOs    SLOs           // availability against each service's objective
+	Topic   Topic          // the channel topic shows open incidents (incidents.topic)
 }
 
-func incidentCommands(d Deps) ([]*Command, []Job) {
-	x := &incidents{d: d}
-	x.log, _ = d.Store.(IncidentLog)
-	role := roleNamed(d.IncidentOptions.DeclareRole)
+// Incidents is the incidents and availability family. It is also a source of the meeting agendas.
+type Incidents struct {
+	rt    Runtime
+	cfg   IncidentConfig
+	log   IncidentLog
+	links IncidentLinks
+}
+
+// NewIncidents builds the incidents and availability family.
+func NewIncidents(rt Runtime, st IncidentLog, cfg IncidentConfig, links IncidentLinks) *Incidents {
+	return &Incidents{rt: rt.withDefaults(), cfg: cfg, log: st, links: links}
+}
+
+// Family offers !incident and !availability, the topic job (with incidents.topic), the incidents and
+// availability API and each incident's postmortem skeleton.
+func (x *Incidents) Family() Family {
+	role := roleNamed(x.cfg.DeclareRole)
 	write := func(name, args, help string, minArgs, maxArgs int, run Handler, flags ...Flag) *Command {
 		return &Command{Name: name, Args: args, Help: help, Role: role, Write: true, MinArgs: minArgs, MaxArgs: maxArgs,
-			Flags: flags, Run: x.need(run)}
+			Flags: flags, Run: run}
 	}
 	cmds := []*Command{
 		write("incident declare", "<sev1|sev2|sev3|sev4> <service> <summary> [--since <time or duration ago>]",
@@ -108,25 +131,23 @@ func incidentCommands(d Deps) ([]*Command, []Job) {
 			"Resolves the incident; --at records when the impact really ended.", 1, -1, x.resolve, Flag{Name: "at", Value: true}),
 		write("incident reopen", "<INC-n>", "Reopens a resolved incident; its impact continues from the original start.", 1, 1, x.reopen),
 		{Name: "incident list", Args: "[open|recent|all]", Help: "Lists open incidents (default), those of the last 7 days, or all.",
-			Role: RoleAnyone, MaxArgs: 1, Run: x.need(x.list)},
+			Role: RoleAnyone, MaxArgs: 1, Run: x.list},
 		{Name: "incident show", Args: "<INC-n>", Help: "Shows an incident: summary, duration, deploys before it and the last timeline entries.",
-			Role: RoleAnyone, MinArgs: 1, MaxArgs: 1, Run: x.need(x.show)},
+			Role: RoleAnyone, MinArgs: 1, MaxArgs: 1, Run: x.show},
+		{Name: "availability", Args: "[service] [7d|30d|90d|<duration>]",
+			Help: "Availability from the incident log, impact weighted by severity, against the SLO; without a service, worst services first.",
+			Role: RoleAnyone, MaxArgs: 2, Run: x.availability},
 	}
 	var jobs []Job
-	if d.IncidentOptions.Topic && d.Topic != nil && x.log != nil {
+	if x.cfg.Topic && x.links.Topic != nil {
 		jobs = append(jobs, x.topicJob())
 	}
-	return cmds, jobs
-}
-
-// need refuses to run when the store keeps no incidents.
-func (x *incidents) need(h Handler) Handler {
-	return func(ctx context.Context, c *Call, w Replier) error {
-		if x.log == nil {
-			return Errorf("error: no incident log in this store")
-		}
-		return h(ctx, c, w)
-	}
+	return Family{Name: "incidents", Commands: cmds, Jobs: jobs, Routes: []Route{
+		{Pattern: "GET /api/v1/incidents", Handler: http.HandlerFunc(x.apiIncidents)},
+		{Pattern: "GET /api/v1/incidents/{id}", Handler: http.HandlerFunc(x.apiIncident)},
+		{Pattern: "GET /api/v1/availability", Handler: http.HandlerFunc(x.apiAvailability)},
+		{Pattern: "GET /incidents/{id}/postmortem.md", Handler: http.HandlerFunc(x.postmortem)},
+	}}
 }
 
 // roleNamed maps incidents.declare_role to a role; anything unknown is ops.
@@ -140,7 +161,7 @@ func roleNamed(name string) Role {
 	return RoleOps
 }
 
-func (x *incidents) declare(ctx context.Context, c *Call, w Replier) error {
+func (x *Incidents) declare(ctx context.Context, c *Call, w Replier) error {
 	sev, err := parseSeverity(c.Args[0])
 	if err != nil {
 		return err
@@ -153,7 +174,7 @@ func (x *incidents) declare(ctx context.Context, c *Call, w Replier) error {
 	if err := checkLength("summary", summary, maxSummary, true); err != nil {
 		return err
 	}
-	now := x.d.Now()
+	now := x.rt.Now()
 	start := now
 	if v, ok := c.Flag("since"); ok {
 		if start, err = x.when(v, now); err != nil {
@@ -167,13 +188,13 @@ func (x *incidents) declare(ctx context.Context, c *Call, w Replier) error {
 	}
 	line := fmt.Sprintf("%s declared SEV%d on %s by %s: %s. Commander: %s", inc.Name(), sev, service,
 		chat.NoHighlight(inc.DeclaredBy), summary, chat.NoHighlight(inc.Commander))
-	if x.d.Catalog != nil {
-		owner, err := x.d.Catalog.ServiceOwner(service)
+	if x.links.Catalog != nil {
+		owner, err := x.links.Catalog.ServiceOwner(service)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		line += ". Owner: " + cmp.Or(chat.NoHighlight(owner), "none")
-		if impact, err := x.d.Catalog.ServiceImpact(service); err == nil && len(impact) > 0 {
+		if impact, err := x.links.Catalog.ServiceImpact(service); err == nil && len(impact) > 0 {
 			line += ". May affect: " + joinCapped(impact, 8)
 		}
 	}
@@ -188,11 +209,11 @@ func (x *incidents) declare(ctx context.Context, c *Call, w Replier) error {
 
 // finish pages for inc when its severity calls for it and no page was sent yet, replies line and announces it
 // in the main channel when it was said elsewhere and notable.
-func (x *incidents) finish(ctx context.Context, c *Call, w Replier, inc store.Incident, line string, notable bool) error {
+func (x *Incidents) finish(ctx context.Context, c *Call, w Replier, inc store.Incident, line string, notable bool) error {
 	var pageErr error
-	if inc.Open() && inc.Page == "" && x.pages(inc.Severity) && x.d.Pager != nil {
+	if inc.Open() && inc.Page == "" && x.pages(inc.Severity) && x.links.Pager != nil {
 		text := fmt.Sprintf("%s SEV%d on %s: %s", inc.Name(), inc.Severity, strings.Join(inc.Services(), ", "), inc.Summary)
-		id, err := x.d.Pager.PageOnCall(ctx, c.Caller.Who(), inc.Service, text)
+		id, err := x.links.Pager.PageOnCall(ctx, c.Caller.Who(), inc.Service, text)
 		switch {
 		case errors.Is(err, store.ErrNobodyOnCall):
 			// Not a failure of the incident: say so plainly; a later severity change pages again.
@@ -205,9 +226,9 @@ func (x *incidents) finish(ctx context.Context, c *Call, w Replier, inc store.In
 		pageErr = err
 	}
 	w.Reply(line)
-	if notable && x.d.Announce != nil && !strings.EqualFold(c.Channel, x.d.Channel) {
-		if err := x.d.Announce.Announce("", line, inc.Severity <= 2); err != nil {
-			return Errorf("error: %s is recorded, but announcing it in %s failed: %v", inc.Name(), x.d.Channel, err)
+	if notable && !x.rt.inHomeChannel(c) {
+		if err := x.rt.Announce.Announce("", line, inc.Severity <= 2); err != nil {
+			return Errorf("error: %s is recorded, but announcing it in %s failed: %v", inc.Name(), x.rt.Channel, err)
 		}
 	}
 	if pageErr != nil {
@@ -238,34 +259,34 @@ func parseSeverity(s string) (int, error) {
 }
 
 // service checks a service name and, when the catalogue knows services, that it is one of them.
-func (x *incidents) service(arg string) (string, error) {
+func (x *Incidents) service(arg string) (string, error) {
 	name := strings.ToLower(arg)
 	if !store.ValidServiceName(name) {
 		return "", Errorf("error: %q is not a service name (lowercase letters, digits, . _ -)", chat.Truncate(arg, 40))
 	}
-	if x.d.Catalog == nil {
+	if x.links.Catalog == nil {
 		return name, nil
 	}
-	_, err := x.d.Catalog.ServiceOwner(name)
+	_, err := x.links.Catalog.ServiceOwner(name)
 	if !errors.Is(err, store.ErrNotFound) {
 		return name, err
 	}
-	names, err := x.d.Catalog.ServiceNames()
+	names, err := x.links.Catalog.ServiceNames()
 	if err != nil || len(names) == 0 { // an empty catalogue knows no services to check against
 		return name, err
 	}
 	if s := Suggest(name, names); s != "" {
 		return "", Errorf("error: unknown service %q, did you mean %s?", name, s)
 	}
-	return "", Errorf("error: unknown service %q (add it first: %sservice add %s)", name, x.d.Prefix, name)
+	return "", Errorf("error: unknown service %q (add it first: %sservice add %s)", name, x.rt.Prefix, name)
 }
 
 // when parses a time ("14:05", RFC 3339) or a duration ago ("15m"). A clock time later than now is yesterday's.
-func (x *incidents) when(v string, now time.Time) (time.Time, error) {
+func (x *Incidents) when(v string, now time.Time) (time.Time, error) {
 	if d, err := chat.ParseDuration(v); err == nil {
 		return now.Add(-d), nil
 	}
-	t, err := chat.ParseTime(v, now, x.d.Location)
+	t, err := chat.ParseTime(v, now, x.rt.Location)
 	if err != nil {
 		return t, Errorf("error: bad time %q (use 14:05, 2026-11-25T14:05:00Z or a duration ago like 15m)", chat.Truncate(v, 40))
 	}
@@ -278,12 +299,12 @@ func (x *incidents) when(v string, now time.Time) (time.Time, error) {
 	return t, nil
 }
 
-func (x *incidents) pages(sev int) bool   { return sev <= x.d.IncidentOptions.PageOnSev }
-func (x *incidents) freezes(sev int) bool { return sev <= x.d.IncidentOptions.FreezeOnSev }
+func (x *Incidents) pages(sev int) bool   { return sev <= x.cfg.PageOnSev }
+func (x *Incidents) freezes(sev int) bool { return sev <= x.cfg.FreezeOnSev }
 
 // clock renders t briefly relative to now: 14:05 today, 03-09 14:05 this year, else with the year.
-func (x *incidents) clock(t, now time.Time) string {
-	t, now = t.In(x.d.Location), now.In(x.d.Location)
+func (x *Incidents) clock(t, now time.Time) string {
+	t, now = t.In(x.rt.Location), now.In(x.rt.Location)
 	switch {
 	case t.YearDay() == now.YearDay() && t.Year() == now.Year():
 		return t.Format("15:04")

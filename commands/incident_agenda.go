@@ -9,29 +9,17 @@ import (
 	"github.com/opsbot/opsbot/store"
 )
 
-// IncidentAgenda contributes the incidents and availability lines to the weekly meeting agendas (it has the
-// method set of the AgendaSource contract on main): for "retro" the week's incidents, for "scalability" the
-// week's incidents with services and durations and the services below their SLO over 30 days. It has nothing
-// to say for "planning".
-type IncidentAgenda struct{ x *incidents }
-
-// NewIncidentAgenda builds the incidents family's agenda source over d.
-func NewIncidentAgenda(d Deps) *IncidentAgenda {
-	x := &incidents{d: d}
-	x.log, _ = d.Store.(IncidentLog)
-	return &IncidentAgenda{x: x}
-}
-
-// AgendaName is "incidents".
-func (a *IncidentAgenda) AgendaName() string { return "incidents" }
+// AgendaName names the incidents family's part of the weekly meeting agendas: for "retro" the week's
+// incidents, for "scalability" the week's incidents with services and durations and the services below their
+// SLO over 30 days; nothing for "planning".
+func (x *Incidents) AgendaName() string { return "incidents" }
 
 // agendaShown caps the incidents named in an agenda.
 const agendaShown = 5
 
 // Agenda returns the lines for kind about [from, to).
-func (a *IncidentAgenda) Agenda(kind string, from, to time.Time) ([]string, error) {
-	x := a.x
-	if x.log == nil || (kind != "retro" && kind != "scalability") {
+func (x *Incidents) Agenda(kind string, from, to time.Time) ([]string, error) {
+	if kind != "retro" && kind != "scalability" {
 		return nil, nil
 	}
 	recent, _, err := x.log.RecentIncidents(from, maxListed)
@@ -73,29 +61,38 @@ func (a *IncidentAgenda) Agenda(kind string, from, to time.Time) ([]string, erro
 			lines = append(lines, x.listLine(inc, to))
 		}
 	}
-	if kind == "scalability" {
-		below, err := a.belowSLO(to)
-		if err != nil {
-			return nil, err
-		}
-		lines = append(lines, below...)
-	}
 	return lines, nil
 }
 
-// belowSLO names the services whose availability over the 30 days before to is below their SLO.
-func (a *IncidentAgenda) belowSLO(to time.Time) ([]string, error) {
-	x := a.x
-	if x.d.SLOs == nil {
+// AvailabilityAgenda is the availability part of the scalability meeting's agenda: the services below their
+// SLO over the 30 days before the meeting.
+func (x *Incidents) AvailabilityAgenda() AgendaSource { return availabilityAgenda{x} }
+
+type availabilityAgenda struct{ x *Incidents }
+
+// AgendaName is "availability".
+func (a availabilityAgenda) AgendaName() string { return "availability" }
+
+// Agenda gives the services below their SLO, for "scalability" only.
+func (a availabilityAgenda) Agenda(kind string, _, to time.Time) ([]string, error) {
+	if kind != "scalability" {
 		return nil, nil
 	}
-	all, err := x.log.AvailabilityAll(to.Add(-defaultWindow), to, x.d.IncidentOptions.SeverityWeights())
+	return a.x.belowSLO(to)
+}
+
+// belowSLO names the services whose availability over the 30 days before to is below their SLO.
+func (x *Incidents) belowSLO(to time.Time) ([]string, error) {
+	if x.links.SLOs == nil {
+		return nil, nil
+	}
+	all, err := x.log.AvailabilityAll(to.Add(-defaultWindow), to, x.cfg.SeverityWeights())
 	if err != nil {
 		return nil, err
 	}
 	var below []string
 	for _, av := range all {
-		slo, ok, err := x.d.SLOs.ServiceSLO(av.Service)
+		slo, ok, err := x.links.SLOs.ServiceSLO(av.Service)
 		if err != nil {
 			return nil, err
 		}

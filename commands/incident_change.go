@@ -10,7 +10,7 @@ import (
 	"github.com/opsbot/opsbot/store"
 )
 
-func (x *incidents) update(_ context.Context, c *Call, w Replier) error {
+func (x *Incidents) update(_ context.Context, c *Call, w Replier) error {
 	id, err := parseID(chat.KindIncident, c.Args[0])
 	if err != nil {
 		return err
@@ -27,7 +27,7 @@ func (x *incidents) update(_ context.Context, c *Call, w Replier) error {
 	return nil
 }
 
-func (x *incidents) status(_ context.Context, c *Call, w Replier) error {
+func (x *Incidents) status(_ context.Context, c *Call, w Replier) error {
 	id, err := parseID(chat.KindIncident, c.Args[0])
 	if err != nil {
 		return err
@@ -45,7 +45,7 @@ func (x *incidents) status(_ context.Context, c *Call, w Replier) error {
 	return nil
 }
 
-func (x *incidents) severity(ctx context.Context, c *Call, w Replier) error {
+func (x *Incidents) severity(ctx context.Context, c *Call, w Replier) error {
 	id, err := parseID(chat.KindIncident, c.Args[0])
 	if err != nil {
 		return err
@@ -79,7 +79,7 @@ func freezeNote(ch store.IncidentChange) string {
 	return ""
 }
 
-func (x *incidents) commander(_ context.Context, c *Call, w Replier) error {
+func (x *Incidents) commander(_ context.Context, c *Call, w Replier) error {
 	id, err := parseID(chat.KindIncident, c.Args[0])
 	if err != nil {
 		return err
@@ -100,7 +100,7 @@ func (x *incidents) commander(_ context.Context, c *Call, w Replier) error {
 	return nil
 }
 
-func (x *incidents) affects(_ context.Context, c *Call, w Replier) error {
+func (x *Incidents) affects(_ context.Context, c *Call, w Replier) error {
 	id, err := parseID(chat.KindIncident, c.Args[0])
 	if err != nil {
 		return err
@@ -121,7 +121,7 @@ func (x *incidents) affects(_ context.Context, c *Call, w Replier) error {
 	return nil
 }
 
-func (x *incidents) resolve(ctx context.Context, c *Call, w Replier) error {
+func (x *Incidents) resolve(ctx context.Context, c *Call, w Replier) error {
 	id, err := parseID(chat.KindIncident, c.Args[0])
 	if err != nil {
 		return err
@@ -130,7 +130,7 @@ func (x *incidents) resolve(ctx context.Context, c *Call, w Replier) error {
 	if err := checkLength("text", text, maxNoteText, false); err != nil {
 		return err
 	}
-	now := x.d.Now()
+	now := x.rt.Now()
 	var at time.Time
 	if v, ok := c.Flag("at"); ok {
 		if at, err = x.when(v, now); err != nil {
@@ -151,7 +151,7 @@ func (x *incidents) resolve(ctx context.Context, c *Call, w Replier) error {
 	return x.finish(ctx, c, w, inc, line, true)
 }
 
-func (x *incidents) reopen(ctx context.Context, c *Call, w Replier) error {
+func (x *Incidents) reopen(ctx context.Context, c *Call, w Replier) error {
 	id, err := parseID(chat.KindIncident, c.Args[0])
 	if err != nil {
 		return err
@@ -162,7 +162,7 @@ func (x *incidents) reopen(ctx context.Context, c *Call, w Replier) error {
 	}
 	inc := ch.After
 	line := fmt.Sprintf("%s reopened by %s: SEV%d on %s, investigating, impact since %s", inc.Name(), chat.NoHighlight(c.Caller.Who()),
-		inc.Severity, strings.Join(inc.Services(), ", "), x.clock(inc.Start, x.d.Now()))
+		inc.Severity, strings.Join(inc.Services(), ", "), x.clock(inc.Start, x.rt.Now()))
 	line += freezeNote(ch)
 	return x.finish(ctx, c, w, inc, line, true)
 }

@@ -18,12 +18,12 @@ const (
 	deployLookback = 24 * time.Hour
 )
 
-func (x *incidents) list(_ context.Context, c *Call, w Replier) error {
+func (x *Incidents) list(_ context.Context, c *Call, w Replier) error {
 	mode := "open"
 	if len(c.Args) == 1 {
 		mode = strings.ToLower(c.Args[0])
 	}
-	now := x.d.Now()
+	now := x.rt.Now()
 	var (
 		incs  []store.Incident
 		total int
@@ -67,7 +67,7 @@ func (x *incidents) list(_ context.Context, c *Call, w Replier) error {
 
 // listLine is one incident in a listing:
 // "INC-7 SEV2 playlist investigating for 1h05m: <summary> (commander a​lice)".
-func (x *incidents) listLine(inc store.Incident, now time.Time) string {
+func (x *Incidents) listLine(inc store.Incident, now time.Time) string {
 	svcs := strings.Join(inc.Services(), ",")
 	if inc.Open() {
 		return fmt.Sprintf("%s SEV%d %s %s for %s: %s (commander %s)", inc.Name(), inc.Severity, svcs, inc.Status,
@@ -77,7 +77,7 @@ func (x *incidents) listLine(inc store.Incident, now time.Time) string {
 		chat.FormatDuration(inc.Duration(now)), inc.Summary)
 }
 
-func (x *incidents) show(_ context.Context, c *Call, w Replier) error {
+func (x *Incidents) show(_ context.Context, c *Call, w Replier) error {
 	id, err := parseID(chat.KindIncident, c.Args[0])
 	if err != nil {
 		return err
@@ -86,7 +86,7 @@ func (x *incidents) show(_ context.Context, c *Call, w Replier) error {
 	if err != nil {
 		return incidentError(err, id)
 	}
-	now := x.d.Now()
+	now := x.rt.Now()
 	head := fmt.Sprintf("%s SEV%d %s on %s: %s. ", inc.Name(), inc.Severity, inc.Status, strings.Join(inc.Services(), ", "), inc.Summary)
 	if inc.Open() {
 		head += fmt.Sprintf("Open for %s (since %s)", chat.FormatDuration(inc.Duration(now)), x.clock(inc.Start, now))
@@ -98,14 +98,14 @@ func (x *incidents) show(_ context.Context, c *Call, w Replier) error {
 		head += ". Paged " + inc.Page
 	}
 	lines := []string{head}
-	if x.d.Deploys != nil {
-		deploys, err := DeploysBefore(x.d.Deploys, inc)
+	if x.links.Deploys != nil {
+		deploys, err := DeploysBefore(x.links.Deploys, inc)
 		if err != nil {
 			return err
 		}
 		lines = append(lines, "deploys in the 24h before: "+cmpJoin(deploys, "; ", "none"))
 	}
-	n := x.d.ChannelLines() - len(lines) // the last timeline entries that fit a channel reply
+	n := x.rt.ChannelLines() - len(lines) // the last timeline entries that fit a channel reply
 	if c.Private() {
 		n = 20
 	}
@@ -124,7 +124,7 @@ func (x *incidents) show(_ context.Context, c *Call, w Replier) error {
 
 // DeploysBefore lists the deploys to inc's services in the 24 h before its impact started, each line
 // prefixed with the service when the incident affects several; nil deploys means no data.
-func DeploysBefore(deploys Deploys, inc store.Incident) ([]string, error) {
+func DeploysBefore(deploys ServiceDeploys, inc store.Incident) ([]string, error) {
 	if deploys == nil {
 		return nil, nil
 	}

@@ -22,10 +22,10 @@ type incidentHarness struct {
 	pager *incPager
 	topic *incTopic
 	ann   *incAnnouncer
-	deps  Deps
+	deps  testDeps
 }
 
-func newIncidentHarness(t *testing.T, configure func(*Deps)) *incidentHarness {
+func newIncidentHarness(t *testing.T, configure func(*testDeps)) *incidentHarness {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "opsbot.db"), store.Options{})
 	if err != nil {
@@ -35,19 +35,19 @@ func newIncidentHarness(t *testing.T, configure func(*Deps)) *incidentHarness {
 	h := &incidentHarness{t: t, now: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC), st: st,
 		pager: &incPager{}, topic: &incTopic{topics: map[string]string{"#operations": "Welcome to ops"}}, ann: &incAnnouncer{}}
 	st.Now = func() time.Time { return h.now }
-	d := Deps{Store: st, Prefix: "!", Now: func() time.Time { return h.now }, Location: time.UTC, Channel: "#operations",
+	d := testDeps{Store: st, Prefix: "!", Now: func() time.Time { return h.now }, Location: time.UTC, Channel: "#operations",
 		Announce: h.ann, Pager: h.pager, Topic: h.topic,
 		Catalog: incCatalog{"playlist": {"bob", "search", "radio"}, "search": {"carol", "web"}, "radio": {""}, "web": {""}},
 		Deploys: incDeploys{"playlist": {"D-40 1.42 prod succeeded 10:05 by alice"}},
 		SLOs:    incSLOs{"playlist": 99.9},
-		IncidentOptions: IncidentOptions{DeclareRole: "ops", PageOnSev: 2, FreezeOnSev: 2, Topic: true,
+		IncidentOptions: IncidentConfig{DeclareRole: "ops", PageOnSev: 2, FreezeOnSev: 2, Topic: true,
 			Weights: map[string]float64{"sev1": 1, "sev2": 0.5, "sev3": 0.1, "sev4": 0}},
 	}
 	if configure != nil {
 		configure(&d)
 	}
 	h.deps = d
-	reg, jobs, err := All(d)
+	reg, jobs, err := buildAll(d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +268,7 @@ func TestIncidentRefusalsAndBadInput(t *testing.T) {
 }
 
 func TestIncidentDeclareRoleAndMissingContracts(t *testing.T) {
-	h := newIncidentHarness(t, func(d *Deps) {
+	h := newIncidentHarness(t, func(d *testDeps) {
 		d.IncidentOptions.DeclareRole = "developer"
 		d.Catalog, d.Pager, d.Deploys, d.SLOs = nil, nil, nil, nil
 	})
@@ -379,8 +379,8 @@ func TestIncidentTopicFollowsOpenIncidents(t *testing.T) {
 	h.one("alice", "incident resolve 1")
 	h.one("alice", "incident resolve 2")
 	// A restart: a new harness over the same store resumes from the stored state.
-	reg, jobs, err := All(Deps{Store: h.st, Now: func() time.Time { return h.now }, Location: time.UTC, Channel: "#operations",
-		Topic: h.topic, IncidentOptions: IncidentOptions{Topic: true}})
+	reg, jobs, err := buildAll(testDeps{Store: h.st, Now: func() time.Time { return h.now }, Location: time.UTC, Channel: "#operations",
+		Topic: h.topic, IncidentOptions: IncidentConfig{Topic: true}})
 	if err != nil || reg == nil {
 		t.Fatalf("All: %v", err)
 	}
@@ -448,11 +448,8 @@ func TestIncidentAgenda(t *testing.T) {
 	h.now = h.now.Add(time.Hour)
 	h.one("alice", "incident resolve 3")
 	h.now = to
-	src := NewIncidentAgenda(h.deps)
-	var _ interface {
-		AgendaName() string
-		Agenda(kind string, from, to time.Time) ([]string, error)
-	} = src // the AgendaSource contract
+	x := h.deps.incidents()
+	src := AgendaSource(x)
 	retro, err := src.Agenda("retro", from, to)
 	if err != nil {
 		t.Fatal(err)
@@ -465,9 +462,17 @@ func TestIncidentAgenda(t *testing.T) {
 	if strings.Join(retro, "\n") != strings.Join(want, "\n") {
 		t.Errorf("retro agenda =\n%q\nwant\n%q", retro, want)
 	}
-	scal, _ := src.Agenda("scalability", from, to)
-	if last := scal[len(scal)-1]; last != "below SLO over 30d: playlist 99.72% (SLO 99.9%)" {
-		t.Errorf("scalability agenda ends with %q", last)
+	if scal, _ := src.Agenda("scalability", from, to); strings.Join(scal, "\n") != strings.Join(want, "\n") {
+		t.Errorf("scalability agenda =\n%q\nwant the retro's incidents\n%q", scal, want)
+	}
+	// The services below their SLO are the availability part of the scalability agenda.
+	avail := x.AvailabilityAgenda()
+	if got, err := avail.Agenda("scalability", from, to); avail.AgendaName() != "availability" || err != nil ||
+		strings.Join(got, "\n") != "below SLO over 30d: playlist 99.72% (SLO 99.9%)" {
+		t.Errorf("availability agenda %s = %q, %v; want playlist below its SLO", avail.AgendaName(), got, err)
+	}
+	if got, _ := avail.Agenda("retro", from, to); len(got) != 0 {
+		t.Errorf("availability agenda for the retro = %q, want nothing", got)
 	}
 	if lines, _ := src.Agenda("planning", from, to); len(lines) != 0 {
 		t.Errorf("planning agenda = %q, want nothing", lines)
@@ -478,7 +483,7 @@ func TestIncidentAgenda(t *testing.T) {
 // with a budget too small for any entry it shows none rather than asking for the whole timeline.
 func TestIncidentShowFollowsMaxLines(t *testing.T) {
 	for _, tt := range []struct{ maxLines, want int }{{0, 4}, {7, 7}, {2, 2}, {1, 2}} {
-		h := newIncidentHarness(t, func(d *Deps) { d.MaxLines = tt.maxLines })
+		h := newIncidentHarness(t, func(d *testDeps) { d.MaxLines = tt.maxLines })
 		h.one("alice", "incident declare sev3 search slow queries")
 		for i := range 8 {
 			h.one("alice", fmt.Sprintf("incident update INC-1 step %d", i))

@@ -28,14 +28,14 @@ var incidentPartRE = regexp.MustCompile(`^INC-\d+ SEV[1-4] `)
 // topicJob keeps the default channel's topic in step with the open incidents, changing it at most once per
 // incidents topic interval (30s by default); changes in between are coalesced into the next one. Its state
 // (the topic without incidents, what was last set and when) lives in the store, so a restart resumes it.
-func (x *incidents) topicJob() Job {
-	every := x.d.IncidentOptions.TopicEvery
+func (x *Incidents) topicJob() Job {
+	every := x.cfg.TopicEvery
 	if every <= 0 {
 		every = 30 * time.Second
 	}
 	lastErr := ""
 	return Job{Name: "incident-topic", Every: min(every, 5*time.Second), Run: func(_ context.Context, now time.Time) error {
-		err := x.syncTopic(x.d.Channel, now, every)
+		err := x.syncTopic(x.rt.Channel, now, every)
 		// A refusal (say, no channel op on a +t channel) would repeat every run: report each one once.
 		msg := ""
 		if err != nil {
@@ -51,8 +51,8 @@ func (x *incidents) topicJob() Job {
 
 // syncTopic sets channel's topic to what the open incidents call for, unless it was changed less than every
 // ago. With no incident open it restores the topic without the incident part, and then leaves it alone.
-func (x *incidents) syncTopic(channel string, now time.Time, every time.Duration) error {
-	cur, ok := x.d.Topic.Topic(channel)
+func (x *Incidents) syncTopic(channel string, now time.Time, every time.Duration) error {
+	cur, ok := x.links.Topic.Topic(channel)
 	if !ok {
 		return nil
 	}
@@ -84,7 +84,7 @@ func (x *incidents) syncTopic(channel string, now time.Time, every time.Duration
 		if now.Sub(st.SetAt) < every {
 			return nil // rate limited: a later run sets the newest state (also while the change is on its way)
 		}
-		if err := x.d.Topic.SetTopic(channel, want); err != nil {
+		if err := x.links.Topic.SetTopic(channel, want); err != nil {
 			return fmt.Errorf("incident topic of %s: %w", channel, err)
 		}
 		next.Set, next.SetAt = want, now

@@ -15,7 +15,7 @@ import (
 // accountPattern is what a services account name may look like (as in the config's validation).
 var accountPattern = regexp.MustCompile(`^[^\s,*?!@#:]{1,64}$`)
 
-func (p *paging) onCallCommands() []*Command {
+func (p *Paging) onCallCommands() []*Command {
 	return []*Command{
 		{
 			Name: "oncall", Help: "Shows who is on call now, until when, who is next, and any override.",
@@ -37,14 +37,14 @@ func (p *paging) onCallCommands() []*Command {
 }
 
 // show answers !oncall in one line.
-func (p *paging) show(_ context.Context, _ *Call, w Replier) error {
-	now := p.d.Now()
+func (p *Paging) show(_ context.Context, _ *Call, w Replier) error {
+	now := p.rt.Now()
 	st, err := p.st.OnCallNow(p.cfg.Rotation, now)
 	if err != nil {
 		return err
 	}
 	if st.Account == "" {
-		w.Reply(fmt.Sprintf("nobody is on call (oncall.rotation is empty); ops can %soncall take [duration]", p.d.Prefix))
+		w.Reply(fmt.Sprintf("nobody is on call (oncall.rotation is empty); ops can %soncall take [duration]", p.rt.Prefix))
 		return nil
 	}
 	w.Reply(p.stateLine(st, now, chat.NoHighlight(st.Account), ""))
@@ -53,7 +53,7 @@ func (p *paging) show(_ context.Context, _ *Call, w Replier) error {
 
 // stateLine is "on call: alice until Mon 10:00 CET (in 4d2h), next: carol", with the override if any; who is
 // the on-call person as it should appear, note is added to the parenthesis.
-func (p *paging) stateLine(st store.OnCallState, now time.Time, who, note string) string {
+func (p *Paging) stateLine(st store.OnCallState, now time.Time, who, note string) string {
 	paren := []string{"in " + chat.FormatDuration(st.Until.Sub(now).Round(time.Second))}
 	if o := st.Override; o != nil {
 		ov := "override by " + chat.NoHighlight(o.By)
@@ -65,7 +65,7 @@ func (p *paging) stateLine(st store.OnCallState, now time.Time, who, note string
 	if note != "" {
 		paren = append(paren, note)
 	}
-	line := fmt.Sprintf("on call: %s until %s (%s)", who, when(st.Until, now, p.d.Location), strings.Join(paren, ", "))
+	line := fmt.Sprintf("on call: %s until %s (%s)", who, when(st.Until, now, p.rt.Location), strings.Join(paren, ", "))
 	if st.Next != "" {
 		line += ", next: " + chat.NoHighlight(st.Next)
 	} else {
@@ -75,7 +75,7 @@ func (p *paging) stateLine(st store.OnCallState, now time.Time, who, note string
 }
 
 // overrideFor parses and caps an override duration.
-func (p *paging) overrideFor(arg string) (time.Duration, error) {
+func (p *Paging) overrideFor(arg string) (time.Duration, error) {
 	d, err := chat.ParseDuration(arg)
 	if err != nil || d <= 0 {
 		return 0, Errorf("error: bad duration %q (use 90s, 15m, 2h, 3d, 1w)", chat.Truncate(arg, 40))
@@ -86,7 +86,7 @@ func (p *paging) overrideFor(arg string) (time.Duration, error) {
 	return d, nil
 }
 
-func (p *paging) take(_ context.Context, c *Call, w Replier) error {
+func (p *Paging) take(_ context.Context, c *Call, w Replier) error {
 	d := time.Hour
 	if len(c.Args) == 1 {
 		var err error
@@ -99,7 +99,7 @@ func (p *paging) take(_ context.Context, c *Call, w Replier) error {
 	return p.putOnCall(c, w, c.Caller.Account, d)
 }
 
-func (p *paging) override(_ context.Context, c *Call, w Replier) error {
+func (p *Paging) override(_ context.Context, c *Call, w Replier) error {
 	account := strings.ToLower(c.Args[0])
 	if !accountPattern.MatchString(account) {
 		return Errorf("error: %q is not an account name", chat.Truncate(c.Args[0], 40))
@@ -111,24 +111,24 @@ func (p *paging) override(_ context.Context, c *Call, w Replier) error {
 	return p.putOnCall(c, w, account, d)
 }
 
-func (p *paging) putOnCall(c *Call, w Replier, account string, d time.Duration) error {
-	now := p.d.Now()
+func (p *Paging) putOnCall(c *Call, w Replier, account string, d time.Duration) error {
+	now := p.rt.Now()
 	_, st, err := p.st.AddOverride(p.cfg.Rotation, store.Override{Account: account, By: c.Caller.Account, Start: now, End: now.Add(d)})
 	if err != nil {
 		return err
 	}
 	w.Reply(p.stateLine(st, now, account, ""))
-	if !sameAccount(account, c.Caller.Account) {
-		msg := fmt.Sprintf("you are on call until %s (override by %s)", when(st.Until, now, p.d.Location), chat.NoHighlight(c.Caller.Account))
-		if err := p.d.Announce.Tell(account, msg, false); err != nil {
+	if !p.rt.Roles.Same(account, c.Caller.Account) {
+		msg := fmt.Sprintf("you are on call until %s (override by %s)", when(st.Until, now, p.rt.Location), chat.NoHighlight(c.Caller.Account))
+		if err := p.rt.Announce.Tell(account, msg, false); err != nil {
 			return fmt.Errorf("oncall: notify %s: %w", account, err)
 		}
 	}
 	return nil
 }
 
-func (p *paging) clear(_ context.Context, c *Call, w Replier) error {
-	now := p.d.Now()
+func (p *Paging) clear(_ context.Context, c *Call, w Replier) error {
+	now := p.rt.Now()
 	o, st, err := p.st.ClearOverride(p.cfg.Rotation, now)
 	if errors.Is(err, store.ErrNotFound) {
 		return Errorf("error: no override is in force")
@@ -147,18 +147,18 @@ func (p *paging) clear(_ context.Context, c *Call, w Replier) error {
 
 // handoff is the job that announces each change of who is on call (a new shift, or an override ending) once.
 // The change is recorded only once its announcement is queued, so a failed outbox write is tried again.
-func (p *paging) handoff(_ context.Context, now time.Time) error {
+func (p *Paging) handoff(_ context.Context, now time.Time) error {
 	_, _, _, err := p.st.Handoff(p.cfg.Rotation, now, func(prev string, cur store.OnCallState) error {
 		var line string
 		switch {
 		case cur.Account == "":
-			line = fmt.Sprintf("on call: nobody from now (after %s); ops can %soncall take", chat.NoHighlight(prev), p.d.Prefix)
+			line = fmt.Sprintf("on call: nobody from now (after %s); ops can %soncall take", chat.NoHighlight(prev), p.rt.Prefix)
 		case prev == "":
 			line = p.stateLine(cur, now, cur.Account, "")
 		default:
 			line = p.stateLine(cur, now, cur.Account+" takes over from "+chat.NoHighlight(prev), "")
 		}
-		return p.d.Announce.Announce("", line, false)
+		return p.rt.Announce.Announce("", line, false)
 	})
 	return err
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/opsbot/opsbot/store"
 )
 
-func (p *paging) pageCommands() []*Command {
+func (p *Paging) pageCommands() []*Command {
 	return []*Command{
 		{
 			Name: "page", Args: "[service] <message>", Role: RoleDeveloper, Write: true, MinArgs: 1, MaxArgs: -1, Run: p.pageCmd,
@@ -36,11 +36,11 @@ func pageID(id uint64) string { return chat.FormatID(chat.KindPage, id) }
 
 // target resolves who to page for a service: its owner when the catalogue names a known account, else the
 // on-call (""). known is false when the catalogue does not know the service (or there is no catalogue).
-func (p *paging) target(service string) (target string, known bool, err error) {
-	if p.d.Catalog == nil || service == "" {
+func (p *Paging) target(service string) (target string, known bool, err error) {
+	if p.catalog == nil || service == "" {
 		return "", false, nil
 	}
-	owner, err := p.d.Catalog.ServiceOwner(strings.ToLower(service))
+	owner, err := p.catalog.ServiceOwner(strings.ToLower(service))
 	if errors.Is(err, store.ErrNotFound) {
 		return "", false, nil
 	}
@@ -53,7 +53,7 @@ func (p *paging) target(service string) (target string, known bool, err error) {
 	return "", true, nil
 }
 
-func (p *paging) pageCmd(_ context.Context, c *Call, w Replier) error {
+func (p *Paging) pageCmd(_ context.Context, c *Call, w Replier) error {
 	service, text := "", c.Rest(0)
 	if len(c.Args) >= 2 {
 		t, known, err := p.target(c.Args[0])
@@ -68,20 +68,20 @@ func (p *paging) pageCmd(_ context.Context, c *Call, w Replier) error {
 	return p.pageFrom(c, w, service, "", text)
 }
 
-func (p *paging) pageFrom(c *Call, w Replier, service, target, text string) error {
+func (p *Paging) pageFrom(c *Call, w Replier, service, target, text string) error {
 	pg, deduped, sent, err := p.open(c.Caller.Account, service, target, text, true)
 	var rl *store.RateLimitError
 	switch {
 	case errors.As(err, &rl):
 		return Errorf("error: you opened %d pages in the last hour (paging.rate_limit = %d); next page possible at %s, or ask in the channel",
-			rl.Count, rl.Limit, when(rl.Retry, p.d.Now(), p.d.Location))
+			rl.Count, rl.Limit, when(rl.Retry, p.rt.Now(), p.rt.Location))
 	case errors.Is(err, store.ErrNobodyOnCall):
-		return Errorf("error: nobody is on call to page (oncall.rotation is empty); ops can %soncall take", p.d.Prefix)
+		return Errorf("error: nobody is on call to page (oncall.rotation is empty); ops can %soncall take", p.rt.Prefix)
 	case err != nil:
 		return err
 	case deduped:
-		w.Reply(fmt.Sprintf("%s updated (your open page, %s old): %s; paging %s", pageID(pg.ID), chat.FormatDuration(p.d.Now().Sub(pg.Opened)), text, pg.Target))
-	case !p.inAnnounceChannel(c) || !sent: // in the channel, the announcement is the answer, once it is out
+		w.Reply(fmt.Sprintf("%s updated (your open page, %s old): %s; paging %s", pageID(pg.ID), chat.FormatDuration(p.rt.Now().Sub(pg.Opened)), text, pg.Target))
+	case !p.rt.inHomeChannel(c) || !sent: // in the channel, the announcement is the answer, once it is out
 		w.Reply(p.pagingLine(pg, pg.Target))
 	}
 	return nil
@@ -90,7 +90,7 @@ func (p *paging) pageFrom(c *Call, w Replier, service, target, text string) erro
 // PageOnCall implements Pager: it pages the owner of service (when the catalogue names a known account) or
 // the person on call, on behalf of by, without the per-person dedupe and rate limit (it is not a person
 // paging), and returns the page id.
-func (p *paging) PageOnCall(_ context.Context, by, service, text string) (string, error) {
+func (p *Paging) PageOnCall(_ context.Context, by, service, text string) (string, error) {
 	target, _, err := p.target(service)
 	if err != nil {
 		return "", err
@@ -103,17 +103,17 @@ func (p *paging) PageOnCall(_ context.Context, by, service, text string) (string
 }
 
 // pagingLine is "P-3 paging alice: <message> (ack with !ack P-3 within 5m)".
-func (p *paging) pagingLine(pg store.Page, to string) string {
+func (p *Paging) pagingLine(pg store.Page, to string) string {
 	return fmt.Sprintf("%s paging %s: %s %s", pageID(pg.ID), to, p.pageText(pg), p.ackWithin(pg))
 }
 
 // ackWithin is "(ack with !ack P-3 within 5m)".
-func (p *paging) ackWithin(pg store.Page) string {
-	return fmt.Sprintf("(ack with %sack %s within %s)", p.d.Prefix, pageID(pg.ID), chat.FormatDuration(p.cfg.AckTimeout))
+func (p *Paging) ackWithin(pg store.Page) string {
+	return fmt.Sprintf("(ack with %sack %s within %s)", p.rt.Prefix, pageID(pg.ID), chat.FormatDuration(p.cfg.AckTimeout))
 }
 
 // pageText is the message with its service.
-func (p *paging) pageText(pg store.Page) string {
+func (p *Paging) pageText(pg store.Page) string {
 	if pg.Service != "" {
 		return "[" + pg.Service + "] " + pg.Text
 	}
@@ -124,8 +124,8 @@ func (p *paging) pageText(pg store.Page) string {
 // person highlighted in the channel and messaged privately, both durable and urgent. The page stands once
 // stored: notices that cannot be queued now stay due in the store, and the escalation job sends them (sent
 // is false then).
-func (p *paging) open(by, service, target, text string, limits bool) (pg store.Page, deduped, sent bool, err error) {
-	now := p.d.Now()
+func (p *Paging) open(by, service, target, text string, limits bool) (pg store.Page, deduped, sent bool, err error) {
+	now := p.rt.Now()
 	req := store.PageRequest{By: by, Service: service, Text: text, Target: target, Rotation: p.cfg.Rotation, Now: now,
 		AckTimeout: p.cfg.AckTimeout, Notifiers: p.cfg.Notifiers}
 	if limits {
@@ -145,14 +145,14 @@ const noticeRetryAfter = 10 * time.Second
 
 // sendNotices queues the page's due notices for IRC, in order, each removed from the store once queued. It
 // stops at the first failure (logged): that one and the rest stay due, for the escalation job.
-func (p *paging) sendNotices(pg store.Page) bool {
+func (p *Paging) sendNotices(pg store.Page) bool {
 	for _, n := range pg.Notices {
 		err := p.sendNotice(pg, n)
 		if err == nil {
 			err = p.st.PageNoticeSent(pg.ID, n)
 		}
 		if err != nil {
-			p.d.Logger().Error("paging: notice not sent yet; the escalation job retries", "page", pageID(pg.ID), "notice", n.Kind, "err", err)
+			p.rt.Log.Error("paging: notice not sent yet; the escalation job retries", "page", pageID(pg.ID), "notice", n.Kind, "err", err)
 			return false
 		}
 	}
@@ -160,7 +160,7 @@ func (p *paging) sendNotices(pg store.Page) bool {
 }
 
 // sendNotice renders one notice and queues it (durably) for IRC.
-func (p *paging) sendNotice(pg store.Page, n store.PageNotice) error {
+func (p *Paging) sendNotice(pg store.Page, n store.PageNotice) error {
 	id := pageID(pg.ID)
 	within := p.ackWithin(pg)
 	var line string
@@ -170,10 +170,10 @@ func (p *paging) sendNotice(pg store.Page, n store.PageNotice) error {
 	case n.Kind == store.NoticeOpened:
 		line = fmt.Sprintf("%s page from %s: %s %s", id, chat.NoHighlight(pg.By), p.pageText(pg), within)
 	case n.Kind == store.NoticeUpdate:
-		line = fmt.Sprintf("%s update from %s: %s (ack with %sack %s)", id, chat.NoHighlight(n.By), n.Note, p.d.Prefix, id)
+		line = fmt.Sprintf("%s update from %s: %s (ack with %sack %s)", id, chat.NoHighlight(n.By), n.Note, p.rt.Prefix, id)
 	case n.Kind == store.NoticeEscalated && !n.Private:
 		verb := "escalated to " + n.To
-		if sameAccount(n.To, n.From) {
+		if p.rt.Roles.Same(n.To, n.From) {
 			verb = "re-paging " + n.To
 		}
 		line = fmt.Sprintf("%s %s (step %d/%d, %s): %s %s", id, verb, n.Step, p.cfg.MaxEscalations, n.Note, p.pageText(pg), within)
@@ -185,18 +185,18 @@ func (p *paging) sendNotice(pg store.Page, n store.PageNotice) error {
 			paged[i] = chat.NoHighlight(a)
 		}
 		line = fmt.Sprintf("%s is still not acknowledged after %d escalation(s) (paged %s): %s. Anyone in ops: %sack %s",
-			id, n.Step, strings.Join(paged, ", "), p.pageText(pg), p.d.Prefix, id)
+			id, n.Step, strings.Join(paged, ", "), p.pageText(pg), p.rt.Prefix, id)
 	default:
 		return fmt.Errorf("page notice of unknown kind %q", n.Kind)
 	}
 	if n.Private {
-		return p.d.Announce.Tell(n.To, line, true)
+		return p.rt.Announce.Tell(n.To, line, true)
 	}
-	return p.d.Announce.Announce("", line, true)
+	return p.rt.Announce.Announce("", line, true)
 }
 
 // pageArg parses an optional P-n argument; without one it picks the caller's newest open, unacked page.
-func (p *paging) pageArg(c *Call) (uint64, error) {
+func (p *Paging) pageArg(c *Call) (uint64, error) {
 	if len(c.Args) == 1 {
 		return parseID(chat.KindPage, c.Args[0])
 	}
@@ -209,7 +209,7 @@ func (p *paging) pageArg(c *Call) (uint64, error) {
 		if open[i].State != store.PageOpen {
 			continue
 		}
-		if paged(open[i], c.Caller.Account) {
+		if p.paged(open[i], c.Caller.Account) {
 			return open[i].ID, nil
 		}
 		waiting = append(waiting, pageID(open[i].ID))
@@ -225,26 +225,26 @@ func (p *paging) pageArg(c *Call) (uint64, error) {
 }
 
 // pageError turns the store's page errors into what the caller reads.
-func (p *paging) pageError(err error, id uint64, pg store.Page) error {
+func (p *Paging) pageError(err error, id uint64, pg store.Page) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return Errorf("error: no page %s", pageID(id))
 	case errors.Is(err, store.ErrPageResolved):
 		return Errorf("error: %s is resolved (by %s)", pageID(id), chat.NoHighlight(pg.ResolvedBy))
 	case errors.Is(err, store.ErrPageAcked):
-		return Errorf("error: %s is already acked by %s, %s ago", pageID(id), chat.NoHighlight(pg.AckedBy), chat.FormatDuration(p.d.Now().Sub(pg.AckedAt)))
+		return Errorf("error: %s is already acked by %s, %s ago", pageID(id), chat.NoHighlight(pg.AckedBy), chat.FormatDuration(p.rt.Now().Sub(pg.AckedAt)))
 	}
 	return err
 }
 
-func (p *paging) ack(_ context.Context, c *Call, w Replier) error {
+func (p *Paging) ack(_ context.Context, c *Call, w Replier) error {
 	id, err := p.pageArg(c)
 	if err != nil {
 		return err
 	}
-	now := p.d.Now()
+	now := p.rt.Now()
 	pg, err := p.st.AckPage(id, c.Caller.Account, now, p.cfg.Notifiers, func(pg store.Page) error {
-		if c.Role >= RoleOps || paged(pg, c.Caller.Account) {
+		if c.Role >= RoleOps || p.paged(pg, c.Caller.Account) {
 			return nil
 		}
 		return Errorf("error: only the paged person (%s) or ops may ack %s", chat.NoHighlight(pg.Target), pageID(pg.ID))
@@ -256,14 +256,14 @@ func (p *paging) ack(_ context.Context, c *Call, w Replier) error {
 	return p.answer(c, w, fmt.Sprintf("%s acked by %s after %s; escalation stopped", pageID(id), c.Caller.Account, chat.FormatDuration(now.Sub(pg.Opened))))
 }
 
-func (p *paging) resolve(_ context.Context, c *Call, w Replier) error {
+func (p *Paging) resolve(_ context.Context, c *Call, w Replier) error {
 	id, err := parseID(chat.KindPage, c.Args[0])
 	if err != nil {
 		return err
 	}
-	now := p.d.Now()
+	now := p.rt.Now()
 	pg, err := p.st.ResolvePage(id, c.Caller.Account, now, p.cfg.Notifiers, func(pg store.Page) error {
-		if c.Role >= RoleOps || paged(pg, c.Caller.Account) || sameAccount(pg.By, c.Caller.Account) {
+		if c.Role >= RoleOps || p.paged(pg, c.Caller.Account) || p.rt.Roles.Same(pg.By, c.Caller.Account) {
 			return nil
 		}
 		return Errorf("error: only who paged (%s), who was paged, or ops may resolve %s", chat.NoHighlight(pg.By), pageID(pg.ID))
@@ -276,15 +276,15 @@ func (p *paging) resolve(_ context.Context, c *Call, w Replier) error {
 }
 
 // answer replies, and tells the channel too when the command came from elsewhere (a private ack).
-func (p *paging) answer(c *Call, w Replier, line string) error {
+func (p *Paging) answer(c *Call, w Replier, line string) error {
 	w.Reply(line)
-	if p.inAnnounceChannel(c) {
+	if p.rt.inHomeChannel(c) {
 		return nil
 	}
-	return p.d.Announce.Announce("", line, false)
+	return p.rt.Announce.Announce("", line, false)
 }
 
-func (p *paging) list(_ context.Context, _ *Call, w Replier) error {
+func (p *Paging) list(_ context.Context, _ *Call, w Replier) error {
 	open, err := p.st.OpenPages()
 	if err != nil {
 		return err
@@ -293,7 +293,7 @@ func (p *paging) list(_ context.Context, _ *Call, w Replier) error {
 		w.Reply("no open pages")
 		return nil
 	}
-	now := p.d.Now()
+	now := p.rt.Now()
 	for _, pg := range open {
 		state := fmt.Sprintf("open %s, paging %s", chat.FormatDuration(now.Sub(pg.Opened)), chat.NoHighlight(pg.Target))
 		switch {

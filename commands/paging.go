@@ -1,19 +1,29 @@
 package commands
 
 import (
+	"net/http"
 	"slices"
 	"time"
 
-	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Defaults of the on-call and paging family ([oncall] and [paging] in the config file read them from here).
+const (
+	DefaultMaxOverride    = 24 * time.Hour
+	DefaultAckTimeout     = 5 * time.Minute
+	DefaultMaxEscalations = 3
+	DefaultDedupeWindow   = 10 * time.Minute
+	DefaultPageRateLimit  = 10
 )
 
 // PagingConfig configures the on-call and paging family ([oncall] and [paging] in the config).
 type PagingConfig struct {
 	Rotation store.Rotation
-	// MaxOverride caps !oncall take and !oncall override (0: 24h).
+	// MaxOverride caps !oncall take and !oncall override (0: DefaultMaxOverride).
 	MaxOverride time.Duration
-	// AckTimeout is how long a paged person has to ack before the page escalates (0: 5m).
+	// AckTimeout is how long a paged person has to ack before the page escalates (0: DefaultAckTimeout).
 	AckTimeout time.Duration
 	// Escalation lists the steps: accounts, or "next" for the next in the rotation (empty: ["next"]). The last
 	// step repeats until MaxEscalations steps have been taken; then a final notice goes to the channel.
@@ -23,7 +33,8 @@ type PagingConfig struct {
 	DedupeWindow time.Duration
 	// RateLimit is how many pages one person may open per hour (0: no limit).
 	RateLimit int
-	// Ops are accounts a service owner may name to be paged directly (with the rotation's accounts).
+	// Ops are accounts a service owner may name to be paged directly (with the rotation's accounts); nil: the
+	// runtime's ops and admins.
 	Ops []string
 	// Notifiers names the external notifiers (webhook, PagerDuty, e-mail): every page event is stored as a
 	// delivery task for each. Wake, if set, is called after tasks were stored.
@@ -33,10 +44,10 @@ type PagingConfig struct {
 
 func (c PagingConfig) withDefaults() PagingConfig {
 	if c.MaxOverride <= 0 {
-		c.MaxOverride = 24 * time.Hour
+		c.MaxOverride = DefaultMaxOverride
 	}
 	if c.AckTimeout <= 0 {
-		c.AckTimeout = 5 * time.Minute
+		c.AckTimeout = DefaultAckTimeout
 	}
 	if len(c.Escalation) == 0 {
 		c.Escalation = []string{"next"}
@@ -57,91 +68,67 @@ type PagingStore interface {
 	ExhaustPage(id uint64, due, now time.Time, notifiers []string) (store.Page, bool, error)
 	DuePages(now time.Time, limit int) ([]store.Page, error)
 	OpenPages() ([]store.Page, error)
+	RecentPages(limit int) ([]store.Page, error)
 	PageNoticeSent(id uint64, n store.PageNotice) error
 	PagesWithNotices() ([]store.Page, error)
+	EscalationCounts(now time.Time) (pending, overdue int, err error)
 }
 
-// paging is the on-call and paging family. It implements the OnCall and Pager contracts.
-type paging struct {
-	d   Deps
-	cfg PagingConfig
-	st  PagingStore
+// Paging is the on-call and paging family. It provides the OnCall and Pager contracts to the other families.
+type Paging struct {
+	rt      Runtime
+	cfg     PagingConfig
+	st      PagingStore
+	catalog Catalog // the service owners a page may go to; nil: every page goes to the on-call
 }
 
-// newPaging builds the family, or returns nil when the store cannot hold pages.
-func newPaging(d Deps) *paging {
-	st, ok := d.Store.(PagingStore)
-	if !ok {
-		return nil
+// NewPaging builds the on-call and paging family.
+func NewPaging(rt Runtime, st PagingStore, cfg PagingConfig, catalog Catalog) *Paging {
+	rt = rt.withDefaults()
+	cfg = cfg.withDefaults()
+	if cfg.Ops == nil {
+		cfg.Ops = rt.Roles.Ops()
 	}
-	if d.Announce == nil {
-		d.Announce = silentAnnouncer{}
-	}
-	return &paging{d: d, cfg: d.Paging.withDefaults(), st: st}
+	return &Paging{rt: rt, cfg: cfg, st: st, catalog: catalog}
 }
 
-// silentAnnouncer stands in when no Announcer is wired (pages are still stored and escalate).
-type silentAnnouncer struct{}
-
-func (silentAnnouncer) Announce(string, string, bool) error { return nil }
-func (silentAnnouncer) Notify(string, string, bool) error   { return nil }
-func (silentAnnouncer) Tell(string, string, bool) error     { return nil }
-
-// NewOnCallPaging builds the family's core over d, to wire its OnCall and Pager contracts outside All; ok is
-// false when d.Store cannot hold pages.
-func NewOnCallPaging(d Deps) (OnCall, Pager, bool) {
-	p := newPaging(d)
-	if p == nil {
-		return nil, nil, false
-	}
-	if p.d.Now == nil {
-		p.d.Now = time.Now
-	}
-	if p.d.Location == nil {
-		p.d.Location = time.UTC
-	}
-	return p, p, true
-}
-
-func (p *paging) commands() []*Command {
-	return append(p.onCallCommands(), p.pageCommands()...)
-}
-
-func (p *paging) jobs() []Job {
-	return []Job{
-		{Name: "oncall handoff", Every: 15 * time.Second, Run: p.handoff},
-		{Name: "page escalation", Every: time.Second, Run: p.escalateDue},
+// Family offers !oncall, !page and !ack, the handoff and escalation jobs, GET /api/v1/oncall and
+// /api/v1/pages, and the escalation metrics.
+func (p *Paging) Family() Family {
+	return Family{
+		Name:     "paging",
+		Commands: append(p.onCallCommands(), p.pageCommands()...),
+		Jobs: []Job{
+			{Name: "oncall handoff", Every: 15 * time.Second, Run: p.handoff},
+			{Name: "page escalation", Every: time.Second, Run: p.escalateDue},
+		},
+		Routes: []Route{
+			{Pattern: "GET /api/v1/oncall", Handler: http.HandlerFunc(p.apiOnCall)},
+			{Pattern: "GET /api/v1/pages", Handler: http.HandlerFunc(p.apiPages)},
+		},
+		Collectors: []prometheus.Collector{newEscalationCollector(p.st, p.rt.Now)},
 	}
 }
 
 // OnCallAt implements OnCall: the account on call at t, overrides applied.
-func (p *paging) OnCallAt(t time.Time) (string, bool, error) {
+func (p *Paging) OnCallAt(t time.Time) (string, bool, error) {
 	st, err := p.st.OnCallNow(p.cfg.Rotation, t)
 	return st.Account, st.Account != "", err
 }
 
-// sameAccount compares account names whatever the casemapping that folded them.
-func sameAccount(a, b string) bool { return chat.FoldRFC1459(a) == chat.FoldRFC1459(b) }
-
-// paged reports whether account was paged for pg, with the casefolding accounts have on IRC: a rotation's
-// dan[m] arrives as dan{m} (store.Page.WasPaged compares case-insensitively only).
-func paged(pg store.Page, account string) bool {
-	return slices.ContainsFunc(pg.Paged, func(a string) bool { return sameAccount(a, account) })
+// paged reports whether account was paged for pg, with the network's casefolding: a rotation's dan[m]
+// arrives as dan{m} on an RFC 1459 network (store.Page.WasPaged compares case-insensitively only).
+func (p *Paging) paged(pg store.Page, account string) bool {
+	return slices.ContainsFunc(pg.Paged, func(a string) bool { return p.rt.Roles.Same(a, account) })
 }
 
 // knownAccount reports whether a is in the rotation or among ops (so it may be paged as a service owner).
-func (p *paging) knownAccount(a string) bool {
-	match := func(x string) bool { return sameAccount(x, a) }
+func (p *Paging) knownAccount(a string) bool {
+	match := func(x string) bool { return p.rt.Roles.Same(x, a) }
 	return a != "" && (slices.ContainsFunc(p.cfg.Rotation.Accounts, match) || slices.ContainsFunc(p.cfg.Ops, match))
 }
 
-// inAnnounceChannel reports whether a call came from the channel where announcements go, so an announcement
-// there is its answer.
-func (p *paging) inAnnounceChannel(c *Call) bool {
-	return c.Channel != "" && p.d.Channel != "" && chat.FoldRFC1459(c.Channel) == chat.FoldRFC1459(p.d.Channel)
-}
-
-func (p *paging) wake() {
+func (p *Paging) wake() {
 	if p.cfg.Wake != nil {
 		p.cfg.Wake()
 	}

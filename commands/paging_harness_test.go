@@ -74,7 +74,7 @@ type pagingHarness struct {
 	cfg     PagingConfig
 	catalog Catalog
 	disp    *Dispatcher
-	deps    Deps
+	deps    testDeps
 	jobs    []Job
 	wakes   int
 }
@@ -122,20 +122,18 @@ func (h *pagingHarness) open() {
 	h.st = st
 	cfg := h.cfg
 	cfg.Wake = func() { h.wakes++ }
-	h.deps = Deps{Store: st, Announce: h.ann, Prefix: "!", Version: "test", Now: func() time.Time { return h.now },
+	h.deps = testDeps{Store: st, Announce: h.ann, Prefix: "!", Version: "test", Now: func() time.Time { return h.now },
 		Location: pagingStockholm, Channel: "#operations", Paging: cfg, Catalog: h.catalog}
-	reg, jobs, err := All(h.deps)
+	reg, jobs, err := buildAll(h.deps)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	h.jobs = jobs
 	h.disp = NewDispatcher(reg, DispatcherOptions{Prefix: "!", Roles: NewRoles([]string{"alice"}, []string{"alice", "carol"}, nil), Audit: st,
 		Now: func() time.Time { return h.now }})
-	// All hands the contracts to later families through its own copy of Deps; build them as the bot would.
-	var ok bool
-	if h.deps.OnCall, h.deps.Pager, ok = NewOnCallPaging(h.deps); !ok {
-		h.t.Fatal("NewOnCallPaging: the store cannot hold pages")
-	}
+	// The paging family's contracts, as the composition root hands them to the other families.
+	p := NewPaging(h.deps.runtime(), st, cfg, h.catalog)
+	h.deps.OnCall, h.deps.Pager = p, p
 }
 
 // restart closes the store and opens it again (a bot restart).

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
+	"net/http"
 	"regexp"
 	"sort"
 	"strings"
@@ -36,71 +36,69 @@ var ReminderName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,31}$`)
 // maxReminderText bounds a reminder's text so the headline fits one line.
 const maxReminderText = 250
 
+// ReminderConfig is [[reminders]] and reminder_settings in the config.
+type ReminderConfig struct {
+	// Seeds are the config's reminders, seeded into the store at start (see store.ReminderSeed for which
+	// wins when config and chat both name a reminder).
+	Seeds []store.Reminder
+	// Grace is how late a missed occurrence may still be posted (0: DefaultReminderGrace).
+	Grace time.Duration
+}
+
 // Reminders is the reminders family: recurring messages (the weekly meetings) with live agendas. All its
-// state lives in the store, so any number of Reminders over one store behave as one.
+// state lives in the store.
 type Reminders struct {
-	d        Deps
-	st       ReminderStore // nil: the store has no reminders
-	grace    time.Duration
-	log      *slog.Logger
-	maxLines int
+	rt      Runtime
+	st      ReminderStore
+	grace   time.Duration
+	sources []AgendaSource
 
 	mu       sync.Mutex
 	badSpecs map[string]bool
 }
 
-// NewReminders builds the family over d. It does not seed the config's reminders (remindCommands does, once
-// at start); the HTTP API builds its own to render agendas.
-func NewReminders(d Deps) *Reminders {
-	if d.Now == nil {
-		d.Now = time.Now
-	}
-	if d.Location == nil {
-		d.Location = time.UTC
-	}
-	f := &Reminders{d: d, grace: d.ReminderGrace, log: d.Logger(), maxLines: d.ChannelLines(), badSpecs: map[string]bool{}}
-	f.st, _ = d.Store.(ReminderStore)
+// NewReminders builds the reminders family over the agenda sources (the other families' live data, in the
+// order the meetings read it), and seeds the config's reminders into the store.
+func NewReminders(rt Runtime, st ReminderStore, cfg ReminderConfig, agenda ...AgendaSource) (*Reminders, error) {
+	f := &Reminders{rt: rt.withDefaults(), st: st, grace: cfg.Grace, sources: agenda, badSpecs: map[string]bool{}}
 	if f.grace <= 0 {
 		f.grace = DefaultReminderGrace
 	}
-	return f
+	if err := f.seed(cfg.Seeds); err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
-// remindCommands seeds the config's reminders into the store and returns the family's commands and its job
-// (which needs an Announcer to post).
-func remindCommands(d Deps) ([]*Command, []Job, error) {
-	f := NewReminders(d)
-	var jobs []Job
-	if f.st != nil {
-		if err := f.seed(); err != nil {
-			return nil, nil, err
-		}
-		if d.Announce != nil {
-			jobs = append(jobs, Job{Name: "reminders", Every: time.Second, Run: f.Tick})
-		}
-	}
-	return f.commands(), jobs, nil
+// Family offers !remind, the job that posts reminders when due, and GET /api/v1/reminders.
+func (f *Reminders) Family() Family {
+	return Family{Name: "reminders", Commands: f.commands(),
+		Jobs: []Job{{Name: "reminders", Every: time.Second, Run: f.Tick}},
+		Routes: []Route{
+			{Pattern: "GET /api/v1/reminders", Handler: http.HandlerFunc(f.apiList)},
+			{Pattern: "GET /api/v1/reminders/{name}/agenda", Handler: http.HandlerFunc(f.apiAgenda)},
+		}}
 }
 
 // seed makes the store's config-owned reminders match [[reminders]] (see store.ReminderSeed for precedence).
-func (f *Reminders) seed() error {
-	cfg := make([]store.Reminder, 0, len(f.d.ConfigReminders))
-	for _, r := range f.d.ConfigReminders {
+func (f *Reminders) seed(seeds []store.Reminder) error {
+	cfg := make([]store.Reminder, 0, len(seeds))
+	for _, r := range seeds {
 		if r.Channel == "" {
-			r.Channel = f.d.Channel
+			r.Channel = f.rt.Channel
 		}
 		r.Text = chat.Sanitize(r.Text)
 		cfg = append(cfg, r)
 	}
-	res, err := f.st.ReminderSeed(cfg, f.d.Now())
+	res, err := f.st.ReminderSeed(cfg, f.rt.Now())
 	if err != nil {
 		return fmt.Errorf("reminders: %w", err)
 	}
 	if len(res.Added)+len(res.Updated)+len(res.Removed)+len(res.TookOver) > 0 {
-		f.log.Info("reminders from config", "added", res.Added, "updated", res.Updated, "removed", res.Removed)
+		f.rt.Log.Info("reminders from config", "added", res.Added, "updated", res.Updated, "removed", res.Removed)
 	}
 	if len(res.TookOver) > 0 {
-		f.log.Warn("config reminders replaced chat-added reminders of the same name", "names", res.TookOver)
+		f.rt.Log.Warn("config reminders replaced chat-added reminders of the same name", "names", res.TookOver)
 	}
 	return nil
 }
@@ -123,15 +121,12 @@ func (f *Reminders) commands() []*Command {
 
 // store returns the reminder store or a user error.
 func (f *Reminders) store() (ReminderStore, error) {
-	if f.st == nil {
-		return nil, Errorf("error: no reminders in this store")
-	}
 	return f.st, nil
 }
 
 // schedule parses a stored reminder's schedule in its zone.
 func (f *Reminders) schedule(r store.Reminder) (schedule, error) {
-	return parseSchedule(r.Schedule, f.d.Location)
+	return parseSchedule(r.Schedule, f.rt.Location)
 }
 
 // lookup finds a reminder by name and parses its schedule.
@@ -175,8 +170,8 @@ func (f *Reminders) find(arg string) (store.Reminder, error) {
 // "Fri 2026-11-27 15:00 CET" or "Mon 2026-11-30 09:00 EST = Mon 15:00 CET".
 func (f *Reminders) when(t time.Time, sc schedule) string {
 	s := t.In(sc.loc).Format("Mon 2006-01-02 15:04 MST")
-	if sc.zone() != f.d.Location.String() {
-		s += " = " + t.In(f.d.Location).Format("Mon 15:04 MST")
+	if sc.zone() != f.rt.Location.String() {
+		s += " = " + t.In(f.rt.Location).Format("Mon 15:04 MST")
 	}
 	return s
 }
@@ -196,10 +191,10 @@ func (f *Reminders) list(_ context.Context, _ *Call, w Replier) error {
 		return err
 	}
 	if len(rs) == 0 {
-		w.Reply(fmt.Sprintf("reminders: none (ops add one with %sremind add <name> \"<cron>\" <text>)", f.d.Prefix))
+		w.Reply(fmt.Sprintf("reminders: none (ops add one with %sremind add <name> \"<cron>\" <text>)", f.rt.Prefix))
 		return nil
 	}
-	now := f.d.Now()
+	now := f.rt.Now()
 	for _, r := range rs {
 		line := r.Name + ": "
 		if sc, err := f.schedule(r); err != nil {
@@ -222,7 +217,7 @@ func (f *Reminders) list(_ context.Context, _ *Call, w Replier) error {
 }
 
 func (f *Reminders) next(_ context.Context, c *Call, w Replier) error {
-	now := f.d.Now()
+	now := f.rt.Now()
 	if len(c.Args) == 1 {
 		r, sc, err := f.lookup(c.Args[0])
 		if err != nil {
@@ -288,14 +283,14 @@ func (f *Reminders) show(_ context.Context, c *Call, w Replier) error {
 	if err != nil {
 		return err
 	}
-	now := f.d.Now()
+	now := f.rt.Now()
 	lines := f.fullMessage(r, sc, now, f.agendaFor(r, now))
-	if c.Private() || f.d.Announce == nil || c.Caller.Nick == "" {
+	if c.Private() || c.Caller.Nick == "" {
 		w.Reply(lines...)
 		return nil
 	}
 	for _, l := range lines {
-		if err := f.d.Announce.Notify(c.Caller.Nick, l, false); err != nil {
+		if err := f.rt.Announce.Notify(c.Caller.Nick, l, false); err != nil {
 			return err
 		}
 	}

@@ -10,9 +10,9 @@ import (
 	"github.com/opsbot/opsbot/store"
 )
 
-// agendaFamilies lists, per agenda kind, the families whose data SPEC.md puts on that meeting's agenda. A
-// family without a source in Deps.Agenda renders as "<family>: no data", so a meeting is announced even
-// before every family has landed.
+// agendaFamilies lists, per agenda kind, the families whose data the contract (docs/contract.md) puts on that
+// meeting's agenda. A family without an agenda source renders as "<family>: no data", so a meeting is
+// announced even when a source is missing.
 var agendaFamilies = map[string][]string{
 	"retro":       {"requests", "incidents", "deploys"},
 	"planning":    {"requests"},
@@ -39,17 +39,17 @@ type Agenda struct {
 	Sections []AgendaSection `json:"sections"`
 }
 
-// agenda asks the sources for their lines for kind over the week before now, in the order SPEC.md lists the
+// agenda asks the sources for their lines for kind over the week before now, in the order the contract lists the
 // meeting's families, then any other source. A source that fails or panics shows as unavailable; it never
 // stops the reminder. An expected family without a source shows "no data".
 func (f *Reminders) agenda(kind string, now time.Time) Agenda {
 	// The same local time a week earlier: across a DST change a week is 167 or 169 hours, and a fixed 168
 	// would drop an hour from both meetings or count one in both.
-	a := Agenda{Kind: kind, From: now.In(f.d.Location).AddDate(0, 0, -7), To: now}
+	a := Agenda{Kind: kind, From: now.In(f.rt.Location).AddDate(0, 0, -7), To: now}
 	want := agendaFamilies[kind]
 	bySource := map[string]AgendaSource{}
 	names := slices.Clone(want)
-	for _, src := range f.d.Agenda {
+	for _, src := range f.sources {
 		if src == nil {
 			continue
 		}
@@ -71,7 +71,7 @@ func (f *Reminders) agenda(kind string, now time.Time) Agenda {
 		lines, err := askAgenda(src, kind, a.From, a.To)
 		switch {
 		case err != nil:
-			f.log.Error("agenda source failed", "source", name, "kind", kind, "err", err)
+			f.rt.Log.Error("agenda source failed", "source", name, "kind", kind, "err", err)
 			if !slices.Contains(want, name) {
 				continue // not part of this meeting's agenda: the log is enough
 			}
@@ -114,7 +114,7 @@ func (f *Reminders) channelMessage(r store.Reminder, sc schedule, now time.Time,
 	if r.Agenda == "" {
 		return []string{chat.Truncate(head, lineBudget)}
 	}
-	hint := fmt.Sprintf(" (full agenda: %sremind show %s)", f.d.Prefix, r.Name)
+	hint := fmt.Sprintf(" (full agenda: %sremind show %s)", f.rt.Prefix, r.Name)
 	out := []string{chat.Truncate(head, lineBudget-len(hint)) + hint}
 	var segs []string
 	for _, s := range f.agenda(r.Agenda, now).Sections {
@@ -124,7 +124,7 @@ func (f *Reminders) channelMessage(r store.Reminder, sc schedule, now time.Time,
 		}
 		segs = append(segs, s.Source+": "+strings.Join(short, "; "))
 	}
-	return append(out, pack("Agenda: ", segs, " | ", f.maxLines-1, lineBudget)...)
+	return append(out, pack("Agenda: ", segs, " | ", f.rt.MaxLines-1, lineBudget)...)
 }
 
 // agendaFor is the reminder's agenda at now, nil when it has none.

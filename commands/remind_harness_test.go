@@ -101,7 +101,7 @@ type remindEnv struct {
 	jobs   []Job
 	ann    *fakeAnnouncer
 	logs   *bytes.Buffer
-	deps   Deps
+	deps   testDeps
 	ticked int
 }
 
@@ -110,7 +110,7 @@ func newRemindEnv(t *testing.T, now time.Time, loc *time.Location, cfg []store.R
 	t.Helper()
 	e := &remindEnv{t: t, path: filepath.Join(t.TempDir(), "opsbot.db"), now: now, logs: &bytes.Buffer{}}
 	e.ann = &fakeAnnouncer{now: func() time.Time { return e.now }}
-	e.deps = Deps{Prefix: "!", Version: "test", Now: func() time.Time { return e.now }, Location: loc, Announce: e.ann,
+	e.deps = testDeps{Prefix: "!", Version: "test", Now: func() time.Time { return e.now }, Location: loc, Announce: e.ann,
 		Channel: "#operations", Channels: []string{"#operations", "#meetings"}, MaxLines: 4,
 		Log: slog.New(slog.NewTextHandler(e.logs, nil)), ConfigReminders: cfg, Agenda: sources}
 	e.start()
@@ -128,7 +128,7 @@ func (e *remindEnv) start() {
 	e.st = st
 	d := e.deps
 	d.Store = st
-	reg, jobs, err := All(d)
+	reg, jobs, err := buildAll(d)
 	if err != nil {
 		e.t.Fatal(err)
 	}

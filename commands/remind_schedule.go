@@ -186,7 +186,7 @@ func (f *Reminders) tickOne(r store.Reminder, now time.Time) error {
 	}
 	occ := sc.occurrence(latest)
 	missed := now.Sub(latest)
-	log := f.log.With("reminder", r.Name, "occurrence", occ.Local+" "+occ.Zone)
+	log := f.rt.Log.With("reminder", r.Name, "occurrence", occ.Local+" "+occ.Zone)
 	skip := func(why string) error {
 		if _, err := f.st.ReminderAdvance(r.Name, r.Last, occ, time.Time{}); err != nil {
 			return ignoreStale(err)

@@ -111,26 +111,13 @@ func TestRemindCommands(t *testing.T) {
 	}
 }
 
-func TestRemindEmptyAndNoStore(t *testing.T) {
+func TestRemindEmpty(t *testing.T) {
 	e := newRemindEnv(t, wed, time.UTC, nil)
 	if r := e.do(anon, "#operations", "remind list"); r.all() != `reminders: none (ops add one with !remind add <name> "<cron>" <text>)` {
 		t.Errorf("empty list = %q", r.all())
 	}
 	if r := e.do(anon, "#operations", "remind next"); r.all() != "reminders: nothing scheduled" {
 		t.Errorf("empty next = %q", r.all())
-	}
-	// Without a reminder store the family answers instead of crashing, and runs no job.
-	reg, jobs, err := All(Deps{Prefix: "!", Announce: e.ann})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(jobs) != 0 {
-		t.Errorf("jobs without a store: %d", len(jobs))
-	}
-	var r recorder
-	NewDispatcher(reg, DispatcherOptions{Prefix: "!"}).Dispatch(t.Context(), Message{Caller: anon, Text: "remind list"}, &r)
-	if r.all() != "error: no reminders in this store" {
-		t.Errorf("list without store = %q", r.all())
 	}
 }
 
@@ -258,8 +245,8 @@ func BenchmarkReminderTick(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	f := NewReminders(Deps{Store: st, Location: time.UTC, Announce: &fakeAnnouncer{now: time.Now}})
-	if _, err := st.ReminderSeed(meetings, time.Now()); err != nil {
+	f, err := NewReminders(Runtime{Location: time.UTC, Announce: &fakeAnnouncer{now: time.Now}}, st, ReminderConfig{Seeds: meetings})
+	if err != nil {
 		b.Fatal(err)
 	}
 	now := time.Now()

@@ -23,11 +23,11 @@ func (f *Reminders) add(_ context.Context, c *Call, w Replier) error {
 	if !ReminderName.MatchString(name) {
 		return Errorf("error: reminder name %q: lowercase letters, digits, . _ -, at most 32", chat.Truncate(name, 40))
 	}
-	sc, err := parseSchedule(spec, f.d.Location)
+	sc, err := parseSchedule(spec, f.rt.Location)
 	if err != nil {
 		return Errorf("error: schedule %q: %v (like \"0 15 * * FRI\" or \"CRON_TZ=Europe/Stockholm 45 9 * * MON\")", chat.Truncate(spec, 80), err)
 	}
-	now := f.d.Now()
+	now := f.rt.Now()
 	switch gap := sc.minGap(now, 50); {
 	case gap < 0 && len(sc.upcoming(sc.occurrence(now), now, 1)) == 0:
 		return Errorf("error: schedule %q never fires", spec)
@@ -49,7 +49,7 @@ func (f *Reminders) add(_ context.Context, c *Call, w Replier) error {
 	r, err := st.ReminderAdd(store.Reminder{Name: name, Schedule: strings.TrimSpace(spec), Channel: channel, Text: text,
 		Agenda: agenda, By: c.Caller.Who(), Created: now.UTC()})
 	if errors.Is(err, store.ErrExists) {
-		return Errorf("error: reminder %s exists (%sremind remove %s first)", name, f.d.Prefix, name)
+		return Errorf("error: reminder %s exists (%sremind remove %s first)", name, f.rt.Prefix, name)
 	}
 	if err != nil {
 		return err
@@ -77,18 +77,18 @@ func (f *Reminders) channelFor(c *Call) (string, error) {
 	if k, ok := f.knownChannel(c.Channel); ok {
 		return k, nil
 	}
-	if f.d.Channel == "" {
+	if f.rt.Channel == "" {
 		return "", Errorf("error: no channel: give --channel")
 	}
-	return f.d.Channel, nil
+	return f.rt.Channel, nil
 }
 
 // channels are the bot's channels, the only ones a reminder can post to.
 func (f *Reminders) channels() []string {
-	if len(f.d.Channels) == 0 && f.d.Channel != "" {
-		return []string{f.d.Channel}
+	if len(f.rt.Channels) == 0 && f.rt.Channel != "" {
+		return []string{f.rt.Channel}
 	}
-	return f.d.Channels
+	return f.rt.Channels
 }
 
 // postable reports whether the bot can post to ch (any channel when it has no list of channels).
@@ -130,7 +130,7 @@ func (f *Reminders) skip(_ context.Context, c *Call, w Replier) error {
 	if err != nil {
 		return err
 	}
-	now := f.d.Now()
+	now := f.rt.Now()
 	ups := sc.upcoming(sc.reference(r), now, 2)
 	after := func(i int) string {
 		if i < len(ups) {
@@ -169,10 +169,7 @@ func (f *Reminders) run(_ context.Context, c *Call, w Replier) error {
 	if err != nil {
 		return err
 	}
-	if f.d.Announce == nil {
-		return Errorf("error: cannot post here (no channel)")
-	}
-	if _, err := f.post(r, sc, f.d.Now(), nil); err != nil {
+	if _, err := f.post(r, sc, f.rt.Now(), nil); err != nil {
 		return err
 	}
 	w.Reply(fmt.Sprintf("%s posted to %s", r.Name, r.Channel))
@@ -182,16 +179,13 @@ func (f *Reminders) run(_ context.Context, c *Call, w Replier) error {
 // post announces the reminder with its compact agenda in its channel, durably (through the outbox). It
 // returns how many lines were stored before an error.
 func (f *Reminders) post(r store.Reminder, sc schedule, now time.Time, due *time.Time) (int, error) {
-	if f.d.Announce == nil {
-		return 0, errors.New("reminders: no announcer")
-	}
 	if !f.postable(r.Channel) {
 		// The bot is not in that channel (irc.channels changed since): the lines would wait forever.
 		return 0, Errorf("error: reminder %s posts to %s, which is not one of the bot's channels (%s)", r.Name, r.Channel, strings.Join(f.channels(), ", "))
 	}
 	lines := f.channelMessage(r, sc, now, due)
 	for i, l := range lines {
-		if err := f.d.Announce.Announce(r.Channel, l, false); err != nil {
+		if err := f.rt.Announce.Announce(r.Channel, l, false); err != nil {
 			return i, err
 		}
 	}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // RequestStore is what the request family needs from the store (*store.Store implements it).
@@ -23,6 +25,7 @@ type RequestStore interface {
 	RequestBoard(n int, since time.Time) (store.RequestBoard, error)
 	RequestStats(from, to time.Time) (store.RequestStats, error)
 	ClaimRequestNags(now time.Time, after time.Duration) ([]store.Request, error)
+	RequestMetrics() (store.RequestMetrics, error)
 }
 
 // Defaults for the [requests] config section.
@@ -31,24 +34,42 @@ const (
 	DefaultRequestNagAfter = 30 * time.Minute
 )
 
+// RequestConfig is the [requests] config section.
+type RequestConfig struct {
+	// WIPLimit is how many requests one ops person may have in doing (0: DefaultRequestWIPLimit).
+	WIPLimit int
+	// NagAfter is how long a request waits in todo before the on-call is reminded (0: DefaultRequestNagAfter).
+	NagAfter time.Duration
+}
+
 // maxRequestText caps a request's text, a comment, a block reason or a done note.
 const maxRequestText = 400
 
-// requests is the request family: the ops kanban.
-type requests struct {
-	d        Deps
+// Requests is the request family: the ops kanban. It is also a source of the meeting agendas.
+type Requests struct {
+	rt       Runtime
 	st       RequestStore
 	wip      int
 	nagAfter time.Duration
+	onCall   OnCall  // who is on duty (nil: not named)
+	catalog  Catalog // checks --service (nil: any well-formed name)
 }
 
-// requestCommands builds the request family and its nag job. Without a store that keeps requests the family
-// is not registered.
-func requestCommands(d Deps) ([]*Command, []Job) {
-	q := newRequests(d)
-	if q == nil {
-		return nil, nil
+// NewRequests builds the request family; onCall names the person on duty and receives the nags, catalog
+// checks --service names.
+func NewRequests(rt Runtime, st RequestStore, cfg RequestConfig, onCall OnCall, catalog Catalog) *Requests {
+	q := &Requests{rt: rt.withDefaults(), st: st, wip: cfg.WIPLimit, nagAfter: cfg.NagAfter, onCall: onCall, catalog: catalog}
+	if q.wip <= 0 {
+		q.wip = DefaultRequestWIPLimit
 	}
+	if q.nagAfter <= 0 {
+		q.nagAfter = DefaultRequestNagAfter
+	}
+	return q
+}
+
+// Family offers !request and !board, the nag job, GET /api/v1/requests and the request metrics.
+func (q *Requests) Family() Family {
 	id := func(args string) string { return "<R-12> " + args }
 	force := []Flag{{Name: "force"}}
 	cmds := []*Command{
@@ -80,33 +101,19 @@ func requestCommands(d Deps) ([]*Command, []Job) {
 			Help: "The ops kanban in four lines: counts and oldest items per column, WIP per ops person.", Run: q.board},
 	}
 	every := min(time.Minute, max(time.Second, q.nagAfter/6))
-	return cmds, []Job{{Name: "request nag", Every: every, Run: q.nag}}
+	return Family{
+		Name:     "requests",
+		Commands: cmds,
+		Jobs:     []Job{{Name: "request nag", Every: every, Run: q.nag}},
+		Routes: []Route{
+			{Pattern: "GET /api/v1/requests", Handler: http.HandlerFunc(q.apiRequests)},
+			{Pattern: "GET /api/v1/requests/{id}", Handler: http.HandlerFunc(q.apiRequest)},
+		},
+		Collectors: []prometheus.Collector{newRequestCollector(q.st)},
+	}
 }
 
-// newRequests is the family over d's store, with the config defaults applied; nil when the store keeps no
-// requests.
-func newRequests(d Deps) *requests {
-	st, ok := d.Store.(RequestStore)
-	if !ok {
-		return nil
-	}
-	if d.Now == nil {
-		d.Now = time.Now
-	}
-	if d.Location == nil {
-		d.Location = time.UTC
-	}
-	q := &requests{d: d, st: st, wip: d.RequestWIPLimit, nagAfter: d.RequestNagAfter}
-	if q.wip <= 0 {
-		q.wip = DefaultRequestWIPLimit
-	}
-	if q.nagAfter <= 0 {
-		q.nagAfter = DefaultRequestNagAfter
-	}
-	return q
-}
-
-func (q *requests) open(_ context.Context, c *Call, w Replier) error {
+func (q *Requests) open(_ context.Context, c *Call, w Replier) error {
 	text, err := requestText(c.Rest(0), "request text")
 	if err != nil {
 		return err
@@ -140,11 +147,11 @@ func (q *requests) open(_ context.Context, c *Call, w Replier) error {
 
 // onDuty names the person on call at t (plainly: they must act), "nobody on call", or "" when the on-call
 // family is not wired in.
-func (q *requests) onDuty(t time.Time) string {
-	if q.d.OnCall == nil {
+func (q *Requests) onDuty(t time.Time) string {
+	if q.onCall == nil {
 		return ""
 	}
-	who, ok, err := q.d.OnCall.OnCallAt(t)
+	who, ok, err := q.onCall.OnCallAt(t)
 	switch {
 	case err != nil:
 		return "unknown (on-call lookup failed)"
@@ -157,17 +164,17 @@ func (q *requests) onDuty(t time.Time) string {
 // service checks a --service name against the catalogue and returns it with how the reply shows it
 // ("Service playlist, owner c​arol"). As for deploys and incidents, a name unknown to the catalogue is refused
 // only when the catalogue lists at least one service, so a team without a catalogue can still use --service.
-func (q *requests) service(name string) (string, string, error) {
+func (q *Requests) service(name string) (string, string, error) {
 	name = strings.ToLower(name)
 	if !store.ValidServiceName(name) {
 		return "", "", Errorf("error: %q is not a service name (letters, digits, . _ -)", chat.Truncate(name, 40))
 	}
-	if q.d.Catalog == nil {
+	if q.catalog == nil {
 		return name, "Service " + name, nil
 	}
-	owner, err := q.d.Catalog.ServiceOwner(name)
+	owner, err := q.catalog.ServiceOwner(name)
 	if errors.Is(err, store.ErrNotFound) {
-		names, err := q.d.Catalog.ServiceNames()
+		names, err := q.catalog.ServiceNames()
 		if err != nil {
 			return "", "", fmt.Errorf("request: service names: %w", err)
 		}
@@ -204,7 +211,7 @@ func requestText(s, what string) (string, error) {
 func rid(id uint64) string { return chat.FormatID(chat.KindRequest, id) }
 
 // change applies one change to the request named by c.Args[0] and turns the store's refusals into one line.
-func (q *requests) change(c *Call, ch store.RequestChange) (store.Request, error) {
+func (q *Requests) change(c *Call, ch store.RequestChange) (store.Request, error) {
 	id, err := parseID(chat.KindRequest, c.Args[0])
 	if err != nil {
 		return store.Request{}, err
@@ -221,7 +228,7 @@ func (q *requests) change(c *Call, ch store.RequestChange) (store.Request, error
 }
 
 // refusal is the one line a user reads when the store refuses a change.
-func (q *requests) refusal(id uint64, ch store.RequestChange, err error) error {
+func (q *Requests) refusal(id uint64, ch store.RequestChange, err error) error {
 	var te *store.TransitionError
 	var we *store.WIPError
 	switch {
@@ -241,7 +248,7 @@ func (q *requests) refusal(id uint64, ch store.RequestChange, err error) error {
 		return Errorf("error: %s already has %d in doing (WIP limit %d): %s; finish one or add --force",
 			who, len(we.Items), we.Limit, strings.Join(items, ", "))
 	case errors.As(err, &te):
-		return Errorf("error: %s", transitionRefusal(te, q.d.Prefix))
+		return Errorf("error: %s", transitionRefusal(te, q.rt.Prefix))
 	}
 	return err
 }
@@ -269,7 +276,7 @@ func transitionRefusal(te *store.TransitionError, prefix string) string {
 	return fmt.Sprintf("cannot %s %s while it is %s", te.Action, id, te.State)
 }
 
-func (q *requests) comment(_ context.Context, c *Call, w Replier) error {
+func (q *Requests) comment(_ context.Context, c *Call, w Replier) error {
 	text, err := requestText(c.Rest(1), "comment")
 	if err != nil {
 		return err
@@ -282,7 +289,7 @@ func (q *requests) comment(_ context.Context, c *Call, w Replier) error {
 	return nil
 }
 
-func (q *requests) take(_ context.Context, c *Call, w Replier) error {
+func (q *Requests) take(_ context.Context, c *Call, w Replier) error {
 	r, err := q.change(c, store.RequestChange{Action: store.RequestTake})
 	if err != nil {
 		return err
@@ -291,13 +298,9 @@ func (q *requests) take(_ context.Context, c *Call, w Replier) error {
 	return nil
 }
 
-func (q *requests) assign(_ context.Context, c *Call, w Replier) error {
-	fold := chat.FoldRFC1459
-	if q.d.Roles != nil {
-		fold = q.d.Roles.Fold
-	}
-	to := fold(strings.TrimSpace(c.Args[1]))
-	if q.d.Roles != nil && q.d.Roles.Of(Caller{Account: to}) < RoleOps {
+func (q *Requests) assign(_ context.Context, c *Call, w Replier) error {
+	to := q.rt.Roles.Fold(strings.TrimSpace(c.Args[1]))
+	if q.rt.Roles.Of(Caller{Account: to}) < RoleOps {
 		return Errorf("error: %s is not an ops account (auth.ops); only ops work requests", chat.NoHighlight(chat.Truncate(to, 40)))
 	}
 	r, err := q.change(c, store.RequestChange{Action: store.RequestAssign, Assignee: to})
@@ -309,7 +312,7 @@ func (q *requests) assign(_ context.Context, c *Call, w Replier) error {
 	return nil
 }
 
-func (q *requests) block(_ context.Context, c *Call, w Replier) error {
+func (q *Requests) block(_ context.Context, c *Call, w Replier) error {
 	reason, err := requestText(c.Rest(1), "reason")
 	if err != nil {
 		return err
@@ -322,7 +325,7 @@ func (q *requests) block(_ context.Context, c *Call, w Replier) error {
 	return nil
 }
 
-func (q *requests) done(_ context.Context, c *Call, w Replier) error {
+func (q *Requests) done(_ context.Context, c *Call, w Replier) error {
 	note := ""
 	if len(c.Args) > 1 {
 		var err error
@@ -343,7 +346,7 @@ func (q *requests) done(_ context.Context, c *Call, w Replier) error {
 	return nil
 }
 
-func (q *requests) reopen(_ context.Context, c *Call, w Replier) error {
+func (q *Requests) reopen(_ context.Context, c *Call, w Replier) error {
 	r, err := q.change(c, store.RequestChange{Action: store.RequestReopen})
 	if err != nil {
 		return err
@@ -352,7 +355,7 @@ func (q *requests) reopen(_ context.Context, c *Call, w Replier) error {
 	return nil
 }
 
-func (q *requests) cancel(_ context.Context, c *Call, w Replier) error {
+func (q *Requests) cancel(_ context.Context, c *Call, w Replier) error {
 	r, err := q.change(c, store.RequestChange{Action: store.RequestCancel})
 	if err != nil {
 		return err

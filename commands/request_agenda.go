@@ -10,29 +10,17 @@ import (
 	"github.com/opsbot/opsbot/store"
 )
 
-// RequestAgenda is the request family's part of the weekly meeting reminders (the AgendaSource contract):
-// the retro gets the week's numbers and the oldest open request, planning the open columns, the blocked
-// requests and WIP per ops person. The reminders family prefixes each source's lines with its name
-// ("requests: opened 14, done 11, ..."), so the lines do not repeat it.
-type RequestAgenda struct{ q *requests }
-
-// NewRequestAgenda builds the agenda source over d's store; nil when the store keeps no requests.
-func NewRequestAgenda(d Deps) *RequestAgenda {
-	q := newRequests(d)
-	if q == nil {
-		return nil
-	}
-	return &RequestAgenda{q: q}
-}
-
-// AgendaName names the source in the agenda.
-func (a *RequestAgenda) AgendaName() string { return "requests" }
+// AgendaName names the request family's part of the weekly meeting agendas: the retro gets the week's
+// numbers and the oldest open request, planning the open columns, the blocked requests and WIP per ops
+// person. The reminders family prefixes each source's lines with its name ("requests: opened 14, done 11,
+// ..."), so the lines do not repeat it.
+func (q *Requests) AgendaName() string { return "requests" }
 
 // Agenda returns the lines for kind ("retro" or "planning"; nothing for other kinds) about [from, to).
-func (a *RequestAgenda) Agenda(kind string, from, to time.Time) ([]string, error) {
+func (q *Requests) Agenda(kind string, from, to time.Time) ([]string, error) {
 	switch kind {
 	case "retro":
-		st, err := a.q.st.RequestStats(from, to)
+		st, err := q.st.RequestStats(from, to)
 		if err != nil {
 			return nil, err
 		}
@@ -53,14 +41,14 @@ func (a *RequestAgenda) Agenda(kind string, from, to time.Time) ([]string, error
 		}
 		return lines, nil
 	case "planning":
-		bd, err := a.q.st.RequestBoard(0, from)
+		bd, err := q.st.RequestBoard(0, from)
 		if err != nil {
 			return nil, err
 		}
 		lines := []string{fmt.Sprintf("open: todo %d, doing %d, blocked %d",
 			bd.Counts[store.RequestTodo], bd.Counts[store.RequestDoing], bd.Counts[store.RequestBlocked])}
 		if bd.Counts[store.RequestBlocked] > 0 {
-			blocked, err := a.q.st.OpenRequests(store.RequestBlocked)
+			blocked, err := q.st.OpenRequests(store.RequestBlocked)
 			if err != nil {
 				return nil, err
 			}
@@ -70,7 +58,7 @@ func (a *RequestAgenda) Agenda(kind string, from, to time.Time) ([]string, error
 			}
 			lines = append(lines, chat.Truncate("blocked: "+strings.Join(items, "; "), 350))
 		}
-		return append(lines, chat.Truncate(a.q.wipLine(bd), 350)), nil
+		return append(lines, chat.Truncate(q.wipLine(bd), 350)), nil
 	}
 	return nil, nil
 }

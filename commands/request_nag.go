@@ -18,10 +18,7 @@ const nagItems = 5
 // third of it) gets one line, then again at most every nag_after. The store records each reminder before it
 // is sent (ClaimRequestNags), so a restart never repeats one. Several requests due at once share one line.
 // With nobody on call (or no on-call family) the line goes to the channel, highlighting nobody.
-func (q *requests) nag(_ context.Context, now time.Time) error {
-	if q.d.Announce == nil {
-		return errors.New("request nag: no announcer to send reminders")
-	}
+func (q *Requests) nag(_ context.Context, now time.Time) error {
 	due, err := q.st.ClaimRequestNags(now, q.nagAfter)
 	if err != nil || len(due) == 0 {
 		return err
@@ -32,21 +29,21 @@ func (q *requests) nag(_ context.Context, now time.Time) error {
 	}
 	var who string
 	var lookupErr error
-	if q.d.OnCall != nil {
+	if q.onCall != nil {
 		var ok bool
-		who, ok, lookupErr = q.d.OnCall.OnCallAt(now)
+		who, ok, lookupErr = q.onCall.OnCallAt(now)
 		if !ok || lookupErr != nil {
 			who = ""
 		}
 	}
-	text := nagText(due, now, q.d.Prefix)
+	text := nagText(due, now, q.rt.Prefix)
 	switch {
 	case who != "":
-		err = q.d.Announce.Tell(who, text, urgent)
+		err = q.rt.Announce.Tell(who, text, urgent)
 	case lookupErr != nil: // not "nobody on call": nobody knows
-		err = q.d.Announce.Announce("", text+" (the on-call lookup failed: see the log)", urgent)
+		err = q.rt.Announce.Announce("", text+" (the on-call lookup failed: see the log)", urgent)
 	default:
-		err = q.d.Announce.Announce("", text+" (nobody on call)", urgent)
+		err = q.rt.Announce.Announce("", text+" (nobody on call)", urgent)
 	}
 	if err != nil {
 		err = fmt.Errorf("request nag: %w", err)

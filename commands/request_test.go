@@ -23,7 +23,7 @@ type reqEnv struct {
 	jobs   []Job
 	ann    *recAnnouncer
 	onCall *fakeOnCall
-	deps   Deps
+	deps   testDeps
 }
 
 // recAnnouncer records announcements and private notices.
@@ -62,11 +62,11 @@ func (c reqCatalog) ServiceNames() ([]string, error) {
 
 // newReqEnv opens a store in t.TempDir(); alice is admin, alice and carol are ops, anyone else a developer.
 // edit may change the Deps before the registry is built.
-func newReqEnv(t *testing.T, edit func(*Deps)) *reqEnv {
+func newReqEnv(t *testing.T, edit func(*testDeps)) *reqEnv {
 	t.Helper()
 	e := &reqEnv{t: t, path: filepath.Join(t.TempDir(), "opsbot.db"), now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC),
 		ann: &recAnnouncer{}, onCall: &fakeOnCall{who: "alice"}}
-	e.deps = Deps{Announce: e.ann, Prefix: "!", Now: e.clock, Location: time.UTC, Channel: "#operations",
+	e.deps = testDeps{Announce: e.ann, Prefix: "!", Now: e.clock, Location: time.UTC, Channel: "#operations",
 		OnCall: e.onCall, Catalog: reqCatalog{"playlist": "carol", "search": ""},
 		Roles: NewRoles([]string{"alice"}, []string{"alice", "carol"}, nil), RequestWIPLimit: 2, RequestNagAfter: 30 * time.Minute}
 	if edit != nil {
@@ -90,7 +90,7 @@ func (e *reqEnv) open() {
 	e.st = st
 	d := e.deps
 	d.Store = st
-	reg, jobs, err := All(d)
+	reg, jobs, err := buildAll(d)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -228,13 +228,13 @@ func TestRequestLifecycleThroughDispatcher(t *testing.T) {
 }
 
 func TestRequestOnDutyVariants(t *testing.T) {
-	// The on-call family is always built in (All wires it when Deps has none): with an empty rotation nobody is
-	// on call, and the reply says so.
-	e := newReqEnv(t, func(d *Deps) { d.OnCall, d.Catalog = nil, nil })
+	// The on-call family is always built in (the paging family, as the composition root links it): with an
+	// empty rotation nobody is on call, and the reply says so.
+	e := newReqEnv(t, func(d *testDeps) { d.OnCall, d.Catalog = nil, nil })
 	runReqSteps(t, e, []reqStep{
 		{as: "bob", cmd: "request open a --service anything", want: []string{"R-1 opened by bob: a [todo]. Service anything. On duty: nobody on call"}},
 	})
-	e = newReqEnv(t, func(d *Deps) { d.Catalog = reqCatalog{} }) // an empty catalogue checks nothing
+	e = newReqEnv(t, func(d *testDeps) { d.Catalog = reqCatalog{} }) // an empty catalogue checks nothing
 	runReqSteps(t, e, []reqStep{
 		{as: "bob", cmd: "request open a --service anything", want: []string{"R-1 opened by bob: a [todo]. Service anything. On duty: alice"}},
 	})
@@ -503,13 +503,8 @@ func TestRequestAgenda(t *testing.T) {
 	e.run("alice", "request take R-3", false)
 	e.run("alice", "request done R-1", false)
 	e.now = e.now.Add(24 * time.Hour)
-	a := NewRequestAgenda(e.deps)
-	if a != nil {
-		t.Fatal("NewRequestAgenda without a store that keeps requests is not nil")
-	}
 	d := e.deps
-	d.Store = e.st
-	a = NewRequestAgenda(d)
+	var a AgendaSource = NewRequests(d.runtime(), e.st, RequestConfig{WIPLimit: d.RequestWIPLimit, NagAfter: d.RequestNagAfter}, d.OnCall, d.Catalog)
 	if a.AgendaName() != "requests" {
 		t.Fatalf("AgendaName = %q", a.AgendaName())
 	}

@@ -17,7 +17,7 @@ import (
 // requestPageSize is how many requests one page of a listing shows.
 const requestPageSize = 20
 
-func (q *requests) list(_ context.Context, c *Call, w Replier) error {
+func (q *Requests) list(_ context.Context, c *Call, w Replier) error {
 	which := "open"
 	if len(c.Args) == 1 {
 		which = strings.ToLower(c.Args[0])
@@ -30,54 +30,76 @@ func (q *requests) list(_ context.Context, c *Call, w Replier) error {
 		}
 		page, paged = n, true
 	}
-	now := q.d.Now()
-	var (
-		rs  []store.Request
-		err error
-	)
-	switch which {
-	case "open", "todo", "doing", "blocked":
-		state := store.RequestState(which)
-		if which == "open" {
-			state = ""
-		}
-		rs, err = q.st.OpenRequests(state)
-	case "mine":
-		if c.Caller.Anonymous() {
-			return Errorf("error: log in to NickServ first (this bot trusts accounts, not nicks)")
-		}
-		rs, err = q.st.RequestsOf(c.Caller.Account)
-	case "done", "cancelled":
-		rs, total, err := q.st.ClosedRequests(store.RequestState(which), page, requestPageSize)
-		if err != nil {
-			return err
-		}
-		return q.replyPage(c, w, which, rs, page, total, "most recently closed first", now)
-	case "all":
-		rs, total, err := q.st.RequestsPage(page, requestPageSize)
-		if err != nil {
-			return err
-		}
-		return q.replyPage(c, w, which, rs, page, total, "oldest first", now)
-	default:
+	if which == "mine" && c.Caller.Anonymous() {
+		return Errorf("error: log in to NickServ first (this bot trusts accounts, not nicks)")
+	}
+	per := 0 // a channel gets an open listing whole (the line budget cuts it), a private one page by page
+	if paged || closedListing(which) {
+		per = requestPageSize
+	}
+	l, ok, err := q.listing(which, c.Caller.Account, page, per)
+	switch {
+	case !ok:
 		return c.Usage()
-	}
-	if err != nil {
+	case err != nil:
 		return err
-	}
-	if len(rs) == 0 {
+	case l.Total == 0 && !closedListing(which):
 		w.Reply(emptyList(which))
 		return nil
-	}
-	if !paged || len(rs) <= requestPageSize && page == 1 {
-		for _, r := range rs {
+	case !closedListing(which) && (!paged || l.Total <= requestPageSize && page == 1):
+		now := q.rt.Now()
+		for _, r := range l.Requests {
 			w.Reply(requestLine(r, now))
 		}
 		return nil
 	}
-	total := len(rs)
-	from := min((page-1)*requestPageSize, total)
-	return q.replyPage(c, w, which, rs[from:min(from+requestPageSize, total)], page, total, "oldest first", now)
+	return q.replyPage(c, w, which, l, page)
+}
+
+// requestListing is one page of a listing of requests, as chat and the API give it.
+type requestListing struct {
+	Requests []store.Request
+	Total    int    // requests in the whole listing
+	Order    string // "oldest first" or "most recently closed first"
+}
+
+// closedListing reports whether a listing is of closed requests, which are many: the store pages them.
+func closedListing(which string) bool {
+	return which == "done" || which == "cancelled" || which == "all"
+}
+
+// listing reads page page (from 1) of per requests of a listing: open, todo, doing, blocked or mine (the
+// requests account asked for or works on), oldest first; done or cancelled, most recently closed first; all,
+// oldest first. per 0 gives an open listing whole. ok is false for a listing of another name. Chat's
+// !request list and GET /api/v1/requests both read here.
+func (q *Requests) listing(which, account string, page, per int) (l requestListing, ok bool, err error) {
+	switch which {
+	case "open", "todo", "doing", "blocked", "mine":
+		l.Order = "oldest first"
+		if which == "mine" {
+			l.Requests, err = q.st.RequestsOf(account)
+		} else {
+			state := store.RequestState(which)
+			if which == "open" {
+				state = ""
+			}
+			l.Requests, err = q.st.OpenRequests(state)
+		}
+		l.Total = len(l.Requests)
+		if per > 0 {
+			from := min((page-1)*per, l.Total)
+			l.Requests = l.Requests[from:min(from+per, l.Total)]
+		}
+	case "done", "cancelled":
+		l.Order = "most recently closed first"
+		l.Requests, l.Total, err = q.st.ClosedRequests(store.RequestState(which), page, per)
+	case "all":
+		l.Order = "oldest first"
+		l.Requests, l.Total, err = q.st.RequestsPage(page, per)
+	default:
+		return l, false, nil
+	}
+	return l, true, err
 }
 
 func emptyList(which string) string {
@@ -91,17 +113,17 @@ func emptyList(which string) string {
 }
 
 // replyPage replies with a header line (range, total, order, the command for the next page) and the page.
-func (q *requests) replyPage(c *Call, w Replier, which string, rs []store.Request, page, total int, order string, now time.Time) error {
-	pages := max(1, (total+requestPageSize-1)/requestPageSize)
+func (q *Requests) replyPage(c *Call, w Replier, which string, l requestListing, page int) error {
+	pages := max(1, (l.Total+requestPageSize-1)/requestPageSize)
 	if page > pages {
 		return Errorf("error: page %d is past the end (%d page%s)", page, pages, plural(pages))
 	}
-	if total == 0 {
+	if l.Total == 0 {
 		w.Reply(emptyList(which))
 		return nil
 	}
 	from := (page-1)*requestPageSize + 1
-	head := fmt.Sprintf("requests %s: %d-%d of %d, %s", which, from, from+len(rs)-1, total, order)
+	head := fmt.Sprintf("requests %s: %d-%d of %d, %s", which, from, from+len(l.Requests)-1, l.Total, l.Order)
 	if page < pages {
 		arg := " " + which
 		if which == "open" {
@@ -110,7 +132,8 @@ func (q *requests) replyPage(c *Call, w Replier, which string, rs []store.Reques
 		head += fmt.Sprintf("; next: %srequest list%s --page %d", c.Prefix, arg, page+1)
 	}
 	w.Reply(head)
-	for _, r := range rs {
+	now := q.rt.Now()
+	for _, r := range l.Requests {
 		w.Reply(requestLine(r, now))
 	}
 	return nil
@@ -153,7 +176,7 @@ func requestLine(r store.Request, now time.Time) string {
 	return line
 }
 
-func (q *requests) show(_ context.Context, c *Call, w Replier) error {
+func (q *Requests) show(_ context.Context, c *Call, w Replier) error {
 	id, err := parseID(chat.KindRequest, c.Args[0])
 	if err != nil {
 		return err
@@ -165,7 +188,7 @@ func (q *requests) show(_ context.Context, c *Call, w Replier) error {
 	if err != nil {
 		return err
 	}
-	now := q.d.Now()
+	now := q.rt.Now()
 	details := []string{fmt.Sprintf("from %s %s ago", chat.NoHighlight(r.Requester), chat.FormatDuration(now.Sub(r.Opened)))}
 	if r.Assignee != "" {
 		details = append(details, "assignee "+chat.NoHighlight(r.Assignee))
@@ -199,10 +222,10 @@ func (q *requests) show(_ context.Context, c *Call, w Replier) error {
 }
 
 // eventLine is one history entry: "14:05 a​lice took it".
-func (q *requests) eventLine(ev store.RequestEvent, now time.Time) string {
-	at := ev.At.In(q.d.Location)
+func (q *Requests) eventLine(ev store.RequestEvent, now time.Time) string {
+	at := ev.At.In(q.rt.Location)
 	when := at.Format("15:04")
-	if y, m, d := at.Date(); y != now.In(q.d.Location).Year() || m != now.In(q.d.Location).Month() || d != now.In(q.d.Location).Day() {
+	if y, m, d := at.Date(); y != now.In(q.rt.Location).Year() || m != now.In(q.rt.Location).Month() || d != now.In(q.rt.Location).Day() {
 		when = at.Format("2006-01-02 15:04")
 	}
 	what := ""
@@ -232,8 +255,8 @@ func (q *requests) eventLine(ev store.RequestEvent, now time.Time) string {
 
 // board is the kanban in at most four lines, whatever the queue's size: one per open column with its count
 // and oldest items, and one with WIP per ops person and the requests done in the last seven days.
-func (q *requests) board(_ context.Context, _ *Call, w Replier) error {
-	now := q.d.Now()
+func (q *Requests) board(_ context.Context, _ *Call, w Replier) error {
+	now := q.rt.Now()
 	bd, err := q.st.RequestBoard(3, now.Add(-7*24*time.Hour))
 	if err != nil {
 		return err
@@ -278,15 +301,13 @@ func boardItem(r store.Request, now time.Time) string {
 
 // wipLine is "WIP (limit 3): a​lice 2, c​arol 1 +1 blocked": every configured ops person (in config order),
 // then anyone else holding requests.
-func (q *requests) wipLine(bd store.RequestBoard) string {
+func (q *Requests) wipLine(bd store.RequestBoard) string {
 	var people []string
 	seen := map[string]bool{}
-	if q.d.Roles != nil {
-		for _, a := range q.d.Roles.Ops() {
-			if f := q.d.Roles.Fold(a); !seen[f] {
-				seen[f] = true
-				people = append(people, f)
-			}
+	for _, a := range q.rt.Roles.Ops() {
+		if f := q.rt.Roles.Fold(a); !seen[f] {
+			seen[f] = true
+			people = append(people, f)
 		}
 	}
 	var others []string
@@ -314,7 +335,7 @@ func (q *requests) wipLine(bd store.RequestBoard) string {
 	return line + strings.Join(parts, ", ")
 }
 
-func (q *requests) stats(_ context.Context, c *Call, w Replier) error {
+func (q *Requests) stats(_ context.Context, c *Call, w Replier) error {
 	window := 7 * 24 * time.Hour
 	if len(c.Args) == 1 {
 		d, err := chat.ParseDuration(c.Args[0])
@@ -323,7 +344,7 @@ func (q *requests) stats(_ context.Context, c *Call, w Replier) error {
 		}
 		window = d
 	}
-	now := q.d.Now()
+	now := q.rt.Now()
 	st, err := q.st.RequestStats(now.Add(-window), now.Add(time.Nanosecond))
 	if err != nil {
 		return err

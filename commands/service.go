@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/opsbot/opsbot/store"
@@ -15,62 +16,87 @@ type ServiceStore interface {
 	Service(name string) (store.Service, error)
 	Services() ([]store.Service, error)
 	Impact(name string) (store.Impact, error)
+	ServiceReport(name string) (store.Service, store.Impact, error)
 	AddService(name string, f store.ServiceFields, depends []string, create bool, by string) (store.ServiceChange, error)
 	UpdateService(name string, f store.ServiceFields, by string) (before, after store.Service, err error)
 	AddDependency(name, dep string, create bool, by string) (store.ServiceChange, error)
 	RemoveDependency(name, dep string) error
 	RemoveService(name string, force bool) (detached []string, err error)
+	SeedServices(seeds []store.ServiceSeed) (store.SeedReport, error)
 }
 
-// The store provides the catalogue, and with it the Catalog contract other families consume.
-var _ ServiceStore = (*store.Store)(nil)
-
-// services is the services family: the catalogue of owners and dependencies.
-type services struct {
-	d   Deps
-	cat ServiceStore // nil when the store has no catalogue
+// ServiceConfig is [[services]] in the config: the catalogue's seed.
+type ServiceConfig struct {
+	// Seeds are created at start when the store has never had them; chat edits and removals win (see
+	// store.SeedServices).
+	Seeds []store.ServiceSeed
 }
 
-func serviceCommands(d Deps) []*Command {
-	s := &services{d: d}
-	s.cat, _ = d.Store.(ServiceStore)
+// ServiceLinks are the other families' data that !service shows (nil: not shown).
+type ServiceLinks struct {
+	Incidents ServiceIncidents
+	Deploys   ServiceDeploys
+}
+
+// Services is the services family: the catalogue of owners and dependencies.
+type Services struct {
+	rt    Runtime
+	st    ServiceStore
+	links ServiceLinks
+}
+
+// NewServices builds the services family and seeds the catalogue from the config. What the config could not
+// apply is logged, so an operator who edits the file sees why nothing changed.
+func NewServices(rt Runtime, st ServiceStore, cfg ServiceConfig, links ServiceLinks) (*Services, error) {
+	s := &Services{rt: rt.withDefaults(), st: st, links: links}
+	if len(cfg.Seeds) == 0 {
+		return s, nil
+	}
+	rep, err := st.SeedServices(cfg.Seeds)
+	if err != nil {
+		return nil, fmt.Errorf("services: %w", err)
+	}
+	if len(rep.Created) > 0 {
+		s.rt.Log.Info("services: created from config", "services", rep.Created)
+	}
+	for _, n := range rep.Notes {
+		s.rt.Log.Info("services: config entry not applied (the catalogue wins; edit it in chat with !service set)", "detail", n)
+	}
+	return s, nil
+}
+
+// Family offers !service, !owner and !impact, and GET /api/v1/services.
+func (s *Services) Family() Family {
 	edit := []Flag{{Name: "owner", Value: true}, {Name: "slo", Value: true}, {Name: "notes", Value: true}}
-	return []*Command{
+	return Family{Name: "services", Commands: []*Command{
 		{Name: "service", Args: "[name]", Help: "Shows a service: owner, dependencies, dependents, open incidents, version, SLO (no name: lists them).",
-			Role: RoleAnyone, MaxArgs: 1, Run: s.with(s.show)},
+			Role: RoleAnyone, MaxArgs: 1, Run: s.show},
 		{Name: "service add", Args: `<name> [--owner X] [--depends a,b] [--slo 99.9] [--notes "..."] [--create]`,
 			Help: "Adds a service; --create also adds dependencies that do not exist yet.", Role: RoleOps, Write: true,
-			MinArgs: 1, MaxArgs: 1, Flags: append([]Flag{{Name: "depends", Value: true}, {Name: "create"}}, edit...), Run: s.with(s.add)},
+			MinArgs: 1, MaxArgs: 1, Flags: append([]Flag{{Name: "depends", Value: true}, {Name: "create"}}, edit...), Run: s.add},
 		{Name: "service set", Args: `<name> [--owner X] [--slo N] [--notes "..."]`,
 			Help: `Changes a service's owner, SLO or notes ("none" clears one).`, Role: RoleOps, Write: true,
-			MinArgs: 1, MaxArgs: 1, Flags: edit, Run: s.with(s.set)},
+			MinArgs: 1, MaxArgs: 1, Flags: edit, Run: s.set},
 		{Name: "service depend", Args: "<name> <other> [--create]", Help: "Records that a service depends on another.",
-			Role: RoleOps, Write: true, MinArgs: 2, MaxArgs: 2, Flags: []Flag{{Name: "create"}}, Run: s.with(s.depend)},
+			Role: RoleOps, Write: true, MinArgs: 2, MaxArgs: 2, Flags: []Flag{{Name: "create"}}, Run: s.depend},
 		{Name: "service undepend", Args: "<name> <other>", Help: "Removes a dependency.",
-			Role: RoleOps, Write: true, MinArgs: 2, MaxArgs: 2, Run: s.with(s.undepend)},
+			Role: RoleOps, Write: true, MinArgs: 2, MaxArgs: 2, Run: s.undepend},
 		{Name: "service remove", Args: "<name> [--force]", Help: "Removes a service; --force also detaches the services that depend on it.",
-			Role: RoleOps, Write: true, MinArgs: 1, MaxArgs: 1, Flags: []Flag{{Name: "force"}}, Run: s.with(s.remove)},
-		{Name: "owner", Args: "<service>", Help: "Says who owns a service.", Role: RoleAnyone, MinArgs: 1, MaxArgs: 1, Run: s.with(s.owner)},
+			Role: RoleOps, Write: true, MinArgs: 1, MaxArgs: 1, Flags: []Flag{{Name: "force"}}, Run: s.remove},
+		{Name: "owner", Args: "<service>", Help: "Says who owns a service.", Role: RoleAnyone, MinArgs: 1, MaxArgs: 1, Run: s.owner},
 		{Name: "impact", Args: "<service>", Help: "Lists everything that fails when a service fails, nearest first.",
-			Role: RoleAnyone, MinArgs: 1, MaxArgs: 1, Run: s.with(s.impact)},
-	}
+			Role: RoleAnyone, MinArgs: 1, MaxArgs: 1, Run: s.impact},
+	}, Routes: []Route{
+		{Pattern: "GET /api/v1/services", Handler: http.HandlerFunc(s.apiServices)},
+		{Pattern: "GET /api/v1/services/{name}", Handler: http.HandlerFunc(s.apiService)},
+	}}
 }
 
-// with adapts a handler that needs the catalogue; a store without one gets a clear error.
-func (s *services) with(h func(cat ServiceStore, c *Call, w Replier) error) Handler {
-	return func(_ context.Context, c *Call, w Replier) error {
-		if s.cat == nil {
-			return Errorf("error: no service catalogue in this store")
-		}
-		return h(s.cat, c, w)
-	}
-}
-
-func (s *services) show(cat ServiceStore, c *Call, w Replier) error {
+func (s *Services) show(_ context.Context, c *Call, w Replier) error {
 	if len(c.Args) == 0 {
-		return s.list(cat, c, w)
+		return s.list(nil, c, w)
 	}
-	svc, err := cat.Service(lookupName(c.Args[0]))
+	svc, err := s.st.Service(lookupName(c.Args[0]))
 	if err != nil {
 		return s.userError(err, c)
 	}
@@ -86,8 +112,8 @@ func (s *services) show(cat ServiceStore, c *Call, w Replier) error {
 	} else {
 		parts = append(parts, "nothing depends on it")
 	}
-	if s.d.Incidents != nil {
-		open, err := s.d.Incidents.OpenIncidents(svc.Name)
+	if s.links.Incidents != nil {
+		open, err := s.links.Incidents.OpenIncidents(svc.Name)
 		if err != nil {
 			return fmt.Errorf("service %s: open incidents: %w", svc.Name, err)
 		}
@@ -97,8 +123,8 @@ func (s *services) show(cat ServiceStore, c *Call, w Replier) error {
 			parts = append(parts, "no open incidents")
 		}
 	}
-	if s.d.Deploys != nil {
-		v, err := s.d.Deploys.CurrentVersion(svc.Name, "prod")
+	if s.links.Deploys != nil {
+		v, err := s.links.Deploys.CurrentVersion(svc.Name, "prod")
 		if err != nil {
 			return fmt.Errorf("service %s: current version: %w", svc.Name, err)
 		}
@@ -116,8 +142,8 @@ func (s *services) show(cat ServiceStore, c *Call, w Replier) error {
 	return nil
 }
 
-func (s *services) list(cat ServiceStore, c *Call, w Replier) error {
-	names, err := cat.ServiceNames()
+func (s *Services) list(_ context.Context, c *Call, w Replier) error {
+	names, err := s.st.ServiceNames()
 	if err != nil {
 		return err
 	}
@@ -133,9 +159,9 @@ func (s *services) list(cat ServiceStore, c *Call, w Replier) error {
 	return nil
 }
 
-func (s *services) owner(cat ServiceStore, c *Call, w Replier) error {
+func (s *Services) owner(_ context.Context, c *Call, w Replier) error {
 	name := lookupName(c.Args[0])
-	owner, err := cat.ServiceOwner(name)
+	owner, err := s.st.ServiceOwner(name)
 	if err != nil {
 		return s.userError(err, c)
 	}
@@ -147,8 +173,8 @@ func (s *services) owner(cat ServiceStore, c *Call, w Replier) error {
 	return nil
 }
 
-func (s *services) impact(cat ServiceStore, c *Call, w Replier) error {
-	im, err := cat.Impact(lookupName(c.Args[0]))
+func (s *Services) impact(_ context.Context, c *Call, w Replier) error {
+	im, err := s.st.Impact(lookupName(c.Args[0]))
 	if err != nil {
 		return s.userError(err, c)
 	}
@@ -156,7 +182,7 @@ func (s *services) impact(cat ServiceStore, c *Call, w Replier) error {
 	return nil
 }
 
-func (s *services) add(cat ServiceStore, c *Call, w Replier) error {
+func (s *Services) add(_ context.Context, c *Call, w Replier) error {
 	name, err := newServiceName(c.Args[0])
 	if err != nil {
 		return err
@@ -179,7 +205,7 @@ func (s *services) add(cat ServiceStore, c *Call, w Replier) error {
 			deps = append(deps, lookupName(d))
 		}
 	}
-	ch, err := cat.AddService(name, f, deps, c.Bool("create"), c.Caller.Who())
+	ch, err := s.st.AddService(name, f, deps, c.Bool("create"), c.Caller.Who())
 	if err != nil {
 		return s.userError(err, c)
 	}
@@ -196,7 +222,7 @@ func (s *services) add(cat ServiceStore, c *Call, w Replier) error {
 	return nil
 }
 
-func (s *services) set(cat ServiceStore, c *Call, w Replier) error {
+func (s *Services) set(_ context.Context, c *Call, w Replier) error {
 	f, err := editFields(c)
 	if err != nil {
 		return err
@@ -204,7 +230,7 @@ func (s *services) set(cat ServiceStore, c *Call, w Replier) error {
 	if f.Owner == nil && f.SLO == nil && f.Notes == nil {
 		return c.Usage()
 	}
-	before, after, err := cat.UpdateService(lookupName(c.Args[0]), f, c.Caller.Who())
+	before, after, err := s.st.UpdateService(lookupName(c.Args[0]), f, c.Caller.Who())
 	if err != nil {
 		return s.userError(err, c)
 	}
@@ -226,7 +252,7 @@ func (s *services) set(cat ServiceStore, c *Call, w Replier) error {
 	return nil
 }
 
-func (s *services) depend(cat ServiceStore, c *Call, w Replier) error {
+func (s *Services) depend(_ context.Context, c *Call, w Replier) error {
 	name, dep := lookupName(c.Args[0]), lookupName(c.Args[1])
 	if c.Bool("create") {
 		var err error
@@ -234,7 +260,7 @@ func (s *services) depend(cat ServiceStore, c *Call, w Replier) error {
 			return err
 		}
 	}
-	ch, err := cat.AddDependency(name, dep, c.Bool("create"), c.Caller.Who())
+	ch, err := s.st.AddDependency(name, dep, c.Bool("create"), c.Caller.Who())
 	if err != nil {
 		return s.userError(err, c)
 	}
@@ -252,9 +278,9 @@ func (s *services) depend(cat ServiceStore, c *Call, w Replier) error {
 	return nil
 }
 
-func (s *services) undepend(cat ServiceStore, c *Call, w Replier) error {
+func (s *Services) undepend(_ context.Context, c *Call, w Replier) error {
 	name, dep := lookupName(c.Args[0]), lookupName(c.Args[1])
-	if err := cat.RemoveDependency(name, dep); err != nil {
+	if err := s.st.RemoveDependency(name, dep); err != nil {
 		if errors.Is(err, store.ErrNoDependency) {
 			return Errorf("error: %s does not depend on %s", name, dep)
 		}
@@ -264,9 +290,9 @@ func (s *services) undepend(cat ServiceStore, c *Call, w Replier) error {
 	return nil
 }
 
-func (s *services) remove(cat ServiceStore, c *Call, w Replier) error {
+func (s *Services) remove(_ context.Context, c *Call, w Replier) error {
 	name := lookupName(c.Args[0])
-	detached, err := cat.RemoveService(name, c.Bool("force"))
+	detached, err := s.st.RemoveService(name, c.Bool("force"))
 	if err != nil {
 		return s.userError(err, c)
 	}

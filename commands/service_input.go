@@ -21,13 +21,13 @@ var ownerName = regexp.MustCompile(`^[^\s,*?!@#:]{1,64}$`)
 const maxNotesBytes = 400
 
 // userError turns the catalogue's refusals into one line for the caller; other errors stay internal.
-func (s *services) userError(err error, c *Call) error {
+func (s *Services) userError(err error, c *Call) error {
 	var nf *store.NoServiceError
 	var inUse *store.ServiceInUseError
 	switch {
 	case errors.As(err, &nf):
 		msg := fmt.Sprintf("error: no service %q", chat.Truncate(nf.Name, 70))
-		if names, lerr := s.cat.ServiceNames(); lerr == nil {
+		if names, lerr := s.st.ServiceNames(); lerr == nil {
 			if sug := SuggestService(nf.Name, names); sug != "" {
 				msg += ", did you mean " + sug + "?"
 			}

@@ -20,7 +20,7 @@ type serviceHarness struct {
 	disp *Dispatcher
 }
 
-func newServiceHarness(t *testing.T, edit func(*Deps)) *serviceHarness {
+func newServiceHarness(t *testing.T, edit func(*testDeps)) *serviceHarness {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "opsbot.db"), store.Options{})
 	if err != nil {
@@ -29,11 +29,11 @@ func newServiceHarness(t *testing.T, edit func(*Deps)) *serviceHarness {
 	t.Cleanup(func() { st.Close() })
 	now := func() time.Time { return time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC) }
 	st.Now = now
-	d := Deps{Store: st, Catalog: st, Prefix: "!", Now: now, MaxLines: 4}
+	d := testDeps{Store: st, Catalog: st, Prefix: "!", Now: now, MaxLines: 4}
 	if edit != nil {
 		edit(&d)
 	}
-	reg, _, err := All(d)
+	reg, _, err := buildAll(d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestServiceCommandsScript(t *testing.T) {
 	h.say("service add web --depends search", "web added: no owner; depends on search; no SLO")
 	h.say("service add mobile-api --depends search", "mobile-api added: no owner; depends on search; no SLO")
 
-	// Reads, SPEC's shape: nearest first, the path of deeper dependents.
+	// Reads, the contract's shape: nearest first, the path of deeper dependents.
 	h.say("impact playlist", "if playlist fails: radio, search; then mobile-api, web (via search)")
 	h.say("impact storage", "if storage fails: playlist; then radio, search (via playlist); then mobile-api, web (via playlist, search)")
 	h.say("impact web", "if web fails: nothing depends on it")
@@ -275,7 +275,7 @@ func (f fakeDeploys) CurrentVersion(service, env string) (string, error) {
 func (f fakeDeploys) DeploysBetween(string, time.Time, time.Time) ([]string, error) { return nil, nil }
 
 func TestServiceShowWithIncidentsAndDeploys(t *testing.T) {
-	h := newServiceHarness(t, func(d *Deps) {
+	h := newServiceHarness(t, func(d *testDeps) {
 		d.Incidents = fakeIncidents{"playlist": {"INC-7 SEV2 investigating", "INC-9 SEV4 monitoring"}}
 		d.Deploys = fakeDeploys{"playlist": "1.42"}
 	})

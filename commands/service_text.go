@@ -54,11 +54,11 @@ func listLimit(c *Call) int {
 }
 
 // linesFor is the line budget of a reply: unlimited (0) in private, bot.max_lines in a channel.
-func (s *services) linesFor(c *Call) int {
+func (s *Services) linesFor(c *Call) int {
 	if c.Private() {
 		return 0
 	}
-	return s.d.ChannelLines()
+	return s.rt.ChannelLines()
 }
 
 // nameList joins names, showing at most limit (0: all) and counting the rest.
@@ -121,7 +121,7 @@ func capList(head string, names []string, tail string, maxLines int) []string {
 	})
 }
 
-// impactLines renders an impact walk as SPEC.md shows it, nearest first, with the path of deeper dependents:
+// impactLines renders an impact walk as the contract (docs/contract.md) shows it, nearest first, with the path of deeper dependents:
 // "if playlist fails: search, radio; then web, mobile-api (via search)", and a line naming the cycles. In
 // a channel it fits maxLines, the rest counted.
 func impactLines(im store.Impact, maxLines int) []string {

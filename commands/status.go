@@ -7,12 +7,14 @@ import (
 	"time"
 
 	"github.com/opsbot/opsbot/commands/chat"
+	"github.com/opsbot/opsbot/store"
 )
 
-// Ledger is the part of the store that the status command reads.
-type Ledger interface {
+// CoreStore is what !status and !audit read from the store.
+type CoreStore interface {
 	Size() int64
 	OpenCounts() (map[string]int, error)
+	AuditLog(n int) ([]store.AuditEntry, error)
 }
 
 // IRCStatus describes the IRC connection for !status.
@@ -28,38 +30,61 @@ type StatusSource interface {
 	IRCStatus() IRCStatus
 }
 
-func statusCommands(d Deps) []*Command {
-	return []*Command{{
-		Name: "status", Help: "Shows version, uptime, connection, identity mode, open work and database size.",
-		Role: RoleAnyone,
-		Run: func(_ context.Context, _ *Call, w Replier) error {
-			now := d.Now()
-			parts := []string{fmt.Sprintf("opsbot %s", d.Version), "up " + chat.FormatDuration(now.Sub(d.Started))}
-			if d.Status != nil {
-				st := d.Status.IRCStatus()
-				if st.Connected {
-					parts = append(parts, fmt.Sprintf("connected to %s as %s since %s", st.Server, st.Nick, st.Since.In(d.Location).Format("2006-01-02 15:04 MST")))
-				} else {
-					parts = append(parts, "DISCONNECTED from IRC")
-				}
-			}
-			if d.Insecure {
-				parts = append(parts, "identity: INSECURE nick mode (auth.require_account = false, nicks are trusted)")
-			} else {
-				parts = append(parts, "identity: services accounts")
-			}
-			if d.Store != nil {
-				counts, err := d.Store.OpenCounts()
-				if err != nil {
-					return fmt.Errorf("status: open counts: %w", err)
-				}
-				parts = append(parts, openSummary(counts))
-				parts = append(parts, "db "+FormatBytes(d.Store.Size()))
-			}
-			w.Reply(strings.Join(parts, "; "))
-			return nil
-		},
+// CoreConfig configures the bot's own commands: what !status reports about the bot.
+type CoreConfig struct {
+	Version string
+	Started time.Time
+	// Insecure is auth.require_account = false: nicks are trusted.
+	Insecure bool
+	// IRC is the transport (nil in the shell).
+	IRC StatusSource
+}
+
+// Core is the family of the bot's own commands: !status and !audit (!help comes with every Set).
+type Core struct {
+	rt  Runtime
+	st  CoreStore
+	cfg CoreConfig
+}
+
+// NewCore builds the bot's own commands.
+func NewCore(rt Runtime, st CoreStore, cfg CoreConfig) *Core {
+	return &Core{rt: rt.withDefaults(), st: st, cfg: cfg}
+}
+
+// Family offers !status and !audit.
+func (k *Core) Family() Family {
+	return Family{Name: "core", Commands: []*Command{
+		{Name: "status", Help: "Shows version, uptime, connection, identity mode, open work and database size.",
+			Role: RoleAnyone, Run: k.status},
+		{Name: "audit", Args: "[n]", Help: "Shows the newest write commands: who, when, what, and the result.",
+			Role: RoleOps, MaxArgs: 1, Run: k.audit},
 	}}
+}
+
+func (k *Core) status(_ context.Context, _ *Call, w Replier) error {
+	now := k.rt.Now()
+	parts := []string{fmt.Sprintf("opsbot %s", k.cfg.Version), "up " + chat.FormatDuration(now.Sub(k.cfg.Started))}
+	if k.cfg.IRC != nil {
+		st := k.cfg.IRC.IRCStatus()
+		if st.Connected {
+			parts = append(parts, fmt.Sprintf("connected to %s as %s since %s", st.Server, st.Nick, st.Since.In(k.rt.Location).Format("2006-01-02 15:04 MST")))
+		} else {
+			parts = append(parts, "DISCONNECTED from IRC")
+		}
+	}
+	if k.cfg.Insecure {
+		parts = append(parts, "identity: INSECURE nick mode (auth.require_account = false, nicks are trusted)")
+	} else {
+		parts = append(parts, "identity: services accounts")
+	}
+	counts, err := k.st.OpenCounts()
+	if err != nil {
+		return fmt.Errorf("status: open counts: %w", err)
+	}
+	parts = append(parts, openSummary(counts), "db "+FormatBytes(k.st.Size()))
+	w.Reply(strings.Join(parts, "; "))
+	return nil
 }
 
 // FormatBytes renders a size: 512 B, 64 KiB, 3.2 MiB.

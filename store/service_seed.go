@@ -28,7 +28,7 @@ type SeedReport struct {
 // from config and does not hold. A service that exists (created or edited in chat) keeps its chat values,
 // and one removed in chat is not re-created. Config dependencies are added only for the services created
 // now. A dependency on a service the config does not list is created with no owner (as --create does in
-// chat: SPEC's own example has playlist depend on a storage it does not list), unless it was removed in
+// chat: the contract's example config (docs/contract.md) has playlist depend on a storage it does not list), unless it was removed in
 // chat; then the dependency is skipped. Every entry not applied is reported.
 func (s *Store) SeedServices(seeds []ServiceSeed) (SeedReport, error) {
 	var rep SeedReport

@@ -352,7 +352,7 @@ func TestServiceUpdate(t *testing.T) {
 }
 
 // A config dependency on a service the config does not list is created with no owner, as --create does in
-// chat (SPEC's example config has playlist depend on an unlisted storage); once removed in chat it stays
+// chat (the contract's example config, docs/contract.md, has playlist depend on an unlisted storage); once removed in chat it stays
 // removed.
 func TestServiceSeedCreatesUnlistedDependencies(t *testing.T) {
 	s := openServiceStore(t)

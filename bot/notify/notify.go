@@ -118,46 +118,9 @@ func checkHTTP(name string, resp *http.Response) error {
 	return err
 }
 
-// PageDoc is a page as JSON for webhooks and the HTTP API.
-type PageDoc struct {
-	ID             string             `json:"id"` // "P-3"
-	Number         uint64             `json:"number"`
-	State          string             `json:"state"`
-	By             string             `json:"by"`
-	Service        string             `json:"service,omitempty"`
-	Text           string             `json:"text"`
-	Updates        []store.PageUpdate `json:"updates,omitempty"`
-	Target         string             `json:"target"`
-	Paged          []string           `json:"paged"`
-	Opened         time.Time          `json:"opened"`
-	EscalationStep int                `json:"escalation_step"`
-	NextEscalation *time.Time         `json:"next_escalation,omitempty"`
-	Exhausted      bool               `json:"escalations_exhausted,omitempty"`
-	AckedBy        string             `json:"acked_by,omitempty"`
-	AckedAt        *time.Time         `json:"acked_at,omitempty"`
-	ResolvedBy     string             `json:"resolved_by,omitempty"`
-	ResolvedAt     *time.Time         `json:"resolved_at,omitempty"`
-}
-
-func timePtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	u := t.UTC()
-	return &u
-}
-
-// Doc renders a page for JSON.
-func Doc(p store.Page) PageDoc {
-	return PageDoc{ID: chat.FormatID(chat.KindPage, p.ID), Number: p.ID, State: p.State, By: p.By, Service: p.Service,
-		Text: p.Text, Updates: p.Updates, Target: p.Target, Paged: p.Paged, Opened: p.Opened.UTC(), EscalationStep: p.Step,
-		NextEscalation: timePtr(p.NextEscalation), Exhausted: p.Exhausted, AckedBy: p.AckedBy, AckedAt: timePtr(p.AckedAt),
-		ResolvedBy: p.ResolvedBy, ResolvedAt: timePtr(p.ResolvedAt)}
-}
-
 // summary is one line about the event, for e-mail subjects and PagerDuty.
 func summary(e Event) string {
-	id, p := chat.FormatID(chat.KindPage, e.Page.ID), e.Page
+	id, p := e.Page.Name(), e.Page
 	text := p.Text
 	if p.Service != "" {
 		text = "[" + p.Service + "] " + text

@@ -52,7 +52,7 @@ func (p *PagerDuty) Send(ctx context.Context, e Event) error {
 	switch e.Kind {
 	case "trigger", "update":
 		ev.EventAction = "trigger"
-		details := map[string]any{"page": chat.FormatID(chat.KindPage, e.Page.ID), "by": e.Page.By, "paged": e.Page.Paged, "text": e.Page.Text}
+		details := map[string]any{"page": e.Page.Name(), "by": e.Page.By, "paged": e.Page.Paged, "text": e.Page.Text}
 		if e.Note != "" {
 			details["update"] = e.Note
 		}

@@ -160,7 +160,7 @@ func helloName() string {
 
 // message is the e-mail: headers (subject encoded when not ASCII) and a quoted-printable text body.
 func (s *SMTP) message(e Event) []byte {
-	p, id := e.Page, chat.FormatID(chat.KindPage, e.Page.ID)
+	p, id := e.Page, e.Page.Name()
 	at := e.At
 	if at.IsZero() {
 		at = time.Now()

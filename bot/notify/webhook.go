@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/opsbot/opsbot/store"
 )
 
 // Webhook POSTs each event as JSON, signed like the deploy webhook: X-Opsbot-Timestamp (unix seconds) and
@@ -22,12 +24,12 @@ type Webhook struct {
 
 // WebhookBody is the JSON a webhook receives.
 type WebhookBody struct {
-	Event    string    `json:"event"` // trigger, update, escalate, exhausted, acknowledge, resolve
-	Delivery uint64    `json:"delivery"`
-	At       time.Time `json:"at"`
-	Summary  string    `json:"summary"`
-	Note     string    `json:"note,omitempty"`
-	Page     PageDoc   `json:"page"`
+	Event    string        `json:"event"` // trigger, update, escalate, exhausted, acknowledge, resolve
+	Delivery uint64        `json:"delivery"`
+	At       time.Time     `json:"at"`
+	Summary  string        `json:"summary"`
+	Note     string        `json:"note,omitempty"`
+	Page     store.PageDoc `json:"page"`
 }
 
 // Name implements Notifier.
@@ -35,7 +37,7 @@ func (w *Webhook) Name() string { return w.name }
 
 // Send implements Notifier.
 func (w *Webhook) Send(ctx context.Context, e Event) error {
-	body, err := json.Marshal(WebhookBody{Event: e.Kind, Delivery: e.Delivery, At: e.At.UTC(), Summary: summary(e), Note: e.Note, Page: Doc(e.Page)})
+	body, err := json.Marshal(WebhookBody{Event: e.Kind, Delivery: e.Delivery, At: e.At.UTC(), Summary: summary(e), Note: e.Note, Page: e.Page.Doc()})
 	if err != nil {
 		return Permanent(fmt.Errorf("%s: %w", w.name, err))
 	}

@@ -4,19 +4,19 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net"
+	"log/slog"
 	"net/url"
 	"os"
-	"regexp"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
-	"github.com/robfig/cron/v3"
 
+	"github.com/opsbot/opsbot/bot"
+	"github.com/opsbot/opsbot/bot/notify"
 	"github.com/opsbot/opsbot/commands"
 	"github.com/opsbot/opsbot/commands/chat"
+	"github.com/opsbot/opsbot/store"
 )
 
 // Duration is a TOML string like "90s", "15m", "2h", "3d" or "1w".
@@ -35,7 +35,7 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // MarshalText renders the duration.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
 
-// Config is the TOML configuration. Key names are part of the product contract (SPEC.md).
+// Config is the TOML configuration. Key names are part of the product's contract (docs/contract.md).
 type Config struct {
 	IRC          IRCConfig          `toml:"irc"`
 	Bot          BotConfig          `toml:"bot"`
@@ -50,7 +50,7 @@ type Config struct {
 	Deploys      DeploysConfig      `toml:"deploys"`
 	Services     []ServiceConfig    `toml:"services"`
 	Reminders    []ReminderConfig   `toml:"reminders"`
-	// ReminderSettings holds SPEC's reminders.grace: TOML cannot have both [[reminders]] and [reminders].
+	// ReminderSettings holds the contract's reminders.grace: TOML cannot have both [[reminders]] and [reminders].
 	ReminderSettings ReminderSettingsConfig `toml:"reminder_settings"`
 }
 
@@ -176,27 +176,32 @@ type ReminderConfig struct {
 
 // ReminderSettingsConfig is [reminder_settings], the settings of all reminders.
 type ReminderSettingsConfig struct {
-	// Grace is how late an occurrence missed while the bot was down may still be posted (SPEC: reminders.grace).
+	// Grace is how late an occurrence missed while the bot was down may still be posted (the contract's reminders.grace).
 	Grace Duration `toml:"grace"`
 }
 
-// Default is the configuration before the file is read: every default of SPEC.md.
+// Default is the configuration before the file is read: every default of the contract (docs/contract.md).
 func Default() Config {
 	return Config{
 		IRC: IRCConfig{Server: "127.0.0.1:6667", Nick: "opsbot", User: "opsbot", Realname: "opsbot, the ops team's bot",
 			Channels: []string{"#operations"}, FloodBurst: 4, FloodInterval: Duration(2 * time.Second), DialTimeout: Duration(10 * time.Second)},
-		Bot:          BotConfig{Prefix: "!", Timezone: "UTC", MaxLines: 4, CommandBurst: 5, CommandInterval: Duration(2 * time.Second)},
-		Store:        StoreConfig{Path: "opsbot.db"},
-		Auth:         AuthConfig{RequireAccount: true},
-		HTTP:         HTTPConfig{Listen: "127.0.0.1:8080"},
-		Oncall:       OncallConfig{Handoff: "Mon 10:00", Timezone: "UTC", Shift: Duration(7 * 24 * time.Hour), MaxOverride: Duration(24 * time.Hour)},
-		Paging:       PagingConfig{AckTimeout: Duration(5 * time.Minute), Escalation: []string{"next"}, MaxEscalations: 3, DedupeWindow: Duration(10 * time.Minute), RateLimit: 10},
-		Requests:     RequestsConfig{WIPLimit: 3, NagAfter: Duration(30 * time.Minute)},
-		Incidents:    IncidentsConfig{DeclareRole: "ops", PageOnSev: 2, FreezeOnSev: 2},
-		Availability: AvailabilityConfig{Weights: map[string]float64{"sev1": 1.0, "sev2": 0.5, "sev3": 0.1, "sev4": 0}},
+		Bot: BotConfig{Prefix: commands.DefaultPrefix, Timezone: "UTC", MaxLines: commands.DefaultMaxLines, CommandBurst: 5,
+			CommandInterval: Duration(2 * time.Second)},
+		Store: StoreConfig{Path: "opsbot.db"},
+		Auth:  AuthConfig{RequireAccount: true},
+		HTTP:  HTTPConfig{Listen: "127.0.0.1:8080"},
+		Oncall: OncallConfig{Handoff: "Mon 10:00", Timezone: "UTC", Shift: Duration(store.DefaultShift),
+			MaxOverride: Duration(commands.DefaultMaxOverride)},
+		Paging: PagingConfig{AckTimeout: Duration(commands.DefaultAckTimeout), Escalation: []string{"next"},
+			MaxEscalations: commands.DefaultMaxEscalations, DedupeWindow: Duration(commands.DefaultDedupeWindow),
+			RateLimit: commands.DefaultPageRateLimit},
+		Requests: RequestsConfig{WIPLimit: commands.DefaultRequestWIPLimit, NagAfter: Duration(commands.DefaultRequestNagAfter)},
+		Incidents: IncidentsConfig{DeclareRole: "ops", PageOnSev: commands.DefaultIncidentPageOnSev,
+			FreezeOnSev: commands.DefaultIncidentFreezeOnSev},
+		Availability: AvailabilityConfig{Weights: store.DefaultWeights.Map()},
 		Deploys:      DeploysConfig{LockOnRollback: true},
 
-		ReminderSettings: ReminderSettingsConfig{Grace: Duration(time.Hour)},
+		ReminderSettings: ReminderSettingsConfig{Grace: Duration(commands.DefaultReminderGrace)},
 	}
 }
 
@@ -284,258 +289,6 @@ func tomlError(name string, err error) error {
 	return fmt.Errorf("config: %s: %w", name, err)
 }
 
-var (
-	serviceName = regexp.MustCompile(`^[a-z0-9._-]{1,64}$`)
-	accountName = regexp.MustCompile(`^[^\s,*?!@#:]{1,64}$`)
-	weekdays    = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
-)
-
-// Validate checks every value and returns all problems, one per line.
-func (c *Config) Validate() error {
-	var p []string
-	bad := func(format string, a ...any) { p = append(p, fmt.Sprintf(format, a...)) }
-
-	if host, port, err := net.SplitHostPort(c.IRC.Server); err != nil || host == "" || port == "" {
-		bad("irc.server %q: want host:port", c.IRC.Server)
-	}
-	if !validNick(c.IRC.Nick) {
-		bad("irc.nick %q: not a valid nick", c.IRC.Nick)
-	}
-	if len(c.IRC.Channels) == 0 {
-		bad("irc.channels: empty; the bot needs at least one channel (e.g. [\"#operations\"])")
-	}
-	for _, ch := range c.IRC.Channels {
-		if !validChannel(ch) {
-			bad("irc.channels: %q is not a channel name (like #operations)", ch)
-		}
-	}
-	if c.IRC.SASLUser != "" && c.IRC.SASLPassword == "" {
-		bad("irc.sasl_user is set but irc.sasl_password is empty (set it or OPSBOT_IRC_SASL_PASSWORD)")
-	}
-	if c.IRC.FloodBurst < 1 {
-		bad("irc.flood_burst = %d: at least 1", c.IRC.FloodBurst)
-	}
-	if c.IRC.FloodInterval < 0 {
-		bad("irc.flood_interval: negative")
-	}
-	if c.Bot.Prefix == "" || strings.ContainsAny(c.Bot.Prefix, " \t") || len(c.Bot.Prefix) > 3 {
-		bad("bot.prefix %q: one to three non-space characters", c.Bot.Prefix)
-	}
-	if strings.TrimSpace(c.Bot.Timezone) == "" {
-		bad("bot.timezone: empty (use an IANA name like Europe/Stockholm, or UTC)") // LoadLocation("") is UTC
-	} else if _, err := time.LoadLocation(c.Bot.Timezone); err != nil {
-		bad("bot.timezone %q: unknown time zone (use an IANA name like Europe/Stockholm)", c.Bot.Timezone)
-	}
-	if c.Bot.MaxLines < 1 || c.Bot.MaxLines > 20 {
-		bad("bot.max_lines = %d: between 1 and 20", c.Bot.MaxLines)
-	}
-	if c.Bot.CommandBurst < 1 {
-		bad("bot.command_burst = %d: at least 1", c.Bot.CommandBurst)
-	}
-	if c.Store.Path == "" {
-		bad("store.path: empty")
-	}
-	for _, l := range [][]string{c.Auth.Admins, c.Auth.Ops, c.Oncall.Rotation} {
-		for _, a := range l {
-			if !accountName.MatchString(a) {
-				bad("account name %q: not a valid services account", a)
-			}
-		}
-	}
-	if c.HTTP.Listen != "" {
-		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
-			bad("http.listen %q: want host:port (or empty to disable HTTP)", c.HTTP.Listen)
-		}
-	}
-	if strings.TrimSpace(c.Oncall.Timezone) == "" {
-		bad("oncall.timezone: empty (use an IANA name like Europe/Stockholm, or UTC)")
-	} else if _, err := time.LoadLocation(c.Oncall.Timezone); err != nil {
-		bad("oncall.timezone %q: unknown time zone", c.Oncall.Timezone)
-	}
-	if _, _, err := ParseHandoff(c.Oncall.Handoff); err != nil {
-		bad("oncall.handoff %q: %v", c.Oncall.Handoff, err)
-	}
-	if c.Oncall.Shift <= 0 {
-		bad("oncall.shift: must be positive")
-	}
-	if c.Oncall.MaxOverride <= 0 {
-		bad("oncall.max_override: must be positive")
-	}
-	if c.Paging.AckTimeout <= 0 {
-		bad("paging.ack_timeout: must be positive")
-	}
-	for _, e := range c.Paging.Escalation {
-		if e != "next" && !accountName.MatchString(e) {
-			bad("paging.escalation: %q is neither \"next\" nor an account", e)
-		}
-	}
-	if c.Paging.MaxEscalations < 0 {
-		bad("paging.max_escalations: negative")
-	}
-	if c.Paging.RateLimit < 0 {
-		bad("paging.rate_limit = %d: 0 (no limit) or more", c.Paging.RateLimit)
-	}
-	if c.Paging.DedupeWindow < 0 {
-		bad("paging.dedupe_window: negative")
-	}
-	for i, n := range c.Paging.Notifiers {
-		switch n.Type {
-		case "webhook", "pagerduty":
-			if !strings.HasPrefix(n.URL, "http://") && !strings.HasPrefix(n.URL, "https://") {
-				// Not echoed: a webhook URL often carries its token.
-				bad("paging.notifiers[%d] (%s): url must start with http:// or https://", i, n.Type)
-			}
-			if n.Type == "pagerduty" && n.RoutingKey == "" {
-				bad("paging.notifiers[%d] (pagerduty): routing_key is empty (set it or OPSBOT_PAGING_NOTIFIERS_%d_ROUTING_KEY)", i, i)
-			}
-		case "smtp":
-			if _, _, err := net.SplitHostPort(n.SMTPAddr); err != nil || n.From == "" || len(n.To) == 0 {
-				bad("paging.notifiers[%d] (smtp): needs smtp_addr (host:port), from and to", i)
-			}
-		default:
-			bad("paging.notifiers[%d]: type %q: want webhook, pagerduty or smtp", i, n.Type)
-		}
-	}
-	if c.Requests.WIPLimit < 1 {
-		bad("requests.wip_limit = %d: at least 1", c.Requests.WIPLimit)
-	}
-	if c.Requests.NagAfter <= 0 {
-		bad("requests.nag_after: must be positive")
-	}
-	for key, sev := range map[string]int{"incidents.page_on_sev": c.Incidents.PageOnSev, "incidents.freeze_on_sev": c.Incidents.FreezeOnSev} {
-		if sev < 0 || sev > 4 {
-			bad("%s = %d: 1 to 4 (that severity or worse), or 0 for never", key, sev)
-		}
-	}
-	switch c.Incidents.DeclareRole {
-	case "developer", "ops", "admin":
-	default:
-		bad("incidents.declare_role %q: unknown role (want developer, ops or admin)", c.Incidents.DeclareRole)
-	}
-	for k, w := range c.Availability.Weights {
-		if k != "sev1" && k != "sev2" && k != "sev3" && k != "sev4" {
-			bad("availability.weights: unknown severity %q (want sev1..sev4)", k)
-		}
-		if w < 0 || w > 1 {
-			bad("availability.weights.%s = %v: between 0 and 1", k, w)
-		}
-	}
-	seen := map[string]bool{}
-	for i, s := range c.Services {
-		if !serviceName.MatchString(s.Name) {
-			bad("services[%d]: name %q: lowercase [a-z0-9._-], 1-64 characters", i, s.Name)
-		}
-		if seen[s.Name] {
-			bad("services: %q defined twice", s.Name)
-		}
-		seen[s.Name] = true
-		if s.SLO < 0 || s.SLO >= 100 {
-			bad("services[%d] %s: slo %v must be a percentage below 100 (e.g. 99.9)", i, s.Name, s.SLO)
-		}
-		if s.Owner != "" && !accountName.MatchString(s.Owner) {
-			bad("services[%d] %s: owner %q: an account or team name, without spaces or any of ,*?!@#:", i, s.Name, s.Owner)
-		}
-	}
-	for _, s := range c.Services {
-		for _, d := range s.Depends { // one not listed is created at start with no owner (store.SeedServices)
-			if !serviceName.MatchString(d) {
-				bad("services %s: depends on %q: not a service name (lowercase letters, digits, . _ -)", s.Name, d)
-			}
-			if d == s.Name {
-				bad("services %s: depends on itself", s.Name)
-			}
-		}
-	}
-	names := map[string]bool{}
-	for i, r := range c.Reminders {
-		if r.Name == "" || names[r.Name] {
-			bad("reminders[%d]: name %q empty or used twice", i, r.Name)
-		}
-		names[r.Name] = true
-		if err := ValidateCron(r.Schedule); err != nil {
-			bad("reminders[%d] %s: schedule %q: %v", i, r.Name, r.Schedule, err)
-		}
-		if r.Channel != "" && !validChannel(r.Channel) {
-			bad("reminders[%d] %s: channel %q is not a channel name", i, r.Name, r.Channel)
-		}
-		if strings.TrimSpace(r.Text) == "" {
-			bad("reminders[%d] %s: text is empty", i, r.Name)
-		}
-		switch r.Agenda {
-		case "", "retro", "planning", "scalability":
-		default:
-			bad("reminders[%d] %s: agenda %q: want retro, planning or scalability", i, r.Name, r.Agenda)
-		}
-		if r.Name != "" && !commands.ReminderName.MatchString(r.Name) {
-			bad("reminders[%d]: name %q: lowercase [a-z0-9._-], 1-32 characters", i, r.Name)
-		}
-		if r.Channel != "" && validChannel(r.Channel) && !slices.ContainsFunc(c.IRC.Channels, func(ch string) bool { return strings.EqualFold(ch, r.Channel) }) {
-			bad("reminders[%d] %s: channel %q is not in irc.channels (the bot posts only where it is)", i, r.Name, r.Channel)
-		}
-	}
-	if c.ReminderSettings.Grace <= 0 {
-		bad("reminder_settings.grace: must be positive")
-	}
-	if len(p) > 0 {
-		return errors.New(strings.Join(p, "\n"))
-	}
-	return nil
-}
-
-// ValidateCron parses a 5-field cron spec with optional CRON_TZ=; robfig/cron v3.0.1 can panic on a
-// malformed CRON_TZ, which becomes an error here.
-func ValidateCron(spec string) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("malformed schedule (%v)", r)
-		}
-	}()
-	if rest, ok := strings.CutPrefix(spec, "CRON_TZ="); ok {
-		tz, _, found := strings.Cut(rest, " ")
-		if !found {
-			return errors.New("CRON_TZ= needs a time zone and a schedule")
-		}
-		if _, err := time.LoadLocation(tz); err != nil {
-			return fmt.Errorf("unknown time zone %q", tz)
-		}
-	}
-	if strings.HasPrefix(spec, "TZ=") {
-		return errors.New("use CRON_TZ=, not TZ=")
-	}
-	_, err = cron.ParseStandard(spec)
-	return err
-}
-
-// ParseHandoff parses "Mon 10:00".
-func ParseHandoff(s string) (time.Weekday, time.Duration, error) {
-	day, hm, ok := strings.Cut(strings.TrimSpace(s), " ")
-	wd, known := weekdays[strings.ToLower(day)]
-	if !ok || !known {
-		return 0, 0, errors.New(`want a weekday and a time, like "Mon 10:00"`)
-	}
-	t, err := time.Parse("15:04", hm)
-	if err != nil {
-		return 0, 0, errors.New(`want a weekday and a time, like "Mon 10:00"`)
-	}
-	return wd, time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
-}
-
-func validChannel(s string) bool {
-	return len(s) > 1 && len(s) <= 50 && (s[0] == '#' || s[0] == '&') && !strings.ContainsAny(s, " ,:\x00\x07\r\n")
-}
-
-func validNick(s string) bool {
-	if s == "" || len(s) > 30 || strings.ContainsAny(s[:1], "0123456789-") {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("[]\\`_^{|}-", r)) {
-			return false
-		}
-	}
-	return true
-}
-
 // Masked returns a copy with every secret replaced by "********" (empty secrets stay empty).
 func (c Config) Masked() Config {
 	m := c
@@ -575,4 +328,85 @@ func (c Config) String() string {
 		return "config: " + err.Error()
 	}
 	return string(b)
+}
+
+// botOptions maps the config onto the bot's options: the connection, identity and HTTP settings, and each
+// command family's section.
+func (c Config) botOptions(version string, log *slog.Logger) (bot.Options, error) {
+	loc, err := time.LoadLocation(c.Bot.Timezone)
+	if err != nil {
+		return bot.Options{}, errors.New("bot.timezone: " + err.Error())
+	}
+	paging, err := c.pagingConfig()
+	if err != nil {
+		return bot.Options{}, err
+	}
+	o := bot.Options{
+		Server: c.IRC.Server, TLS: c.IRC.TLS, TLSInsecure: c.IRC.TLSInsecureSkipVerify,
+		Nick: c.IRC.Nick, User: c.IRC.User, Realname: c.IRC.Realname, Channels: c.IRC.Channels,
+		SASLUser: c.IRC.SASLUser, SASLPassword: c.IRC.SASLPassword,
+		FloodBurst: c.IRC.FloodBurst, FloodInterval: time.Duration(c.IRC.FloodInterval), DialTimeout: time.Duration(c.IRC.DialTimeout),
+		Prefix: c.Bot.Prefix, Location: loc, MaxLines: c.Bot.MaxLines, PublicURL: c.Bot.PublicURL,
+		CommandBurst: c.Bot.CommandBurst, CommandInterval: time.Duration(c.Bot.CommandInterval),
+		RequireAccount: c.Auth.RequireAccount, Admins: c.Auth.Admins, Ops: c.Auth.Ops,
+		HTTPListen: c.HTTP.Listen, APIToken: c.HTTP.APIToken,
+		Notifiers: c.notifiers(), Version: version, Log: log,
+	}
+	o.FamilyConfig = bot.FamilyConfig{
+		Requests: commands.RequestConfig{WIPLimit: c.Requests.WIPLimit, NagAfter: time.Duration(c.Requests.NagAfter)},
+		Paging:   paging,
+		Incidents: commands.IncidentConfig{DeclareRole: c.Incidents.DeclareRole, PageOnSev: c.Incidents.PageOnSev,
+			FreezeOnSev: c.Incidents.FreezeOnSev, Topic: c.Incidents.Topic, Weights: c.Availability.Weights},
+		Deploys: commands.DeployConfig{NoLockOnRollback: !c.Deploys.LockOnRollback,
+			WebhookSecrets: []string{c.HTTP.WebhookSecret, c.HTTP.WebhookSecretPrevious}},
+		Services:  commands.ServiceConfig{Seeds: serviceSeeds(c.Services)},
+		Reminders: commands.ReminderConfig{Seeds: reminderSeeds(c.Reminders), Grace: time.Duration(c.ReminderSettings.Grace)},
+	}
+	return o, nil
+}
+
+// pagingConfig maps [oncall] and [paging] onto the paging family's config.
+func (c Config) pagingConfig() (commands.PagingConfig, error) {
+	loc, err := time.LoadLocation(c.Oncall.Timezone)
+	if err != nil {
+		return commands.PagingConfig{}, fmt.Errorf("oncall.timezone: %w", err)
+	}
+	day, at, err := ParseHandoff(c.Oncall.Handoff)
+	if err != nil {
+		return commands.PagingConfig{}, fmt.Errorf("oncall.handoff: %w", err)
+	}
+	return commands.PagingConfig{
+		Rotation:    store.Rotation{Accounts: c.Oncall.Rotation, Weekday: day, At: at, Location: loc, Shift: time.Duration(c.Oncall.Shift)},
+		MaxOverride: time.Duration(c.Oncall.MaxOverride), AckTimeout: time.Duration(c.Paging.AckTimeout),
+		Escalation: c.Paging.Escalation, MaxEscalations: c.Paging.MaxEscalations,
+		DedupeWindow: time.Duration(c.Paging.DedupeWindow), RateLimit: c.Paging.RateLimit,
+	}, nil
+}
+
+// notifiers maps [[paging.notifiers]] onto the pager notifiers' config.
+func (c Config) notifiers() []notify.Config {
+	var ns []notify.Config
+	for _, n := range c.Paging.Notifiers {
+		ns = append(ns, notify.Config{Type: n.Type, URL: n.URL, Secret: n.Secret, RoutingKey: n.RoutingKey, SMTPAddr: n.SMTPAddr,
+			From: n.From, To: n.To, Username: n.Username, Password: n.Password})
+	}
+	return ns
+}
+
+// serviceSeeds maps [[services]] onto the catalogue's seeds.
+func serviceSeeds(in []ServiceConfig) []store.ServiceSeed {
+	out := make([]store.ServiceSeed, 0, len(in))
+	for _, s := range in {
+		out = append(out, store.ServiceSeed{Name: s.Name, Owner: s.Owner, Depends: s.Depends, SLO: s.SLO, Notes: s.Notes})
+	}
+	return out
+}
+
+// reminderSeeds maps [[reminders]] onto the records the store seeds at start.
+func reminderSeeds(rs []ReminderConfig) []store.Reminder {
+	out := make([]store.Reminder, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, store.Reminder{Name: r.Name, Schedule: r.Schedule, Channel: r.Channel, Text: r.Text, Agenda: r.Agenda})
+	}
+	return out
 }

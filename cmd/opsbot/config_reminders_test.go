@@ -16,15 +16,15 @@ func TestReminderConfig(t *testing.T) {
 	if g := time.Duration(cfg.ReminderSettings.Grace); g != time.Hour {
 		t.Errorf("reminder_settings.grace = %v, want 1h", g)
 	}
-	o, err := botOptions(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	o, err := cfg.botOptions("test", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.ReminderGrace != time.Hour || len(o.Reminders) != 3 {
-		t.Fatalf("bot options: grace %v, %d reminders; want 1h and 3", o.ReminderGrace, len(o.Reminders))
+	if o.Reminders.Grace != time.Hour || len(o.Reminders.Seeds) != 3 {
+		t.Fatalf("bot options: grace %v, %d reminders; want 1h and 3", o.Reminders.Grace, len(o.Reminders.Seeds))
 	}
 	for i, want := range []string{"retro", "planning", "scalability"} {
-		if r := o.Reminders[i]; r.Name != want || r.Agenda != want || r.Channel != "#operations" || !strings.HasPrefix(r.Schedule, "CRON_TZ=Europe/Stockholm ") {
+		if r := o.Reminders.Seeds[i]; r.Name != want || r.Agenda != want || r.Channel != "#operations" || !strings.HasPrefix(r.Schedule, "CRON_TZ=Europe/Stockholm ") {
 			t.Errorf("reminder %d = %+v, want the %s meeting", i, r, want)
 		}
 	}
@@ -38,7 +38,7 @@ func TestReminderConfigErrors(t *testing.T) {
 	tests := []struct{ toml, want string }{
 		{"[reminder_settings]\ngrace = \"0s\"\n", "reminder_settings.grace: must be positive"},
 		{"[reminder_settings]\ngrce = \"1h\"\n", `unknown key "reminder_settings.grce"`},
-		{"[reminders]\ngrace = \"1h\"\n", "t.toml"}, // the SPEC's [reminders] table clashes with [[reminders]]
+		{"[reminders]\ngrace = \"1h\"\n", "t.toml"}, // the contract's [reminders] table clashes with [[reminders]]
 		{"[[reminders]]\nname = \"Retro!\"\nschedule = \"0 15 * * FRI\"\ntext = \"t\"\n", `name "Retro!": lowercase`},
 		{"[[reminders]]\nname = \"r\"\nschedule = \"0 15 * * FRI\"\nchannel = \"#elsewhere\"\ntext = \"t\"\n", `channel "#elsewhere" is not in irc.channels`},
 		{"[[reminders]]\nname = \"r\"\nschedule = \"TZ=UTC 0 15 * * FRI\"\ntext = \"t\"\n", "use CRON_TZ="},

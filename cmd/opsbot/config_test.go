@@ -40,7 +40,7 @@ func TestExampleConfigLoads(t *testing.T) {
 func TestSpecExampleConfigLoads(t *testing.T) {
 	cfg, err := LoadConfig("testdata/spec-example.toml", env(map[string]string{"OPSBOT_IRC_SASL_PASSWORD": "s3cret"}))
 	if err != nil {
-		t.Fatalf("SPEC.md's example config: %v", err)
+		t.Fatalf("docs/contract.md's example config: %v", err)
 	}
 	if len(cfg.Services) != 1 || cfg.Services[0].Name != "playlist" || !slices.Equal(cfg.Services[0].Depends, []string{"storage"}) {
 		t.Errorf("services = %+v", cfg.Services)

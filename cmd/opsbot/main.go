@@ -3,7 +3,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,11 +10,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 	_ "time/tzdata" // time zones work on minimal images
 
 	"github.com/opsbot/opsbot/bot"
-	"github.com/opsbot/opsbot/commands"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -75,7 +72,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 
-	opts, err := botOptions(cfg, log)
+	opts, err := cfg.botOptions(version, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "opsbot:", err)
 		return 1
@@ -114,52 +111,4 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-// botOptions maps the config onto the bot's options.
-func botOptions(cfg Config, log *slog.Logger) (bot.Options, error) {
-	loc, err := time.LoadLocation(cfg.Bot.Timezone)
-	if err != nil {
-		return bot.Options{}, errors.New("bot.timezone: " + err.Error())
-	}
-	paging, notifiers, err := pagingOptions(cfg)
-	if err != nil {
-		return bot.Options{}, err
-	}
-	return bot.Options{
-		Server: cfg.IRC.Server, TLS: cfg.IRC.TLS, TLSInsecure: cfg.IRC.TLSInsecureSkipVerify,
-		Nick: cfg.IRC.Nick, User: cfg.IRC.User, Realname: cfg.IRC.Realname, Channels: cfg.IRC.Channels,
-		SASLUser: cfg.IRC.SASLUser, SASLPassword: cfg.IRC.SASLPassword,
-		FloodBurst: cfg.IRC.FloodBurst, FloodInterval: time.Duration(cfg.IRC.FloodInterval), DialTimeout: time.Duration(cfg.IRC.DialTimeout),
-		Prefix: cfg.Bot.Prefix, Location: loc, MaxLines: cfg.Bot.MaxLines, PublicURL: cfg.Bot.PublicURL,
-		CommandBurst: cfg.Bot.CommandBurst, CommandInterval: time.Duration(cfg.Bot.CommandInterval),
-		RequireAccount: cfg.Auth.RequireAccount, Admins: cfg.Auth.Admins, Ops: cfg.Auth.Ops,
-		HTTPListen: cfg.HTTP.Listen, APIToken: cfg.HTTP.APIToken,
-		WebhookSecret: cfg.HTTP.WebhookSecret, WebhookSecretPrevious: cfg.HTTP.WebhookSecretPrevious, NoLockOnRollback: !cfg.Deploys.LockOnRollback,
-		Incidents: commands.IncidentOptions{DeclareRole: cfg.Incidents.DeclareRole, PageOnSev: cfg.Incidents.PageOnSev,
-			FreezeOnSev: cfg.Incidents.FreezeOnSev, Topic: cfg.Incidents.Topic, Weights: cfg.Availability.Weights},
-		Paging: paging, Notifiers: notifiers,
-		RequestWIPLimit: cfg.Requests.WIPLimit, RequestNagAfter: time.Duration(cfg.Requests.NagAfter),
-		Version: version, Log: log,
-		Reminders: reminderSeeds(cfg.Reminders), ReminderGrace: time.Duration(cfg.ReminderSettings.Grace),
-		Services: serviceSeeds(cfg.Services),
-	}, nil
-}
-
-// serviceSeeds maps [[services]] onto the catalogue's seeds.
-func serviceSeeds(in []ServiceConfig) []store.ServiceSeed {
-	out := make([]store.ServiceSeed, 0, len(in))
-	for _, s := range in {
-		out = append(out, store.ServiceSeed{Name: s.Name, Owner: s.Owner, Depends: s.Depends, SLO: s.SLO, Notes: s.Notes})
-	}
-	return out
-}
-
-// reminderSeeds maps [[reminders]] onto the records the store seeds at start.
-func reminderSeeds(rs []ReminderConfig) []store.Reminder {
-	out := make([]store.Reminder, 0, len(rs))
-	for _, r := range rs {
-		out = append(out, store.Reminder{Name: r.Name, Schedule: r.Schedule, Channel: r.Channel, Text: r.Text, Agenda: r.Agenda})
-	}
-	return out
 }

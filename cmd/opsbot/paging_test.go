@@ -40,7 +40,8 @@ to = ["ops@example.net"]
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, ns, err := pagingOptions(cfg)
+	p, err := cfg.pagingConfig()
+	ns := cfg.notifiers()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ to = ["ops@example.net"]
 		t.Errorf("rotation = %+v", r)
 	}
 	if p.MaxOverride != 12*time.Hour || p.AckTimeout != 2*time.Minute || strings.Join(p.Escalation, ",") != "next,dave" ||
-		p.MaxEscalations != 4 || p.DedupeWindow != 5*time.Minute || p.RateLimit != 3 || strings.Join(p.Ops, ",") != "carol,alice" {
+		p.MaxEscalations != 4 || p.DedupeWindow != 5*time.Minute || p.RateLimit != 3 {
 		t.Errorf("paging = %+v", p)
 	}
 	if len(ns) != 3 || ns[1].RoutingKey != "rk" || ns[2].Password != "pw" || ns[2].To[0] != "ops@example.net" {

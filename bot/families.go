@@ -1,0 +1,53 @@
+package bot
+
+import (
+	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/store"
+)
+
+// FamilyConfig are the config sections of the command families, one field per family.
+type FamilyConfig struct {
+	Requests  commands.RequestConfig
+	Paging    commands.PagingConfig
+	Incidents commands.IncidentConfig
+	Deploys   commands.DeployConfig
+	Services  commands.ServiceConfig
+	Reminders commands.ReminderConfig
+}
+
+// families is the composition root: it builds every command family once, from the store and its config
+// section, and connects the families that use each other's data. The IRC bot and the shell both call it, and
+// the bot hands the same family values to chat (the registry), to the job scheduler and to the HTTP server.
+//
+// Adding a family: write it in commands (its constructor takes its typed store interface, the Runtime and
+// its config section, and its Family method gives its commands, jobs, routes and metrics), give FamilyConfig
+// a field for its config section, and add one line here. Passing st where a family's store interface is asked
+// for makes the build fail if *store.Store ever stops providing what the family needs.
+func families(rt commands.Runtime, st *store.Store, o *Options, core commands.CoreConfig, topic commands.Topic) (*commands.Set, error) {
+	services, err := commands.NewServices(rt, st, o.Services, commands.ServiceLinks{Incidents: st, Deploys: st})
+	if err != nil {
+		return nil, err
+	}
+	paging := commands.NewPaging(rt, st, o.Paging, st)
+	var pager commands.Pager = paging
+	if o.Pager != nil {
+		pager = o.Pager
+	}
+	requests := commands.NewRequests(rt, st, o.Requests, paging, st)
+	incidents := commands.NewIncidents(rt, st, o.Incidents, commands.IncidentLinks{Catalog: st, Pager: pager, Deploys: st, SLOs: st, Topic: topic})
+	deploys := commands.NewDeploys(rt, st, o.Deploys, commands.DeployLinks{Catalog: st, Freezes: st})
+	agenda := append(append([]commands.AgendaSource(nil), o.Agenda...), requests, incidents, incidents.AvailabilityAgenda(), deploys)
+	reminders, err := commands.NewReminders(rt, st, o.Reminders, agenda...)
+	if err != nil {
+		return nil, err
+	}
+	return commands.NewSet(rt,
+		commands.NewCore(rt, st, core).Family(),
+		paging.Family(),
+		requests.Family(),
+		services.Family(),
+		incidents.Family(),
+		deploys.Family(),
+		reminders.Family(),
+	)
+}

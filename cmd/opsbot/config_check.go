@@ -1,0 +1,266 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/opsbot/opsbot/commands"
+	"github.com/robfig/cron/v3"
+)
+
+var (
+	serviceName = regexp.MustCompile(`^[a-z0-9._-]{1,64}$`)
+	accountName = regexp.MustCompile(`^[^\s,*?!@#:]{1,64}$`)
+	weekdays    = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
+)
+
+// Validate checks every value and returns all problems, one per line.
+func (c *Config) Validate() error {
+	var p []string
+	bad := func(format string, a ...any) { p = append(p, fmt.Sprintf(format, a...)) }
+
+	if host, port, err := net.SplitHostPort(c.IRC.Server); err != nil || host == "" || port == "" {
+		bad("irc.server %q: want host:port", c.IRC.Server)
+	}
+	if !validNick(c.IRC.Nick) {
+		bad("irc.nick %q: not a valid nick", c.IRC.Nick)
+	}
+	if len(c.IRC.Channels) == 0 {
+		bad("irc.channels: empty; the bot needs at least one channel (e.g. [\"#operations\"])")
+	}
+	for _, ch := range c.IRC.Channels {
+		if !validChannel(ch) {
+			bad("irc.channels: %q is not a channel name (like #operations)", ch)
+		}
+	}
+	if c.IRC.SASLUser != "" && c.IRC.SASLPassword == "" {
+		bad("irc.sasl_user is set but irc.sasl_password is empty (set it or OPSBOT_IRC_SASL_PASSWORD)")
+	}
+	if c.IRC.FloodBurst < 1 {
+		bad("irc.flood_burst = %d: at least 1", c.IRC.FloodBurst)
+	}
+	if c.IRC.FloodInterval < 0 {
+		bad("irc.flood_interval: negative")
+	}
+	if c.Bot.Prefix == "" || strings.ContainsAny(c.Bot.Prefix, " \t") || len(c.Bot.Prefix) > 3 {
+		bad("bot.prefix %q: one to three non-space characters", c.Bot.Prefix)
+	}
+	if strings.TrimSpace(c.Bot.Timezone) == "" {
+		bad("bot.timezone: empty (use an IANA name like Europe/Stockholm, or UTC)") // LoadLocation("") is UTC
+	} else if _, err := time.LoadLocation(c.Bot.Timezone); err != nil {
+		bad("bot.timezone %q: unknown time zone (use an IANA name like Europe/Stockholm)", c.Bot.Timezone)
+	}
+	if c.Bot.MaxLines < 1 || c.Bot.MaxLines > 20 {
+		bad("bot.max_lines = %d: between 1 and 20", c.Bot.MaxLines)
+	}
+	if c.Bot.CommandBurst < 1 {
+		bad("bot.command_burst = %d: at least 1", c.Bot.CommandBurst)
+	}
+	if c.Store.Path == "" {
+		bad("store.path: empty")
+	}
+	for _, l := range [][]string{c.Auth.Admins, c.Auth.Ops, c.Oncall.Rotation} {
+		for _, a := range l {
+			if !accountName.MatchString(a) {
+				bad("account name %q: not a valid services account", a)
+			}
+		}
+	}
+	if c.HTTP.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+			bad("http.listen %q: want host:port (or empty to disable HTTP)", c.HTTP.Listen)
+		}
+	}
+	if strings.TrimSpace(c.Oncall.Timezone) == "" {
+		bad("oncall.timezone: empty (use an IANA name like Europe/Stockholm, or UTC)")
+	} else if _, err := time.LoadLocation(c.Oncall.Timezone); err != nil {
+		bad("oncall.timezone %q: unknown time zone", c.Oncall.Timezone)
+	}
+	if _, _, err := ParseHandoff(c.Oncall.Handoff); err != nil {
+		bad("oncall.handoff %q: %v", c.Oncall.Handoff, err)
+	}
+	if c.Oncall.Shift <= 0 {
+		bad("oncall.shift: must be positive")
+	}
+	if c.Oncall.MaxOverride <= 0 {
+		bad("oncall.max_override: must be positive")
+	}
+	if c.Paging.AckTimeout <= 0 {
+		bad("paging.ack_timeout: must be positive")
+	}
+	for _, e := range c.Paging.Escalation {
+		if e != "next" && !accountName.MatchString(e) {
+			bad("paging.escalation: %q is neither \"next\" nor an account", e)
+		}
+	}
+	if c.Paging.MaxEscalations < 0 {
+		bad("paging.max_escalations: negative")
+	}
+	if c.Paging.RateLimit < 0 {
+		bad("paging.rate_limit = %d: 0 (no limit) or more", c.Paging.RateLimit)
+	}
+	if c.Paging.DedupeWindow < 0 {
+		bad("paging.dedupe_window: negative")
+	}
+	for i, n := range c.Paging.Notifiers {
+		switch n.Type {
+		case "webhook", "pagerduty":
+			if !strings.HasPrefix(n.URL, "http://") && !strings.HasPrefix(n.URL, "https://") {
+				// Not echoed: a webhook URL often carries its token.
+				bad("paging.notifiers[%d] (%s): url must start with http:// or https://", i, n.Type)
+			}
+			if n.Type == "pagerduty" && n.RoutingKey == "" {
+				bad("paging.notifiers[%d] (pagerduty): routing_key is empty (set it or OPSBOT_PAGING_NOTIFIERS_%d_ROUTING_KEY)", i, i)
+			}
+		case "smtp":
+			if _, _, err := net.SplitHostPort(n.SMTPAddr); err != nil || n.From == "" || len(n.To) == 0 {
+				bad("paging.notifiers[%d] (smtp): needs smtp_addr (host:port), from and to", i)
+			}
+		default:
+			bad("paging.notifiers[%d]: type %q: want webhook, pagerduty or smtp", i, n.Type)
+		}
+	}
+	if c.Requests.WIPLimit < 1 {
+		bad("requests.wip_limit = %d: at least 1", c.Requests.WIPLimit)
+	}
+	if c.Requests.NagAfter <= 0 {
+		bad("requests.nag_after: must be positive")
+	}
+	for key, sev := range map[string]int{"incidents.page_on_sev": c.Incidents.PageOnSev, "incidents.freeze_on_sev": c.Incidents.FreezeOnSev} {
+		if sev < 0 || sev > 4 {
+			bad("%s = %d: 1 to 4 (that severity or worse), or 0 for never", key, sev)
+		}
+	}
+	switch c.Incidents.DeclareRole {
+	case "developer", "ops", "admin":
+	default:
+		bad("incidents.declare_role %q: unknown role (want developer, ops or admin)", c.Incidents.DeclareRole)
+	}
+	for k, w := range c.Availability.Weights {
+		if k != "sev1" && k != "sev2" && k != "sev3" && k != "sev4" {
+			bad("availability.weights: unknown severity %q (want sev1..sev4)", k)
+		}
+		if w < 0 || w > 1 {
+			bad("availability.weights.%s = %v: between 0 and 1", k, w)
+		}
+	}
+	seen := map[string]bool{}
+	for i, s := range c.Services {
+		if !serviceName.MatchString(s.Name) {
+			bad("services[%d]: name %q: lowercase [a-z0-9._-], 1-64 characters", i, s.Name)
+		}
+		if seen[s.Name] {
+			bad("services: %q defined twice", s.Name)
+		}
+		seen[s.Name] = true
+		if s.SLO < 0 || s.SLO >= 100 {
+			bad("services[%d] %s: slo %v must be a percentage below 100 (e.g. 99.9)", i, s.Name, s.SLO)
+		}
+		if s.Owner != "" && !accountName.MatchString(s.Owner) {
+			bad("services[%d] %s: owner %q: an account or team name, without spaces or any of ,*?!@#:", i, s.Name, s.Owner)
+		}
+	}
+	for _, s := range c.Services {
+		for _, d := range s.Depends { // one not listed is created at start with no owner (store.SeedServices)
+			if !serviceName.MatchString(d) {
+				bad("services %s: depends on %q: not a service name (lowercase letters, digits, . _ -)", s.Name, d)
+			}
+			if d == s.Name {
+				bad("services %s: depends on itself", s.Name)
+			}
+		}
+	}
+	names := map[string]bool{}
+	for i, r := range c.Reminders {
+		if r.Name == "" || names[r.Name] {
+			bad("reminders[%d]: name %q empty or used twice", i, r.Name)
+		}
+		names[r.Name] = true
+		if err := ValidateCron(r.Schedule); err != nil {
+			bad("reminders[%d] %s: schedule %q: %v", i, r.Name, r.Schedule, err)
+		}
+		if r.Channel != "" && !validChannel(r.Channel) {
+			bad("reminders[%d] %s: channel %q is not a channel name", i, r.Name, r.Channel)
+		}
+		if strings.TrimSpace(r.Text) == "" {
+			bad("reminders[%d] %s: text is empty", i, r.Name)
+		}
+		switch r.Agenda {
+		case "", "retro", "planning", "scalability":
+		default:
+			bad("reminders[%d] %s: agenda %q: want retro, planning or scalability", i, r.Name, r.Agenda)
+		}
+		if r.Name != "" && !commands.ReminderName.MatchString(r.Name) {
+			bad("reminders[%d]: name %q: lowercase [a-z0-9._-], 1-32 characters", i, r.Name)
+		}
+		if r.Channel != "" && validChannel(r.Channel) && !slices.ContainsFunc(c.IRC.Channels, func(ch string) bool { return strings.EqualFold(ch, r.Channel) }) {
+			bad("reminders[%d] %s: channel %q is not in irc.channels (the bot posts only where it is)", i, r.Name, r.Channel)
+		}
+	}
+	if c.ReminderSettings.Grace <= 0 {
+		bad("reminder_settings.grace: must be positive")
+	}
+	if len(p) > 0 {
+		return errors.New(strings.Join(p, "\n"))
+	}
+	return nil
+}
+
+// ValidateCron parses a 5-field cron spec with optional CRON_TZ=; robfig/cron v3.0.1 can panic on a
+// malformed CRON_TZ, which becomes an error here.
+func ValidateCron(spec string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed schedule (%v)", r)
+		}
+	}()
+	if rest, ok := strings.CutPrefix(spec, "CRON_TZ="); ok {
+		tz, _, found := strings.Cut(rest, " ")
+		if !found {
+			return errors.New("CRON_TZ= needs a time zone and a schedule")
+		}
+		if _, err := time.LoadLocation(tz); err != nil {
+			return fmt.Errorf("unknown time zone %q", tz)
+		}
+	}
+	if strings.HasPrefix(spec, "TZ=") {
+		return errors.New("use CRON_TZ=, not TZ=")
+	}
+	_, err = cron.ParseStandard(spec)
+	return err
+}
+
+// ParseHandoff parses "Mon 10:00".
+func ParseHandoff(s string) (time.Weekday, time.Duration, error) {
+	day, hm, ok := strings.Cut(strings.TrimSpace(s), " ")
+	wd, known := weekdays[strings.ToLower(day)]
+	if !ok || !known {
+		return 0, 0, errors.New(`want a weekday and a time, like "Mon 10:00"`)
+	}
+	t, err := time.Parse("15:04", hm)
+	if err != nil {
+		return 0, 0, errors.New(`want a weekday and a time, like "Mon 10:00"`)
+	}
+	return wd, time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+}
+
+func validChannel(s string) bool {
+	return len(s) > 1 && len(s) <= 50 && (s[0] == '#' || s[0] == '&') && !strings.ContainsAny(s, " ,:\x00\x07\r\n")
+}
+
+func validNick(s string) bool {
+	if s == "" || len(s) > 30 || strings.ContainsAny(s[:1], "0123456789-") {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("[]\\`_^{|}-", r)) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,42 @@
+package commands
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// MaxBody bounds every HTTP request body (webhooks are small).
+const MaxBody = 1 << 20
+
+// WriteJSON answers v as indented JSON with the given status: every HTTP answer of opsbot's that is not a
+// file or plain text goes through it.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// WriteError answers {"error": msg} with the given status: the one error body of every HTTP handler.
+func WriteError(w http.ResponseWriter, status int, msg string) {
+	WriteJSON(w, status, map[string]string{"error": msg})
+}
+
+// fail logs an internal error of an HTTP handler under a reference, tells rt.Failed, and answers 500 with
+// the reference (the details stay in the log).
+func (rt Runtime) fail(w http.ResponseWriter, what string, err error) {
+	ref := newRef()
+	rt.Failed(err)
+	rt.Log.Error("http: "+what, "ref", ref, "err", err)
+	WriteError(w, http.StatusInternalServerError, "internal error (ref "+ref+")")
+}
+
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,110 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/opsbot/opsbot/commands/chat"
+	"github.com/opsbot/opsbot/store"
+)
+
+// postmortem serves the incident's postmortem skeleton as markdown.
+func (x *Incidents) postmortem(w http.ResponseWriter, r *http.Request) {
+	inc, tl, ok := x.incidentParam(w, r)
+	if !ok {
+		return
+	}
+	var deploys, dependents []string // nil: no data
+	var err error
+	if x.links.Deploys != nil {
+		if deploys, err = DeploysBefore(x.links.Deploys, inc); err != nil {
+			x.rt.fail(w, "postmortem: deploys", err)
+			return
+		}
+		deploys = append([]string{}, deploys...)
+	}
+	if x.links.Catalog != nil {
+		dependents = []string{}
+		for _, svc := range inc.Services() {
+			impact, err := x.links.Catalog.ServiceImpact(svc)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				x.rt.fail(w, "postmortem: impact", err)
+				return
+			}
+			if len(impact) > 0 {
+				dependents = append(dependents, fmt.Sprintf("%s: %s", svc, strings.Join(impact, ", ")))
+			}
+		}
+	}
+	w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	fmt.Fprint(w, renderPostmortem(inc, tl, deploys, dependents, x.rt.Location, x.rt.Now()))
+}
+
+// renderPostmortem is the postmortem skeleton: summary, impact window, timeline, deploys to the affected
+// services in the 24 h before, dependents, and empty sections for causes and actions. nil deploys or
+// dependents mean the family that knows them is not wired ("no data").
+func renderPostmortem(inc store.Incident, tl []store.TimelineEntry, deploys, dependents []string, loc *time.Location, now time.Time) string {
+	stamp := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04 MST") }
+	var sb strings.Builder
+	p := func(format string, a ...any) { fmt.Fprintf(&sb, format+"\n", a...) }
+	list := func(items []string, none string) {
+		switch {
+		case items == nil:
+			p("No data.")
+		case len(items) == 0:
+			p("%s", none)
+		default:
+			for _, it := range items {
+				p("- %s", it)
+			}
+		}
+		p("")
+	}
+	p("# Postmortem: %s SEV%d on %s", inc.Name(), inc.Severity, strings.Join(inc.Services(), ", "))
+	p("")
+	p("## Summary")
+	p("")
+	p("%s", inc.Summary)
+	p("")
+	p("- Severity: SEV%d", inc.Severity)
+	p("- Services: %s", strings.Join(inc.Services(), ", "))
+	p("- Status: %s", inc.Status)
+	p("- Commander: %s", inc.Commander)
+	p("- Declared: %s by %s", stamp(inc.Declared), inc.DeclaredBy)
+	if inc.Page != "" {
+		p("- Paged: %s", inc.Page)
+	}
+	p("")
+	p("## Impact window")
+	p("")
+	p("- Start: %s", stamp(inc.Start))
+	if inc.Open() {
+		p("- End: ongoing (%s so far)", chat.FormatDuration(inc.Duration(now)))
+	} else {
+		p("- End: %s", stamp(inc.End))
+		p("- Duration: %s", chat.FormatDuration(inc.Duration(now)))
+	}
+	p("")
+	p("## Timeline")
+	p("")
+	for _, e := range tl {
+		p("- %s %s: %s", stamp(e.At), e.Author, e.Text)
+	}
+	p("")
+	p("## Deploys to the affected services in the 24 h before")
+	p("")
+	list(deploys, "None.")
+	p("## Dependents")
+	p("")
+	list(dependents, "None known.")
+	p("## Causes")
+	p("")
+	p("")
+	p("## Actions")
+	p("")
+	return sb.String()
+}
