@@ -13,6 +13,7 @@ type FamilyConfig struct {
 	Deploys   commands.DeployConfig
 	Services  commands.ServiceConfig
 	Reminders commands.ReminderConfig
+	Alerts    commands.AlertConfig
 }
 
 // families is the composition root: it builds every command family once, from the store and its config
@@ -34,7 +35,8 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 		pager = o.Pager
 	}
 	requests := commands.NewRequests(rt, st, o.Requests, paging, st)
-	incidents := commands.NewIncidents(rt, st, o.Incidents, commands.IncidentLinks{Catalog: st, Pager: pager, Deploys: st, SLOs: st, Topic: topic})
+	alerts := commands.NewAlerts(rt, st, o.Alerts, paging)
+	incidents := commands.NewIncidents(rt, st, o.Incidents, commands.IncidentLinks{Catalog: st, Pager: pager, Deploys: st, SLOs: st, Topic: topic, Alerts: alerts})
 	deploys := commands.NewDeploys(rt, st, o.Deploys, commands.DeployLinks{Catalog: st, Freezes: st})
 	agenda := append(append([]commands.AgendaSource(nil), o.Agenda...), requests, incidents, incidents.AvailabilityAgenda(), deploys)
 	reminders, err := commands.NewReminders(rt, st, o.Reminders, agenda...)
@@ -49,5 +51,6 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 		incidents.Family(),
 		deploys.Family(),
 		reminders.Family(),
+		alerts.Family(),
 	)
 }
