@@ -53,6 +53,7 @@ type Config struct {
 	// ReminderSettings holds the contract's reminders.grace: TOML cannot have both [[reminders]] and [reminders].
 	ReminderSettings ReminderSettingsConfig `toml:"reminder_settings"`
 	Alerts           AlertsConfig           `toml:"alerts"`
+	Maintenance      MaintenanceConfig      `toml:"maintenance"`
 }
 
 // IRCConfig is [irc].
@@ -189,6 +190,12 @@ type AlertsConfig struct {
 	Severity         map[string]string `toml:"severity"`
 	Heartbeat        string            `toml:"heartbeat"`
 	HeartbeatTimeout Duration          `toml:"heartbeat_timeout"`
+	AlertmanagerURL  string            `toml:"alertmanager_url"`
+}
+
+// MaintenanceConfig is [maintenance].
+type MaintenanceConfig struct {
+	MaxDuration Duration `toml:"max_duration"`
 }
 
 // Default is the configuration before the file is read: every default of the contract (docs/contract.md).
@@ -216,6 +223,7 @@ func Default() Config {
 		Alerts: AlertsConfig{ServiceLabel: commands.DefaultAlertServiceLabel, DefaultAction: store.ActionPage,
 			Severity: commands.DefaultAlertSeverity(), Heartbeat: commands.DefaultAlertHeartbeat,
 			HeartbeatTimeout: Duration(commands.DefaultAlertHeartbeatTimeout)},
+		Maintenance: MaintenanceConfig{MaxDuration: Duration(commands.DefaultMaintMaxDuration)},
 	}
 }
 
@@ -328,6 +336,7 @@ func (c Config) Masked() Config {
 	for i := range m.Paging.Notifiers {
 		m.Paging.Notifiers[i].URL = maskURL(m.Paging.Notifiers[i].URL)
 	}
+	m.Alerts.AlertmanagerURL = maskURL(m.Alerts.AlertmanagerURL)
 	return m
 }
 
@@ -403,6 +412,8 @@ func (c Config) botOptions(version string, log *slog.Logger) (bot.Options, error
 		Reminders: commands.ReminderConfig{Seeds: reminderSeeds(c.Reminders), Grace: time.Duration(c.ReminderSettings.Grace)},
 		Alerts: commands.AlertConfig{Token: c.Alerts.Token, ServiceLabel: c.Alerts.ServiceLabel, DefaultAction: c.Alerts.DefaultAction,
 			Severity: c.Alerts.Severity, Heartbeat: c.Alerts.Heartbeat, HeartbeatTimeout: time.Duration(c.Alerts.HeartbeatTimeout)},
+		Maint: commands.MaintConfig{MaxDuration: time.Duration(c.Maintenance.MaxDuration), AlertmanagerURL: c.Alerts.AlertmanagerURL,
+			ServiceLabel: c.Alerts.ServiceLabel},
 	}
 	return o, nil
 }

@@ -207,6 +207,9 @@ func (c *Config) Validate() error {
 		bad("reminder_settings.grace: must be positive")
 	}
 	c.Alerts.validate(bad)
+	if c.Maintenance.MaxDuration <= 0 {
+		bad("maintenance.max_duration: must be positive")
+	}
 	if len(p) > 0 {
 		return errors.New(strings.Join(p, "\n"))
 	}
@@ -290,6 +293,9 @@ func (a AlertsConfig) validate(bad func(string, ...any)) {
 	}
 	if a.HeartbeatTimeout < 0 {
 		bad("alerts.heartbeat_timeout: negative (\"0s\" turns the dead man's switch off)")
+	}
+	if u := a.AlertmanagerURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		bad("alerts.alertmanager_url: must start with http:// or https:// (Alertmanager's address, for silences)")
 	}
 	if a.Token != "" && len(a.Token) < 16 {
 		bad("alerts.token: at least 16 characters (it is the only thing between the internet and your pager)")

@@ -95,6 +95,8 @@ func TestConfigErrors(t *testing.T) {
 		{"[alerts]\nheartbeat_timeout = \"-1m\"\n", "alerts.heartbeat_timeout"},
 		{"[alerts]\ntoken = \"short\"\n", "alerts.token: at least 16 characters"},
 		{"[alerts]\ntoken_x = \"x\"\n", `unknown key "alerts.token_x"`},
+		{"[alerts]\nalertmanager_url = \"am:9093\"\n", "alerts.alertmanager_url: must start with http://"},
+		{"[maintenance]\nmax_duration = \"0s\"\n", "maintenance.max_duration: must be positive"},
 	}
 	for _, tt := range tests {
 		_, err := ParseConfig([]byte(tt.toml), "t.toml", nil)
@@ -215,7 +217,15 @@ func TestAlertsConfig(t *testing.T) {
 		t.Errorf("check-config shows the token or a wrong note:\n%s", s)
 	}
 	o, err := cfg.botOptions("test", nil)
-	if err != nil || o.Alerts.Token != "from-the-environment-0123" || o.Alerts.HeartbeatTimeout != 10*time.Minute {
-		t.Errorf("bot options: %+v, %v", o.Alerts, err)
+	if err != nil || o.Alerts.Token != "from-the-environment-0123" || o.Alerts.HeartbeatTimeout != 10*time.Minute ||
+		o.Maint.MaxDuration != 12*time.Hour || o.Maint.ServiceLabel != "service" {
+		t.Errorf("bot options: %+v %+v, %v", o.Alerts, o.Maint, err)
+	}
+	cfg, _ = ParseConfig([]byte("[alerts]\nalertmanager_url = \"http://user:pw@am.example.test:9093/am\"\n"), "t.toml", nil)
+	if o, _ := cfg.botOptions("test", nil); o.Maint.AlertmanagerURL != "http://user:pw@am.example.test:9093/am" {
+		t.Errorf("maintenance's Alertmanager = %q", o.Maint.AlertmanagerURL)
+	}
+	if s := cfg.String(); strings.Contains(s, "pw@") {
+		t.Errorf("check-config shows the Alertmanager URL's password:\n%s", s)
 	}
 }
