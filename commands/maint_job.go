@@ -246,7 +246,7 @@ func (s *silencer) do(ctx context.Context, method, path string, body []byte, out
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("alertmanager %s unreachable: %s", redactURL(s.base), redactErr(err))
+		return fmt.Errorf("alertmanager %s unreachable: %s", chat.RedactURL(s.base.String()), redactErr(err))
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
@@ -258,9 +258,6 @@ func (s *silencer) do(ctx context.Context, method, path string, body []byte, out
 	}
 	return nil
 }
-
-// redactURL is a URL for logs and the store: scheme and host, without credentials, path or query.
-func redactURL(u *url.URL) string { return u.Scheme + "://" + u.Host }
 
 // redactErr is a transport error without the URL it quotes (which may carry credentials or a token).
 func redactErr(err error) string {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -334,27 +333,10 @@ func (c Config) Masked() Config {
 		}
 	}
 	for i := range m.Paging.Notifiers {
-		m.Paging.Notifiers[i].URL = maskURL(m.Paging.Notifiers[i].URL)
+		m.Paging.Notifiers[i].URL = chat.RedactURL(m.Paging.Notifiers[i].URL)
 	}
-	m.Alerts.AlertmanagerURL = maskURL(m.Alerts.AlertmanagerURL)
+	m.Alerts.AlertmanagerURL = chat.RedactURL(m.Alerts.AlertmanagerURL)
 	return m
-}
-
-// maskURL keeps a URL's scheme and host and masks the rest: webhook URLs carry their token in the path,
-// the query or the user info.
-func maskURL(raw string) string {
-	if raw == "" {
-		return ""
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "********"
-	}
-	out := u.Scheme + "://" + u.Host
-	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		out += "/********"
-	}
-	return out
 }
 
 // String renders the effective config as TOML with secrets masked, after notes on what it leaves off.

@@ -1,6 +1,8 @@
 package chat
 
 import (
+	"errors"
+	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -60,4 +62,32 @@ func NoHighlight(nick string) string {
 		return nick
 	}
 	return nick[:n] + "\u200b" + nick[n:]
+}
+
+// RedactURL shows a URL without what may be a secret: its scheme and host, and "/********" in place of user
+// info, path, query and fragment (webhook and API URLs carry tokens there). For logs, errors that are stored,
+// and check-config.
+func RedactURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "********"
+	}
+	out := u.Scheme + "://" + u.Host
+	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		out += "/********"
+	}
+	return out
+}
+
+// RedactError is err with the URL of a failed HTTP request (a *url.Error, whose text quotes it whole)
+// redacted; other errors are returned as they are.
+func RedactError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &url.Error{Op: ue.Op, URL: RedactURL(ue.URL), Err: ue.Err}
+	}
+	return err
 }
