@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/opsbot/opsbot/commands"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -97,6 +99,8 @@ func TestConfigErrors(t *testing.T) {
 		{"[alerts]\ntoken_x = \"x\"\n", `unknown key "alerts.token_x"`},
 		{"[alerts]\nalertmanager_url = \"am:9093\"\n", "alerts.alertmanager_url: must start with http://"},
 		{"[maintenance]\nmax_duration = \"0s\"\n", "maintenance.max_duration: must be positive"},
+		{"[irc]\nuser = \"a b\"\n", `irc.user "a b"`},
+		{"[[reminders]]\nname = \"r\"\nschedule = \"CRON_TZ= 0 * * * *\"\ntext = \"t\"\n", "CRON_TZ= needs a time zone"},
 	}
 	for _, tt := range tests {
 		_, err := ParseConfig([]byte(tt.toml), "t.toml", nil)
@@ -106,15 +110,15 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
-func TestValidateCronNeverPanics(t *testing.T) {
-	for _, spec := range []string{"CRON_TZ=", "CRON_TZ=UTC", "CRON_TZ=UTC ", "TZ=UTC 0 0 * * *", "@every", "* * *", "0 0 * * MON-"} {
-		if err := ValidateCron(spec); err == nil {
-			t.Errorf("ValidateCron(%q) accepted", spec)
+func TestValidateScheduleNeverPanics(t *testing.T) {
+	for _, spec := range []string{"CRON_TZ=", "CRON_TZ=UTC", "CRON_TZ=UTC ", "CRON_TZ= 0 * * * *", "TZ=UTC 0 0 * * *", "@every", "* * *", "0 0 * * MON-"} {
+		if err := commands.ValidateSchedule(spec); err == nil {
+			t.Errorf("ValidateSchedule(%q) accepted", spec)
 		}
 	}
 	for _, spec := range []string{"0 15 * * FRI", "CRON_TZ=Europe/Stockholm 0 15 * * FRI", "*/5 * * * *", "@weekly"} {
-		if err := ValidateCron(spec); err != nil {
-			t.Errorf("ValidateCron(%q) = %v", spec, err)
+		if err := commands.ValidateSchedule(spec); err != nil {
+			t.Errorf("ValidateSchedule(%q) = %v", spec, err)
 		}
 	}
 }

@@ -86,6 +86,7 @@ func TestSanitizeAndTruncate(t *testing.T) {
 		"\xff\xfeok":                                   "ok",
 		"  trimmed\t":                                  "trimmed",
 		"émoji 😀 kept":                                 "émoji 😀 kept",
+		"line\u2028<opsbot> P-9 paging x\u2029end":     "line <opsbot> P-9 paging x end",
 	} {
 		if got := Sanitize(in); got != want {
 			t.Errorf("Sanitize(%q) = %q, want %q", in, got, want)

@@ -11,8 +11,9 @@ import (
 )
 
 // Sanitize makes untrusted text (chat input, webhook payloads) safe to store and to echo on IRC: it strips IRC
-// formatting codes (bold, colour, ...), drops invalid UTF-8, every control character (CR, LF, NUL, CTCP \x01,
-// tabs become spaces) and the Unicode bidi and zero-width formatting controls that can disguise text.
+// formatting codes (bold, colour, ...), drops invalid UTF-8, every control character (CR, LF, NUL, CTCP \x01;
+// tabs and the Unicode line and paragraph separators become spaces) and the Unicode bidi and zero-width
+// formatting controls that can disguise text.
 func Sanitize(s string) string {
 	s = strings.ToValidUTF8(s, "")
 	s = ircfmt.Strip(s)
@@ -20,8 +21,8 @@ func Sanitize(s string) string {
 	b.Grow(len(s))
 	for _, r := range s {
 		switch {
-		case r == '\t' || r == '\n' || r == '\r':
-			b.WriteByte(' ')
+		case r == '\t' || r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029':
+			b.WriteByte(' ') // U+2028/U+2029 too: a client may break the line there and show a fake bot line
 		case unicode.IsControl(r):
 		case isBidiOrInvisible(r):
 		case r == utf8.RuneError:
