@@ -50,6 +50,8 @@ type transport struct {
 	roles   *commands.Roles
 	metrics *Metrics
 	enqueue func(inbound) bool
+	// out is the outbound queue (attached by its run): once registered, girc's own lines go through it.
+	out atomic.Pointer[Outbound]
 
 	mu      sync.Mutex
 	cur     *connState
@@ -113,6 +115,8 @@ func (t *transport) connectOnce(ctx context.Context) error {
 	cfg := girc.Config{
 		Server: host, Port: port, Nick: t.o.Nick, User: t.o.User, Name: t.o.Realname,
 		DisableSTS: true, AllowFlood: true, // TLS and flood control are ours (PITFALLS.md)
+		// girc's WHO and MODE on joining are replaced by one WHOX per channel through the queue (onJoined).
+		DisableAutoWHOOnJoin: true, DisableAutoMODEOnJoin: true,
 		PingDelay: t.o.PingDelay, Version: "opsbot " + t.o.Version,
 		RecoverFunc: func(_ *girc.Client, e *girc.HandlerError) {
 			t.o.Log.Error("irc: handler panicked", "err", e.Error(), "stack", string(e.Stack))
@@ -150,6 +154,7 @@ func (t *transport) connectOnce(ctx context.Context) error {
 	}()
 	err = c.DialerConnect(&dialer{o: t.o, metrics: t.metrics, onConn: func(fc *filterConn) {
 		fc.tap = func(line []byte) bool { return t.takeCommand(cs, line) }
+		fc.route = func(line []byte) bool { return t.route(cs, fc, line) }
 		t.mu.Lock()
 		cs.conn = fc
 		t.mu.Unlock()
@@ -163,6 +168,9 @@ func (t *transport) connectOnce(ctx context.Context) error {
 	t.cur = nil
 	t.notifyLocked()
 	t.mu.Unlock()
+	if o := t.out.Load(); o != nil {
+		o.linkLost()
+	}
 	if err == nil {
 		err = errors.New("connection closed")
 	}
@@ -184,7 +192,7 @@ func (t *transport) quit(ctx context.Context, reason string) {
 	}
 	// Not girc's Quit: it closes the socket right after writing, so the server may never read the reason.
 	// We write QUIT and let the server close the link.
-	_, _ = fc.Write([]byte("QUIT :" + wireClean(reason) + "\r\n"))
+	_ = fc.writeNow([]byte("QUIT :" + wireClean(reason) + "\r\n"))
 	for {
 		select {
 		case <-ctx.Done():
@@ -225,7 +233,11 @@ func (t *transport) addHandlers(cs *connState) {
 		t.notifyLocked()
 		t.mu.Unlock()
 		t.o.Log.Info("irc: joined", "channel", e.Params[0])
+		// One WHOX for the whole channel tells girc everyone's account; from then on extended-join and
+		// account-notify keep it current, with no line per join (see route).
+		c.Send(&girc.Event{Command: girc.WHO, Params: []string{e.Params[0], "%tacuhnr,1"}})
 	})
+
 	h.Add(girc.PART, func(c *girc.Client, e girc.Event) {
 		// The bot never parts by itself: a PART of ours is forced (an op's REMOVE, an oper's SAPART), and
 		// is treated like a kick, rejoined with the same backoff, so the channel's lines do not wait for good.
@@ -515,6 +527,47 @@ func (t *transport) canSend(target string) bool {
 	return true
 }
 
+// attach is called by the outbound queue's run: from then on girc's lines go through the queue once the
+// connection is registered.
+func (t *transport) attach(o *Outbound) { t.out.Store(o) }
+
+// route takes one of girc's lines (filterConn.Write) and reports whether it was taken: queued in the
+// outbound queue's protocol lane, or dropped. A line not taken is written at once: before registration
+// girc's few lines (CAP, NICK, USER, AUTHENTICATE, PONG) go straight out, taking a token if one is free,
+// since a new connection starts with the server's full allowance. After registration every line of
+// girc's waits for its token like any other, before replies and notices.
+//
+// girc asks WHO for everyone who joins a channel the bot is in. With extended-join the JOIN itself names
+// the account (and account-notify every later login or logout), so that WHO is dropped: a join storm, or
+// a netsplit rejoining hundreds, costs no line at all. Without extended-join it is kept, but optional: at
+// most maxOptional wait.
+func (t *transport) route(cs *connState, fc *filterConn, line []byte) bool {
+	o := t.out.Load()
+	if o == nil {
+		return false
+	}
+	if !cs.direct.Load() {
+		o.charge()
+		return false
+	}
+	joiner := isJoinerWHO(line)
+	if joiner && cs.client.HasCapability("extended-join") {
+		return true
+	}
+	o.pushProto(Line{raw: bytes.Clone(line), conn: fc, optional: joiner})
+	return true
+}
+
+// isJoinerWHO reports girc's WHO for a user who joined: "WHO <nick> %tacuhnr,1" (to a nick, not a channel).
+func isJoinerWHO(line []byte) bool {
+	rest, ok := bytes.CutPrefix(line, []byte("WHO "))
+	if !ok {
+		return false
+	}
+	target, query, _ := bytes.Cut(bytes.TrimRight(rest, "\r\n"), []byte(" "))
+	return !girc.IsValidChannel(string(target)) && string(query) == "%tacuhnr,1"
+}
+
 // writeLine validates and writes one line. Targets are only configured channels or nicks taken from events.
 // It writes to the connection directly rather than through girc's Send, which would add a goroutine hop and
 // drop the line silently if the link had just died; a failed write here is errNotReady, and the line is kept.
@@ -522,12 +575,21 @@ func (t *transport) writeLine(l Line) error {
 	t.mu.Lock()
 	cs := t.cur
 	var fc *filterConn
-	if cs != nil && cs.registered {
+	if cs != nil && (cs.registered || (l.conn != nil && cs.conn == l.conn)) {
 		fc = cs.conn
 	}
 	t.mu.Unlock()
+	if l.conn != nil && fc != l.conn {
+		return nil // one of girc's lines for a connection that has ended: it means nothing on another
+	}
 	if fc == nil {
 		return errNotReady
+	}
+	if l.raw != nil {
+		if err := fc.writeNow(l.raw); err != nil {
+			return fmt.Errorf("%w: %v", errNotReady, err)
+		}
+		return nil
 	}
 	if account, ok := targetAccount(l.Target); ok {
 		nicks := t.nicksOf(cs, account)
@@ -577,7 +639,7 @@ func (t *transport) writeLine(l Line) error {
 		lines = append(lines, line)
 	}
 	for _, line := range lines {
-		if _, err := fc.Write(line); err != nil {
+		if err := fc.writeNow(line); err != nil {
 			return fmt.Errorf("%w: %v", errNotReady, err)
 		}
 	}
@@ -632,9 +694,13 @@ func (d *dialer) Dial(network, addr string) (net.Conn, error) {
 // in it offers every complete line to tap, and girc reads only the lines tap did not take.
 type filterConn struct {
 	net.Conn
-	mu      sync.Mutex
+	mu      sync.Mutex // girc's writes (pending)
 	pending []byte
+	wmu     sync.Mutex // writes to the socket
 	metrics *Metrics
+	// route, when set, is offered each of girc's lines; it reports whether it took the line (to queue it
+	// or drop it), else the line is written at once.
+	route func(line []byte) bool
 
 	// Read side; only girc's reader calls Read, one call at a time.
 	tap  func(line []byte) bool
@@ -697,6 +763,8 @@ func (f *filterConn) fill() {
 // gircReadTimeout is the read deadline girc v1.1.2 sets before reading each line (conn.go, readLoop).
 const gircReadTimeout = 300 * time.Second
 
+// Write takes girc's writes: complete lines are filtered, then offered to route, and written at once if
+// route does not take them. girc's writer is the only caller.
 func (f *filterConn) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -713,19 +781,29 @@ func (f *filterConn) Write(p []byte) (int, error) {
 			f.metrics.LinesDropped.WithLabelValues("ctcp").Inc()
 		case len(line) > MaxLineBytes && !hasTags(line):
 			f.metrics.LinesDropped.WithLabelValues("too_long").Inc()
+		case f.route != nil && f.route(line):
 		default:
 			out = append(out, line...)
 		}
 		f.pending = f.pending[i+1:]
 	}
 	if len(out) > 0 {
-		// A server that stops reading must not block the writers forever (girc sets no write deadline).
-		_ = f.Conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
-		if _, err := f.Conn.Write(out); err != nil {
+		if err := f.writeNow(out); err != nil {
 			return 0, err
 		}
 	}
 	return len(p), nil
+}
+
+// writeNow writes complete lines to the socket, past route: the outbound queue's lines, which have their
+// token, and QUIT.
+func (f *filterConn) writeNow(b []byte) error {
+	f.wmu.Lock()
+	defer f.wmu.Unlock()
+	// A server that stops reading must not block the writers forever (girc sets no write deadline).
+	_ = f.Conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	_, err := f.Conn.Write(b)
+	return err
 }
 
 func hasTags(line []byte) bool { return len(line) > 0 && line[0] == '@' }

@@ -23,7 +23,10 @@ const (
 // maxQueued bounds the in-memory queue of ordinary replies; durable messages are never dropped.
 const maxQueued = 1000
 
-// Line is one outgoing PRIVMSG or NOTICE (already within the byte budget).
+// maxOptional bounds the optional protocol lines queued (see Line.optional).
+const maxOptional = 8
+
+// Line is one outgoing PRIVMSG or NOTICE (already within the byte budget), or a protocol line.
 type Line struct {
 	Target   string
 	Text     string
@@ -31,6 +34,15 @@ type Line struct {
 	Priority int
 	outboxID uint64 // non-zero: remove from the durable outbox once written
 	queued   time.Time
+
+	// raw is one of girc's protocol lines (PONG, PING, JOIN, NICK, WHO, a message to NickServ, ...), written
+	// as it is (CR LF included) to the connection conn. Protocol lines go before every other line, through
+	// the same token bucket.
+	raw  []byte
+	conn *filterConn
+	// optional marks a protocol line the bot can do without (girc's WHO for someone who joined, on a server
+	// without extended-join): beyond maxOptional queued, more are dropped.
+	optional bool
 }
 
 // lineWriter writes one line to the server; it fails with errNotReady while disconnected.
@@ -43,7 +55,8 @@ type lineWriter interface {
 var errNotReady = errors.New("irc: not connected")
 
 // Outbound is the single owner of writes to IRC: a token bucket (burst, then one line per interval) over
-// priority lanes, fed by replies in memory and by the durable outbox in the store.
+// priority lanes, fed by replies in memory, by the durable outbox in the store and by girc's protocol
+// lines, which go first.
 type Outbound struct {
 	// writeMu is held while a line is taken from the queue and written, so lines leave in queue order
 	// whether the sender goroutine or a worker (inline, when a token is free) writes them.
@@ -51,6 +64,7 @@ type Outbound struct {
 	stopped bool       // under writeMu: QUIT is written (stopWrites), nothing more goes out
 	w       lineWriter // set by run; nil until then
 	mu      sync.Mutex
+	proto   []Line // protocol lines
 	q       [lanes][]Line
 	wake    chan struct{}
 	lim     *rate.Limiter
@@ -83,7 +97,10 @@ func (o *Outbound) Send(l Line) {
 // writeInline writes queued lines from the caller's goroutine while the token bucket allows it without
 // waiting, saving the hand-off to the sender goroutine for a reply to an idle bot. Anything it cannot write
 // at once stays queued for run, which waits for tokens.
-func (o *Outbound) writeInline() {
+func (o *Outbound) writeInline() { o.writeNow(false) }
+
+// writeNow writes what it can without waiting (see writeInline); with protoOnly, only protocol lines.
+func (o *Outbound) writeNow(protoOnly bool) {
 	o.mu.Lock()
 	w := o.w
 	o.mu.Unlock()
@@ -95,18 +112,57 @@ func (o *Outbound) writeInline() {
 		return
 	}
 	for {
-		l, ok := o.next(w)
+		var l Line
+		var ok bool
+		if protoOnly {
+			l, ok = o.nextProto()
+		} else {
+			l, ok = o.next(w)
+		}
 		if !ok {
 			return
 		}
 		if !o.lim.Allow() {
-			o.push(l, true)
+			o.enqueue(l, true)
 			return
 		}
 		if !o.write(w, l) {
 			return
 		}
 	}
+}
+
+// pushProto queues one of girc's protocol lines and writes it at once when a token is free; otherwise the
+// sender writes it, before any other line. It never blocks (girc's writer calls it).
+func (o *Outbound) pushProto(l Line) {
+	o.enqueue(l, false)
+	o.writeNow(true)
+	if o.protoQueued() {
+		o.signal()
+	}
+}
+
+// charge takes a token for a line written outside the queue (girc's lines during registration), if one is
+// free: a new connection starts with the server's full allowance, so those few lines are not held, but the
+// bucket counts them.
+func (o *Outbound) charge() { o.lim.Allow() }
+
+// nextProto takes the first protocol line, if any.
+func (o *Outbound) nextProto() (Line, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.proto) == 0 {
+		return Line{}, false
+	}
+	l := o.proto[0]
+	o.proto = o.proto[1:]
+	return l, true
+}
+
+func (o *Outbound) protoQueued() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.proto) > 0
 }
 
 // SendDurable stores the line in the outbox first (it survives a crash or a disconnect) and then queues it.
@@ -179,6 +235,29 @@ func (o *Outbound) enqueue(l Line, front bool) {
 		l.Priority = PriorityNormal
 	}
 	o.mu.Lock()
+	if l.raw != nil {
+		defer o.mu.Unlock()
+		if l.optional && !front {
+			n := 0
+			for _, x := range o.proto {
+				if x.optional {
+					n++
+				}
+			}
+			if n >= maxOptional {
+				if o.metrics != nil {
+					o.metrics.LinesDropped.WithLabelValues("optional").Inc()
+				}
+				return
+			}
+		}
+		if front {
+			o.proto = append([]Line{l}, o.proto...)
+		} else {
+			o.proto = append(o.proto, l)
+		}
+		return
+	}
 	q := o.q[l.Priority]
 	if front {
 		q = append([]Line{l}, q...)
@@ -222,7 +301,7 @@ func (o *Outbound) settledDepth() int {
 func (o *Outbound) queued() []Line {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	var out []Line
+	out := append([]Line{}, o.proto...)
 	for _, q := range o.q {
 		out = append(out, q...)
 	}
@@ -243,17 +322,22 @@ func (o *Outbound) stopWrites(quit func()) {
 func (o *Outbound) Depth() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	n := 0
+	n := len(o.proto)
 	for _, q := range o.q {
 		n += len(q)
 	}
 	return n
 }
 
-// next takes the first sendable line, highest priority first.
+// next takes the first protocol line, else the first sendable line, highest priority first.
 func (o *Outbound) next(w lineWriter) (Line, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if len(o.proto) > 0 {
+		l := o.proto[0]
+		o.proto = o.proto[1:]
+		return l, true
+	}
 	for p := range o.q {
 		for i, l := range o.q[p] {
 			if w.canSend(l.Target) {
@@ -268,6 +352,9 @@ func (o *Outbound) next(w lineWriter) (Line, bool) {
 // run writes lines until ctx ends. It waits for the transport to be ready, takes a token, writes, and on
 // failure puts the line back at the front of its lane.
 func (o *Outbound) run(ctx context.Context, w lineWriter) {
+	if a, ok := w.(attacher); ok {
+		a.attach(o)
+	}
 	o.mu.Lock()
 	o.w = w
 	o.mu.Unlock()
@@ -313,6 +400,12 @@ func (o *Outbound) run(ctx context.Context, w lineWriter) {
 	}
 }
 
+// attacher is a lineWriter that produces lines of its own (the transport: girc's protocol lines): run
+// attaches it to the queue.
+type attacher interface {
+	attach(o *Outbound)
+}
+
 // heldRecheck is how often the sender looks again at lines it cannot send yet.
 const heldRecheck = time.Second
 
@@ -320,6 +413,9 @@ const heldRecheck = time.Second
 func (o *Outbound) sendable(w lineWriter) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if len(o.proto) > 0 {
+		return true
+	}
 	for _, q := range o.q {
 		for _, l := range q {
 			if w.canSend(l.Target) {
@@ -346,7 +442,7 @@ func (o *Outbound) write(w lineWriter, l Line) bool {
 		if o.metrics != nil {
 			o.metrics.LinesDropped.WithLabelValues("invalid").Inc()
 		}
-	} else if o.metrics != nil {
+	} else if o.metrics != nil && l.raw == nil {
 		o.metrics.LinesSent.Inc()
 	}
 	if l.outboxID != 0 {
@@ -358,6 +454,19 @@ func (o *Outbound) write(w lineWriter, l Line) bool {
 		}
 	}
 	return true
+}
+
+// linkLost is told that the connection ended: the protocol lines queued for it are dropped.
+func (o *Outbound) linkLost() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	proto := o.proto[:0]
+	for _, l := range o.proto {
+		if l.conn == nil {
+			proto = append(proto, l)
+		}
+	}
+	o.proto = proto
 }
 
 // flush waits until the queue is empty, and no line is between the queue and the wire, or the deadline
