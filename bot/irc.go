@@ -237,7 +237,13 @@ func (t *transport) addHandlers(cs *connState) {
 		// account-notify keep it current, with no line per join (see route).
 		c.Send(&girc.Event{Command: girc.WHO, Params: []string{e.Params[0], "%tacuhnr,1"}})
 	})
-
+	h.Add(girc.PONG, func(_ *girc.Client, e girc.Event) {
+		if n, ok := syncToken(e.Last()); ok {
+			if o := t.out.Load(); o != nil {
+				o.confirm(n)
+			}
+		}
+	})
 	h.Add(girc.PART, func(c *girc.Client, e girc.Event) {
 		// The bot never parts by itself: a PART of ours is forced (an op's REMOVE, an oper's SAPART), and
 		// is treated like a kick, rejoined with the same backoff, so the channel's lines do not wait for good.
@@ -528,7 +534,7 @@ func (t *transport) canSend(target string) bool {
 }
 
 // attach is called by the outbound queue's run: from then on girc's lines go through the queue once the
-// connection is registered.
+// connection is registered, and the server's answers to sync PINGs confirm durable lines.
 func (t *transport) attach(o *Outbound) { t.out.Store(o) }
 
 // route takes one of girc's lines (filterConn.Write) and reports whether it was taken: queued in the
@@ -566,6 +572,16 @@ func isJoinerWHO(line []byte) bool {
 	}
 	target, query, _ := bytes.Cut(bytes.TrimRight(rest, "\r\n"), []byte(" "))
 	return !girc.IsValidChannel(string(target)) && string(query) == "%tacuhnr,1"
+}
+
+// syncToken returns n from a sync PING's token "opsbot-sync-<n>".
+func syncToken(token string) (uint64, bool) {
+	rest, ok := strings.CutPrefix(token, syncPrefix)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(rest, 10, 64)
+	return n, err == nil && n > 0
 }
 
 // writeLine validates and writes one line. Targets are only configured channels or nicks taken from events.

@@ -26,20 +26,28 @@ const maxQueued = 1000
 // maxOptional bounds the optional protocol lines queued (see Line.optional).
 const maxOptional = 8
 
+// syncEvery is how many durable lines may be written before a sync PING follows them, at most.
+const syncEvery = 8
+
+// syncPrefix starts the token of the bot's sync PINGs: "PING :opsbot-sync-<n>". The server answers a PING
+// only after every line the bot sent before it, so its PONG says those lines were processed.
+const syncPrefix = "opsbot-sync-"
+
 // Line is one outgoing PRIVMSG or NOTICE (already within the byte budget), or a protocol line.
 type Line struct {
 	Target   string
 	Text     string
 	Notice   bool
 	Priority int
-	outboxID uint64 // non-zero: remove from the durable outbox once written
+	outboxID uint64 // non-zero: remove from the durable outbox once the server has processed it
 	queued   time.Time
 
-	// raw is one of girc's protocol lines (PONG, PING, JOIN, NICK, WHO, a message to NickServ, ...), written
-	// as it is (CR LF included) to the connection conn. Protocol lines go before every other line, through
-	// the same token bucket.
+	// raw is a protocol line written as it is (CR LF included): one of girc's (PONG, PING, JOIN, NICK, WHO,
+	// a message to NickServ, ...) for the connection conn, or the bot's sync PING (sync > 0) for the
+	// current connection. Protocol lines go before every other line, through the same token bucket.
 	raw  []byte
 	conn *filterConn
+	sync uint64
 	// optional marks a protocol line the bot can do without (girc's WHO for someone who joined, on a server
 	// without extended-join): beyond maxOptional queued, more are dropped.
 	optional bool
@@ -57,6 +65,10 @@ var errNotReady = errors.New("irc: not connected")
 // Outbound is the single owner of writes to IRC: a token bucket (burst, then one line per interval) over
 // priority lanes, fed by replies in memory, by the durable outbox in the store and by girc's protocol
 // lines, which go first.
+//
+// A durable line leaves the outbox only once the server has certainly processed it: a sync PING follows
+// each batch of durable lines, and its PONG confirms them. Lines written but not confirmed when the link
+// dies are queued again and sent after the reconnect: delivery is at least once, never zero times.
 type Outbound struct {
 	// writeMu is held while a line is taken from the queue and written, so lines leave in queue order
 	// whether the sender goroutine or a worker (inline, when a token is free) writes them.
@@ -73,6 +85,21 @@ type Outbound struct {
 	now     func() time.Time
 	late    time.Duration
 	metrics *Metrics
+
+	// confirms is set when the writer tells when the server has processed a line (the transport: attach);
+	// without it a durable line leaves the outbox once written.
+	confirms    bool
+	unconfirmed []sentLine // durable lines written and not yet confirmed, oldest first
+	unsynced    int        // of unconfirmed, those written after the last sync PING
+	syncs       uint64     // sync PINGs made
+	confirmed   []uint64   // outbox ids confirmed, for the sender to remove from the store
+}
+
+// sentLine is a durable line written to the server, waiting for the PONG of the sync PING sync (0: none
+// written after it yet).
+type sentLine struct {
+	l    Line
+	sync uint64
 }
 
 func newOutbound(st *store.Store, burst int, interval time.Duration, late time.Duration, log *slog.Logger, now func() time.Time) *Outbound {
@@ -123,7 +150,9 @@ func (o *Outbound) writeNow(protoOnly bool) {
 			return
 		}
 		if !o.lim.Allow() {
-			o.enqueue(l, true)
+			if l.sync == 0 { // a sync PING is made again when due
+				o.enqueue(l, true)
+			}
 			return
 		}
 		if !o.write(w, l) {
@@ -294,7 +323,9 @@ func (o *Outbound) settledDepth() int {
 			n++
 		}
 	}
-	return n
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return n + len(o.unconfirmed) + len(o.confirmed) // the server's PONG, then the store, are worth waiting for
 }
 
 // queued is a copy of the queue, highest priority first.
@@ -329,7 +360,8 @@ func (o *Outbound) Depth() int {
 	return n
 }
 
-// next takes the first protocol line, else the first sendable line, highest priority first.
+// next takes the line to write next: a protocol line; else the sync PING that ends a batch of durable
+// lines; else the first sendable line, highest priority first.
 func (o *Outbound) next(w lineWriter) (Line, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -338,27 +370,44 @@ func (o *Outbound) next(w lineWriter) (Line, bool) {
 		o.proto = o.proto[1:]
 		return l, true
 	}
+	p, i := o.pickLocked(w)
+	if o.unsynced > 0 && w.canSend("") && (p < 0 || o.q[p][i].outboxID == 0 || o.unsynced >= syncEvery) {
+		o.syncs++
+		return Line{raw: []byte(fmt.Sprintf("PING :%s%d\r\n", syncPrefix, o.syncs)), sync: o.syncs}, true
+	}
+	if p < 0 {
+		return Line{}, false
+	}
+	l := o.q[p][i]
+	o.q[p] = append(o.q[p][:i], o.q[p][i+1:]...)
+	return l, true
+}
+
+// pickLocked finds the first sendable line, highest priority first: its lane and index, or -1. o.mu held.
+func (o *Outbound) pickLocked(w lineWriter) (int, int) {
 	for p := range o.q {
 		for i, l := range o.q[p] {
 			if w.canSend(l.Target) {
-				o.q[p] = append(o.q[p][:i], o.q[p][i+1:]...)
-				return l, true
+				return p, i
 			}
 		}
 	}
-	return Line{}, false
+	return -1, -1
 }
 
 // run writes lines until ctx ends. It waits for the transport to be ready, takes a token, writes, and on
 // failure puts the line back at the front of its lane.
 func (o *Outbound) run(ctx context.Context, w lineWriter) {
-	if a, ok := w.(attacher); ok {
+	a, confirms := w.(attacher)
+	if confirms {
 		a.attach(o)
 	}
 	o.mu.Lock()
-	o.w = w
+	o.w, o.confirms = w, confirms
 	o.mu.Unlock()
+	defer o.removeConfirmed() // what the server confirmed before the end leaves the outbox
 	for {
+		o.removeConfirmed()
 		// The state-change channel is taken before looking: a JOIN between the look and the wait would
 		// otherwise close a channel this loop never sees, and its line would wait for an unrelated wake-up.
 		changed := w.ready()
@@ -390,8 +439,14 @@ func (o *Outbound) run(ctx context.Context, w lineWriter) {
 		o.writeMu.Lock()
 		if o.stopped {
 			o.writeMu.Unlock()
-			<-ctx.Done()
-			return
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-o.wake: // a PONG after QUIT still confirms what went before it
+					o.removeConfirmed()
+				}
+			}
 		}
 		if l, ok := o.next(w); ok {
 			o.write(w, l)
@@ -400,8 +455,8 @@ func (o *Outbound) run(ctx context.Context, w lineWriter) {
 	}
 }
 
-// attacher is a lineWriter that produces lines of its own (the transport: girc's protocol lines): run
-// attaches it to the queue.
+// attacher is a lineWriter that produces lines of its own and confirms what the server processed (the
+// transport): run attaches it to the queue.
 type attacher interface {
 	attach(o *Outbound)
 }
@@ -409,11 +464,11 @@ type attacher interface {
 // heldRecheck is how often the sender looks again at lines it cannot send yet.
 const heldRecheck = time.Second
 
-// sendable reports whether a queued line could be written now.
+// sendable reports whether a queued line (or a due sync PING) could be written now.
 func (o *Outbound) sendable(w lineWriter) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if len(o.proto) > 0 {
+	if len(o.proto) > 0 || (o.unsynced > 0 && w.canSend("")) {
 		return true
 	}
 	for _, q := range o.q {
@@ -427,39 +482,105 @@ func (o *Outbound) sendable(w lineWriter) bool {
 }
 
 // write writes one line (o.writeMu held). It returns false when the transport is not ready: the line is back
-// at the front of its lane. Delivered durable lines leave the outbox.
+// at the front of its lane (a sync PING is dropped: the next one is made when due). A durable line written
+// waits for the server's confirmation (confirm) before it leaves the outbox; with a writer that gives none,
+// it leaves at once.
 func (o *Outbound) write(w lineWriter, l Line) bool {
 	out := l // the late mark goes on the copy that is written; a requeued line keeps its own text
 	if l.outboxID != 0 && o.now().Sub(l.queued) > o.late {
 		out.Text = fmt.Sprintf("(late, queued %s UTC) %s", l.queued.UTC().Format("15:04"), l.Text) // the writer cuts it to fit
 	}
-	if err := w.writeLine(out); err != nil {
-		if errors.Is(err, errNotReady) {
+	err := w.writeLine(out)
+	switch {
+	case err != nil && errors.Is(err, errNotReady):
+		if l.sync == 0 {
 			o.push(l, true)
-			return false
 		}
+		return false
+	case err != nil:
 		o.log.Warn("outbound line rejected", "target", l.Target, "err", err)
 		if o.metrics != nil {
 			o.metrics.LinesDropped.WithLabelValues("invalid").Inc()
 		}
-	} else if o.metrics != nil && l.raw == nil {
+	case l.raw == nil && o.metrics != nil:
 		o.metrics.LinesSent.Inc()
 	}
-	if l.outboxID != 0 {
-		if err := o.store.OutboxDone(l.outboxID); err != nil {
-			o.log.Error("outbox: mark delivered", "id", l.outboxID, "err", err)
-			if o.metrics != nil {
-				o.metrics.storeFailed(err)
+	if l.sync != 0 {
+		o.mu.Lock()
+		for i := range o.unconfirmed {
+			if o.unconfirmed[i].sync == 0 {
+				o.unconfirmed[i].sync = l.sync
 			}
+		}
+		o.unsynced = 0
+		o.mu.Unlock()
+	}
+	if l.outboxID == 0 {
+		return true
+	}
+	if err == nil {
+		o.mu.Lock()
+		confirms := o.confirms
+		if confirms {
+			o.unconfirmed = append(o.unconfirmed, sentLine{l: l})
+			o.unsynced++
+		}
+		o.mu.Unlock()
+		if confirms {
+			return true
+		}
+	}
+	if err := o.store.OutboxDone(l.outboxID); err != nil { // delivered (no confirmation to wait for), or never deliverable
+		o.log.Error("outbox: mark delivered", "id", l.outboxID, "err", err)
+		if o.metrics != nil {
+			o.metrics.storeFailed(err)
 		}
 	}
 	return true
 }
 
-// linkLost is told that the connection ended: the protocol lines queued for it are dropped.
-func (o *Outbound) linkLost() {
+// confirm takes the server's PONG to sync PING n: every durable line written before that PING was
+// processed, and leaves the outbox (removed by the sender goroutine: confirm runs in a girc handler).
+func (o *Outbound) confirm(n uint64) {
 	o.mu.Lock()
-	defer o.mu.Unlock()
+	keep := o.unconfirmed[:0]
+	for _, s := range o.unconfirmed {
+		if s.sync != 0 && s.sync <= n {
+			o.confirmed = append(o.confirmed, s.l.outboxID)
+		} else {
+			keep = append(keep, s)
+		}
+	}
+	o.unconfirmed = keep
+	o.mu.Unlock()
+	o.signal()
+}
+
+// removeConfirmed removes the confirmed lines from the outbox.
+func (o *Outbound) removeConfirmed() {
+	o.mu.Lock()
+	ids := o.confirmed
+	o.confirmed = nil
+	o.mu.Unlock()
+	for _, id := range ids {
+		if err := o.store.OutboxDone(id); err != nil {
+			o.log.Error("outbox: mark delivered", "id", id, "err", err)
+			if o.metrics != nil {
+				o.metrics.storeFailed(err)
+			}
+		}
+	}
+}
+
+// linkLost is told that the connection ended: the durable lines written on it and not confirmed may never
+// have reached the server, and are queued again, in their order, before anything else of their lanes; the
+// protocol lines queued for it are dropped.
+func (o *Outbound) linkLost() {
+	o.writeMu.Lock() // no line is between the queue and the wire meanwhile
+	defer o.writeMu.Unlock()
+	o.mu.Lock()
+	lost := o.unconfirmed
+	o.unconfirmed, o.unsynced = nil, 0
 	proto := o.proto[:0]
 	for _, l := range o.proto {
 		if l.conn == nil {
@@ -467,6 +588,14 @@ func (o *Outbound) linkLost() {
 		}
 	}
 	o.proto = proto
+	o.mu.Unlock()
+	for i := len(lost) - 1; i >= 0; i-- {
+		o.enqueue(lost[i].l, true)
+	}
+	if len(lost) > 0 {
+		o.log.Info("outbox: lines written but not confirmed by the server when the link ended are sent again", "lines", len(lost))
+		o.signal()
+	}
 }
 
 // flush waits until the queue is empty, and no line is between the queue and the wire, or the deadline
