@@ -490,7 +490,13 @@ func (o *Outbound) write(w lineWriter, l Line) bool {
 	if l.outboxID != 0 && o.now().Sub(l.queued) > o.late {
 		out.Text = fmt.Sprintf("(late, queued %s UTC) %s", l.queued.UTC().Format("15:04"), l.Text) // the writer cuts it to fit
 	}
+	if l.sync != 0 { // before the PING goes out: its PONG may come back before writeLine returns
+		o.markSync(l.sync, 0)
+	}
 	err := w.writeLine(out)
+	if err != nil && l.sync != 0 {
+		o.markSync(0, l.sync) // not sent: the lines wait for the next one
+	}
 	switch {
 	case err != nil && errors.Is(err, errNotReady):
 		if l.sync == 0 {
@@ -504,16 +510,6 @@ func (o *Outbound) write(w lineWriter, l Line) bool {
 		}
 	case l.raw == nil && o.metrics != nil:
 		o.metrics.LinesSent.Inc()
-	}
-	if l.sync != 0 {
-		o.mu.Lock()
-		for i := range o.unconfirmed {
-			if o.unconfirmed[i].sync == 0 {
-				o.unconfirmed[i].sync = l.sync
-			}
-		}
-		o.unsynced = 0
-		o.mu.Unlock()
 	}
 	if l.outboxID == 0 {
 		return true
@@ -537,6 +533,22 @@ func (o *Outbound) write(w lineWriter, l Line) bool {
 		}
 	}
 	return true
+}
+
+// markSync moves the written durable lines waiting for sync PING from to sync PING to (0: none yet).
+func (o *Outbound) markSync(to, from uint64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for i := range o.unconfirmed {
+		if o.unconfirmed[i].sync == from {
+			o.unconfirmed[i].sync = to
+			if to == 0 {
+				o.unsynced++
+			} else {
+				o.unsynced--
+			}
+		}
+	}
 }
 
 // confirm takes the server's PONG to sync PING n: every durable line written before that PING was

@@ -61,3 +61,40 @@ func TestDurableLinesLeaveTheOutboxOnlyWhenConfirmed(t *testing.T) {
 		t.Fatalf("after the link ended, the next line written is %q, want the unconfirmed third line again", l)
 	}
 }
+
+// pongWriter answers a sync PING before writeLine returns, as a fast server's PONG can overtake the writer.
+type pongWriter struct {
+	fakeWriter
+	o *Outbound
+}
+
+func (p *pongWriter) writeLine(l Line) error {
+	if n, ok := syncToken(strings.TrimPrefix(strings.TrimSpace(string(l.raw)), "PING :")); ok {
+		p.o.confirm(n)
+		return nil
+	}
+	return p.fakeWriter.writeLine(l)
+}
+
+// A PONG that comes back while the PING is still being written confirms the lines before it.
+func TestAnInstantPongConfirms(t *testing.T) {
+	st := openTestStore(t)
+	o := newOutbound(st, 100, 0, time.Hour, testLog(t), time.Now)
+	o.metrics = newMetrics(func() float64 { return 0 }, func() float64 { return 0 })
+	w := &pongWriter{fakeWriter: fakeWriter{changed: make(chan struct{})}, o: o}
+	o.w, o.confirms = w, true
+	if err := o.SendDurable(Line{Target: "#ops", Text: "INC-1: declared", Priority: PriorityHigh}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the line, then its sync PING
+		l, ok := o.next(w)
+		if !ok {
+			t.Fatal("nothing to write")
+		}
+		o.write(w, l)
+	}
+	o.removeConfirmed()
+	if n := st.OutboxLen(); n != 0 {
+		t.Fatalf("outbox holds %d lines after the PONG, want 0", n)
+	}
+}
