@@ -23,6 +23,11 @@ const (
 // maxQueued bounds the in-memory queue of ordinary replies; durable messages are never dropped.
 const maxQueued = 1000
 
+// maxPerOwner bounds one caller's queued lines: a flood of replies to one caller (say, private listings
+// asked for page after page) sheds that caller's own lines, never anyone else's. It holds a full private
+// reply (maxPrivateLines) and a few more.
+const maxPerOwner = 32
+
 // maxOptional bounds the optional protocol lines queued (see Line.optional).
 const maxOptional = 8
 
@@ -41,6 +46,11 @@ type Line struct {
 	Priority int
 	outboxID uint64 // non-zero: remove from the durable outbox once the server has processed it
 	queued   time.Time
+	// owner is who the line answers (replyOwner): replies of different owners take turns, and each owner
+	// may have at most maxPerOwner of them queued. Lines nobody asked for (the bot's own: reminders,
+	// notices) have none, and go first, in order.
+	owner string
+	seq   uint64 // the order lines were queued in (ties between owners go to the older line)
 
 	// raw is a protocol line written as it is (CR LF included): one of girc's (PONG, PING, JOIN, NICK, WHO,
 	// a message to NickServ, ...) for the connection conn, or the bot's sync PING (sync > 0) for the
@@ -64,7 +74,9 @@ var errNotReady = errors.New("irc: not connected")
 
 // Outbound is the single owner of writes to IRC: a token bucket (burst, then one line per interval) over
 // priority lanes, fed by replies in memory, by the durable outbox in the store and by girc's protocol
-// lines, which go first.
+// lines. The lanes, in order: protocol lines (FIFO), pages and incident notices (FIFO), then ordinary
+// lines: the bot's own (reminders, notices; FIFO), then replies, where the owner (caller) who had a line
+// written longest ago goes first, so one person's flood of replies never holds up another's answer.
 //
 // A durable line leaves the outbox only once the server has certainly processed it: a sync PING follows
 // each batch of durable lines, and its PONG confirms them. Lines written but not confirmed when the link
@@ -76,8 +88,14 @@ type Outbound struct {
 	stopped bool       // under writeMu: QUIT is written (stopWrites), nothing more goes out
 	w       lineWriter // set by run; nil until then
 	mu      sync.Mutex
-	proto   []Line // protocol lines
-	q       [lanes][]Line
+	proto   []Line            // protocol lines
+	high    []Line            // PriorityHigh
+	own     []Line            // PriorityNormal without an owner
+	normal  map[string][]Line // PriorityNormal, by owner
+	nNormal int               // lines in normal
+	turns   map[string]uint64 // owner -> turn of its last written line (0: none lately)
+	turn    uint64            // turns handed out
+	seq     uint64            // lines queued
 	wake    chan struct{}
 	lim     *rate.Limiter
 	store   *store.Store
@@ -107,11 +125,12 @@ func newOutbound(st *store.Store, burst int, interval time.Duration, late time.D
 	if interval > 0 {
 		every = rate.Every(interval)
 	}
-	return &Outbound{wake: make(chan struct{}, 1), lim: rate.NewLimiter(every, burst), store: st, log: log, now: now, late: late}
+	return &Outbound{wake: make(chan struct{}, 1), lim: rate.NewLimiter(every, burst), store: st, log: log, now: now, late: late,
+		normal: map[string][]Line{}, turns: map[string]uint64{}}
 }
 
-// Send queues a line in memory (an ordinary reply). Lines beyond the queue bound drop the oldest
-// ordinary line, counted in metrics.
+// Send queues a line in memory (an ordinary reply). A line beyond its owner's bound (maxPerOwner) is
+// dropped, and beyond the queue's bound the newest line of the owner with the most queued; both counted.
 func (o *Outbound) Send(l Line) {
 	l.queued = o.now()
 	o.enqueue(l, false)
@@ -258,14 +277,27 @@ func (o *Outbound) signal() {
 	}
 }
 
-// enqueue queues a line in its lane; beyond the bound the oldest ordinary line is dropped.
+// enqueue queues a line in its lane. A line requeued at the front is never dropped; otherwise an ordinary
+// line beyond its owner's bound is dropped, and beyond the queue's bound the newest line of the owner with
+// the most lines queued. Durable lines are never dropped.
 func (o *Outbound) enqueue(l Line, front bool) {
 	if l.Priority < 0 || l.Priority >= lanes {
 		l.Priority = PriorityNormal
 	}
 	o.mu.Lock()
-	if l.raw != nil {
-		defer o.mu.Unlock()
+	defer o.mu.Unlock()
+	if l.seq == 0 {
+		o.seq++
+		l.seq = o.seq
+	}
+	put := func(q []Line) []Line {
+		if front {
+			return append([]Line{l}, q...)
+		}
+		return append(q, l)
+	}
+	switch {
+	case l.raw != nil:
 		if l.optional && !front {
 			n := 0
 			for _, x := range o.proto {
@@ -274,38 +306,84 @@ func (o *Outbound) enqueue(l Line, front bool) {
 				}
 			}
 			if n >= maxOptional {
-				if o.metrics != nil {
-					o.metrics.LinesDropped.WithLabelValues("optional").Inc()
-				}
+				o.dropped("optional")
 				return
 			}
 		}
-		if front {
-			o.proto = append([]Line{l}, o.proto...)
-		} else {
-			o.proto = append(o.proto, l)
-		}
-		return
-	}
-	q := o.q[l.Priority]
-	if front {
-		q = append([]Line{l}, q...)
-	} else {
-		q = append(q, l)
-	}
-	if len(q) > maxQueued {
-		for i, x := range q {
-			if x.outboxID == 0 {
-				q = append(q[:i], q[i+1:]...)
-				if o.metrics != nil {
-					o.metrics.LinesDropped.WithLabelValues("queue_full").Inc()
+		o.proto = put(o.proto)
+	case l.Priority == PriorityHigh:
+		o.high = put(o.high)
+		if len(o.high) > maxQueued {
+			for i, x := range o.high {
+				if x.outboxID == 0 {
+					o.high = append(o.high[:i], o.high[i+1:]...)
+					o.dropped("queue_full")
+					break
 				}
-				break
 			}
 		}
+	case l.owner == "":
+		o.own = put(o.own)
+		if len(o.own) > maxQueued {
+			for i, x := range o.own {
+				if x.outboxID == 0 {
+					o.own = append(o.own[:i], o.own[i+1:]...)
+					o.dropped("queue_full")
+					break
+				}
+			}
+		}
+	default:
+		q := o.normal[l.owner]
+		if !front && l.outboxID == 0 && len(q) >= maxPerOwner {
+			o.dropped("caller_full")
+			return
+		}
+		o.normal[l.owner] = put(q)
+		o.nNormal++
+		if o.nNormal > maxQueued {
+			o.dropNewestOfLongest()
+		}
 	}
-	o.q[l.Priority] = q
-	o.mu.Unlock()
+}
+
+// dropNewestOfLongest drops the newest line that is not durable of the owner with the most lines queued
+// (o.mu held).
+func (o *Outbound) dropNewestOfLongest() {
+	longest := ""
+	for k, q := range o.normal {
+		if len(q) > len(o.normal[longest]) {
+			longest = k
+		}
+	}
+	q := o.normal[longest]
+	for i := len(q) - 1; i >= 0; i-- {
+		if q[i].outboxID == 0 {
+			o.removeNormal(longest, i)
+			o.dropped("queue_full")
+			return
+		}
+	}
+}
+
+// removeNormal takes line i of owner key's queue out (o.mu held).
+func (o *Outbound) removeNormal(key string, i int) Line {
+	q := o.normal[key]
+	l := q[i]
+	q = append(q[:i:i], q[i+1:]...)
+	if len(q) == 0 {
+		delete(o.normal, key)
+	} else {
+		o.normal[key] = q
+	}
+	o.nNormal--
+	return l
+}
+
+func (o *Outbound) dropped(reason string) {
+	if o.metrics != nil {
+		o.metrics.LinesDropped.WithLabelValues(reason).Inc()
+	}
 }
 
 // settledDepth is the number of queued lines worth waiting for at shutdown, read under writeMu so that a
@@ -332,8 +410,8 @@ func (o *Outbound) settledDepth() int {
 func (o *Outbound) queued() []Line {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	out := append([]Line{}, o.proto...)
-	for _, q := range o.q {
+	out := append(append(append([]Line{}, o.proto...), o.high...), o.own...)
+	for _, q := range o.normal {
 		out = append(out, q...)
 	}
 	return out
@@ -353,15 +431,13 @@ func (o *Outbound) stopWrites(quit func()) {
 func (o *Outbound) Depth() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	n := len(o.proto)
-	for _, q := range o.q {
-		n += len(q)
-	}
-	return n
+	return len(o.proto) + len(o.high) + len(o.own) + o.nNormal
 }
 
 // next takes the line to write next: a protocol line; else the sync PING that ends a batch of durable
-// lines; else the first sendable line, highest priority first.
+// lines; else the first sendable page or notice; else the bot's own first sendable ordinary line; else
+// the first sendable reply of the owner whose last line was written longest ago (never, for someone new),
+// the older line when two are tied.
 func (o *Outbound) next(w lineWriter) (Line, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -370,29 +446,64 @@ func (o *Outbound) next(w lineWriter) (Line, bool) {
 		o.proto = o.proto[1:]
 		return l, true
 	}
-	p, i := o.pickLocked(w)
-	if o.unsynced > 0 && w.canSend("") && (p < 0 || o.q[p][i].outboxID == 0 || o.unsynced >= syncEvery) {
+	p := o.pickLocked(w)
+	if o.unsynced > 0 && w.canSend("") && (!p.found || p.line.outboxID == 0 || o.unsynced >= syncEvery) {
 		o.syncs++
 		return Line{raw: []byte(fmt.Sprintf("PING :%s%d\r\n", syncPrefix, o.syncs)), sync: o.syncs}, true
 	}
-	if p < 0 {
+	switch {
+	case !p.found:
 		return Line{}, false
+	case p.lane != nil:
+		*p.lane = append((*p.lane)[:p.i:p.i], (*p.lane)[p.i+1:]...)
+		return p.line, true
 	}
-	l := o.q[p][i]
-	o.q[p] = append(o.q[p][:i], o.q[p][i+1:]...)
-	return l, true
-}
-
-// pickLocked finds the first sendable line, highest priority first: its lane and index, or -1. o.mu held.
-func (o *Outbound) pickLocked(w lineWriter) (int, int) {
-	for p := range o.q {
-		for i, l := range o.q[p] {
-			if w.canSend(l.Target) {
-				return p, i
+	o.turn++
+	o.turns[p.owner] = o.turn
+	if len(o.turns) > 4*maxQueued { // forget owners served long ago: they are as good as new
+		for k, t := range o.turns {
+			if _, queued := o.normal[k]; !queued && t+maxQueued < o.turn {
+				delete(o.turns, k)
 			}
 		}
 	}
-	return -1, -1
+	return o.removeNormal(p.owner, p.i), true
+}
+
+// pick is where the line next would write is, if found: line i of lane (the page lane or the bot's own
+// lines), or, lane nil, of owner's replies.
+type pick struct {
+	found bool
+	lane  *[]Line
+	owner string
+	i     int
+	line  Line
+}
+
+// pickLocked finds the line next would write, from the page lane, else the bot's own lines, else the
+// replies of the owner served longest ago. o.mu held.
+func (o *Outbound) pickLocked(w lineWriter) pick {
+	for _, lane := range []*[]Line{&o.high, &o.own} {
+		for i, l := range *lane {
+			if w.canSend(l.Target) {
+				return pick{found: true, lane: lane, i: i, line: l}
+			}
+		}
+	}
+	var p pick
+	var bestTurn uint64
+	for k, q := range o.normal {
+		for i, l := range q {
+			if !w.canSend(l.Target) {
+				continue
+			}
+			if t := o.turns[k]; !p.found || t < bestTurn || (t == bestTurn && l.seq < p.line.seq) {
+				p, bestTurn = pick{found: true, owner: k, i: i, line: l}, t
+			}
+			break
+		}
+	}
+	return p
 }
 
 // run writes lines until ctx ends. It waits for the transport to be ready, takes a token, writes, and on
@@ -471,7 +582,14 @@ func (o *Outbound) sendable(w lineWriter) bool {
 	if len(o.proto) > 0 || (o.unsynced > 0 && w.canSend("")) {
 		return true
 	}
-	for _, q := range o.q {
+	for _, q := range [][]Line{o.high, o.own} {
+		for _, l := range q {
+			if w.canSend(l.Target) {
+				return true
+			}
+		}
+	}
+	for _, q := range o.normal {
 		for _, l := range q {
 			if w.canSend(l.Target) {
 				return true
@@ -505,9 +623,7 @@ func (o *Outbound) write(w lineWriter, l Line) bool {
 		return false
 	case err != nil:
 		o.log.Warn("outbound line rejected", "target", l.Target, "err", err)
-		if o.metrics != nil {
-			o.metrics.LinesDropped.WithLabelValues("invalid").Inc()
-		}
+		o.dropped("invalid")
 	case l.raw == nil && o.metrics != nil:
 		o.metrics.LinesSent.Inc()
 	}
