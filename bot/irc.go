@@ -222,8 +222,9 @@ func (t *transport) addHandlers(cs *connState) {
 			t.o.Log.Error("irc: SASL authentication failed", "account", t.o.SASLUser, "reply", e.Last())
 		})
 	}
-	h.Add("376", func(c *girc.Client, _ girc.Event) { t.onRegistered(cs) }) // end of MOTD
-	h.Add("422", func(c *girc.Client, _ girc.Event) { t.onRegistered(cs) }) // no MOTD
+	// End of MOTD, or no MOTD: the reply's first parameter is the nick the server registered the bot under.
+	h.Add("376", func(c *girc.Client, e girc.Event) { t.onRegistered(cs, e) })
+	h.Add("422", func(c *girc.Client, e girc.Event) { t.onRegistered(cs, e) })
 	h.Add(girc.JOIN, func(c *girc.Client, e girc.Event) {
 		if e.Source == nil || len(e.Params) == 0 || !t.isMe(c, e.Source.Name) {
 			return
@@ -273,10 +274,15 @@ func (t *transport) isMe(c *girc.Client, nick string) bool {
 	return t.roles.Fold(nick) == t.roles.Fold(c.GetNick())
 }
 
-// onRegistered runs once per connection at the end of registration: it applies the SASL gate, learns the
-// casemapping, joins the channels and starts regaining the nick.
-func (t *transport) onRegistered(cs *connState) {
+// onRegistered runs once per connection at the end of registration (e is the end of the MOTD, or its
+// absence): it applies the SASL gate, learns the casemapping, joins the channels and starts regaining the
+// nick.
+func (t *transport) onRegistered(cs *connState, e girc.Event) {
 	c := cs.client
+	nick := c.GetNick() // girc learns it from the welcome, in a goroutine of its own: the reply is surer
+	if len(e.Params) > 0 && e.Params[0] != "" && e.Params[0] != "*" {
+		nick = e.Params[0]
+	}
 	t.mu.Lock()
 	if cs.registered {
 		t.mu.Unlock()
@@ -307,8 +313,8 @@ func (t *transport) onRegistered(cs *connState) {
 	t.mu.Lock()
 	t.notifyLocked()
 	t.mu.Unlock()
-	t.o.Log.Info("irc: registered", "server", t.o.Server, "nick", c.GetNick(), "sasl", cs.saslOK)
-	if !t.isMe(c, t.o.Nick) {
+	t.o.Log.Info("irc: registered", "server", t.o.Server, "nick", nick, "sasl", cs.saslOK)
+	if t.roles.Fold(nick) != t.roles.Fold(t.o.Nick) {
 		t.regainNick(cs, 0)
 	}
 }
