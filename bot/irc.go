@@ -37,6 +37,12 @@ type connState struct {
 	kicks      map[string]int
 	timers     []*time.Timer
 	topics     map[string]string // folded channel -> its topic, once known (see addTopicHandlers)
+	// nick is the bot's nick as the server knows it: from the end of registration, then its NICK changes.
+	nick string
+	// asked is what NickServ was last asked, to free the configured nick ("REGAIN", "GHOST"; "" for
+	// nothing); noRegain is set once NickServ has answered REGAIN with an unknown command (Atheme 7.2).
+	asked    string
+	noRegain bool
 	// direct is set once registration is complete (SASL gate passed, casemapping known): from then on the
 	// wire tap takes commands off the wire (takeCommand).
 	direct atomic.Bool
@@ -71,6 +77,17 @@ func (t *transport) notifyLocked() {
 	} else {
 		t.metrics.Connected.Set(0)
 	}
+	if t.offNickLocked() {
+		t.metrics.NickMismatch.Set(1)
+	} else {
+		t.metrics.NickMismatch.Set(0)
+	}
+}
+
+// offNickLocked reports whether the bot is connected under another nick than the configured one (someone
+// else holds it). t.mu must be held.
+func (t *transport) offNickLocked() bool {
+	return t.cur != nil && t.cur.registered && t.roles.Fold(t.cur.nick) != t.roles.Fold(t.o.Nick)
 }
 
 // ready returns a channel closed at the next state change.
@@ -262,12 +279,22 @@ func (t *transport) addHandlers(cs *connState) {
 	t.addTopicHandlers(cs)
 	// Regain the configured nick as soon as its holder leaves or renames.
 	regain := func(c *girc.Client, e girc.Event) {
-		if e.Source != nil && t.roles.Fold(e.Source.Name) == t.roles.Fold(t.o.Nick) && !t.isMe(c, t.o.Nick) {
+		if e.Source != nil && t.roles.Fold(e.Source.Name) == t.roles.Fold(t.o.Nick) && !t.onNick(cs) {
 			c.Cmd.Nick(t.o.Nick)
 		}
 	}
 	h.Add(girc.QUIT, regain)
 	h.Add(girc.NICK, regain)
+	h.Add(girc.NICK, func(_ *girc.Client, e girc.Event) {
+		if e.Source != nil && len(e.Params) > 0 {
+			t.onNickChange(cs, e.Source.Name, e.Last())
+		}
+	})
+	h.Add(girc.NOTICE, func(c *girc.Client, e girc.Event) {
+		if e.Source != nil && strings.EqualFold(e.Source.Name, "NickServ") && len(e.Params) > 1 {
+			t.onNickServ(cs, e.Last())
+		}
+	})
 }
 
 func (t *transport) isMe(c *girc.Client, nick string) bool {
@@ -298,6 +325,7 @@ func (t *transport) onRegistered(cs *connState, e girc.Event) {
 	}
 	cs.registered = true
 	cs.since = time.Now()
+	cs.nick = nick
 	t.mu.Unlock()
 
 	if cm, ok := c.GetServerOption("CASEMAPPING"); ok {
@@ -314,24 +342,96 @@ func (t *transport) onRegistered(cs *connState, e girc.Event) {
 	t.notifyLocked()
 	t.mu.Unlock()
 	t.o.Log.Info("irc: registered", "server", t.o.Server, "nick", nick, "sasl", cs.saslOK)
-	if t.roles.Fold(nick) != t.roles.Fold(t.o.Nick) {
+	if !t.onNick(cs) {
+		t.o.Log.Warn("irc: the configured nick is taken: using another until it is regained", "nick", t.o.Nick, "using", nick)
 		t.regainNick(cs, 0)
 	}
 }
 
-// regainNick asks NickServ to release the configured nick (when authenticated) and retries NICK with backoff.
+// onNick reports whether the bot is on its configured nick.
+func (t *transport) onNick(cs *connState) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.roles.Fold(cs.nick) == t.roles.Fold(t.o.Nick)
+}
+
+// regainNick works to get the configured nick back, with backoff between attempts: logged in, it asks
+// NickServ to REGAIN it, or, where NickServ does not know REGAIN (Atheme 7.2), to GHOST its holder, and
+// takes it on NickServ's answer (onNickServ); it also tries NICK itself from the second attempt on, and
+// always when not logged in.
 func (t *transport) regainNick(cs *connState, attempt int) {
 	c := cs.client
-	if t.isMe(c, t.o.Nick) || !c.IsConnected() {
+	if t.onNick(cs) || !c.IsConnected() {
 		return
 	}
-	if attempt == 0 && cs.saslOK {
-		c.Cmd.Message("NickServ", "REGAIN "+t.o.Nick)
-	} else {
+	if cs.saslOK {
+		t.mu.Lock()
+		cs.asked = "REGAIN"
+		if cs.noRegain {
+			cs.asked = "GHOST"
+		}
+		ask := cs.asked
+		t.mu.Unlock()
+		c.Cmd.Message("NickServ", ask+" "+t.o.Nick)
+	}
+	if !cs.saslOK || attempt > 0 {
 		c.Cmd.Nick(t.o.Nick)
 	}
 	delay := min(time.Duration(1<<min(attempt, 6))*5*time.Second, 5*time.Minute)
 	t.after(cs, delay, func() { t.regainNick(cs, attempt+1) })
+}
+
+// onNickServ follows NickServ's answers to what regainNick asked: REGAIN unknown (Atheme 7.2 says
+// "Invalid command") -> GHOST; the holder ghosted, or gone -> NICK.
+func (t *transport) onNickServ(cs *connState, text string) {
+	text = girc.StripRaw(text)
+	t.mu.Lock()
+	asked, nick := cs.asked, cs.nick
+	next := ""
+	switch {
+	case asked == "REGAIN" && (strings.Contains(text, "Invalid command") || strings.Contains(text, "Unknown command")):
+		cs.noRegain, cs.asked, next = true, "GHOST", "GHOST"
+	case asked == "GHOST" && (strings.Contains(text, "has been ghosted") || strings.Contains(text, "is not online")):
+		cs.asked, next = "", "NICK"
+	case asked == "GHOST":
+		cs.asked = ""
+	}
+	t.mu.Unlock()
+	c := cs.client
+	switch {
+	case next == "GHOST":
+		t.o.Log.Warn("irc: NickServ does not know REGAIN: asking it to GHOST the configured nick's holder", "nick", t.o.Nick, "using", nick, "reply", text)
+		c.Cmd.Message("NickServ", "GHOST "+t.o.Nick)
+	case next == "NICK":
+		t.o.Log.Info("irc: NickServ freed the configured nick: taking it", "nick", t.o.Nick, "reply", text)
+		c.Cmd.Nick(t.o.Nick)
+	case asked == "GHOST":
+		t.o.Log.Warn("irc: NickServ did not ghost the configured nick's holder; will retry", "nick", t.o.Nick, "using", nick, "reply", text)
+	}
+}
+
+// onNickChange follows the bot's own nick: regained, or lost (a server or services may rename it).
+func (t *transport) onNickChange(cs *connState, from, to string) {
+	t.mu.Lock()
+	if t.roles.Fold(from) != t.roles.Fold(cs.nick) {
+		t.mu.Unlock()
+		return
+	}
+	cs.nick = to
+	registered := cs.registered
+	t.notifyLocked()
+	t.mu.Unlock()
+	if !registered {
+		return
+	}
+	if t.onNick(cs) {
+		t.o.Log.Info("irc: on the configured nick again", "nick", to, "was", from)
+		return
+	}
+	t.o.Log.Warn("irc: renamed away from the configured nick; regaining it", "nick", t.o.Nick, "using", to)
+	if t.roles.Fold(from) == t.roles.Fold(t.o.Nick) {
+		t.regainNick(cs, 0)
+	}
 }
 
 // onKicked rejoins after a growing delay (RejoinDelay, doubling, at most 5m), so a kick war cannot make the bot flood.
@@ -675,7 +775,11 @@ func (t *transport) IRCStatus() commands.IRCStatus {
 	if t.cur == nil || !t.cur.registered {
 		return commands.IRCStatus{Server: t.o.Server}
 	}
-	return commands.IRCStatus{Connected: true, Since: t.cur.since, Nick: t.cur.client.GetNick(), Server: t.o.Server}
+	st := commands.IRCStatus{Connected: true, Since: t.cur.since, Nick: t.cur.nick, Server: t.o.Server}
+	if t.offNickLocked() {
+		st.NickWanted = t.o.Nick
+	}
+	return st
 }
 
 // dialer dials with a timeout, does TLS itself (verifying unless configured otherwise), and wraps the
