@@ -354,10 +354,11 @@ type ircReplier struct {
 const maxPrivateLines = 24
 
 // replyOwner is whose turn a reply takes in the outbound queue: each logged-in caller takes turns of their
-// own, while everyone not logged in shares one, as they share one command budget.
+// own, while everyone not logged in shares one (and at most half the bucket), as they share one command
+// budget.
 func replyOwner(c commands.Caller) string {
 	if c.Anonymous() {
-		return "anonymous"
+		return anonymousOwner
 	}
 	return c.Key()
 }

@@ -12,8 +12,8 @@ import (
 
 // Twenty clients that are not logged in send 25 !oncall each within 10 s, on the stock limits; someone
 // logged in asks !help two seconds into the flood and is answered within 5 s: the flooders share one
-// command budget, their replies take one turn between them in the outbound queue, and "slow down" is said
-// once for the flood.
+// command budget, their replies take one turn between them in the outbound queue and at most half its
+// bucket, and "slow down" is said once for the flood.
 func TestE2EStockAnonymousFloodDoesNotStarveOthers(t *testing.T) {
 	n := irctest.StartStock(t)
 	o := stockOptions(t, n.Addr)

@@ -65,3 +65,29 @@ func TestPrivateReplyIsCapped(t *testing.T) {
 		t.Fatalf("a 100-line private reply queued %d lines ending %q, want %d ending with the rest's count", len(q), q[len(q)-1].Text, maxPrivateLines)
 	}
 }
+
+// Replies to people not logged in use at most half the bucket (here 2 of 4 tokens, then one per two
+// intervals): during an anonymous flood the bucket keeps tokens for everyone else.
+func TestAnonymousRepliesUseHalfTheBucket(t *testing.T) {
+	o := newOutbound(openTestStore(t), 4, time.Hour, time.Minute, testLog(t), time.Now)
+	o.metrics = newMetrics(func() float64 { return 0 }, func() float64 { return 0 })
+	for i := range 10 {
+		o.push(Line{Target: "#ops", Text: fmt.Sprintf("anonymous %d", i), owner: anonymousOwner, Priority: PriorityNormal}, false)
+	}
+	o.push(Line{Target: "#ops", Text: "alice's answer", owner: "a:alice", Priority: PriorityNormal}, false)
+	w := &fakeWriter{changed: make(chan struct{})}
+	var got []string
+	for {
+		l, ok := o.next(w)
+		if !ok {
+			break
+		}
+		got = append(got, l.Text)
+	}
+	if want := []string{"anonymous 0", "alice's answer", "anonymous 1"}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("lines out: %q, want %q and the rest held for later", got, want)
+	}
+	if o.sendable(w) {
+		t.Error("the sender would take a token for an anonymous line beyond their share")
+	}
+}

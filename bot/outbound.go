@@ -28,6 +28,11 @@ const maxQueued = 1000
 // reply (maxPrivateLines) and a few more.
 const maxPerOwner = 32
 
+// anonymousOwner owns the replies to everyone not logged in (replyOwner). They take one turn together, and
+// at most half the token bucket (its own bucket of half the burst, at half the rate), so that during an
+// anonymous flood the bucket keeps tokens for everyone else: a logged-in person's answer goes out at once.
+const anonymousOwner = "anonymous"
+
 // maxOptional bounds the optional protocol lines queued (see Line.optional).
 const maxOptional = 8
 
@@ -98,6 +103,7 @@ type Outbound struct {
 	seq     uint64            // lines queued
 	wake    chan struct{}
 	lim     *rate.Limiter
+	anonLim *rate.Limiter // anonymousOwner's share of lim
 	store   *store.Store
 	log     *slog.Logger
 	now     func() time.Time
@@ -125,7 +131,8 @@ func newOutbound(st *store.Store, burst int, interval time.Duration, late time.D
 	if interval > 0 {
 		every = rate.Every(interval)
 	}
-	return &Outbound{wake: make(chan struct{}, 1), lim: rate.NewLimiter(every, burst), store: st, log: log, now: now, late: late,
+	return &Outbound{wake: make(chan struct{}, 1), lim: rate.NewLimiter(every, burst), anonLim: rate.NewLimiter(every/2, max(burst/2, 1)),
+		store: st, log: log, now: now, late: late,
 		normal: map[string][]Line{}, turns: map[string]uint64{}}
 }
 
@@ -458,6 +465,9 @@ func (o *Outbound) next(w lineWriter) (Line, bool) {
 		*p.lane = append((*p.lane)[:p.i:p.i], (*p.lane)[p.i+1:]...)
 		return p.line, true
 	}
+	if p.owner == anonymousOwner {
+		o.anonLim.Allow()
+	}
 	o.turn++
 	o.turns[p.owner] = o.turn
 	if len(o.turns) > 4*maxQueued { // forget owners served long ago: they are as good as new
@@ -492,7 +502,11 @@ func (o *Outbound) pickLocked(w lineWriter) pick {
 	}
 	var p pick
 	var bestTurn uint64
+	anonOK := o.anonLim.Tokens() >= 1
 	for k, q := range o.normal {
+		if k == anonymousOwner && !anonOK {
+			continue
+		}
 		for i, l := range q {
 			if !w.canSend(l.Target) {
 				continue
@@ -589,7 +603,11 @@ func (o *Outbound) sendable(w lineWriter) bool {
 			}
 		}
 	}
-	for _, q := range o.normal {
+	anonOK := o.anonLim.Tokens() >= 1
+	for k, q := range o.normal {
+		if k == anonymousOwner && !anonOK {
+			continue // its share comes back with time: the sender looks again (heldRecheck)
+		}
 		for _, l := range q {
 			if w.canSend(l.Target) {
 				return true
