@@ -72,3 +72,12 @@ func TestE2EDurableLineLostWithTheLinkIsSentAgain(t *testing.T) {
 		t.Errorf("outbox holds %d lines after the line was delivered and confirmed", got)
 	}
 }
+
+// waitOutboxLen waits, at most wait, until the outbox holds n lines: a line written leaves it only once the
+// server's PONG has confirmed it.
+func (rb *runningBot) waitOutboxLen(n int) {
+	deadline := time.Now().Add(wait)
+	for rb.Store.OutboxLen() != n && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
