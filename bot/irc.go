@@ -132,7 +132,7 @@ func (t *transport) connectOnce(ctx context.Context) error {
 	cfg := girc.Config{
 		Server: host, Port: port, Nick: t.o.Nick, User: t.o.User, Name: t.o.Realname,
 		DisableSTS: true, AllowFlood: true, // TLS and flood control are ours (PITFALLS.md)
-		// girc's WHO and MODE on joining are replaced by one WHOX per channel through the queue (onJoined).
+		// girc's WHO and MODE on joining are replaced by one WHOX per channel, through the queue (JOIN handler).
 		DisableAutoWHOOnJoin: true, DisableAutoMODEOnJoin: true,
 		PingDelay: t.o.PingDelay, Version: "opsbot " + t.o.Version,
 		RecoverFunc: func(_ *girc.Client, e *girc.HandlerError) {
@@ -161,11 +161,21 @@ func (t *transport) connectOnce(ctx context.Context) error {
 	t.notifyLocked()
 	t.mu.Unlock()
 
+	// The connection ends when ctx ends: its socket is closed, and girc returns. Not girc's Close, which
+	// reads what girc sets while connecting, unlocked (a data race when shutdown meets a reconnect).
+	closeConn := func() {
+		t.mu.Lock()
+		fc := cs.conn
+		t.mu.Unlock()
+		if fc != nil {
+			fc.Close()
+		}
+	}
 	done := make(chan struct{})
-	go func() { // ends the connection when ctx ends; exits with the connection
+	go func() { // exits with the connection
 		select {
 		case <-ctx.Done():
-			c.Close()
+			closeConn()
 		case <-done:
 		}
 	}()
@@ -175,6 +185,9 @@ func (t *transport) connectOnce(ctx context.Context) error {
 		t.mu.Lock()
 		cs.conn = fc
 		t.mu.Unlock()
+		if ctx.Err() != nil { // ended while dialing: the watcher may have found no socket yet
+			closeConn()
+		}
 	}})
 	close(done)
 
