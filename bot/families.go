@@ -9,6 +9,7 @@ import (
 type FamilyConfig struct {
 	Requests  commands.RequestConfig
 	Paging    commands.PagingConfig
+	Handoffs  commands.HandoffConfig
 	Incidents commands.IncidentConfig
 	Deploys   commands.DeployConfig
 	Services  commands.ServiceConfig
@@ -24,7 +25,9 @@ type FamilyConfig struct {
 // a field for its config section, and add one line here. Passing st where a family's store interface is asked
 // for makes the build fail if *store.Store ever stops providing what the family needs.
 func families(rt commands.Runtime, st *store.Store, o *Options, core commands.CoreConfig, topic commands.Topic) (*commands.Set, error) {
-	services, err := commands.NewServices(rt, st, o.Services, commands.ServiceLinks{Incidents: st, Deploys: st})
+	svcCfg := o.Services
+	svcCfg.Schedules = o.Paging.ScheduleNames()
+	services, err := commands.NewServices(rt, st, svcCfg, commands.ServiceLinks{Incidents: st, Deploys: st})
 	if err != nil {
 		return nil, err
 	}
@@ -36,6 +39,9 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 	requests := commands.NewRequests(rt, st, o.Requests, paging, st)
 	incidents := commands.NewIncidents(rt, st, o.Incidents, commands.IncidentLinks{Catalog: st, Pager: pager, Deploys: st, SLOs: st, Topic: topic})
 	deploys := commands.NewDeploys(rt, st, o.Deploys, commands.DeployLinks{Catalog: st, Freezes: st})
+	// The handoff digest's sources, most important first.
+	digest := append(append([]commands.DigestSource(nil), o.Digest...), paging, incidents, requests, deploys)
+	handoffs := commands.NewHandoffs(rt, st, o.Handoffs, paging, digest...)
 	agenda := append(append([]commands.AgendaSource(nil), o.Agenda...), requests, incidents, incidents.AvailabilityAgenda(), deploys)
 	reminders, err := commands.NewReminders(rt, st, o.Reminders, agenda...)
 	if err != nil {
@@ -44,6 +50,7 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 	return commands.NewSet(rt,
 		commands.NewCore(rt, st, core).Family(),
 		paging.Family(),
+		handoffs.Family(),
 		requests.Family(),
 		services.Family(),
 		incidents.Family(),
