@@ -87,7 +87,8 @@ type Schedules interface {
 // is the schedule handing over ("ops", "db"); a source may keep to what concerns it or ignore it. [since,
 // now) is the shift that is ending: what happened during it (a rollback) is the source's to weigh; what is
 // still open is reported whenever it began. A source with nothing to say returns the zero DigestPart: it
-// is then left out of the digest altogether (no "nothing to report" lines in a six-line digest).
+// is then left out of the digest altogether (no "nothing to report" lines in a six-line digest). The digest
+// ranks sources by name: pages, incidents, alerts, requests, deploys, maintenance, then any other.
 type DigestSource interface {
 	// DigestName names the source in the digest ("pages", "incidents", "requests", "deploys").
 	DigestName() string

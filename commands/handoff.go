@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/opsbot/opsbot/commands/chat"
@@ -36,8 +37,12 @@ type Handoffs struct {
 	sources []DigestSource
 }
 
-// NewHandoffs builds the handoffs family over the schedules (the paging family's) and the digest's sources,
-// most important first; of two sources with the same name the first is used.
+// digestOrder ranks the digest's sources by importance: what pages people now first, what can wait last.
+// Sources of other names follow, in the order given.
+var digestOrder = []string{"pages", "incidents", "alerts", "requests", "deploys", "maintenance"}
+
+// NewHandoffs builds the handoffs family over the schedules (the paging family's) and the digest's sources
+// (of two with the same name the first is used), which the digest orders by digestOrder.
 func NewHandoffs(rt Runtime, st HandoffStore, cfg HandoffConfig, scheds Schedules, sources ...DigestSource) *Handoffs {
 	h := &Handoffs{rt: rt.withDefaults(), st: st, cfg: cfg, scheds: scheds}
 	seen := map[string]bool{}
@@ -47,6 +52,13 @@ func NewHandoffs(rt Runtime, st HandoffStore, cfg HandoffConfig, scheds Schedule
 			h.sources = append(h.sources, s)
 		}
 	}
+	rank := func(s DigestSource) int {
+		if i := slices.Index(digestOrder, s.DigestName()); i >= 0 {
+			return i
+		}
+		return len(digestOrder)
+	}
+	slices.SortStableFunc(h.sources, func(a, b DigestSource) int { return rank(a) - rank(b) })
 	return h
 }
 

@@ -70,7 +70,7 @@ func digestLines(prefix string, parts []namedPart) []string {
 			for _, q := range parts[i:] {
 				rest = append(rest, q.name)
 			}
-			lines = append(lines, capItems(fmt.Sprintf("+%d more: ", len(rest)), rest))
+			lines = append(lines, chat.Truncate(fmt.Sprintf("+%d more: %s", len(rest), strings.Join(rest, ", ")), digestLineBytes))
 			break
 		}
 		items := p.Items
