@@ -29,7 +29,7 @@ build:
 # One table from one run: the floor, the bot's read/write round trips, store commits; then store benchmarks.
 bench:
 	bash scripts/install-deps.sh
-	OPSBOT_BENCH=1 $(GO) test ./bot -run '^TestBenchTable$$' -count=1 -v -timeout 20m | grep -v '^=== RUN'
+	OPSBOT_BENCH=1 $(GO) test ./bot -run '^TestBench' -count=1 -v -timeout 20m | grep -v '^=== RUN'
 	$(GO) test -run '^$$' -bench . -benchmem ./store/...
 
 clean:

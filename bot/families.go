@@ -14,6 +14,7 @@ type FamilyConfig struct {
 	Deploys   commands.DeployConfig
 	Services  commands.ServiceConfig
 	Reminders commands.ReminderConfig
+	Alerts    commands.AlertConfig
 }
 
 // families is the composition root: it builds every command family once, from the store and its config
@@ -37,7 +38,8 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 		pager = o.Pager
 	}
 	requests := commands.NewRequests(rt, st, o.Requests, paging, st)
-	incidents := commands.NewIncidents(rt, st, o.Incidents, commands.IncidentLinks{Catalog: st, Pager: pager, Deploys: st, SLOs: st, Topic: topic})
+	alerts := commands.NewAlerts(rt, st, o.Alerts, paging)
+	incidents := commands.NewIncidents(rt, st, o.Incidents, commands.IncidentLinks{Catalog: st, Pager: pager, Deploys: st, SLOs: st, Topic: topic, Alerts: alerts})
 	deploys := commands.NewDeploys(rt, st, o.Deploys, commands.DeployLinks{Catalog: st, Freezes: st})
 	// The handoff digest's sources, most important first.
 	digest := append(append([]commands.DigestSource(nil), o.Digest...), paging, incidents, requests, deploys)
@@ -56,5 +58,6 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 		incidents.Family(),
 		deploys.Family(),
 		reminders.Family(),
+		alerts.Family(),
 	)
 }

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -199,11 +200,23 @@ func TestSchedulesRoutePagesAndEscalation(t *testing.T) {
 	if want := []string{"P-1 escalated to frank", "P-2 escalated to erin", "P-3 escalated to alice"}; strings.Join(escalated, "|") != strings.Join(want, "|") {
 		t.Errorf("second escalations = %q, want %q", escalated, want)
 	}
+	// Pages for incidents and for alert groups about postgres follow the same route.
+	if id, err := h.deps.Pager.PageOnCall(context.Background(), "INC-1", "postgres", "INC-1 SEV1 declared on postgres"); err != nil || id != "P-4" {
+		t.Fatalf("PageOnCall = %q, %v", id, err)
+	}
+	alertPage, err := h.deps.Pager.(*Paging).PageFor("alertmanager", "group-1", "postgres", "[FIRING:1] ReplicationLag")
+	if err != nil || alertPage.Target != "dave" || alertPage.ScheduleName() != "db" {
+		t.Fatalf("PageFor = %+v, %v", alertPage, err)
+	}
+	if pg, err := h.st.GetPage(4); err != nil || pg.Target != "dave" || pg.ScheduleName() != "db" {
+		t.Errorf("P-4 = %+v, %v", pg, err)
+	}
 	// The page's schedule is in the API's page documents, and the digest of each schedule has its own pages.
 	if pg, err := h.st.GetPage(1); err != nil || pg.Doc().Schedule != "db" {
 		t.Errorf("P-1 schedule = %q, %v", pg.Doc().Schedule, err)
 	}
-	if lines := h.must("", "", "handoff db"); len(lines) != 1 || !strings.Contains(lines[0], "pages: P-1 open 10m, paging "+pgNick("frank")) || strings.Contains(lines[0], "P-3") {
+	if lines := h.must("", "", "handoff db"); len(lines) != 1 || !strings.Contains(lines[0], "pages: P-1 open 10m, paging "+pgNick("frank")) || strings.Contains(lines[0], "P-3") ||
+		!strings.Contains(lines[0], "P-5 open 0s, paging "+pgNick("dave")) {
 		t.Errorf("!handoff db = %q", lines)
 	}
 }

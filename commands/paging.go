@@ -75,6 +75,8 @@ type PagingStore interface {
 	PageNoticeSent(id uint64, n store.PageNotice) error
 	PagesWithNotices() ([]store.Page, error)
 	EscalationCounts(now time.Time) (pending, overdue int, err error)
+	GetPage(id uint64) (store.Page, error)
+	PageByKey(key string) (store.Page, error)
 }
 
 // ServiceRoutes says where a page about a service goes (the services family's catalogue).
