@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/opsbot/opsbot/commands/chat"
@@ -158,14 +159,26 @@ func (h *Handoffs) show(_ context.Context, c *Call, w Replier) error {
 	if len(c.Args) == 1 {
 		name = c.Args[0]
 	}
-	r, ok := h.scheds.Rotation(name)
+	lines, err := h.DigestNow(name)
+	if err != nil {
+		return err
+	}
+	w.Reply(lines...)
+	return nil
+}
+
+// DigestNow is the handoff digest of a schedule ("" is the default one) as !handoff shows it, at most six
+// lines: who is on call until when and who is next, then what they would hand over now (for other views,
+// such as a web page). An unknown schedule is a *UserError naming the schedules.
+func (h *Handoffs) DigestNow(schedule string) ([]string, error) {
+	r, ok := h.scheds.Rotation(strings.ToLower(schedule))
 	if !ok {
-		return UnknownSchedule(name, h.scheds.ScheduleNames())
+		return nil, UnknownSchedule(schedule, h.scheds.ScheduleNames())
 	}
 	now := h.rt.Now()
 	st, err := h.st.OnCallNow(r, now)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	since := st.Shift.Start
 	if since.IsZero() {
@@ -176,8 +189,7 @@ func (h *Handoffs) show(_ context.Context, c *Call, w Replier) error {
 		prefix = fmt.Sprintf("handoff%s: %s on call until %s, then %s: ", scheduleLabel(r.Schedule()), chat.NoHighlight(st.Account),
 			when(st.Until, now, h.rt.Location), orString(chat.NoHighlight(st.Next), "nobody"))
 	}
-	w.Reply(digestLines(prefix, h.collect(r.Schedule(), since, now))...)
-	return nil
+	return digestLines(prefix, h.collect(r.Schedule(), since, now)), nil
 }
 
 // scheduleArgText is " db" after a command for another schedule than the default one.

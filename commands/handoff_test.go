@@ -215,7 +215,7 @@ func TestSchedulesRoutePagesAndEscalation(t *testing.T) {
 	if pg, err := h.st.GetPage(1); err != nil || pg.Doc().Schedule != "db" {
 		t.Errorf("P-1 schedule = %q, %v", pg.Doc().Schedule, err)
 	}
-	if lines := h.must("", "", "handoff db"); len(lines) != 1 || !strings.Contains(lines[0], "pages: P-1 open 10m, paging "+pgNick("frank")) || strings.Contains(lines[0], "P-3") ||
+	if lines := h.must("", "", "handoff DB"); len(lines) != 1 || !strings.Contains(lines[0], "pages: P-1 open 10m, paging "+pgNick("frank")) || strings.Contains(lines[0], "P-3") ||
 		!strings.Contains(lines[0], "P-5 open 0s, paging "+pgNick("dave")) {
 		t.Errorf("!handoff db = %q", lines)
 	}
