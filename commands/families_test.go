@@ -90,7 +90,7 @@ func buildAll(d testDeps) (*Registry, []Job, error) {
 		d.Deploys = cmp.Or[ServiceDeploys](d.Deploys, d.Store)
 		d.SLOs = cmp.Or[SLOs](d.SLOs, d.Store)
 	}
-	paging := NewPaging(rt, d.Store, d.Paging, d.Routes)
+	paging := NewPaging(rt, d.Store, d.Paging, PagingLinks{Catalog: d.Routes})
 	if d.OnCall == nil {
 		d.OnCall = paging
 	}

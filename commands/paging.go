@@ -86,24 +86,33 @@ type ServiceRoutes interface {
 	ServiceRoute(name string) (owner, schedule string, err error)
 }
 
+// PagingLinks are the other families' parts the paging family uses (nil: left out).
+type PagingLinks struct {
+	// Catalog is the service catalogue: the owners and schedules pages about a service go to; nil: every
+	// page goes to the person on call in ops.
+	Catalog ServiceRoutes
+	Windows Windows // maintenance windows: a person's page during one is marked with it
+}
+
 // Paging is the on-call and paging family. It provides the OnCall, Pager and Schedules contracts to the
 // other families, and the open pages to the handoff digest.
 type Paging struct {
-	rt     Runtime
-	cfg    PagingConfig
-	scheds []Schedule // the default schedule first
-	st     PagingStore
-	routes ServiceRoutes // the owners and schedules a page about a service goes to; nil: every page goes to ops
+	rt      Runtime
+	cfg     PagingConfig
+	scheds  []Schedule // the default schedule first
+	st      PagingStore
+	routes  ServiceRoutes
+	windows Windows
 }
 
 // NewPaging builds the on-call and paging family.
-func NewPaging(rt Runtime, st PagingStore, cfg PagingConfig, routes ServiceRoutes) *Paging {
+func NewPaging(rt Runtime, st PagingStore, cfg PagingConfig, links PagingLinks) *Paging {
 	rt = rt.withDefaults()
 	cfg = cfg.withDefaults()
 	if cfg.Ops == nil {
 		cfg.Ops = rt.Roles.Ops()
 	}
-	return &Paging{rt: rt, cfg: cfg, scheds: cfg.schedules(), st: st, routes: routes}
+	return &Paging{rt: rt, cfg: cfg, scheds: cfg.schedules(), st: st, routes: links.Catalog, windows: links.Windows}
 }
 
 // Family offers !oncall, !page and !ack, the escalation job, GET /api/v1/oncall and /api/v1/pages, and the
