@@ -13,6 +13,9 @@ type migration func(tx *bolt.Tx) error
 var migrations = []migration{
 	// 0 -> 1: the initial buckets.
 	func(tx *bolt.Tx) error { return nil },
+	// 1 -> 2: several on-call schedules. The one rotation's overrides and handoff state become those of the
+	// default schedule, ops.
+	migrateOnCallSchedules,
 }
 
 // SchemaVersionCurrent is the schema version this build writes.
