@@ -51,6 +51,7 @@ func (o IncidentConfig) SeverityWeights() store.SeverityWeights {
 type IncidentLog interface {
 	DeclareIncident(in store.Incident) (store.Incident, error)
 	NoteIncident(id uint64, by, text string) (store.Incident, error)
+	NotePublicIncident(id uint64, by, text string) (store.Incident, error)
 	SetIncidentStatus(id uint64, by, status string) (store.IncidentChange, error)
 	SetIncidentSeverity(id uint64, by string, sev int, freeze bool) (store.IncidentChange, error)
 	SetIncidentCommander(id uint64, by, account string) (store.IncidentChange, error)
@@ -122,7 +123,9 @@ func (x *Incidents) Family() Family {
 		write("incident declare", "<sev1|sev2|sev3|sev4> <service> <summary> [--since <time or duration ago>]",
 			"Declares an incident; severe ones page the on-call and freeze deploys of the affected services while open.",
 			3, -1, x.declare, Flag{Name: "since", Value: true}),
-		write("incident update", "<INC-n> <text>", "Adds an update to the incident's timeline.", 2, -1, x.update),
+		write("incident update", "<INC-n> <text> [--public]",
+			"Adds an update to the incident's timeline; --public also shows it on the public status page.", 2, -1, x.update,
+			Flag{Name: "public"}),
 		write("incident status", "<INC-n> <investigating|identified|monitoring>", "Sets the incident's status.", 2, 2, x.status),
 		write("incident sev", "<INC-n> <sev1|sev2|sev3|sev4>", "Changes the incident's severity.", 2, 2, x.severity),
 		write("incident commander", "<INC-n> <account>", "Hands the incident to another incident commander.", 2, 2, x.commander),

@@ -154,7 +154,7 @@ func benchIncidents(b *testing.B, n, perIncident int) (*Store, time.Time) {
 				if _, err := tx.Bucket(bucketIncidents).NextSequence(); err != nil {
 					return err
 				}
-				if err := saveIncident(tx, nil, &inc, start, "alice", "declared"); err != nil {
+				if err := saveIncident(tx, nil, &inc, TimelineEntry{At: start, Author: "alice", Text: "declared"}); err != nil {
 					return err
 				}
 				tl := tx.Bucket(bucketIncidentTimeline)
