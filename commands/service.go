@@ -67,15 +67,15 @@ func NewServices(rt Runtime, st ServiceStore, cfg ServiceConfig, links ServiceLi
 
 // Family offers !service, !owner and !impact, and GET /api/v1/services.
 func (s *Services) Family() Family {
-	edit := []Flag{{Name: "owner", Value: true}, {Name: "slo", Value: true}, {Name: "notes", Value: true}}
+	edit := []Flag{{Name: "owner", Value: true}, {Name: "slo", Value: true}, {Name: "notes", Value: true}, {Name: "public", Value: true}}
 	return Family{Name: "services", Commands: []*Command{
 		{Name: "service", Args: "[name]", Help: "Shows a service: owner, dependencies, dependents, open incidents, version, SLO (no name: lists them).",
 			Role: RoleAnyone, MaxArgs: 1, Run: s.show},
-		{Name: "service add", Args: `<name> [--owner X] [--depends a,b] [--slo 99.9] [--notes "..."] [--create]`,
+		{Name: "service add", Args: `<name> [--owner X] [--depends a,b] [--slo 99.9] [--notes "..."] [--public true] [--create]`,
 			Help: "Adds a service; --create also adds dependencies that do not exist yet.", Role: RoleOps, Write: true,
 			MinArgs: 1, MaxArgs: 1, Flags: append([]Flag{{Name: "depends", Value: true}, {Name: "create"}}, edit...), Run: s.add},
-		{Name: "service set", Args: `<name> [--owner X] [--slo N] [--notes "..."]`,
-			Help: `Changes a service's owner, SLO or notes ("none" clears one).`, Role: RoleOps, Write: true,
+		{Name: "service set", Args: `<name> [--owner X] [--slo N] [--notes "..."] [--public true|false]`,
+			Help: `Changes a service's owner, SLO, notes ("none" clears one) or whether the public status page shows it.`, Role: RoleOps, Write: true,
 			MinArgs: 1, MaxArgs: 1, Flags: edit, Run: s.set},
 		{Name: "service depend", Args: "<name> <other> [--create]", Help: "Records that a service depends on another.",
 			Role: RoleOps, Write: true, MinArgs: 2, MaxArgs: 2, Flags: []Flag{{Name: "create"}}, Run: s.depend},
@@ -215,6 +215,9 @@ func (s *Services) add(_ context.Context, c *Call, w Replier) error {
 		parts = append(parts, "depends on "+strings.Join(svc.Depends, ", "))
 	}
 	parts = append(parts, sloPart(svc.SLO))
+	if svc.Public {
+		parts = append(parts, "on the public status page")
+	}
 	if len(ch.Created) > 0 {
 		parts = append(parts, "created "+strings.Join(ch.Created, ", "))
 	}
@@ -227,7 +230,7 @@ func (s *Services) set(_ context.Context, c *Call, w Replier) error {
 	if err != nil {
 		return err
 	}
-	if f.Owner == nil && f.SLO == nil && f.Notes == nil {
+	if f.Owner == nil && f.SLO == nil && f.Notes == nil && f.Public == nil {
 		return c.Usage()
 	}
 	before, after, err := s.st.UpdateService(lookupName(c.Args[0]), f, c.Caller.Who())
@@ -246,6 +249,13 @@ func (s *Services) set(_ context.Context, c *Call, w Replier) error {
 			parts = append(parts, "notes cleared")
 		} else {
 			parts = append(parts, "notes set")
+		}
+	}
+	if f.Public != nil {
+		if after.Public {
+			parts = append(parts, "shown on the public status page")
+		} else {
+			parts = append(parts, "not on the public status page")
 		}
 	}
 	w.Reply(after.Name + " updated: " + strings.Join(parts, "; "))

@@ -77,7 +77,7 @@ func newServiceName(s string) (string, error) {
 	return s, nil
 }
 
-// editFields reads --owner, --slo and --notes; "none" (or an empty value) clears a field.
+// editFields reads --owner, --slo, --notes and --public; "none" (or an empty value) clears a field.
 func editFields(c *Call) (store.ServiceFields, error) {
 	var f store.ServiceFields
 	if v, ok := c.Flag("owner"); ok {
@@ -108,6 +108,17 @@ func editFields(c *Call) (store.ServiceFields, error) {
 			v = ""
 		}
 		f.Notes = &v
+	}
+	if v, ok := c.Flag("public"); ok {
+		var public bool
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "true", "yes", "on":
+			public = true
+		case "false", "no", "off", "none":
+		default:
+			return f, Errorf("error: --public %s: true or false", chat.Truncate(v, 20))
+		}
+		f.Public = &public
 	}
 	return f, nil
 }

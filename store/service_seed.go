@@ -15,6 +15,7 @@ type ServiceSeed struct {
 	Depends []string
 	SLO     float64
 	Notes   string
+	Public  bool
 }
 
 // SeedReport says what SeedServices did, for the log.
@@ -49,8 +50,8 @@ func (s *Store) SeedServices(seeds []ServiceSeed) (SeedReport, error) {
 			case seeded.Get([]byte(sd.Name)) != nil:
 				rep.Notes = append(rep.Notes, fmt.Sprintf("service %s: removed in chat, not re-created from config", sd.Name))
 			default:
-				slo, owner, notes := sd.SLO, sd.Owner, sd.Notes
-				if _, err := s.createService(tx, sd.Name, ServiceFields{Owner: &owner, SLO: &slo, Notes: &notes}, "config"); err != nil {
+				slo, owner, notes, public := sd.SLO, sd.Owner, sd.Notes, sd.Public
+				if _, err := s.createService(tx, sd.Name, ServiceFields{Owner: &owner, SLO: &slo, Notes: &notes, Public: &public}, "config"); err != nil {
 					return fmt.Errorf("service %s: %w", sd.Name, err)
 				}
 				created[sd.Name] = true
@@ -102,6 +103,9 @@ func seedDiff(sd ServiceSeed, cur Service) string {
 	}
 	if sd.Notes != cur.Notes {
 		d = append(d, "notes differ")
+	}
+	if sd.Public != cur.Public {
+		d = append(d, fmt.Sprintf("public %v in config, %v in catalogue", sd.Public, cur.Public))
 	}
 	want := slices.Clone(sd.Depends)
 	slices.Sort(want)

@@ -163,6 +163,8 @@ type ServiceConfig struct {
 	Depends []string `toml:"depends"`
 	SLO     float64  `toml:"slo"`
 	Notes   string   `toml:"notes"`
+	// Public shows the service on the public status page (web.public_status).
+	Public bool `toml:"public"`
 }
 
 // ReminderConfig is one [[reminders]].
@@ -397,7 +399,7 @@ func (c Config) notifiers() []notify.Config {
 func serviceSeeds(in []ServiceConfig) []store.ServiceSeed {
 	out := make([]store.ServiceSeed, 0, len(in))
 	for _, s := range in {
-		out = append(out, store.ServiceSeed{Name: s.Name, Owner: s.Owner, Depends: s.Depends, SLO: s.SLO, Notes: s.Notes})
+		out = append(out, store.ServiceSeed{Name: s.Name, Owner: s.Owner, Depends: s.Depends, SLO: s.SLO, Notes: s.Notes, Public: s.Public})
 	}
 	return out
 }
