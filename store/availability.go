@@ -29,6 +29,7 @@ func (w SeverityWeights) Map() map[string]float64 {
 type ImpactSpan struct {
 	Start, End time.Time
 	Severity   int
+	Incident   uint64 // the incident's id
 }
 
 // WeightedDowntime is the impact time within [from, to), weighted by severity. Impacts are clipped at the
@@ -167,11 +168,12 @@ func serviceImpacts(tx *bolt.Tx, service string, from, to time.Time, open []Inci
 		if end == 0 || end <= fromNS { // open (counted below) or over before the window
 			continue
 		}
-		out = append(out, ImpactSpan{Start: time.Unix(0, int64(start)), End: time.Unix(0, int64(end)), Severity: int(v[8])})
+		out = append(out, ImpactSpan{Start: time.Unix(0, int64(start)), End: time.Unix(0, int64(end)), Severity: int(v[8]),
+			Incident: btoi(k[len(k)-8:])})
 	}
 	for _, inc := range open {
 		if inc.Start.Before(to) && slices.Contains(inc.Services(), service) {
-			out = append(out, ImpactSpan{Start: inc.Start, Severity: inc.ImpactSeverity()})
+			out = append(out, ImpactSpan{Start: inc.Start, Severity: inc.ImpactSeverity(), Incident: inc.ID})
 		}
 	}
 	return out, nil
