@@ -134,12 +134,12 @@ func (x *Incidents) Family() Family {
 			"Resolves the incident; --at records when the impact really ended.", 1, -1, x.resolve, Flag{Name: "at", Value: true}),
 		write("incident reopen", "<INC-n>", "Reopens a resolved incident; its impact continues from the original start.", 1, 1, x.reopen),
 		{Name: "incident list", Args: "[open|recent|all]", Help: "Lists open incidents (default), those of the last 7 days, or all.",
-			Role: RoleAnyone, MaxArgs: 1, Run: x.list},
+			Role: RoleAnyone, MaxArgs: 1, Run: x.list, Page: "/incidents"},
 		{Name: "incident show", Args: "<INC-n>", Help: "Shows an incident: summary, duration, deploys before it and the last timeline entries.",
-			Role: RoleAnyone, MinArgs: 1, MaxArgs: 1, Run: x.show},
+			Role: RoleAnyone, MinArgs: 1, MaxArgs: 1, Run: x.show, Page: "/incidents"},
 		{Name: "availability", Args: "[service] [7d|30d|90d|<duration>]",
 			Help: "Availability from the incident log, impact weighted by severity, against the SLO; without a service, worst services first.",
-			Role: RoleAnyone, MaxArgs: 2, Run: x.availability},
+			Role: RoleAnyone, MaxArgs: 2, Run: x.availability, Page: "/availability"},
 	}
 	var jobs []Job
 	if x.cfg.Topic && x.links.Topic != nil {

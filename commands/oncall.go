@@ -19,7 +19,7 @@ func (p *Paging) onCallCommands() []*Command {
 	return []*Command{
 		{
 			Name: "oncall", Help: "Shows who is on call now, until when, who is next, and any override.",
-			Role: RoleAnyone, MaxArgs: 0, Run: p.show,
+			Role: RoleAnyone, MaxArgs: 0, Run: p.show, Page: "/oncall",
 		},
 		{
 			Name: "oncall take", Args: "[duration]", Role: RoleOps, Write: true, MaxArgs: 1, Run: p.take,
@@ -47,7 +47,7 @@ func (p *Paging) show(_ context.Context, _ *Call, w Replier) error {
 		w.Reply(fmt.Sprintf("nobody is on call (oncall.rotation is empty); ops can %soncall take [duration]", p.rt.Prefix))
 		return nil
 	}
-	w.Reply(p.stateLine(st, now, chat.NoHighlight(st.Account), ""))
+	w.Reply(p.stateLine(st, now, chat.NoHighlight(st.Account), "") + p.rt.Link("/oncall"))
 	return nil
 }
 

@@ -70,7 +70,7 @@ func (s *Services) Family() Family {
 	edit := []Flag{{Name: "owner", Value: true}, {Name: "slo", Value: true}, {Name: "notes", Value: true}, {Name: "public", Value: true}}
 	return Family{Name: "services", Commands: []*Command{
 		{Name: "service", Args: "[name]", Help: "Shows a service: owner, dependencies, dependents, open incidents, version, SLO (no name: lists them).",
-			Role: RoleAnyone, MaxArgs: 1, Run: s.show},
+			Role: RoleAnyone, MaxArgs: 1, Run: s.show, Page: "/services"},
 		{Name: "service add", Args: `<name> [--owner X] [--depends a,b] [--slo 99.9] [--notes "..."] [--public true] [--create]`,
 			Help: "Adds a service; --create also adds dependencies that do not exist yet.", Role: RoleOps, Write: true,
 			MinArgs: 1, MaxArgs: 1, Flags: append([]Flag{{Name: "depends", Value: true}, {Name: "create"}}, edit...), Run: s.add},
@@ -85,7 +85,7 @@ func (s *Services) Family() Family {
 			Role: RoleOps, Write: true, MinArgs: 1, MaxArgs: 1, Flags: []Flag{{Name: "force"}}, Run: s.remove},
 		{Name: "owner", Args: "<service>", Help: "Says who owns a service.", Role: RoleAnyone, MinArgs: 1, MaxArgs: 1, Run: s.owner},
 		{Name: "impact", Args: "<service>", Help: "Lists everything that fails when a service fails, nearest first.",
-			Role: RoleAnyone, MinArgs: 1, MaxArgs: 1, Run: s.impact},
+			Role: RoleAnyone, MinArgs: 1, MaxArgs: 1, Run: s.impact, Page: "/services"},
 	}, Routes: []Route{
 		{Pattern: "GET /api/v1/services", Handler: http.HandlerFunc(s.apiServices)},
 		{Pattern: "GET /api/v1/services/{name}", Handler: http.HandlerFunc(s.apiService)},
@@ -135,7 +135,11 @@ func (s *Services) show(_ context.Context, c *Call, w Replier) error {
 		}
 	}
 	parts = append(parts, sloPart(svc.SLO))
-	w.Reply(svc.Name + ": " + strings.Join(parts, "; "))
+	if svc.Public {
+		parts = append(parts, "on the public status page")
+	}
+	c.Page = "/services/" + svc.Name
+	w.Reply(svc.Name + ": " + strings.Join(parts, "; ") + s.rt.Link(c.Page))
 	if svc.Notes != "" {
 		w.Reply(svc.Name + " notes: " + svc.Notes)
 	}
@@ -155,7 +159,7 @@ func (s *Services) list(_ context.Context, c *Call, w Replier) error {
 	if len(names) == 1 {
 		head = "1 service: "
 	}
-	w.Reply(capList(head, names, fmt.Sprintf(" (details: %sservice <name>)", c.Prefix), s.linesFor(c))...)
+	w.Reply(capList(head, names, fmt.Sprintf(" (details: %sservice <name>)", c.Prefix), s.linesFor(c), s.moreAt("/services"))...)
 	return nil
 }
 
@@ -178,7 +182,8 @@ func (s *Services) impact(_ context.Context, c *Call, w Replier) error {
 	if err != nil {
 		return s.userError(err, c)
 	}
-	w.Reply(impactLines(im, s.linesFor(c))...)
+	c.Page = "/services/" + im.Service
+	w.Reply(impactLines(im, s.linesFor(c), s.moreAt(c.Page))...)
 	return nil
 }
 
