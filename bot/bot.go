@@ -1,11 +1,13 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +64,14 @@ func New(o Options, st *store.Store) (*Bot, error) {
 		}, func() float64 { _, w := st.WriteStats(); return float64(w) }))
 	b.roles = commands.NewRoles(o.Admins, o.Ops, nil)
 	b.t = newTransport(&b.o, b.roles, b.metrics, b.enqueue)
+	if b.o.Web.LocalURL == nil { // links from !web point here when web.base_url is not set
+		b.o.Web.LocalURL = func() string {
+			if a := b.HTTPAddr(); a != "" {
+				return "http://" + a
+			}
+			return ""
+		}
+	}
 	if err := b.setupPaging(); err != nil {
 		return nil, err
 	}
@@ -79,7 +89,7 @@ func New(o Options, st *store.Store) (*Bot, error) {
 func (b *Bot) runtime(ann commands.Announcer) commands.Runtime {
 	o := &b.o
 	return commands.Runtime{Now: o.Now, Location: o.Location, Prefix: o.Prefix, Announce: ann, MaxLines: o.MaxLines, Log: o.Log,
-		Channel: o.Channels[0], Channels: o.Channels, Roles: b.roles, Failed: func(err error) {
+		Channel: o.Channels[0], Channels: o.Channels, Roles: b.roles, BaseURL: o.BaseURL, Failed: func(err error) {
 			if b.metrics != nil {
 				b.metrics.storeFailed(err)
 			}
@@ -309,7 +319,11 @@ type ircReplier struct {
 	target  string
 	nick    string
 	private bool
+	page    string // the web page with the whole answer (commands.PageReplier)
 }
+
+// Page implements commands.PageReplier.
+func (r *ircReplier) Page(path string) { r.page = path }
 
 func (r *ircReplier) Reply(lines ...string) {
 	budget := textBudget("PRIVMSG", r.target)
@@ -319,8 +333,8 @@ func (r *ircReplier) Reply(lines ...string) {
 	}
 	if max := r.b.o.MaxLines; !r.private && len(wire) > max {
 		where := "ask in private"
-		if r.b.o.PublicURL != "" {
-			where = r.b.o.PublicURL
+		if base := strings.TrimRight(r.b.o.BaseURL, "/"); base != "" {
+			where = base + cmp.Or(r.page, "/")
 		}
 		more := len(wire) - (max - 1)
 		wire = append(wire[:max-1], fmt.Sprintf("... and %d more (%s)", more, where))

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/commands/web"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -13,6 +14,7 @@ type FamilyConfig struct {
 	Deploys   commands.DeployConfig
 	Services  commands.ServiceConfig
 	Reminders commands.ReminderConfig
+	Web       web.Config
 }
 
 // families is the composition root: it builds every command family once, from the store and its config
@@ -41,6 +43,13 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 	if err != nil {
 		return nil, err
 	}
+	webCfg := o.Web
+	webCfg.APIToken, webCfg.Nick, webCfg.WIPLimit, webCfg.Weights = o.APIToken, o.Nick, requests.WIPLimit(), o.Incidents.SeverityWeights()
+	pages, err := web.New(rt, st, webCfg, web.Links{Requests: st, Incidents: st, Services: st, Deploys: st, Pages: st,
+		OnCall: paging, Meetings: reminders, Postmortems: incidents})
+	if err != nil {
+		return nil, err
+	}
 	return commands.NewSet(rt,
 		commands.NewCore(rt, st, core).Family(),
 		paging.Family(),
@@ -49,5 +58,6 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 		incidents.Family(),
 		deploys.Family(),
 		reminders.Family(),
+		pages.Family(),
 	)
 }

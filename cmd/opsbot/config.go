@@ -16,6 +16,7 @@ import (
 	"github.com/opsbot/opsbot/bot/notify"
 	"github.com/opsbot/opsbot/commands"
 	"github.com/opsbot/opsbot/commands/chat"
+	"github.com/opsbot/opsbot/commands/web"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -52,6 +53,7 @@ type Config struct {
 	Reminders    []ReminderConfig   `toml:"reminders"`
 	// ReminderSettings holds the contract's reminders.grace: TOML cannot have both [[reminders]] and [reminders].
 	ReminderSettings ReminderSettingsConfig `toml:"reminder_settings"`
+	Web              WebConfig              `toml:"web"`
 }
 
 // IRCConfig is [irc].
@@ -77,7 +79,8 @@ type BotConfig struct {
 	MaxLines        int      `toml:"max_lines"`
 	CommandBurst    int      `toml:"command_burst"`
 	CommandInterval Duration `toml:"command_interval"`
-	PublicURL       string   `toml:"public_url"`
+	// PublicURL is the old name of web.base_url, kept as its alias.
+	PublicURL string `toml:"public_url"`
 }
 
 // StoreConfig is [store].
@@ -176,6 +179,28 @@ type ReminderConfig struct {
 	Agenda   string `toml:"agenda"`
 }
 
+// WebConfig is [web]: the web pages, the public status page and the on-call calendar feed.
+type WebConfig struct {
+	// BaseURL is where people reach the pages ("https://opsbot.example.net"): chat links, login links and
+	// calendar feeds point there, and the session cookie is Secure when it is https.
+	BaseURL string `toml:"base_url"`
+	// PublicStatus serves /status without login.
+	PublicStatus bool `toml:"public_status"`
+	// SessionTTL is how long a browser stays logged in after using a login link.
+	SessionTTL Duration `toml:"session_ttl"`
+	// TrustLoopback lets requests from this machine read the pages without a login; false behind a reverse
+	// proxy on the same machine, whose requests all come from loopback.
+	TrustLoopback bool `toml:"trust_loopback"`
+}
+
+// baseURL is web.base_url, or bot.public_url, its older alias.
+func (c Config) baseURL() string {
+	if c.Web.BaseURL != "" {
+		return strings.TrimRight(c.Web.BaseURL, "/")
+	}
+	return strings.TrimRight(c.Bot.PublicURL, "/")
+}
+
 // ReminderSettingsConfig is [reminder_settings], the settings of all reminders.
 type ReminderSettingsConfig struct {
 	// Grace is how late an occurrence missed while the bot was down may still be posted (the contract's reminders.grace).
@@ -204,6 +229,7 @@ func Default() Config {
 		Deploys:      DeploysConfig{LockOnRollback: true},
 
 		ReminderSettings: ReminderSettingsConfig{Grace: Duration(commands.DefaultReminderGrace)},
+		Web:              WebConfig{SessionTTL: Duration(web.DefaultSessionTTL), TrustLoopback: true},
 	}
 }
 
@@ -348,7 +374,7 @@ func (c Config) botOptions(version string, log *slog.Logger) (bot.Options, error
 		Nick: c.IRC.Nick, User: c.IRC.User, Realname: c.IRC.Realname, Channels: c.IRC.Channels,
 		SASLUser: c.IRC.SASLUser, SASLPassword: c.IRC.SASLPassword,
 		FloodBurst: c.IRC.FloodBurst, FloodInterval: time.Duration(c.IRC.FloodInterval), DialTimeout: time.Duration(c.IRC.DialTimeout),
-		Prefix: c.Bot.Prefix, Location: loc, MaxLines: c.Bot.MaxLines, PublicURL: c.Bot.PublicURL,
+		Prefix: c.Bot.Prefix, Location: loc, MaxLines: c.Bot.MaxLines, BaseURL: c.baseURL(),
 		CommandBurst: c.Bot.CommandBurst, CommandInterval: time.Duration(c.Bot.CommandInterval),
 		RequireAccount: c.Auth.RequireAccount, Admins: c.Auth.Admins, Ops: c.Auth.Ops,
 		HTTPListen: c.HTTP.Listen, APIToken: c.HTTP.APIToken,
@@ -363,6 +389,8 @@ func (c Config) botOptions(version string, log *slog.Logger) (bot.Options, error
 			WebhookSecrets: []string{c.HTTP.WebhookSecret, c.HTTP.WebhookSecretPrevious}},
 		Services:  commands.ServiceConfig{Seeds: serviceSeeds(c.Services)},
 		Reminders: commands.ReminderConfig{Seeds: reminderSeeds(c.Reminders), Grace: time.Duration(c.ReminderSettings.Grace)},
+		Web: web.Config{BaseURL: c.baseURL(), PublicStatus: c.Web.PublicStatus, SessionTTL: time.Duration(c.Web.SessionTTL),
+			TrustLoopback: c.Web.TrustLoopback},
 	}
 	return o, nil
 }

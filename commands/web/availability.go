@@ -1,0 +1,130 @@
+package web
+
+import (
+	"cmp"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/store"
+)
+
+// availabilityDays are the windows the availability page offers, the first the default.
+var availabilityDays = []int{90, 30, 365}
+
+// serviceAvailability is one service's availability over the window, with its chart.
+type serviceAvailability struct {
+	Service    string
+	Percent    float64
+	Downtime   time.Duration
+	SLO        float64
+	Budget     time.Duration // the SLO's error budget over the window
+	BudgetLeft time.Duration // negative when over budget
+	BudgetUsed float64       // share of the budget used, 0..1 and beyond
+	Incidents  int
+	Chart      chart
+}
+
+// OverBudget reports whether the impact exceeds the error budget.
+func (a serviceAvailability) OverBudget() bool { return a.SLO > 0 && a.BudgetLeft < 0 }
+
+// BudgetUsedPercent is the share of the budget used, in whole percent.
+func (a serviceAvailability) BudgetUsedPercent() int { return int(a.BudgetUsed*100 + 0.5) }
+
+// availabilityView is the availability page.
+type availabilityView struct {
+	Days     int
+	Choices  []int
+	Service  string // one service only ("" all)
+	Services []serviceAvailability
+	From     time.Time
+}
+
+// dayBounds are the local midnights of the last n days (today included, so today's window ends at now).
+func dayBounds(now time.Time, n int, loc *time.Location) []time.Time {
+	l := now.In(loc)
+	bounds := make([]time.Time, 0, n+1)
+	for i := n - 1; i >= 0; i-- {
+		bounds = append(bounds, time.Date(l.Year(), l.Month(), l.Day()-i, 0, 0, 0, 0, loc))
+	}
+	return append(bounds, now)
+}
+
+// serviceDays computes a service's availability day by day over the last n days, with its SLO budget.
+func (x *Web) serviceDays(svc store.Service, n int, now time.Time) (serviceAvailability, store.ServiceDays, error) {
+	bounds := dayBounds(now, n, x.zone())
+	days, err := x.links.Incidents.AvailabilityDays(svc.Name, bounds, x.cfg.Weights)
+	if err != nil {
+		return serviceAvailability{}, days, err
+	}
+	a := serviceAvailability{Service: svc.Name, SLO: svc.SLO}
+	for _, d := range days.Downtime {
+		a.Downtime += d
+	}
+	window := now.Sub(bounds[0])
+	a.Percent = 100 * (1 - float64(a.Downtime)/float64(window))
+	seen := map[uint64]bool{}
+	for _, im := range days.Impacts {
+		if !seen[im.Incident] {
+			seen[im.Incident] = true
+			a.Incidents++
+		}
+	}
+	if svc.SLO > 0 {
+		a.Budget = commands.SLOBudget(svc.SLO, window)
+		a.BudgetLeft = a.Budget - a.Downtime
+		if a.Budget > 0 {
+			a.BudgetUsed = float64(a.Downtime) / float64(a.Budget)
+		}
+	}
+	return a, days, nil
+}
+
+func (x *Web) availability(w http.ResponseWriter, r *http.Request, v viewer) {
+	if x.links.Incidents == nil || x.links.Services == nil {
+		x.notFound(w, r, &v, "availability needs the incidents and services families")
+		return
+	}
+	av := availabilityView{Days: availabilityDays[0], Choices: availabilityDays}
+	if n, err := strconv.Atoi(strings.TrimSuffix(r.URL.Query().Get("days"), "d")); err == nil && slices.Contains(availabilityDays, n) {
+		av.Days = n
+	}
+	svcs, err := x.links.Services.Services()
+	if err != nil {
+		x.fail(w, r, "availability: services", err)
+		return
+	}
+	if name := strings.ToLower(r.URL.Query().Get("service")); name != "" {
+		i := slices.IndexFunc(svcs, func(s store.Service) bool { return s.Name == name })
+		if i < 0 {
+			x.notFound(w, r, &v, "no service "+name+" in the catalogue")
+			return
+		}
+		av.Service, svcs = name, svcs[i:i+1]
+	}
+	now := x.rt.Now()
+	for _, svc := range svcs {
+		a, days, err := x.serviceDays(svc, av.Days, now)
+		if err != nil {
+			x.fail(w, r, "availability", err)
+			return
+		}
+		a.Chart = availabilityChart(days, svc.SLO, x.zone())
+		av.Services = append(av.Services, a)
+		av.From = days.Bounds[0]
+	}
+	// Services in trouble first: over budget, then by how much of the budget (or availability) is left.
+	slices.SortStableFunc(av.Services, func(a, b serviceAvailability) int {
+		if c := cmp.Compare(b.BudgetUsed, a.BudgetUsed); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Percent, b.Percent); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Service, b.Service)
+	})
+	x.render(w, r, http.StatusOK, "availability.html", page{Title: "Availability", Nav: "availability", Viewer: &v}, av)
+}

@@ -1,0 +1,56 @@
+package demo
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/opsbot/opsbot/store"
+)
+
+func TestSeedFillsEveryPart(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "demo.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Date(2026, 3, 12, 14, 0, 0, 0, time.UTC) // a Thursday
+	if err := Seed(st, now); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := Seeded(st); !ok || err != nil {
+		t.Fatalf("Seeded = %v, %v", ok, err)
+	}
+	bd, err := st.RequestBoard(3, now.AddDate(0, 0, -3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range store.OpenRequestStates {
+		if bd.Counts[s] == 0 {
+			t.Errorf("no request in %s", s)
+		}
+	}
+	open, err := st.OpenIncidentList()
+	if err != nil || len(open) != 1 || open[0].Page == "" {
+		t.Errorf("open incidents = %+v, %v; want one, paged", open, err)
+	}
+	all, _, err := st.FindIncidents(store.IncidentQuery{Since: now.AddDate(0, 0, -90)})
+	if err != nil || len(all) < 8 {
+		t.Errorf("%d incidents in 90 days, %v", len(all), err)
+	}
+	active, locks, err := st.DeployOverview()
+	if err != nil || len(active) != 1 || len(locks) != 2 {
+		t.Errorf("deploys: %d in progress, %d locks, %v; want 1 and 2 (search's rollback, storage)", len(active), len(locks), err)
+	}
+	hist, err := st.DeployHistory("search", 10)
+	if err != nil || len(hist) == 0 || hist[0].State != store.DeployRolledBack {
+		t.Errorf("search's newest deploy = %+v, %v; want a rollback", hist, err)
+	}
+	oc, err := st.OnCallNow(Rotation(), now)
+	if err != nil || oc.Override == nil || oc.Account != "bob" {
+		t.Errorf("on call now = %+v, %v; want bob's override", oc, err)
+	}
+	if st.Now().Sub(time.Now()) > time.Minute {
+		t.Error("Seed left the store's clock turned")
+	}
+}
