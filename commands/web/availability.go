@@ -15,6 +15,10 @@ import (
 // availabilityDays are the windows the availability page offers, the first the default.
 var availabilityDays = []int{90, 30, 365}
 
+// maxCharts is how many charts the page of every service draws (the services in most trouble first); each
+// service's own page draws its chart whatever its rank.
+const maxCharts = 10
+
 // serviceAvailability is one service's availability over the window, with its chart.
 type serviceAvailability struct {
 	Service    string
@@ -40,6 +44,7 @@ type availabilityView struct {
 	Choices  []int
 	Service  string // one service only ("" all)
 	Services []serviceAvailability
+	Charted  []serviceAvailability // the first maxCharts of Services, with their charts
 	From     time.Time
 }
 
@@ -106,13 +111,15 @@ func (x *Web) availability(w http.ResponseWriter, r *http.Request, v viewer) {
 		av.Service, svcs = name, svcs[i:i+1]
 	}
 	now := x.rt.Now()
+	daysOf := map[string]store.ServiceDays{}
+	slo := map[string]float64{}
 	for _, svc := range svcs {
 		a, days, err := x.serviceDays(svc, av.Days, now)
 		if err != nil {
 			x.fail(w, r, "availability", err)
 			return
 		}
-		a.Chart = availabilityChart(days, svc.SLO, x.zone())
+		daysOf[svc.Name], slo[svc.Name] = days, svc.SLO
 		av.Services = append(av.Services, a)
 		av.From = days.Bounds[0]
 	}
@@ -126,5 +133,9 @@ func (x *Web) availability(w http.ResponseWriter, r *http.Request, v viewer) {
 		}
 		return cmp.Compare(a.Service, b.Service)
 	})
+	for _, a := range av.Services[:min(len(av.Services), maxCharts)] {
+		a.Chart = availabilityChart(daysOf[a.Service], slo[a.Service], x.zone())
+		av.Charted = append(av.Charted, a)
+	}
 	x.render(w, r, http.StatusOK, "availability.html", page{Title: "Availability", Nav: "availability", Viewer: &v}, av)
 }

@@ -140,6 +140,38 @@ func (x *Web) board(w http.ResponseWriter, r *http.Request, v viewer) {
 	x.render(w, r, http.StatusOK, "board.html", page{Title: "Board", Nav: "board", Viewer: &v}, bv)
 }
 
+// eventText says what one history entry did: "took it (doing)", "blocked: waiting for the vendor".
+func eventText(ev store.RequestEvent) string {
+	var s string
+	switch ev.Action {
+	case store.RequestOpen:
+		s = "opened it"
+	case store.RequestTake:
+		s = "took it"
+	case store.RequestAssign:
+		s = "assigned it to " + ev.Assignee
+	case store.RequestBlock:
+		s = "blocked it"
+	case store.RequestFinish:
+		s = "finished it"
+	case store.RequestReopen:
+		s = "reopened it"
+	case store.RequestCancel:
+		s = "cancelled it"
+	case store.RequestComment:
+		s = "commented"
+	default:
+		s = string(ev.Action)
+	}
+	if ev.To != "" && ev.To != ev.From && ev.Action != store.RequestComment {
+		s += " (" + string(ev.To) + ")"
+	}
+	if ev.Text != "" && ev.Action != store.RequestOpen {
+		s += ": " + ev.Text
+	}
+	return s
+}
+
 // requestView is one request with its whole history.
 type requestView struct {
 	card

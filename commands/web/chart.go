@@ -2,8 +2,10 @@ package web
 
 import (
 	"fmt"
+	"html/template"
 	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/opsbot/opsbot/commands"
@@ -31,6 +33,7 @@ type chart struct {
 	Left, Right         float64
 	Top, Bottom         float64
 	Bars                []bar
+	BarsSVG             template.HTML // Bars as SVG, written here: a year of them is too many template actions
 	Marks               []mark
 	XLabels             []label
 	TopLabel, BaseLabel string
@@ -133,11 +136,35 @@ func availabilityChart(days store.ServiceDays, slo float64, loc *time.Location) 
 	for i := 0; i < n; i += step {
 		c.XLabels = append(c.XLabels, label{X: round1(plotLeft + float64(i)*bw), Text: days.Bounds[i].In(loc).Format("2 Jan")})
 	}
+	c.BarsSVG = barsSVG(c.Bars)
 	c.Marks = incidentMarks(days, bw, loc)
 	c.Desc = fmt.Sprintf("Daily availability of %s over %d days against %s; worst day %s at %s; %d incident%s marked.",
 		days.Service, n, sloText(slo), days.Bounds[worstDay].In(loc).Format("2 Jan"), commands.FormatPercent(worst),
 		len(c.Marks), plural(len(c.Marks)))
 	return c
+}
+
+// barsSVG writes the bars as <rect> elements; every attribute is a number or a class of ours, and the
+// titles are escaped.
+func barsSVG(bars []bar) template.HTML {
+	b := make([]byte, 0, len(bars)*140)
+	num := func(f float64) { b = strconv.AppendFloat(b, f, 'f', -1, 64) }
+	for _, r := range bars {
+		b = append(b, `<rect class="bar `...)
+		b = append(b, r.Class...)
+		b = append(b, `" x="`...)
+		num(r.X)
+		b = append(b, `" y="`...)
+		num(r.Y)
+		b = append(b, `" width="`...)
+		num(r.W)
+		b = append(b, `" height="`...)
+		num(r.H)
+		b = append(b, `"><title>`...)
+		b = append(b, template.HTMLEscapeString(r.Title)...)
+		b = append(b, "</title></rect>\n"...)
+	}
+	return template.HTML(b)
 }
 
 // incidentMarks puts a triangle above the day each incident's impact started (or the first day, for one
@@ -186,6 +213,21 @@ type statusBar struct {
 	X     float64
 	Class string // ok, minor (SEV3: degraded), partial (SEV2: partial outage), major (SEV1: major outage)
 	Title string
+}
+
+// statusStrip writes the status page's strip of bars as SVG, as barsSVG does.
+func statusStrip(bars []statusBar) template.HTML {
+	b := make([]byte, 0, len(bars)*120)
+	for _, r := range bars {
+		b = append(b, `<rect class="`...)
+		b = append(b, r.Class...)
+		b = append(b, `" x="`...)
+		b = strconv.AppendFloat(b, r.X, 'f', -1, 64)
+		b = append(b, `" y="0" width="4.5" height="34"><title>`...)
+		b = append(b, template.HTMLEscapeString(r.Title)...)
+		b = append(b, "</title></rect>"...)
+	}
+	return template.HTML(b)
 }
 
 // statusBars draws the status page's strip: equal bars, coloured by the worst incident of the day.

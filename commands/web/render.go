@@ -126,5 +126,7 @@ func (x *Web) funcs() template.FuncMap {
 		"zone":  func() string { return loc.String() },
 		"add":   func(a, b int) int { return a + b },
 		"list4": func() []int { return []int{1, 2, 3, 4} },
+		"event": eventText,
+		"neg":   func(d time.Duration) time.Duration { return -d },
 	}
 }

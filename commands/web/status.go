@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/xml"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -74,6 +75,7 @@ type statusService struct {
 	Word    string
 	Uptime  float64
 	Bars    []statusBar
+	Strip   template.HTML // Bars as SVG
 	Updated time.Time
 	Created time.Time
 }
@@ -163,6 +165,7 @@ func (x *Web) statusData(since time.Time) (statusView, error) {
 			return sv, err
 		}
 		ss.Uptime, ss.Bars, ss.Word = a.Percent, statusBars(days, x.zone()), stateWords[ss.State]
+		ss.Strip = statusStrip(ss.Bars)
 		sv.From = days.Bounds[0]
 		if stateRank[ss.State] > stateRank[sv.State] {
 			sv.State = ss.State

@@ -129,7 +129,7 @@ func TestEveryPageRendersFromTheStore(t *testing.T) {
 	}{
 		{"/", []string{"On call", "bob", "INC-10", "search p99 latency 4s", "Next meeting", "retro", "db migration until Friday", "rolled back from 7.3"}},
 		{"/board", []string{"disk full on db3", "upgrade the playlist database", "waiting for the vendor&#39;s cross-connect", "Done this week", "3 / 3"}},
-		{"/requests/R-1", []string{"R-1", "History", "take", "done"}},
+		{"/requests/R-1", []string{"R-1", "History", "took it (doing)", "finished it (done)"}},
 		{"/incidents", []string{"INC-10", "INC-1", "storage cluster lost quorum"}},
 		{"/incidents?service=search&window=all", []string{"INC-10", "INC-6", "INC-2"}},
 		{"/incidents/INC-10", []string{"search p99 latency 4s", "GC pauses on search-3", "public", "P-1", "Deploys in the 24 h before", "7.3 prod"}},

@@ -64,7 +64,7 @@ func Seed(st *store.Store, now time.Time) error {
 	c := &clock{t: now}
 	st.Now = c.now
 	at := func(ago time.Duration) time.Time { c.t = now.Add(-ago); return c.t }
-	s := seeder{st: st, at: at, now: now}
+	s := seeder{st: st, at: at, now: now, loc: Rotation().Location}
 	for _, step := range []func() error{s.services, s.incidents, s.requests, s.deploys, s.oncall} {
 		if err := step(); err != nil {
 			return err
@@ -78,6 +78,14 @@ type seeder struct {
 	st  *store.Store
 	at  func(ago time.Duration) time.Time // sets the clock that long before now, and returns it
 	now time.Time
+	loc *time.Location
+}
+
+// dayAt is how long before now it was hh:mm local time, days days ago: history happens in office hours
+// whenever the demo starts.
+func (s seeder) dayAt(days, hh, mm int) time.Duration {
+	l := s.now.In(s.loc)
+	return s.now.Sub(time.Date(l.Year(), l.Month(), l.Day()-days, hh, mm, 0, 0, s.loc))
 }
 
 const day = 24 * time.Hour
@@ -98,9 +106,11 @@ func (s seeder) services() error {
 	return nil
 }
 
-// pastIncident is a resolved incident: when it started, for how long, and what was said.
+// pastIncident is a resolved incident: which day (days ago) and time it started, for how long, and what
+// was said.
 type pastIncident struct {
-	ago      time.Duration
+	days     int
+	hh, mm   int
 	length   time.Duration
 	sev      int
 	service  string
@@ -112,37 +122,38 @@ type pastIncident struct {
 }
 
 var pastIncidents = []pastIncident{
-	{ago: 84*day + 3*time.Hour, length: 95 * time.Minute, sev: 2, service: "playlist", summary: "500s on play after the 1.38 rollout",
+	{days: 84, hh: 12, mm: 39, length: 95 * time.Minute, sev: 2, service: "playlist", summary: "500s on play after the 1.38 rollout",
 		updates: []string{"rolled back to 1.37"}, resolved: "error rate back to normal"},
-	{ago: 71*day + 5*time.Hour, length: 40 * time.Minute, sev: 3, service: "search", summary: "index lag, stale results",
+	{days: 71, hh: 14, mm: 26, length: 40 * time.Minute, sev: 3, service: "search", summary: "index lag, stale results",
 		updates: []string{"reindex running"}, resolved: "index caught up"},
-	{ago: 63*day + 2*time.Hour, length: 2*time.Hour + 10*time.Minute, sev: 1, service: "storage", affects: []string{"playlist", "radio"},
+	{days: 63, hh: 11, mm: 18, length: 2*time.Hour + 10*time.Minute, sev: 1, service: "storage", affects: []string{"playlist", "radio"},
 		summary: "storage cluster lost quorum", updates: []string{"two nodes rebooted by the provider", "quorum back, replaying"},
 		public:   []string{"Playback and radio are unavailable. We are restoring the storage cluster.", "Service is recovering."},
 		resolved: "quorum restored, no data lost"},
-	{ago: 49*day + 7*time.Hour, length: 25 * time.Minute, sev: 3, service: "auth", summary: "slow logins (token cache cold)", resolved: "cache warm"},
-	{ago: 38*day + 4*time.Hour, length: 3 * time.Hour, sev: 2, service: "mobile-api", summary: "iOS clients fail to refresh tokens",
+	{days: 49, hh: 16, mm: 54, length: 25 * time.Minute, sev: 3, service: "auth", summary: "slow logins (token cache cold)", resolved: "cache warm"},
+	{days: 38, hh: 13, mm: 43, length: 3 * time.Hour, sev: 2, service: "mobile-api", summary: "iOS clients fail to refresh tokens",
 		public: []string{"Some iOS users are logged out. A fix is being deployed."}, resolved: "hotfix 4.2.1 deployed"},
-	{ago: 27*day + 6*time.Hour, length: 50 * time.Minute, sev: 2, service: "search", affects: []string{"web"}, summary: "search returns empty pages",
+	{days: 27, hh: 15, mm: 32, length: 50 * time.Minute, sev: 2, service: "search", affects: []string{"web"}, summary: "search returns empty pages",
 		updates: []string{"bad synonym file in 7.1", "rolled back to 7.0"}, public: []string{"Search shows no results for some queries; we are fixing it."},
 		resolved: "synonyms restored"},
-	{ago: 16*day + 9*time.Hour, length: 15 * time.Minute, sev: 4, service: "billing", summary: "invoice e-mails delayed", resolved: "queue drained"},
-	{ago: 9*day + 2*time.Hour, length: 70 * time.Minute, sev: 3, service: "radio", summary: "stream stutters in eu-1", resolved: "CDN node replaced"},
-	{ago: 4*day + 5*time.Hour, length: 35 * time.Minute, sev: 2, service: "web", summary: "login page 502 behind the new load balancer",
+	{days: 16, hh: 18, mm: 21, length: 15 * time.Minute, sev: 4, service: "billing", summary: "invoice e-mails delayed", resolved: "queue drained"},
+	{days: 9, hh: 11, mm: 14, length: 70 * time.Minute, sev: 3, service: "radio", summary: "stream stutters in eu-1", resolved: "CDN node replaced"},
+	{days: 4, hh: 14, mm: 9, length: 35 * time.Minute, sev: 2, service: "web", summary: "login page 502 behind the new load balancer",
 		updates: []string{"health check path was wrong"}, public: []string{"Some users cannot log in on the website. We are on it.",
 			"Logins work again."}, resolved: "health check fixed"},
 }
 
 func (s seeder) incidents() error {
 	for _, p := range pastIncidents {
-		start := s.at(p.ago)
+		ago := s.dayAt(p.days, p.hh, p.mm)
+		start := s.at(ago)
 		inc, err := s.st.DeclareIncident(store.Incident{Severity: p.sev, Service: p.service, Summary: p.summary, DeclaredBy: "alice",
 			Commander: "alice", Start: start, Freeze: p.sev <= 2})
 		if err != nil {
 			return fmt.Errorf("demo: incident: %w", err)
 		}
 		for i, a := range p.affects {
-			s.at(p.ago - time.Duration(i+1)*5*time.Minute)
+			s.at(ago - time.Duration(i+1)*5*time.Minute)
 			if _, err := s.st.AddIncidentService(inc.ID, "alice", a); err != nil {
 				return err
 			}
@@ -150,20 +161,20 @@ func (s seeder) incidents() error {
 		step := p.length / time.Duration(len(p.updates)+len(p.public)+2)
 		k := 1
 		for _, u := range p.updates {
-			s.at(p.ago - time.Duration(k)*step)
+			s.at(ago - time.Duration(k)*step)
 			k++
 			if _, err := s.st.NoteIncident(inc.ID, "carol", u); err != nil {
 				return err
 			}
 		}
 		for _, u := range p.public {
-			s.at(p.ago - time.Duration(k)*step)
+			s.at(ago - time.Duration(k)*step)
 			k++
 			if _, err := s.st.NotePublicIncident(inc.ID, "alice", u); err != nil {
 				return err
 			}
 		}
-		end := s.at(p.ago - p.length)
+		end := s.at(ago - p.length)
 		if _, err := s.st.ResolveIncident(inc.ID, "alice", p.resolved, end); err != nil {
 			return err
 		}
@@ -229,13 +240,14 @@ func (s seeder) requests() error {
 	comment := func(who, text string) store.RequestChange {
 		return store.RequestChange{Action: store.RequestComment, By: who, ByOps: who == "alice" || who == "carol", Text: text}
 	}
-	weekday := int(s.now.Weekday()+6) % 7 // days since Monday: "done this week" must have something
-	thisWeek := time.Duration(weekday)*day + 2*time.Hour
+	// "Done this week" must have something, whatever day it is: spread over the week so far.
+	l := s.now.In(s.loc)
+	week := s.now.Sub(time.Date(l.Year(), l.Month(), l.Day()-(int(l.Weekday())+6)%7, 0, 0, 0, 0, s.loc))
 	var reqs []request
 	// History: done over the last weeks.
 	for i := range 24 {
 		who := []string{"alice", "carol"}[i%2]
-		reqs = append(reqs, request{ago: time.Duration(60-2*i)*day + time.Duration(i%5)*time.Hour, by: []string{"bob", "dave", "erin"}[i%3],
+		reqs = append(reqs, request{ago: s.dayAt(60-2*i, 9+i%7, 10+7*(i%5)), by: []string{"bob", "dave", "erin"}[i%3],
 			text: fmt.Sprintf("%s for %s", []string{"new bucket", "dns record", "vpn access", "bigger disk", "kafka topic", "cert renewal"}[i%6],
 				[]string{"playlist", "search", "radio", "billing"}[i%4]),
 			steps: []store.RequestChange{take(who), done(who, "done")}, stepEvery: time.Duration(1+i%4) * time.Hour})
@@ -244,9 +256,9 @@ func (s seeder) requests() error {
 	for i, t := range []string{"rotate the TLS certs of radio", "grant erin read access to the billing db", "raise the playlist rate limit",
 		"add a DNS record for status.example.net", "archive old search indexes"} {
 		who := []string{"alice", "carol"}[i%2]
-		ago := thisWeek - time.Duration(i)*40*time.Minute
+		ago := week * time.Duration(5-i) / 6
 		reqs = append(reqs, request{ago: ago, by: []string{"bob", "dave", "erin", "frank"}[i%4], text: t,
-			steps: []store.RequestChange{take(who), done(who, "")}, stepEvery: 25 * time.Minute})
+			steps: []store.RequestChange{take(who), done(who, "")}, stepEvery: min(25*time.Minute, ago/3)})
 	}
 	reqs = append(reqs,
 		// Todo.
@@ -280,9 +292,7 @@ func (s seeder) requests() error {
 		}
 		for i, ch := range r.steps {
 			s.at(r.ago - time.Duration(i+1)*r.stepEvery)
-			if ch.Action == store.RequestTake {
-				ch.WIPLimit = 3
-			}
+			ch.Force = true // the demo's history need not replay who took what when under the WIP limit
 			if _, err := s.st.UpdateRequest(req.ID, ch); err != nil {
 				return fmt.Errorf("demo: request %d %s: %w", req.ID, ch.Action, err)
 			}
@@ -318,11 +328,11 @@ func (s seeder) deploys() error {
 	}
 	for svc, vs := range versions {
 		for i, v := range vs {
-			ago := time.Duration(len(vs)-i)*9*day + time.Duration(len(svc))*time.Hour
+			ago := s.dayAt((len(vs)-i)*9, 9+len(svc)%8, 30)
 			rs = append(rs, rollout{ago: ago, service: svc, version: v, env: "prod", by: []string{"bob", "dave", "ci"}[i%3],
 				steps: []store.DeployState{store.DeployProgress, store.DeploySucceeded}, percent: 50, takes: 40 * time.Minute})
 			if i == len(vs)-1 && svc != "storage" { // staging runs ahead
-				rs = append(rs, rollout{ago: 2 * day, service: svc, version: v + "-rc1", env: "staging", by: "ci",
+				rs = append(rs, rollout{ago: s.dayAt(2, 15, 10+len(svc)), service: svc, version: v + "-rc1", env: "staging", by: "ci",
 					steps: []store.DeployState{store.DeploySucceeded}, takes: 10 * time.Minute})
 			}
 		}

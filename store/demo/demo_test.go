@@ -9,19 +9,30 @@ import (
 )
 
 func TestSeedFillsEveryPart(t *testing.T) {
+	for _, now := range []time.Time{
+		time.Date(2026, 3, 12, 14, 0, 0, 0, time.UTC), // a Thursday afternoon
+		time.Date(2026, 3, 8, 23, 20, 0, 0, time.UTC), // just after midnight on a Monday in Stockholm
+		time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC), // the morning summer time starts
+	} {
+		t.Run(now.Format(time.RFC3339), func(t *testing.T) { testSeed(t, now) })
+	}
+}
+
+func testSeed(t *testing.T, now time.Time) {
 	st, err := store.Open(filepath.Join(t.TempDir(), "demo.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	now := time.Date(2026, 3, 12, 14, 0, 0, 0, time.UTC) // a Thursday
 	if err := Seed(st, now); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := Seeded(st); !ok || err != nil {
 		t.Fatalf("Seeded = %v, %v", ok, err)
 	}
-	bd, err := st.RequestBoard(3, now.AddDate(0, 0, -3))
+	l := now.In(Rotation().Location)
+	monday := time.Date(l.Year(), l.Month(), l.Day()-(int(l.Weekday())+6)%7, 0, 0, 0, 0, l.Location())
+	bd, err := st.RequestBoard(3, monday)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,6 +40,9 @@ func TestSeedFillsEveryPart(t *testing.T) {
 		if bd.Counts[s] == 0 {
 			t.Errorf("no request in %s", s)
 		}
+	}
+	if bd.DoneSince == 0 {
+		t.Error("nothing done this week")
 	}
 	open, err := st.OpenIncidentList()
 	if err != nil || len(open) != 1 || open[0].Page == "" {
