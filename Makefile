@@ -30,7 +30,7 @@ build:
 # then every web page rendered over five years of history (p50/p99, target p99 under 50 ms).
 bench:
 	bash scripts/install-deps.sh
-	OPSBOT_BENCH=1 $(GO) test ./bot -run '^TestBenchTable$$' -count=1 -v -timeout 20m | grep -v '^=== RUN'
+	OPSBOT_BENCH=1 $(GO) test ./bot -run '^TestBench' -count=1 -v -timeout 20m | grep -v '^=== RUN'
 	$(GO) test -run '^$$' -bench . -benchmem ./store/...
 	OPSBOT_BENCH=1 $(GO) test ./commands/web -run '^TestBenchPages$$' -count=1 -v -timeout 30m | grep -v '^=== RUN'
 

@@ -14,6 +14,7 @@ type FamilyConfig struct {
 	Deploys   commands.DeployConfig
 	Services  commands.ServiceConfig
 	Reminders commands.ReminderConfig
+	Alerts    commands.AlertConfig
 	Web       web.Config
 }
 
@@ -36,7 +37,8 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 		pager = o.Pager
 	}
 	requests := commands.NewRequests(rt, st, o.Requests, paging, st)
-	incidents := commands.NewIncidents(rt, st, o.Incidents, commands.IncidentLinks{Catalog: st, Pager: pager, Deploys: st, SLOs: st, Topic: topic})
+	alerts := commands.NewAlerts(rt, st, o.Alerts, paging)
+	incidents := commands.NewIncidents(rt, st, o.Incidents, commands.IncidentLinks{Catalog: st, Pager: pager, Deploys: st, SLOs: st, Topic: topic, Alerts: alerts})
 	deploys := commands.NewDeploys(rt, st, o.Deploys, commands.DeployLinks{Catalog: st, Freezes: st})
 	agenda := append(append([]commands.AgendaSource(nil), o.Agenda...), requests, incidents, incidents.AvailabilityAgenda(), deploys)
 	reminders, err := commands.NewReminders(rt, st, o.Reminders, agenda...)
@@ -58,6 +60,7 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 		incidents.Family(),
 		deploys.Family(),
 		reminders.Family(),
+		alerts.Family(),
 		pages.Family(),
 	)
 }

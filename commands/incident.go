@@ -96,6 +96,13 @@ type IncidentLinks struct {
 	Deploys ServiceDeploys // the deploys before an incident
 	SLOs    SLOs           // availability against each service's objective
 	Topic   Topic          // the channel topic shows open incidents (incidents.topic)
+	Alerts  PageAlerts     // what an incident declared from a page (--from P-12) records
+}
+
+// PageAlerts gives the timeline lines of an incident declared from a page: the alerts behind it (alerts family).
+type PageAlerts interface {
+	// AlertsOfPage returns the lines for page id; an unknown page is an error wrapping store.ErrNotFound.
+	AlertsOfPage(id uint64) ([]string, error)
 }
 
 // Incidents is the incidents and availability family. It is also a source of the meeting agendas.
@@ -120,9 +127,9 @@ func (x *Incidents) Family() Family {
 			Flags: flags, Run: run}
 	}
 	cmds := []*Command{
-		write("incident declare", "<sev1|sev2|sev3|sev4> <service> <summary> [--since <time or duration ago>]",
-			"Declares an incident; severe ones page the on-call and freeze deploys of the affected services while open.",
-			3, -1, x.declare, Flag{Name: "since", Value: true}),
+		write("incident declare", "<sev1|sev2|sev3|sev4> <service> <summary> [--since <time or duration ago>] [--from P-n]",
+			"Declares an incident; severe ones page the on-call and freeze deploys of the affected services while open; --from links the page (an alert's) it grew from.",
+			3, -1, x.declare, Flag{Name: "since", Value: true}, Flag{Name: "from", Value: true}),
 		write("incident update", "<INC-n> <text> [--public]",
 			"Adds an update to the incident's timeline; --public also shows it on the public status page.", 2, -1, x.update,
 			Flag{Name: "public"}),
@@ -184,10 +191,19 @@ func (x *Incidents) declare(ctx context.Context, c *Call, w Replier) error {
 			return err
 		}
 	}
+	from, fromLines, err := x.fromPage(c)
+	if err != nil {
+		return err
+	}
 	inc, err := x.log.DeclareIncident(store.Incident{Severity: sev, Service: service, Summary: summary,
-		DeclaredBy: c.Caller.Who(), Start: start, Freeze: x.freezes(sev)})
+		DeclaredBy: c.Caller.Who(), Start: start, Freeze: x.freezes(sev), Page: from})
 	if err != nil {
 		return incidentError(err, 0)
+	}
+	for _, l := range fromLines { // the alerts it grew from, on its timeline
+		if _, err := x.log.NoteIncident(inc.ID, alertSource, l); err != nil {
+			return err
+		}
 	}
 	line := fmt.Sprintf("%s declared SEV%d on %s by %s: %s. Commander: %s", inc.Name(), sev, service,
 		chat.NoHighlight(inc.DeclaredBy), summary, chat.NoHighlight(inc.Commander))
@@ -207,7 +223,31 @@ func (x *Incidents) declare(ctx context.Context, c *Call, w Replier) error {
 	if inc.Freeze {
 		line += ". Deploys of " + service + " frozen while open"
 	}
+	if from != "" {
+		line += ". From " + from + " (" + fmt.Sprint(len(fromLines)) + " timeline entries)"
+	}
 	return x.finish(ctx, c, w, inc, line, true)
+}
+
+// fromPage reads --from P-n: the page an incident grows from (it is then not paged again) and the lines its
+// timeline records about it.
+func (x *Incidents) fromPage(c *Call) (string, []string, error) {
+	v, ok := c.Flag("from")
+	if !ok {
+		return "", nil, nil
+	}
+	id, err := parseID(chat.KindPage, v)
+	if err != nil {
+		return "", nil, err
+	}
+	if x.links.Alerts == nil {
+		return pageID(id), nil, nil
+	}
+	lines, err := x.links.Alerts.AlertsOfPage(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil, Errorf("error: no page %s", pageID(id))
+	}
+	return pageID(id), lines, err
 }
 
 // finish pages for inc when its severity calls for it and no page was sent yet, replies line and announces it

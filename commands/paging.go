@@ -73,6 +73,8 @@ type PagingStore interface {
 	PageNoticeSent(id uint64, n store.PageNotice) error
 	PagesWithNotices() ([]store.Page, error)
 	EscalationCounts(now time.Time) (pending, overdue int, err error)
+	GetPage(id uint64) (store.Page, error)
+	PageByKey(key string) (store.Page, error)
 }
 
 // Paging is the on-call and paging family. It provides the OnCall and Pager contracts to the other families.

@@ -108,7 +108,8 @@ func ruleErr(format string, a ...any) error {
 }
 
 // DeclareIncident stores a new incident from in's Severity, Service, Affects, Summary, DeclaredBy, Commander
-// (default: DeclaredBy), Start (default: now) and Freeze, with its first timeline entry.
+// (default: DeclaredBy), Start (default: now), Freeze and Page (the page it grew from, if any), with its first
+// timeline entry.
 func (s *Store) DeclareIncident(in Incident) (Incident, error) {
 	now := s.Now().UTC()
 	if in.Severity < 1 || in.Severity > 4 || in.Service == "" || in.DeclaredBy == "" {
@@ -124,7 +125,7 @@ func (s *Store) DeclareIncident(in Incident) (Incident, error) {
 		in.Commander = in.DeclaredBy
 	}
 	in.Start, in.Declared, in.End = in.Start.UTC(), now, time.Time{}
-	in.Status, in.Page, in.Entries = IncidentInvestigating, "", 0
+	in.Status, in.Entries = IncidentInvestigating, 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		id, err := tx.Bucket(bucketIncidents).NextSequence()
 		if err != nil {

@@ -53,6 +53,7 @@ type Config struct {
 	Reminders    []ReminderConfig   `toml:"reminders"`
 	// ReminderSettings holds the contract's reminders.grace: TOML cannot have both [[reminders]] and [reminders].
 	ReminderSettings ReminderSettingsConfig `toml:"reminder_settings"`
+	Alerts           AlertsConfig           `toml:"alerts"`
 	Web              WebConfig              `toml:"web"`
 }
 
@@ -207,6 +208,16 @@ type ReminderSettingsConfig struct {
 	Grace Duration `toml:"grace"`
 }
 
+// AlertsConfig is [alerts]: Prometheus Alertmanager's webhook.
+type AlertsConfig struct {
+	Token            string            `toml:"token"`
+	ServiceLabel     string            `toml:"service_label"`
+	DefaultAction    string            `toml:"default_action"`
+	Severity         map[string]string `toml:"severity"`
+	Heartbeat        string            `toml:"heartbeat"`
+	HeartbeatTimeout Duration          `toml:"heartbeat_timeout"`
+}
+
 // Default is the configuration before the file is read: every default of the contract (docs/contract.md).
 func Default() Config {
 	return Config{
@@ -229,7 +240,10 @@ func Default() Config {
 		Deploys:      DeploysConfig{LockOnRollback: true},
 
 		ReminderSettings: ReminderSettingsConfig{Grace: Duration(commands.DefaultReminderGrace)},
-		Web:              WebConfig{SessionTTL: Duration(web.DefaultSessionTTL), TrustLoopback: true},
+		Alerts: AlertsConfig{ServiceLabel: commands.DefaultAlertServiceLabel, DefaultAction: store.ActionPage,
+			Severity: commands.DefaultAlertSeverity(), Heartbeat: commands.DefaultAlertHeartbeat,
+			HeartbeatTimeout: Duration(commands.DefaultAlertHeartbeatTimeout)},
+		Web: WebConfig{SessionTTL: Duration(web.DefaultSessionTTL), TrustLoopback: true},
 	}
 }
 
@@ -240,6 +254,7 @@ func (c *Config) secretEnv() map[string]*string {
 		"OPSBOT_HTTP_WEBHOOK_SECRET":          &c.HTTP.WebhookSecret,
 		"OPSBOT_HTTP_WEBHOOK_SECRET_PREVIOUS": &c.HTTP.WebhookSecretPrevious,
 		"OPSBOT_HTTP_API_TOKEN":               &c.HTTP.APIToken,
+		"OPSBOT_ALERTS_TOKEN":                 &c.Alerts.Token,
 	}
 	for i := range c.Paging.Notifiers {
 		n := &c.Paging.Notifiers[i]
@@ -276,6 +291,18 @@ func ParseConfig(raw []byte, name string, getenv func(string) string) (Config, e
 	if cfg.Paging.Escalation == nil {
 		cfg.Paging.Escalation = Default().Paging.Escalation
 	}
+	// A severity map names what it changes: the severities it leaves out keep their defaults (so that
+	// severity = { warning = "page" } does not make info alerts page as unknown ones).
+	sev := map[string]string{}
+	for k, v := range cfg.Alerts.Severity {
+		sev[strings.ToLower(k)] = v
+	}
+	for k, v := range commands.DefaultAlertSeverity() {
+		if _, set := sev[k]; !set {
+			sev[k] = v
+		}
+	}
+	cfg.Alerts.Severity = sev
 	if getenv != nil {
 		for env, p := range cfg.secretEnv() {
 			if v := getenv(env); v != "" {
@@ -349,13 +376,26 @@ func maskURL(raw string) string {
 	return out
 }
 
-// String renders the effective config as TOML with secrets masked.
+// String renders the effective config as TOML with secrets masked, after notes on what it leaves off.
 func (c Config) String() string {
 	b, err := toml.Marshal(c.Masked())
 	if err != nil {
 		return "config: " + err.Error()
 	}
-	return string(b)
+	var notes string
+	for _, n := range c.notes() {
+		notes += "# note: " + n + "\n"
+	}
+	return notes + string(b)
+}
+
+// notes are what a valid config leaves off, for check-config.
+func (c Config) notes() []string {
+	var n []string
+	if c.Alerts.Token == "" {
+		n = append(n, "alerts.token is empty: POST /hooks/alertmanager is off (404); set it (or OPSBOT_ALERTS_TOKEN) to take alerts")
+	}
+	return n
 }
 
 // botOptions maps the config onto the bot's options: the connection, identity and HTTP settings, and each
@@ -389,6 +429,8 @@ func (c Config) botOptions(version string, log *slog.Logger) (bot.Options, error
 			WebhookSecrets: []string{c.HTTP.WebhookSecret, c.HTTP.WebhookSecretPrevious}},
 		Services:  commands.ServiceConfig{Seeds: serviceSeeds(c.Services)},
 		Reminders: commands.ReminderConfig{Seeds: reminderSeeds(c.Reminders), Grace: time.Duration(c.ReminderSettings.Grace)},
+		Alerts: commands.AlertConfig{Token: c.Alerts.Token, ServiceLabel: c.Alerts.ServiceLabel, DefaultAction: c.Alerts.DefaultAction,
+			Severity: c.Alerts.Severity, Heartbeat: c.Alerts.Heartbeat, HeartbeatTimeout: time.Duration(c.Alerts.HeartbeatTimeout)},
 		Web: web.Config{BaseURL: c.baseURL(), PublicStatus: c.Web.PublicStatus, SessionTTL: time.Duration(c.Web.SessionTTL),
 			TrustLoopback: c.Web.TrustLoopback},
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/store"
 	"github.com/robfig/cron/v3"
 )
 
@@ -207,6 +208,7 @@ func (c *Config) Validate() error {
 	if c.ReminderSettings.Grace <= 0 {
 		bad("reminder_settings.grace: must be positive")
 	}
+	c.Alerts.validate(bad)
 	if len(p) > 0 {
 		return errors.New(strings.Join(p, "\n"))
 	}
@@ -297,4 +299,33 @@ func (c *Config) validateWeb() []string {
 	}
 	slices.Sort(p)
 	return p
+}
+
+var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]{0,63}$`)
+
+// validate checks [alerts].
+func (a AlertsConfig) validate(bad func(string, ...any)) {
+	action := func(v string) bool {
+		return v == store.ActionPage || v == store.ActionNotify || v == store.ActionIgnore
+	}
+	if !labelName.MatchString(a.ServiceLabel) {
+		bad("alerts.service_label %q: a Prometheus label name (letters, digits, _)", a.ServiceLabel)
+	}
+	if !action(a.DefaultAction) {
+		bad("alerts.default_action %q: page, notify or ignore", a.DefaultAction)
+	}
+	for sev, act := range a.Severity {
+		if !action(act) {
+			bad("alerts.severity.%s = %q: page, notify or ignore", sev, act)
+		}
+	}
+	if strings.TrimSpace(a.Heartbeat) == "" {
+		bad("alerts.heartbeat: empty (the alertname of Alertmanager's always-firing alert, usually Watchdog)")
+	}
+	if a.HeartbeatTimeout < 0 {
+		bad("alerts.heartbeat_timeout: negative (\"0s\" turns the dead man's switch off)")
+	}
+	if a.Token != "" && len(a.Token) < 16 {
+		bad("alerts.token: at least 16 characters (it is the only thing between the internet and your pager)")
+	}
 }

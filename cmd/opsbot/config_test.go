@@ -89,6 +89,12 @@ func TestConfigErrors(t *testing.T) {
 		{"[auth]\nops = [\"has space\"]\n", `account name "has space"`},
 		{"[bot]\nmax_lines = 0\n", "bot.max_lines = 0"},
 		{"not toml at all", "t.toml:1"},
+		{"[alerts]\ndefault_action = \"shout\"\n", `alerts.default_action "shout": page, notify or ignore`},
+		{"[alerts]\nseverity = { critical = \"panic\" }\n", `alerts.severity.critical = "panic"`},
+		{"[alerts]\nservice_label = \"my-label\"\n", `alerts.service_label "my-label"`},
+		{"[alerts]\nheartbeat_timeout = \"-1m\"\n", "alerts.heartbeat_timeout"},
+		{"[alerts]\ntoken = \"short\"\n", "alerts.token: at least 16 characters"},
+		{"[alerts]\ntoken_x = \"x\"\n", `unknown key "alerts.token_x"`},
 	}
 	for _, tt := range tests {
 		_, err := ParseConfig([]byte(tt.toml), "t.toml", nil)
@@ -178,5 +184,38 @@ func TestNotifierURLsAreMasked(t *testing.T) {
 	_, err = ParseConfig([]byte("[[paging.notifiers]]\ntype = \"webhook\"\nurl = \"hooks.slack.com/services/T0/B0/SECRETTOKEN\"\n"), "t.toml", nil)
 	if err == nil || strings.Contains(err.Error(), "SECRETTOKEN") || !strings.Contains(err.Error(), "must start with http:// or https://") {
 		t.Errorf("a URL without scheme: %v", err)
+	}
+}
+
+// [alerts]: defaults, a partial severity map keeps the other defaults, the token from the environment is
+// masked, and check-config says when the intake is off.
+func TestAlertsConfig(t *testing.T) {
+	cfg, err := ParseConfig([]byte("[alerts]\nseverity = { warning = \"page\" }\n"), "t.toml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := cfg.Alerts
+	if a.ServiceLabel != "service" || a.DefaultAction != "page" || a.Heartbeat != "Watchdog" || time.Duration(a.HeartbeatTimeout) != 10*time.Minute ||
+		a.Severity["warning"] != "page" || a.Severity["critical"] != "page" || a.Severity["info"] != "ignore" {
+		t.Errorf("alerts = %+v", a)
+	}
+	if s := cfg.String(); !strings.Contains(s, "# note: alerts.token is empty: POST /hooks/alertmanager is off (404)") {
+		t.Errorf("check-config without a token says nothing of the intake:\n%s", s)
+	}
+	cfg, err = ParseConfig(nil, "t.toml", func(k string) string {
+		if k == "OPSBOT_ALERTS_TOKEN" {
+			return "from-the-environment-0123"
+		}
+		return ""
+	})
+	if err != nil || cfg.Alerts.Token != "from-the-environment-0123" {
+		t.Fatalf("OPSBOT_ALERTS_TOKEN: %q, %v", cfg.Alerts.Token, err)
+	}
+	if s := cfg.String(); strings.Contains(s, "from-the-environment") || strings.Contains(s, "alerts.token is empty") {
+		t.Errorf("check-config shows the token or a wrong note:\n%s", s)
+	}
+	o, err := cfg.botOptions("test", nil)
+	if err != nil || o.Alerts.Token != "from-the-environment-0123" || o.Alerts.HeartbeatTimeout != 10*time.Minute {
+		t.Errorf("bot options: %+v, %v", o.Alerts, err)
 	}
 }
