@@ -155,6 +155,10 @@ func TestE2EWebPages(t *testing.T) {
 	if got := p.Count(t, "#incidents tbody tr"); got != len(open) {
 		t.Errorf("overview: %d open incidents, store %d", got, len(open))
 	}
+	firing, _ := st.FiringAlertGroups()
+	if got := p.Count(t, "#alerts tbody tr"); got != len(firing) || got == 0 {
+		t.Errorf("overview: %d firing alert groups, store %d", got, len(firing))
+	}
 	shot(p, "overview")
 
 	p.Navigate(t, base+"/board")

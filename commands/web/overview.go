@@ -16,12 +16,14 @@ type overviewView struct {
 	Incidents []incidentRow
 	HasIncidents,
 	HasDeploys bool
-	Board    *boardView
-	Locks    []store.DeployLock
-	Freezes  []freeze
-	Rollouts []store.Deploy
-	Meeting  *commands.ReminderView
-	Meetings bool
+	Board     *boardView
+	Locks     []store.DeployLock
+	Freezes   []freeze
+	Rollouts  []store.Deploy
+	Meeting   *commands.ReminderView
+	Meetings  bool
+	Alerts    []store.AlertGroup // firing, oldest first
+	HasAlerts bool
 }
 
 // freeze is an open incident that stops deploys of its services.
@@ -73,6 +75,13 @@ func (x *Web) overview(w http.ResponseWriter, r *http.Request, v viewer) {
 			return
 		}
 		slices.SortFunc(ov.Locks, func(a, b store.DeployLock) int { return a.At.Compare(b.At) })
+	}
+	if x.links.Alerts != nil {
+		ov.HasAlerts = true
+		if ov.Alerts, err = x.links.Alerts.FiringAlertGroups(); err != nil {
+			x.fail(w, r, "overview: alerts", err)
+			return
+		}
 	}
 	if x.links.Meetings != nil {
 		ov.Meetings = true

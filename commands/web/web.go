@@ -80,6 +80,7 @@ type Links struct {
 	OnCall      OnCall
 	Meetings    Meetings
 	Postmortems Postmortems
+	Alerts      Alerts
 }
 
 // Requests are the requests family's records (the store).
@@ -125,6 +126,11 @@ type OnCall interface {
 	Calendar(from, to time.Time) ([]store.Shift, []store.Override, error)
 	RotationZone() *time.Location
 	ScheduleName() string
+}
+
+// Alerts are the alert groups from Alertmanager (the store, from the alerts family's records).
+type Alerts interface {
+	FiringAlertGroups() ([]store.AlertGroup, error)
 }
 
 // Meetings are the weekly meetings (the reminders family).

@@ -63,7 +63,7 @@ func newHarness(t *testing.T, cfg Config) *harness {
 		cfg.LocalURL = func() string { return h.srv.URL }
 	}
 	w, err := New(rt, st, cfg, Links{Requests: st, Incidents: st, Services: st, Deploys: st, Pages: st, OnCall: paging,
-		Meetings: reminders, Postmortems: incidents})
+		Meetings: reminders, Postmortems: incidents, Alerts: st})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,8 @@ func TestEveryPageRendersFromTheStore(t *testing.T) {
 		path string
 		want []string
 	}{
-		{"/", []string{"On call", "bob", "INC-10", "search p99 latency 4s", "Next meeting", "retro", "db migration until Friday", "rolled back from 7.3"}},
+		{"/", []string{"On call", "bob", "INC-10", "search p99 latency 4s", "Next meeting", "retro", "db migration until Friday", "rolled back from 7.3",
+			"Firing alerts", "HighLatency", "DiskWillFillIn4Hours", "runbooks/HighLatency"}},
 		{"/board", []string{"disk full on db3", "upgrade the playlist database", "waiting for the vendor&#39;s cross-connect", "Done this week", "3 / 3"}},
 		{"/requests/R-1", []string{"R-1", "History", "took it (doing)", "finished it (done)"}},
 		{"/incidents", []string{"INC-10", "INC-1", "storage cluster lost quorum"}},

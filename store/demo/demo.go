@@ -65,7 +65,7 @@ func Seed(st *store.Store, now time.Time) error {
 	st.Now = c.now
 	at := func(ago time.Duration) time.Time { c.t = now.Add(-ago); return c.t }
 	s := seeder{st: st, at: at, now: now, loc: Rotation().Location}
-	for _, step := range []func() error{s.services, s.incidents, s.requests, s.deploys, s.oncall} {
+	for _, step := range []func() error{s.services, s.incidents, s.requests, s.deploys, s.oncall, s.alerts} {
 		if err := step(); err != nil {
 			return err
 		}
@@ -398,4 +398,36 @@ func (s seeder) oncall() error {
 	start := s.at(time.Hour)
 	_, _, err := s.st.AddOverride(Rotation(), store.Override{Account: "bob", By: "alice", Start: start, End: start.Add(5 * time.Hour)})
 	return err
+}
+
+// alerts are two groups firing from Alertmanager: search's latency (it paged, and became INC-10) and a disk
+// filling up on storage (a warning: a line in the channel, no page). The channel has been told of them.
+func (s seeder) alerts() error {
+	var told []store.AlertGroup
+	for _, g := range []struct {
+		ago                     time.Duration
+		name, service, severity string
+		action, summary         string
+		instances               int
+	}{
+		{45 * time.Minute, "HighLatency", "search", "critical", store.ActionPage, "search p99 latency above 2s", 3},
+		{3 * time.Hour, "DiskWillFillIn4Hours", "storage", "warning", store.ActionNotify, "db3 /var/lib/postgres fills in 4h", 1},
+	} {
+		at := s.at(g.ago)
+		var alerts []store.Alert
+		for i := range g.instances {
+			labels := map[string]string{"alertname": g.name, "service": g.service, "severity": g.severity,
+				"instance": fmt.Sprintf("%s-%d:9100", g.service, i+1)}
+			alerts = append(alerts, store.Alert{Fingerprint: fmt.Sprintf("%s-%d", g.name, i), Status: "firing", Labels: labels,
+				Annotations: map[string]string{"summary": g.summary}, StartsAt: at})
+		}
+		ch, err := s.st.ApplyAlerts(store.AlertUpdate{Key: "{}:{alertname=\"" + g.name + "\"}", Name: g.name, Service: g.service,
+			Severity: g.severity, Action: g.action, Alerts: alerts, Summary: g.summary,
+			Runbook: "https://wiki.example.net/runbooks/" + g.name, Now: at})
+		if err != nil {
+			return fmt.Errorf("demo: alerts: %w", err)
+		}
+		told = append(told, ch.Group)
+	}
+	return s.st.AlertsTold(told)
 }
