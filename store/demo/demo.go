@@ -65,7 +65,7 @@ func Seed(st *store.Store, now time.Time) error {
 	st.Now = c.now
 	at := func(ago time.Duration) time.Time { c.t = now.Add(-ago); return c.t }
 	s := seeder{st: st, at: at, now: now, loc: Rotation().Location}
-	for _, step := range []func() error{s.services, s.incidents, s.requests, s.deploys, s.oncall, s.alerts} {
+	for _, step := range []func() error{s.services, s.incidents, s.requests, s.deploys, s.oncall} {
 		if err := step(); err != nil {
 			return err
 		}
@@ -179,17 +179,17 @@ func (s seeder) incidents() error {
 			return err
 		}
 	}
-	// The open one: search is slow since 40 minutes ago; the on-call was paged.
-	start := s.at(40 * time.Minute)
-	inc, err := s.st.DeclareIncident(store.Incident{Severity: 2, Service: "search", Summary: "search p99 latency 4s, timeouts on web",
-		DeclaredBy: "carol", Commander: "carol", Start: start, Freeze: true})
+	// The open one: Alertmanager paged the on-call for search's latency 45 minutes ago, and carol
+	// declared the incident from that page.
+	pg, err := s.alerts()
 	if err != nil {
 		return err
 	}
-	pg, _, err := s.st.OpenPage(store.PageRequest{By: "carol", Service: "search", Text: inc.Name() + " SEV2 on search: p99 latency 4s",
-		Rotation: Rotation(), Now: start, AckTimeout: 5 * time.Minute})
+	start := s.at(40 * time.Minute)
+	inc, err := s.st.DeclareIncident(store.Incident{Severity: 2, Service: "search", Summary: "search p99 latency 4s, timeouts on web",
+		DeclaredBy: "carol", Commander: "carol", Start: start.Add(-5 * time.Minute), Freeze: true})
 	if err != nil {
-		return fmt.Errorf("demo: page: %w", err)
+		return err
 	}
 	if _, err := s.st.SetIncidentPage(inc.ID, "carol", pg.Name()); err != nil {
 		return err
@@ -400,18 +400,20 @@ func (s seeder) oncall() error {
 	return err
 }
 
-// alerts are two groups firing from Alertmanager: search's latency (it paged, and became INC-10) and a disk
-// filling up on storage (a warning: a line in the channel, no page). The channel has been told of them.
-func (s seeder) alerts() error {
+// alerts are two groups firing from Alertmanager: search's latency, which paged the on-call (the page is
+// returned), and a disk filling up on storage (a warning: a line in the channel, no page). The channel has
+// been told of both.
+func (s seeder) alerts() (store.Page, error) {
 	var told []store.AlertGroup
+	var page store.Page
 	for _, g := range []struct {
 		ago                     time.Duration
 		name, service, severity string
 		action, summary         string
 		instances               int
 	}{
-		{45 * time.Minute, "HighLatency", "search", "critical", store.ActionPage, "search p99 latency above 2s", 3},
 		{3 * time.Hour, "DiskWillFillIn4Hours", "storage", "warning", store.ActionNotify, "db3 /var/lib/postgres fills in 4h", 1},
+		{45 * time.Minute, "HighLatency", "search", "critical", store.ActionPage, "search p99 latency above 2s", 3},
 	} {
 		at := s.at(g.ago)
 		var alerts []store.Alert
@@ -421,13 +423,27 @@ func (s seeder) alerts() error {
 			alerts = append(alerts, store.Alert{Fingerprint: fmt.Sprintf("%s-%d", g.name, i), Status: "firing", Labels: labels,
 				Annotations: map[string]string{"summary": g.summary}, StartsAt: at})
 		}
-		ch, err := s.st.ApplyAlerts(store.AlertUpdate{Key: "{}:{alertname=\"" + g.name + "\"}", Name: g.name, Service: g.service,
+		u := store.AlertUpdate{Key: "{}:{alertname=\"" + g.name + "\"}", Name: g.name, Service: g.service,
 			Severity: g.severity, Action: g.action, Alerts: alerts, Summary: g.summary,
-			Runbook: "https://wiki.example.net/runbooks/" + g.name, Now: at})
+			Runbook: "https://wiki.example.net/runbooks/" + g.name, Now: at}
+		if g.action == store.ActionPage {
+			u.Page = &store.AlertPage{Request: store.PageRequest{By: "alertmanager", Service: g.service, Rotation: Rotation(), Now: at,
+				AckTimeout: 5 * time.Minute, Source: "alertmanager"},
+				Text: func(g store.AlertGroup) string {
+					return fmt.Sprintf("[FIRING:%d] %s on %s: %s", g.Firing, g.Name, g.Service, g.Summary)
+				}}
+		}
+		ch, err := s.st.ApplyAlerts(u)
 		if err != nil {
-			return fmt.Errorf("demo: alerts: %w", err)
+			return page, fmt.Errorf("demo: alerts: %w", err)
+		}
+		if ch.Opened {
+			page = ch.Page
 		}
 		told = append(told, ch.Group)
 	}
-	return s.st.AlertsTold(told)
+	if page.ID == 0 {
+		return page, fmt.Errorf("demo: the alert opened no page")
+	}
+	return page, s.st.AlertsTold(told)
 }
