@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -128,6 +129,29 @@ func newSecret() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
+// sameOrigin reports whether a form post comes from the pages themselves. Browsers say so in
+// Sec-Fetch-Site; Origin cannot be relied on, since with Referrer-Policy: no-referrer a browser sends
+// "Origin: null" even from the same origin. A client that sends neither (an old browser, curl) is let
+// through: what this guards against is another site's form in a current browser.
+func (x *Web) sameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin":
+		return true
+	case "":
+	default: // cross-site, same-site (another subdomain), none
+		return false
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" || origin == "null" {
+		return true
+	}
+	if x.cfg.BaseURL != "" && strings.EqualFold(origin, strings.TrimRight(x.cfg.BaseURL, "/")) {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && strings.EqualFold(u.Host, r.Host)
+}
+
 // askForLink is where a team page sends a browser without a session: how to get a login link.
 func (x *Web) askForLink(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
@@ -168,6 +192,10 @@ func (x *Web) loginPage(w http.ResponseWriter, r *http.Request) {
 // and the browser goes to the overview. A link that is unknown, used or expired is refused.
 func (x *Web) login(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
+	if !x.sameOrigin(r) { // another site's form must not log this browser in to someone else's session
+		http.Error(w, "forbidden: a login is posted from opsbot's own page", http.StatusForbidden)
+		return
+	}
 	session := newSecret()
 	ws, err := x.st.ConsumeWebLogin(r.PathValue("token"), session, x.rt.Now(), x.cfg.SessionTTL)
 	switch {

@@ -202,3 +202,39 @@ func TestValuesAreEscaped(t *testing.T) {
 		}
 	}
 }
+
+// Another site's form cannot log a browser in (with the attacker's own link), and the stylesheet folder is
+// not listed.
+func TestLoginFromAnotherSiteIsRefused(t *testing.T) {
+	h := newHarness(t, Config{TrustLoopback: true})
+	link := h.loginLink("mallory")
+	u, _ := url.Parse(link)
+	req, _ := http.NewRequest("POST", h.srv.URL+u.Path, nil)
+	req.Header.Set("Origin", "https://evil.example")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || len(resp.Cookies()) != 0 {
+		t.Errorf("cross-site login post = %d, cookies %v; want 403 and none", resp.StatusCode, resp.Cookies())
+	}
+	req, _ = http.NewRequest("POST", h.srv.URL+u.Path, nil)
+	req.Header.Set("Origin", "null")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if resp, err = http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("login post a browser calls cross-site = %v, %v; want 403", resp, err)
+	}
+	req, _ = http.NewRequest("POST", h.srv.URL+u.Path, nil)
+	req.Header.Set("Origin", h.srv.URL)
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if resp, err = c.Do(req); err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("same-origin login post = %v, %v; want 303", resp, err)
+	}
+	if resp, _ := h.get("/static/"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /static/ = %d, want 404", resp.StatusCode)
+	}
+	if resp, body := h.get("/static/style.css"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "--accent") {
+		t.Errorf("GET /static/style.css = %d", resp.StatusCode)
+	}
+}

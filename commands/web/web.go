@@ -183,7 +183,15 @@ func New(rt commands.Runtime, st Store, cfg Config, links Links) (*Web, error) {
 	if err != nil {
 		return nil, err
 	}
-	x.static = http.StripPrefix("/static/", http.FileServerFS(sub))
+	files := http.StripPrefix("/static/", http.FileServerFS(sub))
+	x.static = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") { // no listings
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	})
 	return x, nil
 }
 
