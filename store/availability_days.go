@@ -96,21 +96,38 @@ func (d ServiceDays) Percent(i int) float64 {
 // AvailabilityDays computes service's weighted impact in each window between consecutive bounds (its days),
 // reading the incident log as Availability does for the whole span.
 func (s *Store) AvailabilityDays(service string, bounds []time.Time, w SeverityWeights) (ServiceDays, error) {
-	d := ServiceDays{Service: service, Bounds: bounds}
-	if len(bounds) < 2 {
-		return d, fmt.Errorf("store: availability days of %s: need at least two bounds", service)
+	all, err := s.AvailabilityDaysOf([]string{service}, bounds, w)
+	if err != nil {
+		return ServiceDays{Service: service, Bounds: bounds}, err
 	}
+	return all[0], nil
+}
+
+// AvailabilityDaysOf is AvailabilityDays for several services from one read of the log (the open
+// incidents are read once for all of them).
+func (s *Store) AvailabilityDaysOf(services []string, bounds []time.Time, w SeverityWeights) ([]ServiceDays, error) {
+	if len(bounds) < 2 {
+		return nil, fmt.Errorf("store: availability days: need at least two bounds")
+	}
+	out := make([]ServiceDays, len(services))
 	err := s.db.View(func(tx *bolt.Tx) error {
 		open, err := openIncidents(tx)
 		if err != nil {
 			return err
 		}
-		d.Impacts, err = serviceImpacts(tx, service, bounds[0], bounds[len(bounds)-1], open)
-		return err
+		for i, svc := range services {
+			out[i] = ServiceDays{Service: svc, Bounds: bounds}
+			if out[i].Impacts, err = serviceImpacts(tx, svc, bounds[0], bounds[len(bounds)-1], open); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		return d, fmt.Errorf("store: availability days of %s: %w", service, err)
+		return nil, fmt.Errorf("store: availability days: %w", err)
 	}
-	d.Downtime = DailyDowntime(d.Impacts, bounds, w)
-	return d, nil
+	for i := range out {
+		out[i].Downtime = DailyDowntime(out[i].Impacts, bounds, w)
+	}
+	return out, nil
 }

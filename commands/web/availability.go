@@ -58,13 +58,27 @@ func dayBounds(now time.Time, n int, loc *time.Location) []time.Time {
 	return append(bounds, now)
 }
 
-// serviceDays computes a service's availability day by day over the last n days, with its SLO budget.
-func (x *Web) serviceDays(svc store.Service, n int, now time.Time) (serviceAvailability, store.ServiceDays, error) {
-	bounds := dayBounds(now, n, x.zone())
-	days, err := x.links.Incidents.AvailabilityDays(svc.Name, bounds, x.cfg.Weights)
-	if err != nil {
-		return serviceAvailability{}, days, err
+// servicesDays computes the services' availability day by day over the last n days, with their SLO
+// budgets, from one read of the incident log.
+func (x *Web) servicesDays(svcs []store.Service, n int, now time.Time) ([]serviceAvailability, []store.ServiceDays, error) {
+	names := make([]string, len(svcs))
+	for i, s := range svcs {
+		names[i] = s.Name
 	}
+	all, err := x.links.Incidents.AvailabilityDaysOf(names, dayBounds(now, n, x.zone()), x.cfg.Weights)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]serviceAvailability, len(svcs))
+	for i, svc := range svcs {
+		out[i] = summarise(svc, all[i], now)
+	}
+	return out, all, nil
+}
+
+// summarise is a service's availability over its days, against its SLO.
+func summarise(svc store.Service, days store.ServiceDays, now time.Time) serviceAvailability {
+	bounds := days.Bounds
 	a := serviceAvailability{Service: svc.Name, SLO: svc.SLO}
 	for _, d := range days.Downtime {
 		a.Downtime += d
@@ -85,7 +99,7 @@ func (x *Web) serviceDays(svc store.Service, n int, now time.Time) (serviceAvail
 			a.BudgetUsed = float64(a.Downtime) / float64(a.Budget)
 		}
 	}
-	return a, days, nil
+	return a
 }
 
 func (x *Web) availability(w http.ResponseWriter, r *http.Request, v viewer) {
@@ -111,18 +125,18 @@ func (x *Web) availability(w http.ResponseWriter, r *http.Request, v viewer) {
 		av.Service, svcs = name, svcs[i:i+1]
 	}
 	now := x.rt.Now()
+	all, days, err := x.servicesDays(svcs, av.Days, now)
+	if err != nil {
+		x.fail(w, r, "availability", err)
+		return
+	}
 	daysOf := map[string]store.ServiceDays{}
 	slo := map[string]float64{}
-	for _, svc := range svcs {
-		a, days, err := x.serviceDays(svc, av.Days, now)
-		if err != nil {
-			x.fail(w, r, "availability", err)
-			return
-		}
-		daysOf[svc.Name], slo[svc.Name] = days, svc.SLO
-		av.Services = append(av.Services, a)
-		av.From = days.Bounds[0]
+	for i, svc := range svcs {
+		daysOf[svc.Name], slo[svc.Name] = days[i], svc.SLO
+		av.From = days[i].Bounds[0]
 	}
+	av.Services = all
 	// Services in trouble first: over budget, then by how much of the budget (or availability) is left.
 	slices.SortStableFunc(av.Services, func(a, b serviceAvailability) int {
 		if c := cmp.Compare(b.BudgetUsed, a.BudgetUsed); c != 0 {

@@ -147,10 +147,17 @@ func (x *Web) statusData(since time.Time) (statusView, error) {
 	if err != nil {
 		return sv, err
 	}
+	var shown []store.Service
 	for _, s := range svcs {
-		if !s.Public {
-			continue
+		if s.Public {
+			shown = append(shown, s)
 		}
+	}
+	avail, days, err := x.servicesDays(shown, statusDays, now)
+	if err != nil {
+		return sv, err
+	}
+	for i, s := range shown {
 		ss := statusService{Name: s.Name, State: stateOperational, Created: s.Created, Updated: s.Updated}
 		for _, inc := range open {
 			if slices.Contains(inc.Services(), s.Name) {
@@ -160,13 +167,9 @@ func (x *Web) statusData(since time.Time) (statusView, error) {
 				ss.Updated = latest(ss.Updated, inc.Start)
 			}
 		}
-		a, days, err := x.serviceDays(s, statusDays, now)
-		if err != nil {
-			return sv, err
-		}
-		ss.Uptime, ss.Bars, ss.Word = a.Percent, statusBars(days, x.zone()), stateWords[ss.State]
+		ss.Uptime, ss.Bars, ss.Word = avail[i].Percent, statusBars(days[i], x.zone()), stateWords[ss.State]
 		ss.Strip = statusStrip(ss.Bars)
-		sv.From = days.Bounds[0]
+		sv.From = days[i].Bounds[0]
 		if stateRank[ss.State] > stateRank[sv.State] {
 			sv.State = ss.State
 		}

@@ -97,7 +97,7 @@ type Incidents interface {
 	OpenIncidentList() ([]store.Incident, error)
 	Incident(id uint64) (store.Incident, error)
 	IncidentTimeline(id uint64, n int) ([]store.TimelineEntry, error)
-	AvailabilityDays(service string, bounds []time.Time, w store.SeverityWeights) (store.ServiceDays, error)
+	AvailabilityDaysOf(services []string, bounds []time.Time, w store.SeverityWeights) ([]store.ServiceDays, error)
 }
 
 // Services is the service catalogue (the store).
