@@ -15,6 +15,7 @@ type FamilyConfig struct {
 	Services  commands.ServiceConfig
 	Reminders commands.ReminderConfig
 	Alerts    commands.AlertConfig
+	Maint     commands.MaintConfig
 	Web       web.Config
 }
 
@@ -31,16 +32,18 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 	if err != nil {
 		return nil, err
 	}
-	paging := commands.NewPaging(rt, st, o.Paging, st)
+	maint := commands.NewMaint(rt, st, o.Maint, commands.MaintLinks{Catalog: st})
+	paging := commands.NewPaging(rt, st, o.Paging, commands.PagingLinks{Catalog: st, Windows: maint})
 	var pager commands.Pager = paging
 	if o.Pager != nil {
 		pager = o.Pager
 	}
 	requests := commands.NewRequests(rt, st, o.Requests, paging, st)
-	alerts := commands.NewAlerts(rt, st, o.Alerts, paging)
-	incidents := commands.NewIncidents(rt, st, o.Incidents, commands.IncidentLinks{Catalog: st, Pager: pager, Deploys: st, SLOs: st, Topic: topic, Alerts: alerts})
-	deploys := commands.NewDeploys(rt, st, o.Deploys, commands.DeployLinks{Catalog: st, Freezes: st})
-	agenda := append(append([]commands.AgendaSource(nil), o.Agenda...), requests, incidents, incidents.AvailabilityAgenda(), deploys)
+	alerts := commands.NewAlerts(rt, st, o.Alerts, paging, maint)
+	incidents := commands.NewIncidents(rt, st, o.Incidents, commands.IncidentLinks{Catalog: st, Pager: pager, Deploys: st, SLOs: st, Topic: topic,
+		Alerts: alerts, Windows: maint})
+	deploys := commands.NewDeploys(rt, st, o.Deploys, commands.DeployLinks{Catalog: st, Freezes: commands.FreezesOf{st, maint}})
+	agenda := append(append([]commands.AgendaSource(nil), o.Agenda...), requests, incidents, incidents.AvailabilityAgenda(), deploys, maint)
 	reminders, err := commands.NewReminders(rt, st, o.Reminders, agenda...)
 	if err != nil {
 		return nil, err
@@ -61,6 +64,7 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 		deploys.Family(),
 		reminders.Family(),
 		alerts.Family(),
+		maint.Family(),
 		pages.Family(),
 	)
 }

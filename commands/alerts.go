@@ -29,6 +29,7 @@ type AlertStore interface {
 	SeeHeartbeat(now time.Time) (store.Heartbeat, error)
 	HeartbeatPaged(lastSeen time.Time, page uint64) error
 	GetPage(id uint64) (store.Page, error)
+	ReleaseAlertGroup(id uint64, page store.AlertPage, now time.Time) (store.AlertChange, error)
 }
 
 // SourcePager pages for something that is not a person (the paging family): an alert group's page is
@@ -86,6 +87,7 @@ type Alerts struct {
 	st      AlertStore
 	cfg     AlertConfig
 	pager   SourcePager
+	windows Windows // maintenance windows hold pages back (nil: none)
 	started time.Time
 
 	received *prometheus.CounterVec
@@ -95,8 +97,9 @@ type Alerts struct {
 	burst      int
 }
 
-// NewAlerts builds the alerts family; pager opens, updates and resolves the alert groups' pages.
-func NewAlerts(rt Runtime, st AlertStore, cfg AlertConfig, pager SourcePager) *Alerts {
+// NewAlerts builds the alerts family; pager opens, updates and resolves the alert groups' pages, windows
+// holds them back during maintenance.
+func NewAlerts(rt Runtime, st AlertStore, cfg AlertConfig, pager SourcePager, windows Windows) *Alerts {
 	rt = rt.withDefaults()
 	if cfg.ServiceLabel == "" {
 		cfg.ServiceLabel = DefaultAlertServiceLabel
@@ -110,7 +113,7 @@ func NewAlerts(rt Runtime, st AlertStore, cfg AlertConfig, pager SourcePager) *A
 	if cfg.Heartbeat == "" {
 		cfg.Heartbeat = DefaultAlertHeartbeat
 	}
-	return &Alerts{rt: rt, st: st, cfg: cfg, pager: pager, started: rt.Now(),
+	return &Alerts{rt: rt, st: st, cfg: cfg, pager: pager, windows: windows, started: rt.Now(),
 		received: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "opsbot_alerts_received_total", Help: "Alerts received from Alertmanager's webhook, by their status (firing, resolved).",
 		}, []string{"status"})}
@@ -131,6 +134,9 @@ func (a *Alerts) Family() Family {
 	var jobs []Job
 	if a.cfg.Token != "" {
 		jobs = append(jobs, Job{Name: "alerts news", Every: time.Second, Run: a.tell})
+		if a.windows != nil {
+			jobs = append(jobs, Job{Name: "alerts release", Every: 5 * time.Second, Run: a.release})
+		}
 		if a.cfg.HeartbeatTimeout > 0 {
 			jobs = append(jobs, Job{Name: "alerts heartbeat", Every: 5 * time.Second, Run: a.watchHeartbeat})
 		}

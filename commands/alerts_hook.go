@@ -93,6 +93,16 @@ func (a *Alerts) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u.Page = &store.AlertPage{Request: req, Text: alertText}
+	if a.windows != nil {
+		ref, _, ok, err := a.windows.During(u.Service, u.Now)
+		if err != nil {
+			a.rt.fail(w, "alertmanager webhook: maintenance windows", err)
+			return
+		}
+		if ok {
+			u.Suppressed = ref // stored and listed, not paged
+		}
+	}
 	ch, err := a.st.ApplyAlerts(u) // the group, its page opened, updated or resolved with it: one commit
 	if err != nil {
 		a.rt.fail(w, "alertmanager webhook", err)

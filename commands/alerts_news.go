@@ -27,8 +27,8 @@ func (a *Alerts) tell(_ context.Context, now time.Time) error {
 	var services []string
 	for _, g := range untold {
 		n := g.News
-		if g.Action == store.ActionIgnore {
-			continue // stored and listed, never announced
+		if g.Action == store.ActionIgnore || g.SuppressedBy != "" && g.Page == 0 {
+			continue // stored and listed, never announced (a suppressed group pages when its window ends)
 		}
 		if n.Opened && g.Page != 0 {
 			pages = append(pages, g.Page)
@@ -187,4 +187,46 @@ func (a *Alerts) clock(t, now time.Time) string {
 		return t.Format("15:04")
 	}
 	return t.Format("01-02 15:04")
+}
+
+// release is the job that pages the groups a maintenance window held back, once the window is over and they
+// still fire (Alertmanager would not send an unchanged group again before its repeat_interval).
+func (a *Alerts) release(_ context.Context, now time.Time) error {
+	groups, err := a.st.FiringAlertGroups()
+	if err != nil {
+		return err
+	}
+	var pages []uint64
+	var errs []error
+	for _, g := range groups {
+		if g.SuppressedBy == "" || g.Page != 0 {
+			continue
+		}
+		if _, _, still, err := a.windows.During(g.Service, now); err != nil || still {
+			errs = append(errs, err)
+			continue
+		}
+		service := g.Service
+		if !store.ValidServiceName(service) {
+			service = ""
+		}
+		req, err := a.pager.PageRequest(alertSource, service)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ch, err := a.st.ReleaseAlertGroup(g.ID, store.AlertPage{Request: req, Text: alertText}, now)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if ch.Opened {
+			pages = append(pages, ch.Page.ID)
+		}
+	}
+	if len(pages) > 0 {
+		a.pager.Paged()
+		errs = append(errs, a.pager.SendNoticesOf(pages))
+	}
+	return errors.Join(errs...)
 }

@@ -52,8 +52,8 @@ func (e *alertEnv) start() {
 	rt := Runtime{Now: st.Now, Location: time.UTC, Announce: e.ann, Channel: "#operations",
 		Roles: NewRoles([]string{"alice"}, []string{"alice", "carol"}, nil)}
 	paging := NewPaging(rt, st, PagingConfig{Rotation: store.Rotation{Accounts: []string{"alice", "carol"}, Weekday: time.Monday,
-		At: 10 * time.Hour, Location: time.UTC}, MaxEscalations: 2}, nil)
-	e.alerts = NewAlerts(rt, st, e.cfg, paging)
+		At: 10 * time.Hour, Location: time.UTC}, MaxEscalations: 2}, PagingLinks{})
+	e.alerts = NewAlerts(rt, st, e.cfg, paging, nil)
 	incidents := NewIncidents(rt, st, IncidentConfig{DeclareRole: "ops", PageOnSev: 2}, IncidentLinks{Pager: paging, Alerts: e.alerts})
 	set, err := NewSet(rt, paging.Family(), e.alerts.Family(), incidents.Family())
 	if err != nil {

@@ -97,6 +97,14 @@ type IncidentLinks struct {
 	SLOs    SLOs           // availability against each service's objective
 	Topic   Topic          // the channel topic shows open incidents (incidents.topic)
 	Alerts  PageAlerts     // what an incident declared from a page (--from P-12) records
+	Windows MaintWindows   // maintenance windows in progress: in the topic; --planned work is checked against them
+}
+
+// MaintWindows is what the incidents family shows of maintenance windows (maintenance family).
+type MaintWindows interface {
+	Windows
+	// InProgress gives one short line per window in progress ("M-3 maintenance playlist until 04:00").
+	InProgress(now time.Time) ([]string, error)
 }
 
 // PageAlerts gives the timeline lines of an incident declared from a page: the alerts behind it (alerts family).
@@ -127,9 +135,9 @@ func (x *Incidents) Family() Family {
 			Flags: flags, Run: run}
 	}
 	cmds := []*Command{
-		write("incident declare", "<sev1|sev2|sev3|sev4> <service> <summary> [--since <time or duration ago>] [--from P-n]",
-			"Declares an incident; severe ones page the on-call and freeze deploys of the affected services while open; --from links the page (an alert's) it grew from.",
-			3, -1, x.declare, Flag{Name: "since", Value: true}, Flag{Name: "from", Value: true}),
+		write("incident declare", "<sev1|sev2|sev3|sev4> <service> <summary> [--since <time or duration ago>] [--from P-n] [--planned]",
+			"Declares an incident; severe ones page the on-call and freeze deploys; --from links the page it grew from; --planned marks planned work (planned downtime inside a maintenance window).",
+			3, -1, x.declare, Flag{Name: "since", Value: true}, Flag{Name: "from", Value: true}, Flag{Name: "planned"}),
 		write("incident update", "<INC-n> <text> [--public]",
 			"Adds an update to the incident's timeline; --public also shows it on the public status page.", 2, -1, x.update,
 			Flag{Name: "public"}),
@@ -196,7 +204,7 @@ func (x *Incidents) declare(ctx context.Context, c *Call, w Replier) error {
 		return err
 	}
 	inc, err := x.log.DeclareIncident(store.Incident{Severity: sev, Service: service, Summary: summary,
-		DeclaredBy: c.Caller.Who(), Start: start, Freeze: x.freezes(sev), Page: from})
+		DeclaredBy: c.Caller.Who(), Start: start, Freeze: x.freezes(sev), Page: from, Planned: c.Bool("planned")})
 	if err != nil {
 		return incidentError(err, 0)
 	}
@@ -226,7 +234,21 @@ func (x *Incidents) declare(ctx context.Context, c *Call, w Replier) error {
 	if from != "" {
 		line += ". From " + from + " (" + fmt.Sprint(len(fromLines)) + " timeline entries)"
 	}
+	if inc.Planned {
+		line += ". " + x.plannedNote(service, now)
+	}
 	return x.finish(ctx, c, w, inc, line, true)
+}
+
+// plannedNote says what --planned means for the incident now: planned downtime inside a window of its
+// service, or downtime like any other when no window covers its impact.
+func (x *Incidents) plannedNote(service string, now time.Time) string {
+	if x.links.Windows != nil {
+		if ref, _, ok, err := x.links.Windows.During(service, now); err == nil && ok {
+			return "Planned work in " + ref + ": planned downtime while its impact stays inside the window"
+		}
+	}
+	return "Planned work, but no maintenance window covers " + service + " now: downtime unless one covers its whole impact"
 }
 
 // fromPage reads --from P-n: the page an incident grows from (it is then not paged again) and the lines its

@@ -69,6 +69,15 @@ func (p *Paging) pageCmd(_ context.Context, c *Call, w Replier) error {
 }
 
 func (p *Paging) pageFrom(c *Call, w Replier, service, target, text string) error {
+	if p.windows != nil { // a person's page goes through a maintenance window, marked with it
+		ref, reason, ok, err := p.windows.During(service, p.rt.Now())
+		if err != nil {
+			return err
+		}
+		if ok {
+			text += fmt.Sprintf(" (during %s: %s)", ref, chat.Truncate(reason, 80))
+		}
+	}
 	pg, deduped, sent, err := p.open(c.Caller.Account, service, target, text, true)
 	var rl *store.RateLimitError
 	switch {

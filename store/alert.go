@@ -114,6 +114,9 @@ type AlertUpdate struct {
 	Summary  string
 	Runbook  string
 	Now      time.Time
+	// Suppressed names the maintenance window in progress that holds the group's page back ("M-3"): the
+	// group is stored and listed, but not paged while it is set (it is set afresh at every update).
+	Suppressed string
 	// Page, when set, lets the group's page follow it in the same transaction: opened (Request with Key
 	// "alert:<id>" and Text(group)) when a firing group that pages has no page, no note and no window
 	// suppressing it; its text kept to Text(group) while it fires; resolved by Request.By with the group.
@@ -198,6 +201,9 @@ func (s *Store) ApplyAlerts(u AlertUpdate) (AlertChange, error) {
 			}
 		} else if err := tx.Bucket(bucketAlertFiring).Put(itob(g.ID), nil); err != nil {
 			return err
+		}
+		if g.Page == 0 {
+			g.SuppressedBy = u.Suppressed
 		}
 		g.Rev++
 		if u.Page != nil {
@@ -303,6 +309,28 @@ func (s *Store) changeAlertGroup(id uint64, change func(tx *bolt.Tx, g *AlertGro
 		return putAlertGroup(tx, g)
 	})
 	return g, err
+}
+
+// ReleaseAlertGroup lifts record id's suppression (its maintenance window ended while it still fires) and
+// opens its page as ApplyAlerts would; the change says whether it did.
+func (s *Store) ReleaseAlertGroup(id uint64, page AlertPage, now time.Time) (AlertChange, error) {
+	var ch AlertChange
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		ch = AlertChange{}
+		var g AlertGroup
+		found, err := getJSON(tx.Bucket(bucketAlertGroups), itob(id), &g)
+		if err != nil || !found || g.SuppressedBy == "" || !g.Resolved.IsZero() {
+			return err
+		}
+		g.SuppressedBy = ""
+		g.Rev++
+		if err := followPageTx(tx, &g, &ch, AlertUpdate{Now: now, Page: &page}); err != nil {
+			return err
+		}
+		ch.Group = g
+		return putAlertGroup(tx, g)
+	})
+	return ch, err
 }
 
 // AlertsTold clears the news of the records told (each at the Rev it was read with: news that arrived

@@ -57,6 +57,9 @@ type Incident struct {
 	Freeze  bool   `json:"freeze,omitempty"`
 	Page    string `json:"page,omitempty"` // the page sent for it ("P-3")
 	Entries int    `json:"entries"`        // timeline entries
+	// Planned marks planned work (declared --planned): while its whole impact lies inside a maintenance window
+	// of its service, it is planned downtime, reported beside availability and not counted against the SLO.
+	Planned bool `json:"planned,omitempty"`
 }
 
 // Open reports whether the incident is not resolved.
@@ -195,6 +198,9 @@ func (inc Incident) ImpactSeverity() int {
 	return inc.Severity
 }
 
+// plannedBit marks a planned incident in the severity byte of its service index entries.
+const plannedBit = 0x80
+
 func indexIncident(tx *bolt.Tx, inc Incident) error {
 	if inc.Open() {
 		if err := tx.Bucket(bucketIncidentOpen).Put(itob(inc.ID), nil); err != nil {
@@ -206,7 +212,11 @@ func indexIncident(tx *bolt.Tx, inc Incident) error {
 		end = nanos(inc.End)
 	}
 	val := binary.BigEndian.AppendUint64(nil, end)
-	val = append(val, byte(inc.ImpactSeverity()))
+	sev := byte(inc.ImpactSeverity())
+	if inc.Planned {
+		sev |= plannedBit
+	}
+	val = append(val, sev)
 	byService, spans := tx.Bucket(bucketIncidentService), tx.Bucket(bucketIncidentSpan)
 	for _, svc := range inc.Services() {
 		if err := byService.Put(serviceKey(svc, inc.Start, inc.ID), val); err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -54,6 +53,7 @@ type Config struct {
 	// ReminderSettings holds the contract's reminders.grace: TOML cannot have both [[reminders]] and [reminders].
 	ReminderSettings ReminderSettingsConfig `toml:"reminder_settings"`
 	Alerts           AlertsConfig           `toml:"alerts"`
+	Maintenance      MaintenanceConfig      `toml:"maintenance"`
 	Web              WebConfig              `toml:"web"`
 }
 
@@ -216,6 +216,12 @@ type AlertsConfig struct {
 	Severity         map[string]string `toml:"severity"`
 	Heartbeat        string            `toml:"heartbeat"`
 	HeartbeatTimeout Duration          `toml:"heartbeat_timeout"`
+	AlertmanagerURL  string            `toml:"alertmanager_url"`
+}
+
+// MaintenanceConfig is [maintenance].
+type MaintenanceConfig struct {
+	MaxDuration Duration `toml:"max_duration"`
 }
 
 // Default is the configuration before the file is read: every default of the contract (docs/contract.md).
@@ -243,7 +249,8 @@ func Default() Config {
 		Alerts: AlertsConfig{ServiceLabel: commands.DefaultAlertServiceLabel, DefaultAction: store.ActionPage,
 			Severity: commands.DefaultAlertSeverity(), Heartbeat: commands.DefaultAlertHeartbeat,
 			HeartbeatTimeout: Duration(commands.DefaultAlertHeartbeatTimeout)},
-		Web: WebConfig{SessionTTL: Duration(web.DefaultSessionTTL), TrustLoopback: true},
+		Maintenance: MaintenanceConfig{MaxDuration: Duration(commands.DefaultMaintMaxDuration)},
+		Web:         WebConfig{SessionTTL: Duration(web.DefaultSessionTTL), TrustLoopback: true},
 	}
 }
 
@@ -354,26 +361,10 @@ func (c Config) Masked() Config {
 		}
 	}
 	for i := range m.Paging.Notifiers {
-		m.Paging.Notifiers[i].URL = maskURL(m.Paging.Notifiers[i].URL)
+		m.Paging.Notifiers[i].URL = chat.RedactURL(m.Paging.Notifiers[i].URL)
 	}
+	m.Alerts.AlertmanagerURL = chat.RedactURL(m.Alerts.AlertmanagerURL)
 	return m
-}
-
-// maskURL keeps a URL's scheme and host and masks the rest: webhook URLs carry their token in the path,
-// the query or the user info.
-func maskURL(raw string) string {
-	if raw == "" {
-		return ""
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "********"
-	}
-	out := u.Scheme + "://" + u.Host
-	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		out += "/********"
-	}
-	return out
 }
 
 // String renders the effective config as TOML with secrets masked, after notes on what it leaves off.
@@ -431,6 +422,8 @@ func (c Config) botOptions(version string, log *slog.Logger) (bot.Options, error
 		Reminders: commands.ReminderConfig{Seeds: reminderSeeds(c.Reminders), Grace: time.Duration(c.ReminderSettings.Grace)},
 		Alerts: commands.AlertConfig{Token: c.Alerts.Token, ServiceLabel: c.Alerts.ServiceLabel, DefaultAction: c.Alerts.DefaultAction,
 			Severity: c.Alerts.Severity, Heartbeat: c.Alerts.Heartbeat, HeartbeatTimeout: time.Duration(c.Alerts.HeartbeatTimeout)},
+		Maint: commands.MaintConfig{MaxDuration: time.Duration(c.Maintenance.MaxDuration), AlertmanagerURL: c.Alerts.AlertmanagerURL,
+			ServiceLabel: c.Alerts.ServiceLabel},
 		Web: web.Config{BaseURL: c.baseURL(), PublicStatus: c.Web.PublicStatus, SessionTTL: time.Duration(c.Web.SessionTTL),
 			TrustLoopback: c.Web.TrustLoopback},
 	}

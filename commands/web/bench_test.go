@@ -64,7 +64,7 @@ func TestBenchPages(t *testing.T) {
 		Roles: commands.NewRoles([]string{"ops0"}, []string{"ops0", "ops1", "ops2", "ops3", "ops4"}, nil),
 		Log:   slog.New(slog.NewTextHandler(io.Discard, nil))}
 	rot := store.Rotation{Accounts: []string{"ops0", "ops1", "ops2", "ops3", "ops4"}, Weekday: time.Monday, At: 10 * time.Hour, Location: loc}
-	paging := commands.NewPaging(rt, st, commands.PagingConfig{Rotation: rot}, st)
+	paging := commands.NewPaging(rt, st, commands.PagingConfig{Rotation: rot}, commands.PagingLinks{Catalog: st})
 	incidents := commands.NewIncidents(rt, st, commands.IncidentConfig{}, commands.IncidentLinks{Catalog: st, Deploys: st, SLOs: st})
 	reminders, err := commands.NewReminders(rt, st, commands.ReminderConfig{Seeds: []store.Reminder{{Name: "retro",
 		Schedule: "CRON_TZ=Europe/Stockholm 0 15 * * FRI", Channel: "#operations", Text: "Retro", Agenda: "retro"}}})

@@ -46,7 +46,7 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	rt := commands.Runtime{Now: func() time.Time { return h.now }, Location: loc, Channel: "#operations",
 		Roles: commands.NewRoles([]string{"alice"}, []string{"alice", "carol"}, nil),
 		Log:   slog.New(slog.NewTextHandler(io.Discard, nil))}
-	paging := commands.NewPaging(rt, st, commands.PagingConfig{Rotation: demo.Rotation()}, st)
+	paging := commands.NewPaging(rt, st, commands.PagingConfig{Rotation: demo.Rotation()}, commands.PagingLinks{Catalog: st})
 	incidents := commands.NewIncidents(rt, st, commands.IncidentConfig{}, commands.IncidentLinks{Catalog: st, Deploys: st, SLOs: st})
 	reminders, err := commands.NewReminders(rt, st, commands.ReminderConfig{Seeds: []store.Reminder{{Name: "retro",
 		Schedule: "CRON_TZ=Europe/Stockholm 0 15 * * FRI", Channel: "#operations", Text: "Weekly retrospective in 15 minutes", Agenda: "retro"}}})
