@@ -109,6 +109,9 @@ func TestE2EWebPages(t *testing.T) {
 			t.Errorf("the public status page shows %q", secret)
 		}
 	}
+	if got := p.Text(t, "#svc-auth .head"); !strings.Contains(got, "Under maintenance") {
+		t.Errorf("status: auth, in a maintenance window, is %q", got)
+	}
 	if p.Count(t, ".component") != 5 || p.Count(t, ".component svg.strip rect") != 5*90 {
 		t.Errorf("status: %d components with %d bars, want the 5 public services with 90 days each",
 			p.Count(t, ".component"), p.Count(t, ".component svg.strip rect"))
@@ -154,6 +157,10 @@ func TestE2EWebPages(t *testing.T) {
 	}
 	if got := p.Count(t, "#incidents tbody tr"); got != len(open) {
 		t.Errorf("overview: %d open incidents, store %d", got, len(open))
+	}
+	windows, _ := st.OpenWindows()
+	if got := p.Count(t, "#maintenance li"); got != len(windows) || got == 0 {
+		t.Errorf("overview: %d maintenance windows, store %d", got, len(windows))
 	}
 	firing, _ := st.FiringAlertGroups()
 	if got := p.Count(t, "#alerts tbody tr"); got != len(firing) || got == 0 {

@@ -51,7 +51,7 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 	webCfg := o.Web
 	webCfg.APIToken, webCfg.Nick, webCfg.WIPLimit, webCfg.Weights = o.APIToken, o.Nick, requests.WIPLimit(), o.Incidents.SeverityWeights()
 	pages, err := web.New(rt, st, webCfg, web.Links{Requests: st, Incidents: st, Services: st, Deploys: st, Pages: st,
-		OnCall: paging, Meetings: reminders, Postmortems: incidents, Alerts: st})
+		OnCall: paging, Meetings: reminders, Postmortems: incidents, Alerts: st, Windows: st})
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// DailyDowntime is WeightedDowntime for each of several consecutive windows at once: bounds are the
+// DailyDowntime is WeightedDowntime for each of several consecutive windows at once (planned downtime left
+// out, as availability leaves it out): bounds are the
 // windows' edges (n+1 times for n windows, each later than the one before; days of a time zone have 23, 24
 // or 25 hours), and the result has one weighted impact time per window. One sweep over the impacts' start and
 // end points and the bounds does it, so a year of days costs about what one window does.
@@ -25,7 +26,7 @@ func DailyDowntime(impacts []ImpactSpan, bounds []time.Time, w SeverityWeights) 
 	}
 	events := make([]event, 0, 2*len(impacts))
 	for _, im := range impacts {
-		if im.Severity < 1 || im.Severity >= len(w) {
+		if im.Severity < 1 || im.Severity >= len(w) || im.Planned { // planned downtime is not counted
 			continue
 		}
 		start, end := im.Start, im.End

@@ -75,3 +75,17 @@ func TestAvailabilityDaysFromTheLog(t *testing.T) {
 		t.Errorf("impacts = %+v, want INC-%d then INC-%d", d.Impacts, inc.ID, open.ID)
 	}
 }
+
+// Planned work inside a maintenance window is left out day by day, as availability leaves it out.
+func TestDailyDowntimeLeavesPlannedWorkOut(t *testing.T) {
+	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	bounds := []time.Time{day, day.Add(24 * time.Hour), day.Add(48 * time.Hour)}
+	impacts := []ImpactSpan{
+		{Start: day.Add(2 * time.Hour), End: day.Add(4 * time.Hour), Severity: 1, Planned: true},
+		{Start: day.Add(26 * time.Hour), End: day.Add(27 * time.Hour), Severity: 1},
+	}
+	got := DailyDowntime(impacts, bounds, DefaultWeights)
+	if got[0] != 0 || got[1] != time.Hour {
+		t.Errorf("DailyDowntime = %v, want [0 1h]: the planned work is not downtime", got)
+	}
+}

@@ -72,7 +72,7 @@ func TestBenchPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	w, err := New(rt, st, Config{TrustLoopback: true, PublicStatus: true, WIPLimit: 3}, Links{Requests: st, Incidents: st,
-		Services: st, Deploys: st, Pages: st, OnCall: paging, Meetings: reminders, Postmortems: incidents, Alerts: st})
+		Services: st, Deploys: st, Pages: st, OnCall: paging, Meetings: reminders, Postmortems: incidents, Alerts: st, Windows: st})
 	if err != nil {
 		t.Fatal(err)
 	}

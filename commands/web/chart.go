@@ -200,6 +200,9 @@ func incidentMarks(days store.ServiceDays, bw float64, loc *time.Location) []mar
 		m := mark{X: x, Points: fmt.Sprintf("%.1f,%d %.1f,%d %.1f,%d", x-5, plotTop-12, x+5, plotTop-12, x, plotTop-3),
 			Class: fmt.Sprintf("sev%d", f.im.Severity), Href: "/incidents/" + name,
 			Title: fmt.Sprintf("%s SEV%d from %s, %s", name, f.im.Severity, f.im.Start.In(loc).Format("Mon 2 Jan 15:04"), span)}
+		if f.im.Planned {
+			m.Class, m.Title = "planned", m.Title+" (planned work in a maintenance window: not counted)"
+		}
 		if x-lastLabel >= 52 {
 			m.Label, lastLabel = name, x
 		}

@@ -32,6 +32,7 @@ type deploysView struct {
 	InProgress []store.Deploy
 	Locks      []store.DeployLock
 	Freezes    []freeze
+	Windows    []store.Window // maintenance windows in progress that freeze deploys
 	History    []store.Deploy
 	Service    string // the history is this service's ("" every service's)
 	Services   []string
@@ -61,6 +62,12 @@ func (x *Web) deploys(w http.ResponseWriter, r *http.Request, v viewer) {
 		}
 		dv.Freezes = freezesOf(open)
 	}
+	ws, err := x.windowsAt(x.rt.Now(), 0)
+	if err != nil {
+		x.fail(w, r, "deploys: maintenance", err)
+		return
+	}
+	dv.Windows = windowFreezes(ws, x.rt.Now())
 	envs := map[string]bool{}
 	services := map[string]bool{}
 	for svc, cs := range current {
@@ -83,12 +90,15 @@ func (x *Web) deploys(w http.ResponseWriter, r *http.Request, v viewer) {
 			frozen[s] = true
 		}
 	}
+	for _, w := range dv.Windows {
+		frozen[w.Service] = true
+	}
 	for svc := range services {
 		dv.Services = append(dv.Services, svc)
 	}
 	slices.Sort(dv.Services)
 	for _, svc := range dv.Services {
-		row := deployRow{Service: svc, Locked: locked[svc] || locked[store.LockAll], Frozen: frozen[svc]}
+		row := deployRow{Service: svc, Locked: locked[svc] || locked[store.LockAll], Frozen: frozen[svc] || frozen[store.AllServices]}
 		for _, env := range dv.Envs {
 			var cell deployCell
 			for i, c := range current[svc] {

@@ -100,6 +100,27 @@ func (x *Web) feedEvents(now time.Time, account string) ([]feedEvent, error) {
 		out = append(out, feedEvent{UID: fmt.Sprintf("%s-override-%d@opsbot", schedule, o.ID), Start: o.Start, End: o.End,
 			Summary: "On call (override): " + o.Account, Description: desc})
 	}
+	// Maintenance windows concern whoever is on call then: every feed has them.
+	windows, err := x.windowsAt(now, to.Sub(now))
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range windows {
+		what := w.Service
+		if w.Service == store.AllServices {
+			what = "every service"
+		}
+		desc := fmt.Sprintf("%s: maintenance of %s from %s until %s by %s: %s.", w.Ref(), what, stamp(w.Start), stamp(w.End), w.By, w.Reason)
+		if w.Freeze {
+			desc += " Deploys are frozen."
+		}
+		if w.Silence {
+			desc += " Its alerts are silenced in Alertmanager."
+		}
+		desc += " Alert pages for it are held back until it ends."
+		out = append(out, feedEvent{UID: fmt.Sprintf("maint-%d@opsbot", w.ID), Start: w.Start, End: w.End,
+			Summary: fmt.Sprintf("Maintenance %s: %s", w.Ref(), what), Description: desc})
+	}
 	return out, nil
 }
 

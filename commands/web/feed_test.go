@@ -62,10 +62,12 @@ func TestCalendarFeedWithItsToken(t *testing.T) {
 	}
 	events := cal.Events()
 	// 12 weeks of weekly shifts from the one in progress (12 or 13 of them) and bob's override.
-	var shifts, overrides int
+	var shifts, overrides, windows int
 	for _, ev := range events {
 		sum := ev.GetProperty(ics.ComponentPropertySummary).Value
 		switch {
+		case strings.HasPrefix(sum, "Maintenance M-"):
+			windows++
 		case strings.HasPrefix(sum, "On call (override): bob"):
 			overrides++
 		case strings.HasPrefix(sum, "On call: "):
@@ -77,8 +79,8 @@ func TestCalendarFeedWithItsToken(t *testing.T) {
 			t.Errorf("event %q is not TRANSP:TRANSPARENT", sum)
 		}
 	}
-	if shifts < 12 || shifts > 13 || overrides != 1 {
-		t.Errorf("%d shifts and %d overrides, want 12-13 and 1", shifts, overrides)
+	if shifts < 12 || shifts > 13 || overrides != 1 || windows != 2 {
+		t.Errorf("%d shifts, %d overrides and %d maintenance windows, want 12-13, 1 and 2", shifts, overrides, windows)
 	}
 	// The same shift has the same UID from one fetch to the next.
 	_, again := h.fetchFeed(all)
@@ -88,7 +90,7 @@ func TestCalendarFeedWithItsToken(t *testing.T) {
 	// Only alice's.
 	_, body = h.fetchFeed(mine)
 	for _, ev := range webtest.ParseICS(t, body).Events() {
-		if sum := ev.GetProperty(ics.ComponentPropertySummary).Value; sum != "On call: alice" {
+		if sum := ev.GetProperty(ics.ComponentPropertySummary).Value; sum != "On call: alice" && !strings.HasPrefix(sum, "Maintenance M-") {
 			t.Errorf("alice's feed has %q", sum)
 		}
 	}

@@ -24,6 +24,11 @@ type overviewView struct {
 	Meetings  bool
 	Alerts    []store.AlertGroup // firing, oldest first
 	HasAlerts bool
+	// Windows are the maintenance windows in progress and those of the next week; WindowFreezes the ones
+	// in progress that freeze deploys.
+	Windows       []store.Window
+	WindowFreezes []store.Window
+	HasWindows    bool
 }
 
 // freeze is an open incident that stops deploys of its services.
@@ -75,6 +80,14 @@ func (x *Web) overview(w http.ResponseWriter, r *http.Request, v viewer) {
 			return
 		}
 		slices.SortFunc(ov.Locks, func(a, b store.DeployLock) int { return a.At.Compare(b.At) })
+	}
+	if x.links.Windows != nil {
+		ov.HasWindows = true
+		if ov.Windows, err = x.windowsAt(now, maintenanceAhead); err != nil {
+			x.fail(w, r, "overview: maintenance", err)
+			return
+		}
+		ov.WindowFreezes = windowFreezes(ov.Windows, now)
 	}
 	if x.links.Alerts != nil {
 		ov.HasAlerts = true

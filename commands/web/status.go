@@ -104,6 +104,16 @@ type statusIncident struct {
 // Open reports whether the incident is not resolved.
 func (i statusIncident) Open() bool { return i.Status != store.IncidentResolved }
 
+// statusMaintenance is a maintenance window as the public sees it: which public services and when, not why
+// (a window's reason is written for the team).
+type statusMaintenance struct {
+	ID         string // M-3
+	Services   []string
+	Start, End time.Time
+	Added      time.Time
+	InProgress bool
+}
+
 // statusView is everything the public may see.
 type statusView struct {
 	Title     string
@@ -112,8 +122,10 @@ type statusView struct {
 	Summary   string // "All systems operational"
 	Services  []statusService
 	Incidents []statusIncident // open first, then the recent ones, newest first
-	Updated   time.Time
-	From      time.Time
+	// Maintenance is the maintenance of public services in progress and planned for the next week.
+	Maintenance []statusMaintenance
+	Updated     time.Time
+	From        time.Time
 }
 
 // public serves h without login, only when web.public_status is on.
@@ -157,6 +169,21 @@ func (x *Web) statusData(since time.Time) (statusView, error) {
 	if err != nil {
 		return sv, err
 	}
+	windows, err := x.windowsAt(now, maintenanceAhead)
+	if err != nil {
+		return sv, err
+	}
+	for _, w := range windows {
+		m := statusMaintenance{ID: w.Ref(), Start: w.Start, End: w.End, Added: w.Added, InProgress: w.Active(now)}
+		for _, s := range shown {
+			if w.Covers(s.Name) {
+				m.Services = append(m.Services, s.Name)
+			}
+		}
+		if len(m.Services) > 0 {
+			sv.Maintenance = append(sv.Maintenance, m)
+		}
+	}
 	for i, s := range shown {
 		ss := statusService{Name: s.Name, State: stateOperational, Created: s.Created, Updated: s.Updated}
 		for _, inc := range open {
@@ -165,6 +192,11 @@ func (x *Web) statusData(since time.Time) (statusView, error) {
 					ss.State = st
 				}
 				ss.Updated = latest(ss.Updated, inc.Start)
+			}
+		}
+		for _, m := range sv.Maintenance {
+			if m.InProgress && slices.Contains(m.Services, s.Name) && stateRank[stateMaintenance] > stateRank[ss.State] {
+				ss.State, ss.Updated = stateMaintenance, latest(ss.Updated, m.Start)
 			}
 		}
 		ss.Uptime, ss.Bars, ss.Word = avail[i].Percent, statusBars(days[i], x.zone()), stateWords[ss.State]
@@ -371,6 +403,18 @@ func (x *Web) statusSummary(w http.ResponseWriter, r *http.Request) {
 		state[s.Name] = s.State
 		doc.Components = append(doc.Components, spComponent{ID: s.Name, Name: s.Name, Status: s.State, CreatedAt: s.Created.UTC(),
 			UpdatedAt: latest(s.Created, s.Updated).UTC(), Position: i + 1, PageID: statusPageID})
+	}
+	for _, m := range sv.Maintenance {
+		sm := spMaintenance{ID: m.ID, Name: "Maintenance of " + strings.Join(m.Services, ", "), Status: "scheduled",
+			CreatedAt: m.Added.UTC(), UpdatedAt: latest(m.Added, m.Start).UTC(), ScheduledFor: m.Start.UTC(), ScheduledUntil: m.End.UTC(),
+			Impact: "maintenance", PageID: statusPageID, Components: []spAffected{}}
+		if m.InProgress {
+			sm.Status = "in_progress"
+		}
+		for _, s := range m.Services {
+			sm.Components = append(sm.Components, spAffected{ID: s, Name: s, Status: state[s]})
+		}
+		doc.ScheduledMaintenances = append(doc.ScheduledMaintenances, sm)
 	}
 	for _, si := range sv.Incidents {
 		if !si.Open() {

@@ -18,13 +18,15 @@ func TestStatusPageShowsOnlyWhatIsPublic(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /status = %d", resp.StatusCode)
 	}
-	for _, want := range []string{"Partial outage", `id="svc-search"`, `id="svc-web"`, `id="svc-auth"`,
+	for _, want := range []string{"Partial outage", `id="svc-search"`, `id="svc-web"`, `id="svc-auth"`, "Under maintenance",
+		"Maintenance of auth", "Maintenance of playlist",
 		"Search is slow for some users and some searches time out.", "Partial outage of search, web", "Logins work again."} {
 		if !strings.Contains(body, want) {
 			t.Errorf("status page lacks %q", want)
 		}
 	}
 	for _, secret := range []string{"alice", "carol", "bob", "dave", "erin", "GC pauses", "search p99 latency", "health check",
+		"token signing keys", "Postgres 16",
 		`id="svc-storage"`, `id="svc-billing"`, `id="svc-radio"`, `id="svc-cache"`, "INC-10 SEV2", "commander"} {
 		if strings.Contains(body, secret) {
 			t.Errorf("status page shows %q", secret)
@@ -76,7 +78,7 @@ func TestStatusSummaryHasStatuspageShape(t *testing.T) {
 	if want := []string{"auth", "mobile-api", "playlist", "search", "web"}; !slices.Equal(names, want) {
 		t.Errorf("components = %q, want the public services %q", names, want)
 	}
-	if state["search"] != "partial_outage" || state["auth"] != "operational" {
+	if state["search"] != "partial_outage" || state["auth"] != "under_maintenance" || state["playlist"] != "operational" {
 		t.Errorf("component states = %v", state)
 	}
 	if doc.Page.URL != "https://opsbot.example.net/status" || doc.Status.Indicator != "major" || doc.Status.Description != "Partial outage" {
@@ -90,8 +92,11 @@ func TestStatusSummaryHasStatuspageShape(t *testing.T) {
 		!strings.HasPrefix(inc.IncidentUpdates[0].Body, "Search is slow") || len(inc.Components) != 2 {
 		t.Errorf("incident = %+v", inc)
 	}
-	if doc.ScheduledMaintenances == nil {
-		t.Error("scheduled_maintenances is null, want []")
+	if len(doc.ScheduledMaintenances) != 2 {
+		t.Errorf("scheduled_maintenances = %+v, want auth's in progress and playlist's planned", doc.ScheduledMaintenances)
+	}
+	if strings.Contains(body, "token signing keys") || strings.Contains(body, "Postgres 16") {
+		t.Error("summary.json shows a maintenance window's reason, written for the team")
 	}
 	for _, secret := range []string{"carol", "GC pauses", "p99"} {
 		if strings.Contains(body, secret) {

@@ -81,6 +81,7 @@ type Links struct {
 	Meetings    Meetings
 	Postmortems Postmortems
 	Alerts      Alerts
+	Windows     Windows
 }
 
 // Requests are the requests family's records (the store).
@@ -131,6 +132,11 @@ type OnCall interface {
 // Alerts are the alert groups from Alertmanager (the store, from the alerts family's records).
 type Alerts interface {
 	FiringAlertGroups() ([]store.AlertGroup, error)
+}
+
+// Windows are the maintenance windows (the store, from the maintenance family's records).
+type Windows interface {
+	OpenWindows() ([]store.Window, error)
 }
 
 // Meetings are the weekly meetings (the reminders family).

@@ -63,7 +63,7 @@ func newHarness(t *testing.T, cfg Config) *harness {
 		cfg.LocalURL = func() string { return h.srv.URL }
 	}
 	w, err := New(rt, st, cfg, Links{Requests: st, Incidents: st, Services: st, Deploys: st, Pages: st, OnCall: paging,
-		Meetings: reminders, Postmortems: incidents, Alerts: st})
+		Meetings: reminders, Postmortems: incidents, Alerts: st, Windows: st})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,8 @@ func TestEveryPageRendersFromTheStore(t *testing.T) {
 		want []string
 	}{
 		{"/", []string{"On call", "bob", "INC-10", "search p99 latency 4s", "Next meeting", "retro", "db migration until Friday", "rolled back from 7.3",
-			"Firing alerts", "HighLatency", "DiskWillFillIn4Hours", "runbooks/HighLatency"}},
+			"Firing alerts", "HighLatency", "DiskWillFillIn4Hours", "runbooks/HighLatency",
+			"Maintenance", "M-1", "rotating the token signing keys", "in progress", "Postgres 16 upgrade", "during maintenance M-1"}},
 		{"/board", []string{"disk full on db3", "upgrade the playlist database", "waiting for the vendor&#39;s cross-connect", "Done this week", "3 / 3"}},
 		{"/requests/R-1", []string{"R-1", "History", "took it (doing)", "finished it (done)"}},
 		{"/incidents", []string{"INC-10", "INC-1", "storage cluster lost quorum"}},
@@ -139,7 +140,8 @@ func TestEveryPageRendersFromTheStore(t *testing.T) {
 		{"/availability?days=365&service=storage", []string{"365 days", "storage", "INC-3"}},
 		{"/services", []string{"<svg", "mobile-api", "team-payments", "public"}},
 		{"/services/storage", []string{"If storage fails", "playlist", "web", "class=\"node impact\"", "class=\"node focus\""}},
-		{"/deploys", []string{"What runs where", "1.42", "rolled back to 7.2", "radio", "50%", "db migration until Friday"}},
+		{"/deploys", []string{"What runs where", "1.42", "rolled back to 7.2", "radio", "50%", "db migration until Friday",
+			"during maintenance M-1"}},
 		{"/oncall", []string{"bob", "alice", "carol", "override by alice", "calendar"}},
 		{"/status", []string{"Partial outage", "search", "Search is slow for some users", "uptime"}},
 	} {

@@ -65,7 +65,7 @@ func Seed(st *store.Store, now time.Time) error {
 	st.Now = c.now
 	at := func(ago time.Duration) time.Time { c.t = now.Add(-ago); return c.t }
 	s := seeder{st: st, at: at, now: now, loc: Rotation().Location}
-	for _, step := range []func() error{s.services, s.incidents, s.requests, s.deploys, s.oncall} {
+	for _, step := range []func() error{s.services, s.incidents, s.requests, s.deploys, s.oncall, s.maintenance} {
 		if err := step(); err != nil {
 			return err
 		}
@@ -446,4 +446,23 @@ func (s seeder) alerts() (store.Page, error) {
 		return page, fmt.Errorf("demo: the alert opened no page")
 	}
 	return page, s.st.AlertsTold(told)
+}
+
+// maintenance is a window in progress on auth (deploys frozen) and one planned for playlist's database in
+// three nights, both announced already.
+func (s seeder) maintenance() error {
+	start := s.at(30 * time.Minute)
+	if _, err := s.st.AddWindow(store.Window{Service: "auth", Start: start, End: start.Add(2 * time.Hour), Reason: "rotating the token signing keys",
+		By: "carol", Added: start.Add(-24 * time.Hour), Freeze: true, Told: store.WindowTold{Added: true, Started: true}}, nil); err != nil {
+		return fmt.Errorf("demo: maintenance: %w", err)
+	}
+	s.at(2 * time.Hour)
+	l := s.now.In(s.loc)
+	next := time.Date(l.Year(), l.Month(), l.Day()+3, 2, 0, 0, 0, s.loc)
+	if _, err := s.st.AddWindow(store.Window{Service: "playlist", Start: next, End: next.Add(2 * time.Hour),
+		Reason: "Postgres 16 upgrade of the playlist database", By: "carol", Added: s.now.Add(-2 * time.Hour), Freeze: true,
+		Told: store.WindowTold{Added: true}}, nil); err != nil {
+		return fmt.Errorf("demo: maintenance: %w", err)
+	}
+	return nil
 }

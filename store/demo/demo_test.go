@@ -64,6 +64,9 @@ func testSeed(t *testing.T, now time.Time) {
 	if err != nil || oc.Override == nil || oc.Account != "bob" {
 		t.Errorf("on call now = %+v, %v; want bob's override", oc, err)
 	}
+	if _, ok, err := st.ActiveWindow("auth", now); !ok || err != nil {
+		t.Errorf("no maintenance in progress on auth: %v", err)
+	}
 	if firing, err := st.FiringAlertGroups(); err != nil || len(firing) != 2 {
 		t.Errorf("firing alert groups = %d, %v; want 2", len(firing), err)
 	}
