@@ -2,6 +2,7 @@ package bot
 
 import (
 	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/commands/web"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -16,6 +17,7 @@ type FamilyConfig struct {
 	Reminders commands.ReminderConfig
 	Alerts    commands.AlertConfig
 	Maint     commands.MaintConfig
+	Web       web.Config
 }
 
 // families is the composition root: it builds every command family once, from the store and its config
@@ -52,6 +54,13 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 	if err != nil {
 		return nil, err
 	}
+	webCfg := o.Web
+	webCfg.APIToken, webCfg.Nick, webCfg.WIPLimit, webCfg.Weights = o.APIToken, o.Nick, requests.WIPLimit(), o.Incidents.SeverityWeights()
+	pages, err := web.New(rt, st, webCfg, web.Links{Requests: st, Incidents: st, Services: st, Deploys: st, Pages: st,
+		OnCall: paging, Handoffs: handoffs, Meetings: reminders, Postmortems: incidents, Alerts: st, Windows: st})
+	if err != nil {
+		return nil, err
+	}
 	return commands.NewSet(rt,
 		commands.NewCore(rt, st, core).Family(),
 		paging.Family(),
@@ -63,5 +72,6 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 		reminders.Family(),
 		alerts.Family(),
 		maint.Family(),
+		pages.Family(),
 	)
 }

@@ -35,6 +35,7 @@ type testDeps struct {
 	MaxLines int
 	Log      *slog.Logger
 	Roles    *Roles
+	BaseURL  string
 
 	Version  string
 	Started  time.Time
@@ -70,7 +71,7 @@ type testDeps struct {
 // runtime is the Runtime of d.
 func (d testDeps) runtime() Runtime {
 	return Runtime{Now: d.Now, Location: d.Location, Prefix: d.Prefix, Announce: d.Announce, MaxLines: d.MaxLines, Log: d.Log,
-		Channel: d.Channel, Channels: d.Channels, Roles: d.Roles}
+		Channel: d.Channel, Channels: d.Channels, Roles: d.Roles, BaseURL: d.BaseURL}
 }
 
 // incidents is the incidents family over d, linked as buildAll links it.
