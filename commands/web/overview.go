@@ -15,7 +15,7 @@ import (
 type overviewView struct {
 	OnCall      []scheduleNow // every schedule, the default first; nil without the paging family
 	HasHandoffs bool
-	Incidents []incidentRow
+	Incidents   []incidentRow
 	HasIncidents,
 	HasDeploys bool
 	Board     *boardView
@@ -148,4 +148,3 @@ func incidentRows(incs []store.Incident, now time.Time) []incidentRow {
 	}
 	return out
 }
-
