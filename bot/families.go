@@ -35,7 +35,7 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 	if err != nil {
 		return nil, err
 	}
-	maint := commands.NewMaint(rt, st, o.Maint, commands.MaintLinks{Catalog: st})
+	maint := commands.NewMaint(rt, st, o.Maint, commands.MaintLinks{Catalog: st, Routes: st})
 	paging := commands.NewPaging(rt, st, o.Paging, commands.PagingLinks{Catalog: st, Windows: maint})
 	var pager commands.Pager = paging
 	if o.Pager != nil {
@@ -47,7 +47,7 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 		Alerts: alerts, Windows: maint})
 	deploys := commands.NewDeploys(rt, st, o.Deploys, commands.DeployLinks{Catalog: st, Freezes: commands.FreezesOf{st, maint}})
 	// The handoff digest's sources (it ranks them by importance).
-	digest := append(append([]commands.DigestSource(nil), o.Digest...), paging, incidents, requests, deploys)
+	digest := append(append([]commands.DigestSource(nil), o.Digest...), paging, incidents, alerts, requests, deploys, maint)
 	handoffs := commands.NewHandoffs(rt, st, o.Handoffs, paging, digest...)
 	agenda := append(append([]commands.AgendaSource(nil), o.Agenda...), requests, incidents, incidents.AvailabilityAgenda(), deploys, maint)
 	reminders, err := commands.NewReminders(rt, st, o.Reminders, agenda...)
