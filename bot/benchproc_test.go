@@ -175,11 +175,13 @@ rotation = ["alice", "carol"]
 
 	chanReader := irctest.Dial(t, n.Addr, "chanseq", irctest.Options{})
 	chanReader.Join("#operations")
-	chanReaders := dialMany(t, n, "cr", conc, false)
+	// The readers are logged in, as a team's people are: replies to everyone not logged in share one turn and
+	// one bound in the outbound queue (a flood defence), which 50 at once would exceed.
+	chanReaders := dialMany(t, n, "cr", conc, true)
 	for i, c := range chanReaders {
 		c.Join(fmt.Sprintf("#bench%d", i))
 	}
-	privReaders := dialMany(t, n, "rc", conc, false)
+	privReaders := dialMany(t, n, "rc", conc, true)
 	writer := dialMany(t, n, "wseq", 1, true)
 	writers := dialMany(t, n, "wc", conc, true) // logged in: writes need an account
 	awaitAnswer(t, a, "opsbot", "oncall")
