@@ -39,6 +39,10 @@ func (s *Store) migrate() error {
 				return fmt.Errorf("store: migrate schema %d -> %d: %w", v, v+1, err)
 			}
 		}
+		// This run may crash: only its own Close says the file was closed cleanly.
+		if err := meta.Delete(keyCleanClose); err != nil {
+			return err
+		}
 		return meta.Put(keySchema, itob(uint64(v)))
 	})
 }
