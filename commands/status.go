@@ -13,6 +13,7 @@ import (
 // CoreStore is what !status and !audit read from the store.
 type CoreStore interface {
 	Size() int64
+	IntegrityStatus() store.IntegrityStatus
 	OpenCounts() (map[string]int, error)
 	AuditLog(n int) ([]store.AuditEntry, error)
 }
@@ -82,9 +83,25 @@ func (k *Core) status(_ context.Context, _ *Call, w Replier) error {
 	if err != nil {
 		return fmt.Errorf("status: open counts: %w", err)
 	}
-	parts = append(parts, openSummary(counts), "db "+FormatBytes(k.st.Size()))
+	parts = append(parts, openSummary(counts), "db "+FormatBytes(k.st.Size()), integrityClause(k.st.IntegrityStatus()))
 	w.Reply(strings.Join(parts, "; "))
 	return nil
+}
+
+// integrityClause is what the store's integrity check found: "integrity ok", "integrity check running
+// (12/35 buckets)", or the damage with the backup to restore.
+func integrityClause(st store.IntegrityStatus) string {
+	switch {
+	case st.State == store.IntegrityCorrupt:
+		return "DATABASE CORRUPT (integrity check): " + st.Problem
+	case st.State == store.IntegrityPending && !st.Started.IsZero():
+		return fmt.Sprintf("integrity check running (%d/%d buckets)", st.Done, st.Total)
+	case st.State == store.IntegrityPending:
+		return "integrity check pending"
+	case st.State == store.IntegrityStopped:
+		return "integrity check stopped"
+	}
+	return "integrity ok"
 }
 
 // FormatBytes renders a size: 512 B, 64 KiB, 3.2 MiB.

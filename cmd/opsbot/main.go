@@ -77,7 +77,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "opsbot:", err)
 		return 1
 	}
-	st, err := store.Open(cfg.Store.Path, store.Options{})
+	st, err := store.Open(cfg.Store.Path, store.Options{Log: log})
 	if err != nil {
 		fmt.Fprintln(stderr, "opsbot:", err)
 		return 1
