@@ -13,6 +13,8 @@ type migration func(tx *bolt.Tx) error
 var migrations = []migration{
 	// 0 -> 1: the initial buckets.
 	func(tx *bolt.Tx) error { return nil },
+	// 1 -> 2: the newest deploy of each service and environment.
+	migrateDeployNewest,
 }
 
 // SchemaVersionCurrent is the schema version this build writes.
