@@ -15,6 +15,8 @@ var migrations = []migration{
 	func(tx *bolt.Tx) error { return nil },
 	// 1 -> 2: the newest deploy of each service and environment.
 	migrateDeployNewest,
+	// 2 -> 3: the opened and closed request indexes carry what the statistics need.
+	migrateRequestValues,
 }
 
 // SchemaVersionCurrent is the schema version this build writes.
