@@ -16,6 +16,8 @@ const (
 	DefaultMaxEscalations = 3
 	DefaultDedupeWindow   = 10 * time.Minute
 	DefaultPageRateLimit  = 10
+	// DefaultAckResolveAfter is how long a page may stay acked and not resolved before the bot resolves it.
+	DefaultAckResolveAfter = 24 * time.Hour
 )
 
 // PagingConfig configures the on-call and paging family ([oncall] and [paging] in the config).
@@ -33,6 +35,10 @@ type PagingConfig struct {
 	DedupeWindow time.Duration
 	// RateLimit is how many pages one person may open per hour (0: no limit).
 	RateLimit int
+	// AckResolveAfter: a page acked this long ago and not resolved is resolved by the bot, with a line in
+	// the channel and a resolve event for the notifiers (0: never), so that pages people forget to resolve
+	// do not pile up in !page list.
+	AckResolveAfter time.Duration
 	// Ops are accounts a service owner may name to be paged directly (with the rotation's accounts); nil: the
 	// runtime's ops and admins.
 	Ops []string
@@ -72,6 +78,7 @@ type PagingStore interface {
 	PageNoticeSent(id uint64, n store.PageNotice) error
 	PagesWithNotices() ([]store.Page, error)
 	EscalationCounts(now time.Time) (pending, overdue int, err error)
+	ResolveAckedPages(before, now time.Time, notifiers []string, limit int) ([]store.Page, error)
 }
 
 // Paging is the on-call and paging family. It provides the OnCall and Pager contracts to the other families.
@@ -92,16 +99,20 @@ func NewPaging(rt Runtime, st PagingStore, cfg PagingConfig, catalog Catalog) *P
 	return &Paging{rt: rt, cfg: cfg, st: st, catalog: catalog}
 }
 
-// Family offers !oncall, !page and !ack, the handoff and escalation jobs, GET /api/v1/oncall and
-// /api/v1/pages, and the escalation metrics.
+// Family offers !oncall, !page and !ack, the handoff, escalation and auto-resolve jobs, GET /api/v1/oncall
+// and /api/v1/pages, and the escalation metrics.
 func (p *Paging) Family() Family {
+	jobs := []Job{
+		{Name: "oncall handoff", Every: 15 * time.Second, Run: p.handoff},
+		{Name: "page escalation", Every: time.Second, Run: p.escalateDue},
+	}
+	if p.cfg.AckResolveAfter > 0 {
+		jobs = append(jobs, Job{Name: "page auto-resolve", Every: time.Minute, Run: p.autoResolve})
+	}
 	return Family{
 		Name:     "paging",
 		Commands: append(p.onCallCommands(), p.pageCommands()...),
-		Jobs: []Job{
-			{Name: "oncall handoff", Every: 15 * time.Second, Run: p.handoff},
-			{Name: "page escalation", Every: time.Second, Run: p.escalateDue},
-		},
+		Jobs:     jobs,
 		Routes: []Route{
 			{Pattern: "GET /api/v1/oncall", Handler: http.HandlerFunc(p.apiOnCall)},
 			{Pattern: "GET /api/v1/pages", Handler: http.HandlerFunc(p.apiPages)},

@@ -17,6 +17,8 @@ var migrations = []migration{
 	migrateDeployNewest,
 	// 2 -> 3: the opened and closed request indexes carry what the statistics need.
 	migrateRequestValues,
+	// 3 -> 4: the pages acked and not resolved, by ack time.
+	migratePagesAcked,
 }
 
 // SchemaVersionCurrent is the schema version this build writes.

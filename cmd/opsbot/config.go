@@ -111,12 +111,14 @@ type OncallConfig struct {
 
 // PagingConfig is [paging].
 type PagingConfig struct {
-	AckTimeout     Duration         `toml:"ack_timeout"`
-	Escalation     []string         `toml:"escalation"`
-	MaxEscalations int              `toml:"max_escalations"`
-	DedupeWindow   Duration         `toml:"dedupe_window"`
-	RateLimit      int              `toml:"rate_limit"`
-	Notifiers      []NotifierConfig `toml:"notifiers"`
+	AckTimeout     Duration `toml:"ack_timeout"`
+	Escalation     []string `toml:"escalation"`
+	MaxEscalations int      `toml:"max_escalations"`
+	DedupeWindow   Duration `toml:"dedupe_window"`
+	RateLimit      int      `toml:"rate_limit"`
+	// AckResolveAfter: the bot resolves a page acked this long ago and not resolved ("0s": never).
+	AckResolveAfter Duration         `toml:"ack_resolve_after"`
+	Notifiers       []NotifierConfig `toml:"notifiers"`
 }
 
 // NotifierConfig is one [[paging.notifiers]].
@@ -194,7 +196,7 @@ func Default() Config {
 			MaxOverride: Duration(commands.DefaultMaxOverride)},
 		Paging: PagingConfig{AckTimeout: Duration(commands.DefaultAckTimeout), Escalation: []string{"next"},
 			MaxEscalations: commands.DefaultMaxEscalations, DedupeWindow: Duration(commands.DefaultDedupeWindow),
-			RateLimit: commands.DefaultPageRateLimit},
+			RateLimit: commands.DefaultPageRateLimit, AckResolveAfter: Duration(commands.DefaultAckResolveAfter)},
 		Requests: RequestsConfig{WIPLimit: commands.DefaultRequestWIPLimit, NagAfter: Duration(commands.DefaultRequestNagAfter)},
 		Incidents: IncidentsConfig{DeclareRole: "ops", PageOnSev: commands.DefaultIncidentPageOnSev,
 			FreezeOnSev: commands.DefaultIncidentFreezeOnSev},
@@ -380,6 +382,7 @@ func (c Config) pagingConfig() (commands.PagingConfig, error) {
 		MaxOverride: time.Duration(c.Oncall.MaxOverride), AckTimeout: time.Duration(c.Paging.AckTimeout),
 		Escalation: c.Paging.Escalation, MaxEscalations: c.Paging.MaxEscalations,
 		DedupeWindow: time.Duration(c.Paging.DedupeWindow), RateLimit: c.Paging.RateLimit,
+		AckResolveAfter: time.Duration(c.Paging.AckResolveAfter),
 	}, nil
 }
 

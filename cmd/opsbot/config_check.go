@@ -107,6 +107,9 @@ func (c *Config) Validate() error {
 	if c.Paging.DedupeWindow < 0 {
 		bad("paging.dedupe_window: negative")
 	}
+	if c.Paging.AckResolveAfter < 0 {
+		bad("paging.ack_resolve_after: negative (\"0s\" never resolves acked pages)")
+	}
 	for i, n := range c.Paging.Notifiers {
 		switch n.Type {
 		case "webhook", "pagerduty":
