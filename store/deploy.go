@@ -29,6 +29,9 @@ var (
 var (
 	_ = registerBuckets(bucketDeploys, bucketDeployByService, bucketDeployActive, bucketDeployCurrent, bucketDeployLocks,
 		bucketDeployDeliveries, bucketDeployNewest)
+	// By id. (Not by service: 200 services' streams interleave in its pages, and full pages would split at
+	// every insertion into one; delivery ids are the CI's, in no order.)
+	_ = registerAppendBuckets(bucketDeploys)
 	_ = registerOpenCounter("deploys", countActiveDeploys)
 )
 

@@ -32,6 +32,7 @@ func (s *Store) migrate() error {
 				return fmt.Errorf("store: create bucket %s: %w", name, err)
 			}
 		}
+		fillAppendBuckets(tx) // the buckets just created too
 		meta := tx.Bucket(bucketMeta)
 		v := 0
 		if raw := meta.Get(keySchema); raw != nil {

@@ -29,6 +29,8 @@ var (
 var (
 	_ = registerBuckets(bucketOnCall, bucketOverrides, bucketOverrideEnds, bucketPages, bucketPagesOpen, bucketPagesDue,
 		bucketPagesBy, bucketNotify, bucketPageNotices, bucketPagesAcked)
+	// By id; acked pages by ack time. (Not by person: many streams interleave there.)
+	_ = registerAppendBuckets(bucketPages, bucketPagesAcked)
 	_ = registerOpenCounter("pages", countOpenPages)
 )
 

@@ -31,6 +31,8 @@ var (
 	_ = registerBuckets(bucketRequests, bucketRequestsOpen, bucketRequestsAssignee, bucketRequestsOpened, bucketRequestsClosed,
 		bucketRequestCounters)
 	_ = registerOpenCounter("requests", countOpenRequests)
+	// By id; by open time; closed ones by state, then close time.
+	_ = registerAppendBuckets(bucketRequests, bucketRequestsOpened, bucketRequestsClosed)
 )
 
 var keyRequestCounters = []byte("counters")

@@ -32,7 +32,10 @@ var (
 	bucketOutbox = []byte("outbox")
 )
 
-var _ = registerBuckets(bucketMeta, bucketAudit, bucketOutbox)
+var (
+	_ = registerBuckets(bucketMeta, bucketAudit, bucketOutbox)
+	_ = registerAppendBuckets(bucketAudit, bucketOutbox) // by id
+)
 
 var keySchema = []byte("schema_version")
 
