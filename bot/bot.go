@@ -76,7 +76,8 @@ func New(o Options, st *store.Store) (*Bot, error) {
 	if err := b.setupPaging(); err != nil {
 		return nil, err
 	}
-	set, err := families(b.runtime(b), st, &b.o, commands.CoreConfig{Version: o.Version, Started: b.started, Insecure: !o.RequireAccount, IRC: b.t}, b.t)
+	set, err := families(b.runtime(b), st, &b.o, commands.CoreConfig{Version: o.Version, Started: b.started, Insecure: !o.RequireAccount, IRC: b.t,
+		Retention: o.Retention}, b.t)
 	if err != nil {
 		return nil, err
 	}

@@ -41,6 +41,9 @@ type Options struct {
 	// concurrent commands share (group commit), so more workers mean fewer fsyncs per command under load.
 	Workers int
 
+	// Retention is how long the store keeps audit entries and webhook delivery ids (zero: for good).
+	Retention commands.RetentionConfig
+
 	HTTPListen string
 	APIToken   string
 	// PublicURL is where people can read long listings (shown in "... and N more"); empty: "ask in private".

@@ -66,14 +66,15 @@ type Options struct {
 
 // Store is the opsbot database.
 type Store struct {
-	db          *boltDB
-	path        string
-	readOnly    bool
-	log         *slog.Logger
-	audits      auditWriter
-	auditErrors atomic.Int64
-	integrity   integrity
-	closed      atomic.Bool
+	db           *boltDB
+	path         string
+	readOnly     bool
+	log          *slog.Logger
+	audits       auditWriter
+	auditErrors  atomic.Int64
+	integrity    integrity
+	deliveryScan deliveryScan
+	closed       atomic.Bool
 	// Now is the clock used for timestamps; tests replace it.
 	Now func() time.Time
 }

@@ -83,6 +83,10 @@ type BotConfig struct {
 // StoreConfig is [store].
 type StoreConfig struct {
 	Path string `toml:"path"`
+	// AuditRetention and DeliveryRetention: how long audit entries and deploy webhook delivery ids are kept
+	// ("0s": for good).
+	AuditRetention    Duration `toml:"audit_retention"`
+	DeliveryRetention Duration `toml:"delivery_retention"`
 }
 
 // AuthConfig is [auth].
@@ -189,9 +193,10 @@ func Default() Config {
 			Channels: []string{"#operations"}, FloodBurst: 4, FloodInterval: Duration(2 * time.Second), DialTimeout: Duration(10 * time.Second)},
 		Bot: BotConfig{Prefix: commands.DefaultPrefix, Timezone: "UTC", MaxLines: commands.DefaultMaxLines, CommandBurst: 5,
 			CommandInterval: Duration(2 * time.Second)},
-		Store: StoreConfig{Path: "opsbot.db"},
-		Auth:  AuthConfig{RequireAccount: true},
-		HTTP:  HTTPConfig{Listen: "127.0.0.1:8080"},
+		Store: StoreConfig{Path: "opsbot.db", AuditRetention: Duration(store.DefaultAuditRetention),
+			DeliveryRetention: Duration(store.DefaultDeliveryRetention)},
+		Auth: AuthConfig{RequireAccount: true},
+		HTTP: HTTPConfig{Listen: "127.0.0.1:8080"},
 		Oncall: OncallConfig{Handoff: "Mon 10:00", Timezone: "UTC", Shift: Duration(store.DefaultShift),
 			MaxOverride: Duration(commands.DefaultMaxOverride)},
 		Paging: PagingConfig{AckTimeout: Duration(commands.DefaultAckTimeout), Escalation: []string{"next"},
@@ -352,6 +357,7 @@ func (c Config) botOptions(version string, log *slog.Logger) (bot.Options, error
 		CommandBurst: c.Bot.CommandBurst, CommandInterval: time.Duration(c.Bot.CommandInterval),
 		RequireAccount: c.Auth.RequireAccount, Admins: c.Auth.Admins, Ops: c.Auth.Ops,
 		HTTPListen: c.HTTP.Listen, APIToken: c.HTTP.APIToken,
+		Retention: commands.RetentionConfig{Audit: time.Duration(c.Store.AuditRetention), Deliveries: time.Duration(c.Store.DeliveryRetention)},
 		Notifiers: c.notifiers(), Version: version, Log: log,
 	}
 	o.FamilyConfig = bot.FamilyConfig{
