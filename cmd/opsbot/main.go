@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 	_ "time/tzdata" // time zones work on minimal images
 
 	"github.com/opsbot/opsbot/bot"
@@ -25,6 +26,7 @@ const usage = `usage:
   opsbot [-config opsbot.toml]                         run the bot
   opsbot check-config -config opsbot.toml              validate and print the effective config (secrets masked)
   opsbot shell -config opsbot.toml [--as account]      run commands in a terminal, without IRC
+  opsbot compact -config opsbot.toml                   rewrite the stopped bot's database small (keeps the original as a backup)
   opsbot version`
 
 // run is main without os.Exit, so it can be tested.
@@ -57,7 +59,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "version":
 		fmt.Fprintln(stdout, "opsbot", version)
 		return 0
-	case "check-config", "shell", "":
+	case "check-config", "shell", "compact", "":
 	default:
 		fmt.Fprintf(stderr, "opsbot: unknown subcommand %q\n%s\n", sub, usage)
 		return 2
@@ -69,6 +71,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if sub == "check-config" {
 		fmt.Fprintf(stdout, "# %s is valid. Effective configuration (secrets masked):\n%s", *cfgPath, cfg)
+		return 0
+	}
+	if sub == "compact" {
+		res, err := store.Compact(cfg.Store.Path, store.Options{LockTimeout: time.Second})
+		if err != nil {
+			fmt.Fprintln(stderr, "opsbot:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "compacted %s: %.1f MiB -> %.1f MiB; the original is kept as %s\n", cfg.Store.Path,
+			float64(res.Before)/(1<<20), float64(res.After)/(1<<20), res.Backup)
 		return 0
 	}
 
