@@ -57,7 +57,8 @@ func benchSizes(t *testing.T) []float64 {
 }
 
 // seedVersion changes whenever the generator or the store's layout changes what a seeded file holds.
-const seedVersion = 1
+// Version 2 runs the bot's housekeeping jobs daily (retention, auto-resolve), as a bot would.
+const seedVersion = 2
 
 // seededFile returns a copy, in a temporary directory, of a store holding years of history, seeding (and
 // caching) it first when needed.
@@ -85,7 +86,7 @@ func seededFile(t *testing.T, years float64) (string, time.Duration) {
 		}
 		start := time.Now()
 		last := time.Now()
-		n, err := seed.Run(st, seed.Config{Years: years, Seed: 1, Progress: func(done float64) {
+		n, err := seed.Run(st, seed.Config{Years: years, Seed: 1, Jobs: seed.DefaultJobs, Progress: func(done float64) {
 			if time.Since(last) > 30*time.Second {
 				last = time.Now()
 				t.Logf("seeding %g years: %.0f%% after %v", years, 100*done, time.Since(start).Round(time.Second))
@@ -148,10 +149,11 @@ type sizeResult struct {
 // startResult is what a fresh process measured: the store's open, the bot built over it, resident memory
 // after start and after one of each command, and the close.
 type startResult struct {
-	Open, Ready, Close   time.Duration
-	RSSStart, RSSAfter   int64 // kB
-	HWM                  int64 // kB, peak
-	Integrity, CheckTime string
+	Open, Ready, Close           time.Duration
+	RSSStart, RSSAfter, RSSCheck int64 // kB: after start, after one of each command, after the integrity check
+	HWM                          int64 // kB, peak
+	Integrity, CheckTime         string
+	CloseDuringCheck             time.Duration // a Close 100 ms into the background check (0: none ran)
 }
 
 // benchRun is one row: a command (or HTTP request) run reps times.
@@ -312,6 +314,9 @@ func (e *benchEnv) runs(t *testing.T) []benchRun {
 	get := func(path string) benchRun {
 		return benchRun{name: "GET " + path, reps: reads, run: func(int) error { return e.get(path) }}
 	}
+	getAs := func(name, path string) benchRun { // a row whose path names a record of this size's store
+		return benchRun{name: "GET " + name, reps: reads, run: func(int) error { return e.get(path) }}
+	}
 	var reqIDs, pageIDs, incIDs []uint64
 	rows := []benchRun{
 		chat("status", "", "status"),
@@ -320,7 +325,7 @@ func (e *benchEnv) runs(t *testing.T) []benchRun {
 		chat("request list done", "", "request list done"),
 		chat("request list all --page 50", "", "request list all --page 50"),
 		chat("request list mine", "dev01", "request list mine"),
-		chat("request show (old)", "", fmt.Sprintf("request show R-%d", oldReq)),
+		chat("request show <old>", "", fmt.Sprintf("request show R-%d", oldReq)),
 		chat("request stats", "", "request stats"),
 		chat("request stats 30d", "", "request stats 30d"),
 		chat("request stats 366d", "", "request stats 366d"),
@@ -334,7 +339,7 @@ func (e *benchEnv) runs(t *testing.T) []benchRun {
 		chat("incident list", "", "incident list"),
 		chat("incident list recent", "", "incident list recent"),
 		chat("incident list all", "", "incident list all"),
-		chat("incident show", "", fmt.Sprintf("incident show INC-%d", inc)),
+		chat("incident show <old>", "", fmt.Sprintf("incident show INC-%d", inc)),
 		chat("availability", "", "availability"),
 		chat("availability <busy> 90d", "", "availability "+busy+" 90d"),
 		chat("availability 400d", "", "availability 400d"),
@@ -345,21 +350,21 @@ func (e *benchEnv) runs(t *testing.T) []benchRun {
 		chat("remind show retro", "", "remind show retro"),
 		chat("remind show planning", "", "remind show planning"),
 		get("/api/v1/requests"),
-		get(fmt.Sprintf("/api/v1/requests?state=all&page=%d", max(1, total/200))),
-		get(fmt.Sprintf("/api/v1/requests/R-%d", oldReq)),
+		getAs("/api/v1/requests?state=all&page=<middle>", fmt.Sprintf("/api/v1/requests?state=all&page=%d", max(1, total/200))),
+		getAs("/api/v1/requests/<old>", fmt.Sprintf("/api/v1/requests/%d", oldReq)),
 		get("/api/v1/oncall"),
 		get("/api/v1/pages"),
 		get("/api/v1/pages?state=all"),
 		get("/api/v1/services"),
-		get("/api/v1/services/" + busy),
+		getAs("/api/v1/services/<busy>", "/api/v1/services/"+busy),
 		get("/api/v1/incidents"),
 		get("/api/v1/incidents?state=all"),
-		get(fmt.Sprintf("/api/v1/incidents/%d", inc)),
-		get(fmt.Sprintf("/incidents/%d/postmortem.md", inc)),
+		getAs("/api/v1/incidents/<old>", fmt.Sprintf("/api/v1/incidents/%d", inc)),
+		getAs("/incidents/<old>/postmortem.md", fmt.Sprintf("/incidents/%d/postmortem.md", inc)),
 		get("/api/v1/availability?window=30d"),
 		get("/api/v1/deploys"),
-		get("/api/v1/deploys/" + busy + "/history"),
-		get("/api/v1/deploys/" + busy + "/gate"),
+		getAs("/api/v1/deploys/<busy>/history", "/api/v1/deploys/"+busy+"/history"),
+		getAs("/api/v1/deploys/<busy>/gate", "/api/v1/deploys/"+busy+"/gate"),
 		get("/api/v1/reminders"),
 		get("/api/v1/reminders/retro/agenda"),
 		get("/metrics"),
@@ -487,13 +492,29 @@ func TestStoreBenchChild(t *testing.T) {
 		}
 	}
 	r.RSSAfter, _ = procStatus("VmRSS")
+	r.Integrity, r.CheckTime = integrityOf(st, 10*time.Minute)
+	r.RSSCheck, _ = procStatus("VmRSS")
 	r.HWM, _ = procStatus("VmHWM")
-	r.Integrity, r.CheckTime = integrityOf(st)
 	t1 := time.Now()
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
 	r.Close = time.Since(t1)
+	// Once more, closing 100 ms into the background check: Close must not wait for the whole file.
+	st, err = store.Open(path, store.Options{CheckDelay: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.IntegrityStatus().AtOpen {
+		time.Sleep(100 * time.Millisecond)
+		t1 = time.Now()
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+		r.CloseDuringCheck = time.Since(t1)
+	} else {
+		st.Close()
+	}
 	raw, _ := json.Marshal(r)
 	fmt.Printf("BENCHCHILD %s\n", raw)
 }
@@ -563,9 +584,13 @@ func printBenchTable(rs []*sizeResult) {
 	line("start warm: bot ready (ms)", func(r *sizeResult) string { return ms(r.warm.Ready) })
 	line("RSS after start, cold (MB)", func(r *sizeResult) string { return fmt.Sprint(r.cold.RSSStart / 1024) })
 	line("RSS after one of each command, cold (MB)", func(r *sizeResult) string { return fmt.Sprint(r.cold.RSSAfter / 1024) })
+	line("RSS after the integrity check, cold (MB)", func(r *sizeResult) string { return fmt.Sprint(r.cold.RSSCheck / 1024) })
 	line("RSS peak, cold (MB)", func(r *sizeResult) string { return fmt.Sprint(r.cold.HWM / 1024) })
-	line("integrity check at exit, cold", func(r *sizeResult) string { return r.cold.Integrity + " " + r.cold.CheckTime })
-	line("close (ms), cold", func(r *sizeResult) string { return ms(r.cold.Close) })
+	line("integrity check, cold", func(r *sizeResult) string { return r.cold.Integrity })
+	line("integrity check time, cold", func(r *sizeResult) string { return r.cold.CheckTime })
+	line("integrity check time, warm", func(r *sizeResult) string { return r.warm.CheckTime })
+	line("close after the check (ms)", func(r *sizeResult) string { return ms(r.cold.Close) })
+	line("close 100 ms into the check (ms)", func(r *sizeResult) string { return ms(r.cold.CloseDuringCheck) })
 	for _, r := range rs {
 		if r.seeding > 0 {
 			fmt.Fprintf(&sb, "seeded %g years in %v\n", r.years, r.seeding.Round(time.Second))
@@ -574,5 +599,134 @@ func printBenchTable(rs []*sizeResult) {
 	fmt.Print(sb.String())
 }
 
-// integrityOf is what the store says of its integrity check.
-func integrityOf(*store.Store) (string, string) { return "checked at open", "" }
+// integrityOf waits (at most wait) for the store's integrity check and says what it found and how long it
+// took.
+func integrityOf(st *store.Store, wait time.Duration) (string, string) {
+	deadline := time.Now().Add(wait)
+	for st.IntegrityStatus().State == store.IntegrityPending && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	s := st.IntegrityStatus()
+	where := "background"
+	if s.AtOpen {
+		where = "at open (" + s.Reason + ")"
+	}
+	return string(s.State) + " " + where, s.Duration.Round(time.Millisecond).String()
+}
+
+// TestStoreBenchUpgrade measures, for each size of OPSBOT_BENCH_SIZES whose store seeded by an older build
+// is in OPSBOT_BENCH_CACHE (seed-v1-schema1-<n>y.db, kept from an earlier `make bench`), what upgrading it
+// costs and gives: the first start (schema migration, and the full integrity check, since an older build
+// left no clean-shutdown marker), cold; the retention catching up (pruned as the job does, in batches);
+// `opsbot compact`; and the file size and a backup's time before and after.
+func TestStoreBenchUpgrade(t *testing.T) {
+	sizes := benchSizes(t)
+	cache := os.Getenv("OPSBOT_BENCH_CACHE")
+	if cache == "" {
+		cache = "/var/tmp/opsbot-bench"
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "\n%-44s", "upgrading a store seeded by the old build")
+	type col struct {
+		years                                      float64
+		before, after                              int64
+		backupBefore, backupAfter, open, prune, cp time.Duration
+		pruned                                     int
+	}
+	var cols []col
+	for _, years := range sizes {
+		old := filepath.Join(cache, fmt.Sprintf("seed-v1-schema1-%gy.db", years))
+		if _, err := os.Stat(old); err != nil {
+			t.Logf("no %s: skipped", old)
+			continue
+		}
+		c := col{years: years}
+		path := filepath.Join(t.TempDir(), "opsbot.db")
+		copyFile(t, old, path)
+		fi, _ := os.Stat(path)
+		c.before = fi.Size()
+		dropFileCache(t, path)
+		start := time.Now()
+		st, err := store.Open(path, store.Options{CheckDelay: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.open = time.Since(start)
+		start = time.Now()
+		bk, err := st.Backup(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.backupBefore = time.Since(start)
+		os.Remove(bk)
+		start = time.Now()
+		now := time.Now()
+		for n := 1000; n == 1000; {
+			if n, err = st.PruneAudit(now.Add(-store.DefaultAuditRetention), 1000); err != nil {
+				t.Fatal(err)
+			}
+			c.pruned += n
+		}
+		for more := true; more; {
+			var n int
+			if n, more, err = st.PruneDeliveries(now.Add(-store.DefaultDeliveryRetention), 1000); err != nil {
+				t.Fatal(err)
+			}
+			c.pruned += n
+		}
+		for n := 200; n == 200; {
+			ps, err := st.ResolveAckedPages(now.Add(-24*time.Hour), now, nil, 200)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n = len(ps)
+		}
+		c.prune = time.Since(start)
+		st.Close()
+		start = time.Now()
+		res, err := store.Compact(path, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.cp = time.Since(start)
+		os.Remove(res.Backup)
+		c.after = res.After
+		st, err = store.Open(path, store.Options{CheckDelay: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start = time.Now()
+		if bk, err = st.Backup(0); err != nil {
+			t.Fatal(err)
+		}
+		c.backupAfter = time.Since(start)
+		os.Remove(bk)
+		st.Close()
+		cols = append(cols, c)
+	}
+	if len(cols) == 0 {
+		t.Skip("no stores of the old build in the cache")
+	}
+	for _, c := range cols {
+		fmt.Fprintf(&sb, " %14s", fmt.Sprintf("%gy", c.years))
+	}
+	sb.WriteString("\n")
+	row := func(name string, f func(c col) string) {
+		fmt.Fprintf(&sb, "%-44s", name)
+		for _, c := range cols {
+			fmt.Fprintf(&sb, " %14s", f(c))
+		}
+		sb.WriteString("\n")
+	}
+	mib := func(n int64) string { return fmt.Sprintf("%.0f", float64(n)/(1<<20)) }
+	sec := func(d time.Duration) string { return fmt.Sprintf("%.2f", d.Seconds()) }
+	row("file size before (MiB)", func(c col) string { return mib(c.before) })
+	row("backup before (s)", func(c col) string { return sec(c.backupBefore) })
+	row("first start: migrate + full check, cold (s)", func(c col) string { return sec(c.open) })
+	row("retention catching up (s)", func(c col) string { return sec(c.prune) })
+	row("records pruned", func(c col) string { return fmt.Sprint(c.pruned) })
+	row("opsbot compact (s)", func(c col) string { return sec(c.cp) })
+	row("file size after (MiB)", func(c col) string { return mib(c.after) })
+	row("backup after (s)", func(c col) string { return sec(c.backupAfter) })
+	fmt.Print(sb.String())
+}

@@ -37,7 +37,20 @@ type Config struct {
 	Seed uint64
 	// Progress, if set, is called after each simulated day with the share done (0 to 1).
 	Progress func(done float64)
+	// Jobs run the bot's housekeeping once a simulated day, as a bot running through those years would:
+	// the audit log and delivery ids pruned after their retention, acked pages resolved after
+	// AckResolveAfter (zero: that job is off, as in a bot that has none).
+	Jobs Jobs
 }
+
+// Jobs are the store's housekeeping the generator runs daily (see Config).
+type Jobs struct {
+	AuditRetention, DeliveryRetention, AckResolveAfter time.Duration
+}
+
+// DefaultJobs are the bot's defaults.
+var DefaultJobs = Jobs{AuditRetention: store.DefaultAuditRetention, DeliveryRetention: store.DefaultDeliveryRetention,
+	AckResolveAfter: 24 * time.Hour}
 
 // Counts are the records written (and refusals the store gave, which are part of real traffic too).
 type Counts struct {
@@ -103,6 +116,7 @@ type gen struct {
 	n     Counts
 	vers  map[string]int // service -> last version number
 	hooks int            // webhook delivery ids
+	jobs  Jobs
 }
 
 // Run writes cfg's history into st. st.Now is the simulated clock while it runs and is restored after.
@@ -111,7 +125,7 @@ func Run(st *store.Store, cfg Config) (Counts, error) {
 		cfg.End = time.Now().UTC().Truncate(time.Minute)
 	}
 	start := cfg.End.Add(-time.Duration(cfg.Years * 365 * 24 * float64(time.Hour)))
-	g := &gen{st: st, rng: rand.New(rand.NewPCG(cfg.Seed, 20)), now: start, end: cfg.End, vers: map[string]int{}}
+	g := &gen{st: st, rng: rand.New(rand.NewPCG(cfg.Seed, 20)), now: start, end: cfg.End, vers: map[string]int{}, jobs: cfg.Jobs}
 	oldNow := st.Now
 	st.Now = func() time.Time { return g.now }
 	defer func() { st.Now = oldNow }()
@@ -225,9 +239,40 @@ func contains(xs []string, x string) bool {
 	return false
 }
 
-// day schedules one day's arrivals of each kind.
+// housekeeping runs the bot's jobs that keep the store from growing, as the bot runs them (in batches).
+func (g *gen) housekeeping() error {
+	if r := g.jobs.AuditRetention; r > 0 {
+		for n := 1000; n == 1000; {
+			var err error
+			if n, err = g.st.PruneAudit(g.now.Add(-r), 1000); err != nil {
+				return err
+			}
+		}
+	}
+	if r := g.jobs.DeliveryRetention; r > 0 {
+		for more := true; more; {
+			var err error
+			if _, more, err = g.st.PruneDeliveries(g.now.Add(-r), 1000); err != nil {
+				return err
+			}
+		}
+	}
+	if r := g.jobs.AckResolveAfter; r > 0 {
+		for n := 200; n == 200; {
+			ps, err := g.st.ResolveAckedPages(g.now.Add(-r), g.now, nil, 200)
+			if err != nil {
+				return err
+			}
+			n = len(ps)
+		}
+	}
+	return nil
+}
+
+// day schedules one day's arrivals of each kind, and the day's housekeeping.
 func (g *gen) day() {
 	day := g.now
+	g.push(day.Add(3*time.Hour+g.between(0, time.Hour)), g.housekeeping)
 	for range g.poisson(RequestsPerYear / 365.0) {
 		g.push(g.timeOfDay(day), g.request)
 	}
