@@ -631,6 +631,7 @@ func TestStoreBenchUpgrade(t *testing.T) {
 		years                                      float64
 		before, after                              int64
 		backupBefore, backupAfter, open, prune, cp time.Duration
+		writeBefore, writePruned, writeAfter       time.Duration // median of 21 !request open commits
 		pruned                                     int
 	}
 	var cols []col
@@ -652,6 +653,7 @@ func TestStoreBenchUpgrade(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.open = time.Since(start)
+		c.writeBefore = medianWrite(t, st)
 		start = time.Now()
 		bk, err := st.Backup(0)
 		if err != nil {
@@ -682,6 +684,7 @@ func TestStoreBenchUpgrade(t *testing.T) {
 			n = len(ps)
 		}
 		c.prune = time.Since(start)
+		c.writePruned = medianWrite(t, st)
 		st.Close()
 		start = time.Now()
 		res, err := store.Compact(path, store.Options{})
@@ -701,6 +704,7 @@ func TestStoreBenchUpgrade(t *testing.T) {
 		}
 		c.backupAfter = time.Since(start)
 		os.Remove(bk)
+		c.writeAfter = medianWrite(t, st)
 		st.Close()
 		cols = append(cols, c)
 	}
@@ -728,5 +732,23 @@ func TestStoreBenchUpgrade(t *testing.T) {
 	row("opsbot compact (s)", func(c col) string { return sec(c.cp) })
 	row("file size after (MiB)", func(c col) string { return mib(c.after) })
 	row("backup after (s)", func(c col) string { return sec(c.backupAfter) })
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/1e6) }
+	row("a write (request open): as found (ms)", func(c col) string { return ms(c.writeBefore) })
+	row("a write: pruned, not compacted (ms)", func(c col) string { return ms(c.writePruned) })
+	row("a write: compacted (ms)", func(c col) string { return ms(c.writeAfter) })
 	fmt.Print(sb.String())
+}
+
+// medianWrite is the median time of 21 OpenRequest commits on st.
+func medianWrite(t *testing.T, st *store.Store) time.Duration {
+	var ds []time.Duration
+	for i := range 21 {
+		start := time.Now()
+		if _, err := st.OpenRequest("bench", fmt.Sprintf("bench write %d", i), "", false); err != nil {
+			t.Fatal(err)
+		}
+		ds = append(ds, time.Since(start))
+	}
+	slices.Sort(ds)
+	return ds[len(ds)/2]
 }
