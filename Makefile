@@ -30,7 +30,7 @@ build:
 # then the store table (bench-store) at SIZES years of history.
 bench:
 	bash scripts/install-deps.sh
-	OPSBOT_BENCH=1 $(GO) test ./bot -run '^TestBenchTable$$' -count=1 -v -timeout 20m | grep -v '^=== RUN'
+	OPSBOT_BENCH=1 $(GO) test ./bot -run '^TestBench' -count=1 -v -timeout 20m | grep -v '^=== RUN'
 	$(GO) test -run '^$$' -bench . -benchmem ./store/...
 	$(MAKE) bench-store SIZES=$(SIZES)
 

@@ -13,6 +13,8 @@ type FamilyConfig struct {
 	Deploys   commands.DeployConfig
 	Services  commands.ServiceConfig
 	Reminders commands.ReminderConfig
+	Alerts    commands.AlertConfig
+	Maint     commands.MaintConfig
 }
 
 // families is the composition root: it builds every command family once, from the store and its config
@@ -28,15 +30,18 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 	if err != nil {
 		return nil, err
 	}
-	paging := commands.NewPaging(rt, st, o.Paging, st)
+	maint := commands.NewMaint(rt, st, o.Maint, commands.MaintLinks{Catalog: st})
+	paging := commands.NewPaging(rt, st, o.Paging, commands.PagingLinks{Catalog: st, Windows: maint})
 	var pager commands.Pager = paging
 	if o.Pager != nil {
 		pager = o.Pager
 	}
 	requests := commands.NewRequests(rt, st, o.Requests, paging, st)
-	incidents := commands.NewIncidents(rt, st, o.Incidents, commands.IncidentLinks{Catalog: st, Pager: pager, Deploys: st, SLOs: st, Topic: topic})
-	deploys := commands.NewDeploys(rt, st, o.Deploys, commands.DeployLinks{Catalog: st, Freezes: st})
-	agenda := append(append([]commands.AgendaSource(nil), o.Agenda...), requests, incidents, incidents.AvailabilityAgenda(), deploys)
+	alerts := commands.NewAlerts(rt, st, o.Alerts, paging, maint)
+	incidents := commands.NewIncidents(rt, st, o.Incidents, commands.IncidentLinks{Catalog: st, Pager: pager, Deploys: st, SLOs: st, Topic: topic,
+		Alerts: alerts, Windows: maint})
+	deploys := commands.NewDeploys(rt, st, o.Deploys, commands.DeployLinks{Catalog: st, Freezes: commands.FreezesOf{st, maint}})
+	agenda := append(append([]commands.AgendaSource(nil), o.Agenda...), requests, incidents, incidents.AvailabilityAgenda(), deploys, maint)
 	reminders, err := commands.NewReminders(rt, st, o.Reminders, agenda...)
 	if err != nil {
 		return nil, err
@@ -49,5 +54,7 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 		incidents.Family(),
 		deploys.Family(),
 		reminders.Family(),
+		alerts.Family(),
+		maint.Family(),
 	)
 }

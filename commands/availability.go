@@ -80,6 +80,14 @@ func (x *Incidents) availability(_ context.Context, c *Call, w Replier) error {
 // availabilityLine is "playlist: 99.95% over 30d, SLO 99.9%, 21m of 43m budget used", or without an SLO
 // "playlist: 99.95% over 30d, 21m weighted impact in 2 incidents".
 func (x *Incidents) availabilityLine(a store.ServiceAvailability, window time.Duration) (string, error) {
+	line, err := x.availabilityOnly(a, window)
+	if err == nil && a.Planned > 0 {
+		line += fmt.Sprintf("; %s planned downtime (not counted)", chat.FormatDuration(a.Planned))
+	}
+	return line, err
+}
+
+func (x *Incidents) availabilityOnly(a store.ServiceAvailability, window time.Duration) (string, error) {
 	line := fmt.Sprintf("%s: %s over %s", a.Service, FormatPercent(a.Percent), chat.FormatDuration(window))
 	slo, ok, err := x.slo(a.Service)
 	if err != nil {

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -38,6 +39,25 @@ type Pager interface {
 type Freezes interface {
 	// FrozenBy returns why deploys of service are frozen ("INC-7 SEV1 open"), or "" when they are not.
 	FrozenBy(service string) (string, error)
+}
+
+// FreezesOf joins the freezes of several families (open incidents, maintenance windows): a service is
+// frozen when any of them freezes it, for all their reasons.
+type FreezesOf []Freezes
+
+// FrozenBy implements Freezes.
+func (fs FreezesOf) FrozenBy(service string) (string, error) {
+	var why []string
+	for _, f := range fs {
+		r, err := f.FrozenBy(service)
+		if err != nil {
+			return "", err
+		}
+		if r != "" {
+			why = append(why, r)
+		}
+	}
+	return strings.Join(why, "; "), nil
 }
 
 // ServiceIncidents summarises open incidents per service (the store, from the incidents family's records).
@@ -81,4 +101,12 @@ type Announcer interface {
 	// Tell sends a private message to the person logged in as account, whatever their nick: never to a
 	// nick merely equal to the account name, which anyone may hold.
 	Tell(account, text string, urgent bool) error
+}
+
+// Windows says which maintenance window is in progress (maintenance family): alert pages are held back
+// during one, a person's page is marked with it.
+type Windows interface {
+	// During returns the window in progress at t that covers service (an "all" window covers every
+	// service; service "" asks for an "all" window), with its reason.
+	During(service string, t time.Time) (ref, reason string, ok bool, err error)
 }

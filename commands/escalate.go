@@ -20,14 +20,19 @@ func (p *Paging) escalateDue(ctx context.Context, now time.Time) error {
 		return err
 	}
 	var errs []error
+	var moved []store.Page
 	for _, pg := range due {
 		if ctx.Err() != nil {
 			break
 		}
-		if err := p.escalate(pg, now); err != nil {
+		next, err := p.escalate(pg, now)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("escalate %s: %w", pageID(pg.ID), err))
+		} else if next.ID != 0 {
+			moved = append(moved, next)
 		}
 	}
+	p.SendNotices(moved) // many pages escalating at once (an alert storm) are summarised
 	return errors.Join(errs...)
 }
 
@@ -40,34 +45,35 @@ func (p *Paging) resendNotices(now time.Time) {
 		p.rt.Log.Error("paging: reading the pages with notices due", "err", err)
 		return
 	}
+	var old []store.Page
 	for _, pg := range due {
 		if now.Sub(pg.Notices[0].At) >= noticeRetryAfter {
-			p.sendNotices(pg)
+			old = append(old, pg)
 		}
 	}
+	p.SendNotices(old)
 }
 
-// escalate takes the next step of one overdue page, or marks it exhausted when all steps are taken; the
-// step's notices are stored with it and then sent.
-func (p *Paging) escalate(pg store.Page, now time.Time) error {
+// escalate takes the next step of one overdue page, or marks it exhausted when all steps are taken, and
+// returns the page with the step's notices (stored with it, for the caller to send); a zero page when the
+// step was taken already.
+func (p *Paging) escalate(pg store.Page, now time.Time) (store.Page, error) {
 	if pg.Step >= p.cfg.MaxEscalations {
 		done, ok, err := p.st.ExhaustPage(pg.ID, pg.NextEscalation, now, p.cfg.Notifiers)
 		if err != nil || !ok {
-			return err
+			return store.Page{}, err
 		}
 		p.wake()
-		p.sendNotices(done)
-		return nil
+		return done, nil
 	}
 	to := p.stepTarget(pg, now)
 	note := fmt.Sprintf("%s did not ack within %s", chat.NoHighlight(pg.Target), chat.FormatDuration(p.cfg.AckTimeout))
 	next, ok, err := p.st.EscalatePage(pg.ID, pg.NextEscalation, to, now.Add(p.cfg.AckTimeout), now, note, p.cfg.Notifiers)
 	if err != nil || !ok {
-		return err
+		return store.Page{}, err
 	}
 	p.wake()
-	p.sendNotices(next)
-	return nil
+	return next, nil
 }
 
 // stepTarget is who the page's next escalation step pages: the step's account, or for "next" the one after

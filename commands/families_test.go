@@ -85,7 +85,7 @@ func buildAll(d testDeps) (*Registry, []Job, error) {
 		d.Deploys = cmp.Or[ServiceDeploys](d.Deploys, d.Store)
 		d.SLOs = cmp.Or[SLOs](d.SLOs, d.Store)
 	}
-	paging := NewPaging(rt, d.Store, d.Paging, d.Catalog)
+	paging := NewPaging(rt, d.Store, d.Paging, PagingLinks{Catalog: d.Catalog})
 	if d.OnCall == nil {
 		d.OnCall = paging
 	}

@@ -95,6 +95,21 @@ type IncidentLinks struct {
 	Deploys ServiceDeploys // the deploys before an incident
 	SLOs    SLOs           // availability against each service's objective
 	Topic   Topic          // the channel topic shows open incidents (incidents.topic)
+	Alerts  PageAlerts     // what an incident declared from a page (--from P-12) records
+	Windows MaintWindows   // maintenance windows in progress: in the topic; --planned work is checked against them
+}
+
+// MaintWindows is what the incidents family shows of maintenance windows (maintenance family).
+type MaintWindows interface {
+	Windows
+	// InProgress gives one short line per window in progress ("M-3 maintenance playlist until 04:00").
+	InProgress(now time.Time) ([]string, error)
+}
+
+// PageAlerts gives the timeline lines of an incident declared from a page: the alerts behind it (alerts family).
+type PageAlerts interface {
+	// AlertsOfPage returns the lines for page id; an unknown page is an error wrapping store.ErrNotFound.
+	AlertsOfPage(id uint64) ([]string, error)
 }
 
 // Incidents is the incidents and availability family. It is also a source of the meeting agendas.
@@ -119,9 +134,9 @@ func (x *Incidents) Family() Family {
 			Flags: flags, Run: run}
 	}
 	cmds := []*Command{
-		write("incident declare", "<sev1|sev2|sev3|sev4> <service> <summary> [--since <time or duration ago>]",
-			"Declares an incident; severe ones page the on-call and freeze deploys of the affected services while open.",
-			3, -1, x.declare, Flag{Name: "since", Value: true}),
+		write("incident declare", "<sev1|sev2|sev3|sev4> <service> <summary> [--since <time or duration ago>] [--from P-n] [--planned]",
+			"Declares an incident; severe ones page the on-call and freeze deploys; --from links the page it grew from; --planned marks planned work (planned downtime inside a maintenance window).",
+			3, -1, x.declare, Flag{Name: "since", Value: true}, Flag{Name: "from", Value: true}, Flag{Name: "planned"}),
 		write("incident update", "<INC-n> <text>", "Adds an update to the incident's timeline.", 2, -1, x.update),
 		write("incident status", "<INC-n> <investigating|identified|monitoring>", "Sets the incident's status.", 2, 2, x.status),
 		write("incident sev", "<INC-n> <sev1|sev2|sev3|sev4>", "Changes the incident's severity.", 2, 2, x.severity),
@@ -181,10 +196,19 @@ func (x *Incidents) declare(ctx context.Context, c *Call, w Replier) error {
 			return err
 		}
 	}
+	from, fromLines, err := x.fromPage(c)
+	if err != nil {
+		return err
+	}
 	inc, err := x.log.DeclareIncident(store.Incident{Severity: sev, Service: service, Summary: summary,
-		DeclaredBy: c.Caller.Who(), Start: start, Freeze: x.freezes(sev)})
+		DeclaredBy: c.Caller.Who(), Start: start, Freeze: x.freezes(sev), Page: from, Planned: c.Bool("planned")})
 	if err != nil {
 		return incidentError(err, 0)
+	}
+	for _, l := range fromLines { // the alerts it grew from, on its timeline
+		if _, err := x.log.NoteIncident(inc.ID, alertSource, l); err != nil {
+			return err
+		}
 	}
 	line := fmt.Sprintf("%s declared SEV%d on %s by %s: %s. Commander: %s", inc.Name(), sev, service,
 		chat.NoHighlight(inc.DeclaredBy), summary, chat.NoHighlight(inc.Commander))
@@ -204,7 +228,45 @@ func (x *Incidents) declare(ctx context.Context, c *Call, w Replier) error {
 	if inc.Freeze {
 		line += ". Deploys of " + service + " frozen while open"
 	}
+	if from != "" {
+		line += ". From " + from + " (" + fmt.Sprint(len(fromLines)) + " timeline entries)"
+	}
+	if inc.Planned {
+		line += ". " + x.plannedNote(service, now)
+	}
 	return x.finish(ctx, c, w, inc, line, true)
+}
+
+// plannedNote says what --planned means for the incident now: planned downtime inside a window of its
+// service, or downtime like any other when no window covers its impact.
+func (x *Incidents) plannedNote(service string, now time.Time) string {
+	if x.links.Windows != nil {
+		if ref, _, ok, err := x.links.Windows.During(service, now); err == nil && ok {
+			return "Planned work in " + ref + ": planned downtime while its impact stays inside the window"
+		}
+	}
+	return "Planned work, but no maintenance window covers " + service + " now: downtime unless one covers its whole impact"
+}
+
+// fromPage reads --from P-n: the page an incident grows from (it is then not paged again) and the lines its
+// timeline records about it.
+func (x *Incidents) fromPage(c *Call) (string, []string, error) {
+	v, ok := c.Flag("from")
+	if !ok {
+		return "", nil, nil
+	}
+	id, err := parseID(chat.KindPage, v)
+	if err != nil {
+		return "", nil, err
+	}
+	if x.links.Alerts == nil {
+		return pageID(id), nil, nil
+	}
+	lines, err := x.links.Alerts.AlertsOfPage(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil, Errorf("error: no page %s", pageID(id))
+	}
+	return pageID(id), lines, err
 }
 
 // finish pages for inc when its severity calls for it and no page was sent yet, replies line and announces it

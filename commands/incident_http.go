@@ -108,7 +108,8 @@ type availabilityView struct {
 	Incidents       int      `json:"incidents"`
 	SLO             *float64 `json:"slo,omitempty"`
 	BudgetSeconds   *float64 `json:"budget_seconds,omitempty"`
-	BudgetUsed      *float64 `json:"budget_used,omitempty"` // share of the budget used (1 = all of it)
+	BudgetUsed      *float64 `json:"budget_used,omitempty"`     // share of the budget used (1 = all of it)
+	PlannedSeconds  float64  `json:"planned_seconds,omitempty"` // planned downtime inside maintenance windows, not counted
 }
 
 // apiAvailability is the availability of every service with incidents in the window (worst first), or of
@@ -152,7 +153,8 @@ func (x *Incidents) apiAvailability(w http.ResponseWriter, r *http.Request) {
 	slos := x.links.SLOs
 	views := make([]availabilityView, 0, len(all))
 	for _, a := range all {
-		v := availabilityView{Service: a.Service, Availability: a.Percent, DowntimeSeconds: a.Downtime.Seconds(), Incidents: a.Incidents}
+		v := availabilityView{Service: a.Service, Availability: a.Percent, DowntimeSeconds: a.Downtime.Seconds(), Incidents: a.Incidents,
+			PlannedSeconds: a.Planned.Seconds()}
 		if slos != nil {
 			slo, ok, err := slos.ServiceSLO(a.Service)
 			if err != nil {

@@ -59,7 +59,7 @@ func renderPostmortem(inc store.Incident, tl []store.TimelineEntry, deploys, dep
 			p("%s", none)
 		default:
 			for _, it := range items {
-				p("- %s", it)
+				p("- %s", md(it))
 			}
 		}
 		p("")
@@ -68,13 +68,13 @@ func renderPostmortem(inc store.Incident, tl []store.TimelineEntry, deploys, dep
 	p("")
 	p("## Summary")
 	p("")
-	p("%s", inc.Summary)
+	p("%s", md(inc.Summary))
 	p("")
 	p("- Severity: SEV%d", inc.Severity)
 	p("- Services: %s", strings.Join(inc.Services(), ", "))
 	p("- Status: %s", inc.Status)
-	p("- Commander: %s", inc.Commander)
-	p("- Declared: %s by %s", stamp(inc.Declared), inc.DeclaredBy)
+	p("- Commander: %s", md(inc.Commander))
+	p("- Declared: %s by %s", stamp(inc.Declared), md(inc.DeclaredBy))
 	if inc.Page != "" {
 		p("- Paged: %s", inc.Page)
 	}
@@ -92,7 +92,7 @@ func renderPostmortem(inc store.Incident, tl []store.TimelineEntry, deploys, dep
 	p("## Timeline")
 	p("")
 	for _, e := range tl {
-		p("- %s %s: %s", stamp(e.At), e.Author, e.Text)
+		p("- %s %s: %s", stamp(e.At), md(e.Author), md(e.Text))
 	}
 	p("")
 	p("## Deploys to the affected services in the 24 h before")
@@ -107,4 +107,26 @@ func renderPostmortem(inc store.Incident, tl []store.TimelineEntry, deploys, dep
 	p("## Actions")
 	p("")
 	return sb.String()
+}
+
+// mdPunct are the characters that format or link in Markdown (CommonMark escapes any ASCII punctuation).
+const mdPunct = "\\`*_{}[]<>()#|~!&"
+
+// md escapes text from people and webhooks for the postmortem's Markdown, so that a renderer downstream shows
+// it as written: no links, images, HTML, emphasis or headings slipped in through an incident's text.
+func md(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		block := i == 0 && strings.ContainsRune("-+=>", r) // a list, heading rule or quote at the line's start
+		if strings.ContainsRune(mdPunct, r) || block {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	out := b.String()
+	// "1. x" or "1) x" at the start is an ordered list.
+	if n := len(out) - len(strings.TrimLeft(out, "0123456789")); n > 0 && n < len(out) && (out[n] == '.' || out[n] == ')') {
+		out = out[:n] + "\\" + out[n:]
+	}
+	return out
 }

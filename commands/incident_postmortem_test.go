@@ -37,3 +37,24 @@ func TestRenderPostmortem(t *testing.T) {
 		}
 	}
 }
+
+// Text from people and webhooks reaches the Markdown escaped: no HTML, links, images or emphasis slip in.
+func TestPostmortemEscapesMarkdown(t *testing.T) {
+	start := time.Date(2026, 3, 10, 11, 45, 0, 0, time.UTC)
+	inc := store.Incident{ID: 7, Severity: 2, Service: "playlist", Summary: "<script>alert(1)</script> [click](http://evil.example) **now**",
+		Status: store.IncidentInvestigating, Commander: "c_a_r_o_l", DeclaredBy: "alice", Declared: start, Start: start}
+	tl := []store.TimelineEntry{{At: start, Author: "ci", Text: "![pixel](http://evil.example/p.png) `rm -rf` # heading"},
+		{At: start, Author: "bob", Text: "1. not a list"}}
+	got := renderPostmortem(inc, tl, []string{"D-1 1.0 prod by <b>x</b>"}, nil, time.UTC, start)
+	for _, bad := range []string{"<script>", "](http", "**now**", "![", "<b>", "\n1. not"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("postmortem has %q unescaped:\n%s", bad, got)
+		}
+	}
+	for _, want := range []string{`\<script\>alert\(1\)\</script\> \[click\]\(http://evil.example\) \*\*now\*\*`,
+		"- Commander: c\\_a\\_r\\_o\\_l", "ci: \\!\\[pixel\\]", "\\`rm -rf\\` \\# heading", "bob: 1\\. not a list", "by \\<b\\>x\\</b\\>"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("postmortem lacks %q:\n%s", want, got)
+		}
+	}
+}

@@ -22,8 +22,9 @@ const (
 	topicShown = 3
 )
 
-// incidentPartRE recognises the bot's incident part at the start of a topic, also after a restart.
-var incidentPartRE = regexp.MustCompile(`^INC-\d+ SEV[1-4] `)
+// incidentPartRE recognises the bot's part (open incidents, maintenance in progress) at the start of a
+// topic, also after a restart.
+var incidentPartRE = regexp.MustCompile(`^(INC-\d+ SEV[1-4] |M-\d+ maintenance )`)
 
 // topicJob keeps the default channel's topic in step with the open incidents, changing it at most once per
 // incidents topic interval (30s by default); changes in between are coalesced into the next one. Its state
@@ -64,22 +65,28 @@ func (x *Incidents) syncTopic(channel string, now time.Time, every time.Duration
 	if err != nil {
 		return err
 	}
-	// With no incident open the topic is left alone, unless it still shows incidents (say, the bot stopped
-	// between setting the topic and storing that it did).
-	if len(open) == 0 && !st.Active && !incidentPartRE.MatchString(cur) {
+	var windows []string
+	if x.links.Windows != nil {
+		if windows, err = x.links.Windows.InProgress(now); err != nil {
+			return err
+		}
+	}
+	// With no incident open and no maintenance in progress the topic is left alone, unless it still shows
+	// them (say, the bot stopped between setting the topic and storing that it did).
+	if len(open) == 0 && len(windows) == 0 && !st.Active && !incidentPartRE.MatchString(cur) {
 		return nil
 	}
 	base := topicBase(cur, st)
 	want := base
-	if len(open) > 0 {
-		want = incidentTopic(open)
+	if part := incidentTopic(open, windows); part != "" {
+		want = part
 		if base != "" {
 			want += topicSep + base
 		}
 	}
 	want = chat.Truncate(chat.Sanitize(want), maxTopic) // the bot never sends formatting or control codes
 	// Active stays true until the channel shows the topic without incidents.
-	next := store.TopicState{Base: base, Set: st.Set, SetAt: st.SetAt, Active: len(open) > 0 || want != cur}
+	next := store.TopicState{Base: base, Set: st.Set, SetAt: st.SetAt, Active: len(open)+len(windows) > 0 || want != cur}
 	if want != cur {
 		if now.Sub(st.SetAt) < every {
 			return nil // rate limited: a later run sets the newest state (also while the change is on its way)
@@ -109,8 +116,9 @@ func topicBase(cur string, st store.TopicState) string {
 	return rest
 }
 
-// incidentTopic names the open incidents, worst first: "INC-7 SEV1 playlist investigating, ... +2 more".
-func incidentTopic(open []store.Incident) string {
+// incidentTopic names the open incidents, worst first, then the maintenance in progress:
+// "INC-7 SEV1 playlist investigating, ... +2 more, M-3 maintenance playlist until 04:00".
+func incidentTopic(open []store.Incident, windows []string) string {
 	var parts []string
 	for i, inc := range open {
 		if i == topicShown {
@@ -119,5 +127,8 @@ func incidentTopic(open []store.Incident) string {
 		}
 		parts = append(parts, fmt.Sprintf("%s SEV%d %s %s", inc.Name(), inc.Severity, inc.Service, inc.Status))
 	}
-	return strings.Join(parts, ", ")
+	if len(windows) > topicShown {
+		windows = append(windows[:topicShown:topicShown], fmt.Sprintf("+%d more windows", len(windows)-topicShown))
+	}
+	return strings.Join(append(parts, windows...), ", ")
 }

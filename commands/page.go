@@ -69,6 +69,15 @@ func (p *Paging) pageCmd(_ context.Context, c *Call, w Replier) error {
 }
 
 func (p *Paging) pageFrom(c *Call, w Replier, service, target, text string) error {
+	if p.windows != nil { // a person's page goes through a maintenance window, marked with it
+		ref, reason, ok, err := p.windows.During(service, p.rt.Now())
+		if err != nil {
+			return err
+		}
+		if ok {
+			text += fmt.Sprintf(" (during %s: %s)", ref, chat.Truncate(reason, 80))
+		}
+	}
 	pg, deduped, sent, err := p.open(c.Caller.Account, service, target, text, true)
 	var rl *store.RateLimitError
 	switch {
@@ -112,9 +121,17 @@ func (p *Paging) ackWithin(pg store.Page) string {
 	return fmt.Sprintf("(ack with %sack %s within %s)", p.rt.Prefix, pageID(pg.ID), chat.FormatDuration(p.cfg.AckTimeout))
 }
 
+// byLine is who opened the page, as a line shows it: a person without highlighting them, a source as it is.
+func (p *Paging) byLine(pg store.Page) string {
+	if pg.Source != "" {
+		return pg.By
+	}
+	return chat.NoHighlight(pg.By)
+}
+
 // pageText is the message with its service.
 func (p *Paging) pageText(pg store.Page) string {
-	if pg.Service != "" {
+	if pg.Service != "" && pg.Source == "" { // a source's text names its service itself
 		return "[" + pg.Service + "] " + pg.Text
 	}
 	return pg.Text
@@ -168,7 +185,7 @@ func (p *Paging) sendNotice(pg store.Page, n store.PageNotice) error {
 	case n.Kind == store.NoticeOpened && !n.Private:
 		line = p.pagingLine(pg, n.To)
 	case n.Kind == store.NoticeOpened:
-		line = fmt.Sprintf("%s page from %s: %s %s", id, chat.NoHighlight(pg.By), p.pageText(pg), within)
+		line = fmt.Sprintf("%s page from %s: %s %s", id, p.byLine(pg), p.pageText(pg), within)
 	case n.Kind == store.NoticeUpdate:
 		line = fmt.Sprintf("%s update from %s: %s (ack with %sack %s)", id, chat.NoHighlight(n.By), n.Note, p.rt.Prefix, id)
 	case n.Kind == store.NoticeEscalated && !n.Private:
@@ -178,7 +195,7 @@ func (p *Paging) sendNotice(pg store.Page, n store.PageNotice) error {
 		}
 		line = fmt.Sprintf("%s %s (step %d/%d, %s): %s %s", id, verb, n.Step, p.cfg.MaxEscalations, n.Note, p.pageText(pg), within)
 	case n.Kind == store.NoticeEscalated:
-		line = fmt.Sprintf("%s page from %s, escalated to you (%s): %s %s", id, chat.NoHighlight(pg.By), n.Note, p.pageText(pg), within)
+		line = fmt.Sprintf("%s page from %s, escalated to you (%s): %s %s", id, p.byLine(pg), n.Note, p.pageText(pg), within)
 	case n.Kind == store.NoticeExhausted:
 		paged := make([]string, len(pg.Paged))
 		for i, a := range pg.Paged {
@@ -266,7 +283,7 @@ func (p *Paging) resolve(_ context.Context, c *Call, w Replier) error {
 		if c.Role >= RoleOps || p.paged(pg, c.Caller.Account) || p.rt.Roles.Same(pg.By, c.Caller.Account) {
 			return nil
 		}
-		return Errorf("error: only who paged (%s), who was paged, or ops may resolve %s", chat.NoHighlight(pg.By), pageID(pg.ID))
+		return Errorf("error: only who paged (%s), who was paged, or ops may resolve %s", p.byLine(pg), pageID(pg.ID))
 	})
 	if err != nil {
 		return p.pageError(err, id, pg)
@@ -308,7 +325,7 @@ func (p *Paging) list(_ context.Context, _ *Call, w Replier) error {
 		if n := len(pg.Updates); n > 0 {
 			more = fmt.Sprintf(" (+%d update(s))", n)
 		}
-		w.Reply(fmt.Sprintf("%s %s, by %s: %s%s", pageID(pg.ID), state, chat.NoHighlight(pg.By), p.pageText(pg), more))
+		w.Reply(fmt.Sprintf("%s %s, by %s: %s%s", pageID(pg.ID), state, p.byLine(pg), p.pageText(pg), more))
 	}
 	return nil
 }

@@ -79,6 +79,14 @@ type PagingStore interface {
 	PagesWithNotices() ([]store.Page, error)
 	EscalationCounts(now time.Time) (pending, overdue int, err error)
 	ResolveAckedPages(before, now time.Time, notifiers []string, limit int) ([]store.Page, error)
+	GetPage(id uint64) (store.Page, error)
+	PageByKey(key string) (store.Page, error)
+}
+
+// PagingLinks are the other families' parts the paging family uses (nil: left out).
+type PagingLinks struct {
+	Catalog Catalog // the service owners a page may go to; nil: every page goes to the on-call
+	Windows Windows // maintenance windows: a person's page during one is marked with it
 }
 
 // Paging is the on-call and paging family. It provides the OnCall and Pager contracts to the other families.
@@ -86,17 +94,18 @@ type Paging struct {
 	rt      Runtime
 	cfg     PagingConfig
 	st      PagingStore
-	catalog Catalog // the service owners a page may go to; nil: every page goes to the on-call
+	catalog Catalog
+	windows Windows
 }
 
 // NewPaging builds the on-call and paging family.
-func NewPaging(rt Runtime, st PagingStore, cfg PagingConfig, catalog Catalog) *Paging {
+func NewPaging(rt Runtime, st PagingStore, cfg PagingConfig, links PagingLinks) *Paging {
 	rt = rt.withDefaults()
 	cfg = cfg.withDefaults()
 	if cfg.Ops == nil {
 		cfg.Ops = rt.Roles.Ops()
 	}
-	return &Paging{rt: rt, cfg: cfg, st: st, catalog: catalog}
+	return &Paging{rt: rt, cfg: cfg, st: st, catalog: links.Catalog, windows: links.Windows}
 }
 
 // Family offers !oncall, !page and !ack, the handoff, escalation and auto-resolve jobs, GET /api/v1/oncall

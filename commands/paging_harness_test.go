@@ -132,7 +132,7 @@ func (h *pagingHarness) open() {
 	h.disp = NewDispatcher(reg, DispatcherOptions{Prefix: "!", Roles: NewRoles([]string{"alice"}, []string{"alice", "carol"}, nil), Audit: st,
 		Now: func() time.Time { return h.now }})
 	// The paging family's contracts, as the composition root hands them to the other families.
-	p := NewPaging(h.deps.runtime(), st, cfg, h.catalog)
+	p := NewPaging(h.deps.runtime(), st, cfg, PagingLinks{Catalog: h.catalog})
 	h.deps.OnCall, h.deps.Pager = p, p
 }
 

@@ -55,8 +55,14 @@ func parseSchedule(spec string, def *time.Location) (sc schedule, err error) {
 	if strings.HasPrefix(spec, "TZ=") {
 		return sc, errors.New("use CRON_TZ=, not TZ=")
 	}
-	if rest, ok := strings.CutPrefix(spec, "CRON_TZ="); ok && !strings.Contains(rest, " ") {
-		return sc, errors.New("CRON_TZ= needs a time zone and a schedule")
+	if rest, ok := strings.CutPrefix(spec, "CRON_TZ="); ok {
+		tz, _, found := strings.Cut(rest, " ")
+		if !found || tz == "" { // "CRON_TZ= 0 * * * *" would quietly be UTC
+			return sc, errors.New("CRON_TZ= needs a time zone and a schedule")
+		}
+		if _, err := time.LoadLocation(tz); err != nil {
+			return sc, fmt.Errorf("unknown time zone %q", tz)
+		}
 	}
 	s, err := cron.ParseStandard(spec)
 	if err != nil {
@@ -70,6 +76,13 @@ func parseSchedule(spec string, def *time.Location) (sc schedule, err error) {
 		sc.loc = ss.Location
 	}
 	return sc, nil
+}
+
+// ValidateSchedule checks a 5-field cron spec with an optional CRON_TZ= (the config's [[reminders]] use it
+// too, so a schedule the config accepts is one the reminders can run).
+func ValidateSchedule(spec string) error {
+	_, err := parseSchedule(spec, time.UTC)
+	return err
 }
 
 // zone is the schedule's IANA zone name.

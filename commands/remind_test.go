@@ -62,7 +62,9 @@ func TestRemindCommands(t *testing.T) {
 		{"add: malformed CRON_TZ does not panic", remindOps, "#operations", `remind add x "CRON_TZ=Europe/Stockholm" x`, []string{
 			`error: schedule "CRON_TZ=Europe/Stockholm": CRON_TZ= needs a time zone and a schedule (like "0 15 * * FRI" or "CRON_TZ=Europe/Stockholm 45 9 * * MON")`}},
 		{"add: unknown zone", remindOps, "#operations", `remind add x "CRON_TZ=Mars/Base 0 9 * * *" x`, []string{
-			`error: schedule "CRON_TZ=Mars/Base 0 9 * * *": provided bad location Mars/Base: unknown time zone Mars/Base (like "0 15 * * FRI" or "CRON_TZ=Europe/Stockholm 45 9 * * MON")`}},
+			`error: schedule "CRON_TZ=Mars/Base 0 9 * * *": unknown time zone "Mars/Base" (like "0 15 * * FRI" or "CRON_TZ=Europe/Stockholm 45 9 * * MON")`}},
+		{"add: empty zone", remindOps, "#operations", `remind add x "CRON_TZ= 0 9 * * *" x`, []string{
+			`error: schedule "CRON_TZ= 0 9 * * *": CRON_TZ= needs a time zone and a schedule (like "0 15 * * FRI" or "CRON_TZ=Europe/Stockholm 45 9 * * MON")`}},
 		{"add: never fires", remindOps, "#operations", `remind add x "0 9 30 2 *" x`, []string{`error: schedule "0 9 30 2 *" never fires`}},
 		{"add: too often", remindOps, "#operations", `remind add x "*/5 9 * * MON" x`, []string{`error: schedule "*/5 9 * * MON" fires every 5m; chat reminders fire at most once an hour`}},
 		{"add: bad name", remindOps, "#operations", `remind add "two words" "0 9 * * MON" x`, []string{`error: reminder name "two words": lowercase letters, digits, . _ -, at most 32`}},

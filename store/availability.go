@@ -29,6 +29,7 @@ func (w SeverityWeights) Map() map[string]float64 {
 type ImpactSpan struct {
 	Start, End time.Time
 	Severity   int
+	Planned    bool // declared as planned work (see Incident.Planned)
 }
 
 // WeightedDowntime is the impact time within [from, to), weighted by severity. Impacts are clipped at the
@@ -79,14 +80,34 @@ func WeightedDowntime(impacts []ImpactSpan, from, to time.Time, w SeverityWeight
 type ServiceAvailability struct {
 	Service   string
 	From, To  time.Time
-	Downtime  time.Duration // weighted impact time
+	Downtime  time.Duration // weighted impact time, planned downtime left out
 	Incidents int           // incidents overlapping the window
 	Percent   float64
+	// Planned is the impact of planned incidents inside maintenance windows (unweighted, within the window):
+	// reported beside availability, not counted in it.
+	Planned time.Duration
 }
 
+// newAvailability computes a service's availability from its impacts; planned ones (already checked to lie
+// inside maintenance windows) are added up apart.
 func newAvailability(service string, impacts []ImpactSpan, from, to time.Time, w SeverityWeights) ServiceAvailability {
 	a := ServiceAvailability{Service: service, From: from, To: to, Incidents: len(impacts)}
-	a.Downtime = WeightedDowntime(impacts, from, to, w)
+	counted := make([]ImpactSpan, 0, len(impacts))
+	for _, im := range impacts {
+		if !im.Planned {
+			counted = append(counted, im)
+			continue
+		}
+		start, end := im.Start, im.End
+		if start.Before(from) {
+			start = from
+		}
+		if end.IsZero() || end.After(to) {
+			end = to
+		}
+		a.Planned += max(end.Sub(start), 0)
+	}
+	a.Downtime = WeightedDowntime(counted, from, to, w)
 	a.Percent = 100
 	if window := to.Sub(from); window > 0 {
 		a.Percent = 100 * (1 - float64(a.Downtime)/float64(window))
@@ -105,8 +126,11 @@ func (s *Store) Availability(service string, from, to time.Time, w SeverityWeigh
 			return err
 		}
 		impacts, err := serviceImpacts(tx, service, from, to, open)
+		if err != nil {
+			return err
+		}
 		a = newAvailability(service, impacts, from, to, w)
-		return err
+		return nil
 	})
 	if err != nil {
 		return a, fmt.Errorf("store: availability of %s: %w", service, err)
@@ -167,12 +191,29 @@ func serviceImpacts(tx *bolt.Tx, service string, from, to time.Time, open []Inci
 		if end == 0 || end <= fromNS { // open (counted below) or over before the window
 			continue
 		}
-		out = append(out, ImpactSpan{Start: time.Unix(0, int64(start)), End: time.Unix(0, int64(end)), Severity: int(v[8])})
+		out = append(out, ImpactSpan{Start: time.Unix(0, int64(start)), End: time.Unix(0, int64(end)), Severity: int(v[8] &^ plannedBit),
+			Planned: v[8]&plannedBit != 0})
 	}
 	for _, inc := range open {
 		if inc.Start.Before(to) && slices.Contains(inc.Services(), service) {
-			out = append(out, ImpactSpan{Start: inc.Start, Severity: inc.ImpactSeverity()})
+			out = append(out, ImpactSpan{Start: inc.Start, Severity: inc.ImpactSeverity(), Planned: inc.Planned})
 		}
+	}
+	// Planned work counts as planned only while its whole impact (so far, for an open one) lies inside a
+	// maintenance window of the service; else it is downtime like any other.
+	for i, im := range out {
+		if !im.Planned {
+			continue
+		}
+		end := im.End
+		if end.IsZero() {
+			end = to
+		}
+		windows, err := windowsCovering(tx, service, im.Start, end)
+		if err != nil {
+			return nil, err
+		}
+		out[i].Planned = slices.ContainsFunc(windows, func(w Window) bool { return !w.Start.After(im.Start) && !end.After(w.End) })
 	}
 	return out, nil
 }

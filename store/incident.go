@@ -59,6 +59,9 @@ type Incident struct {
 	Freeze  bool   `json:"freeze,omitempty"`
 	Page    string `json:"page,omitempty"` // the page sent for it ("P-3")
 	Entries int    `json:"entries"`        // timeline entries
+	// Planned marks planned work (declared --planned): while its whole impact lies inside a maintenance window
+	// of its service, it is planned downtime, reported beside availability and not counted against the SLO.
+	Planned bool `json:"planned,omitempty"`
 }
 
 // Open reports whether the incident is not resolved.
@@ -107,7 +110,8 @@ func ruleErr(format string, a ...any) error {
 }
 
 // DeclareIncident stores a new incident from in's Severity, Service, Affects, Summary, DeclaredBy, Commander
-// (default: DeclaredBy), Start (default: now) and Freeze, with its first timeline entry.
+// (default: DeclaredBy), Start (default: now), Freeze and Page (the page it grew from, if any), with its first
+// timeline entry.
 func (s *Store) DeclareIncident(in Incident) (Incident, error) {
 	now := s.Now().UTC()
 	if in.Severity < 1 || in.Severity > 4 || in.Service == "" || in.DeclaredBy == "" {
@@ -123,7 +127,7 @@ func (s *Store) DeclareIncident(in Incident) (Incident, error) {
 		in.Commander = in.DeclaredBy
 	}
 	in.Start, in.Declared, in.End = in.Start.UTC(), now, time.Time{}
-	in.Status, in.Page, in.Entries = IncidentInvestigating, "", 0
+	in.Status, in.Entries = IncidentInvestigating, 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		id, err := tx.Bucket(bucketIncidents).NextSequence()
 		if err != nil {
@@ -193,6 +197,9 @@ func (inc Incident) ImpactSeverity() int {
 	return inc.Severity
 }
 
+// plannedBit marks a planned incident in the severity byte of its service index entries.
+const plannedBit = 0x80
+
 func indexIncident(tx *bolt.Tx, inc Incident) error {
 	if inc.Open() {
 		if err := tx.Bucket(bucketIncidentOpen).Put(itob(inc.ID), nil); err != nil {
@@ -204,7 +211,11 @@ func indexIncident(tx *bolt.Tx, inc Incident) error {
 		end = nanos(inc.End)
 	}
 	val := binary.BigEndian.AppendUint64(nil, end)
-	val = append(val, byte(inc.ImpactSeverity()))
+	sev := byte(inc.ImpactSeverity())
+	if inc.Planned {
+		sev |= plannedBit
+	}
+	val = append(val, sev)
 	byService, spans := tx.Bucket(bucketIncidentService), tx.Bucket(bucketIncidentSpan)
 	for _, svc := range inc.Services() {
 		if err := byService.Put(serviceKey(svc, inc.Start, inc.ID), val); err != nil {

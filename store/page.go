@@ -23,12 +23,13 @@ var (
 	bucketPagesBy      = []byte("pages_by")
 	bucketNotify       = []byte("page_notify")
 	bucketPageNotices  = []byte("pages_notices") // page id -> "": pages with IRC notices still due
+	bucketPagesByKey   = []byte("pages_by_key")  // PageRequest.Key -> page id: at most one page per key
 	bucketPagesAcked   = []byte("pages_acked")   // acked-at(8) id(8) -> "": pages acked and not resolved (schema 4)
 )
 
 var (
 	_ = registerBuckets(bucketOnCall, bucketOverrides, bucketOverrideEnds, bucketPages, bucketPagesOpen, bucketPagesDue,
-		bucketPagesBy, bucketNotify, bucketPageNotices, bucketPagesAcked)
+		bucketPagesBy, bucketNotify, bucketPageNotices, bucketPagesByKey, bucketPagesAcked)
 	// By id; acked pages by ack time. (Not by person: many streams interleave there.)
 	_ = registerAppendBuckets(bucketPages, bucketPagesAcked)
 	_ = registerOpenCounter("pages", countOpenPages)
@@ -44,8 +45,10 @@ const (
 
 // Page is a request for a human to act now.
 type Page struct {
-	ID      uint64       `json:"id"`
-	By      string       `json:"by"`
+	ID uint64 `json:"id"`
+	By string `json:"by"`
+	// Source is what opened the page when it was not a person: "alertmanager" for an alert group's page.
+	Source  string       `json:"source,omitempty"`
 	Service string       `json:"service,omitempty"`
 	Text    string       `json:"text"`
 	Updates []PageUpdate `json:"updates,omitempty"`
@@ -151,7 +154,15 @@ type PageRequest struct {
 	RateLimit    int
 	// Notifiers get a delivery task each (see NotifyHead).
 	Notifiers []string
+	// Source is stored on the page (see Page.Source). Key, when set, makes the request idempotent: a second
+	// request with the key gets ErrPageExists and nothing changes (an alert group's page, opened again after a
+	// crash or a re-sent webhook, stays one page).
+	Source string
+	Key    string
 }
+
+// ErrPageExists refuses a keyed page request whose key already has a page; PageByKey finds it.
+var ErrPageExists = errors.New("store: a page with that key exists")
 
 func pageKey(id uint64) []byte { return itob(id) }
 
@@ -163,85 +174,99 @@ func byPrefix(by string) []byte { return append([]byte(strings.ToLower(by)), 0) 
 // then true), in one transaction with its escalation timer and notifier tasks.
 func (s *Store) OpenPage(req PageRequest) (p Page, deduped bool, err error) {
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		p, deduped = Page{}, false // a write function may run twice (boltDB.Update)
-		pages := tx.Bucket(bucketPages)
-		// The person's pages, newest first, back to an hour (or the dedupe window) ago.
-		var recent []time.Time
-		horizon := req.Now.Add(-max(time.Hour, req.DedupeWindow))
-		prefix := byPrefix(req.By)
-		c := tx.Bucket(bucketPagesBy).Cursor()
-		k, v := c.Seek(append(slices.Clone(prefix), itob(math.MaxUint64)...))
-		if k == nil {
-			k, v = c.Last()
-		} else {
-			k, v = c.Prev()
-		}
-		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
-			opened := time.Unix(0, int64(btoi(v)))
-			if opened.Before(horizon) {
-				break
-			}
-			if req.DedupeWindow > 0 && !deduped && !opened.Before(req.Now.Add(-req.DedupeWindow)) {
-				var old Page
-				if _, err := getJSON(pages, k[len(prefix):], &old); err != nil {
-					return err
-				}
-				// Only into a page nobody has acked yet (an ack stops its escalation: a new problem merged into
-				// it would page nobody) and about the same service (else the service's owner is not paged).
-				if old.State == PageOpen && old.Service == req.Service {
-					old.Updates = append(old.Updates, PageUpdate{At: req.Now, By: req.By, Text: req.Text})
-					old.Notices = append(old.Notices, PageNotice{Kind: NoticeUpdate, Private: true, To: old.Target, By: req.By, Note: req.Text, Step: old.Step, At: req.Now})
-					p, deduped = old, true
-					if err := putPage(tx, old); err != nil {
-						return err
-					}
-					return enqueueTx(tx, req.Notifiers, "update", p, req.Text, req.Now)
-				}
-			}
-			if opened.After(req.Now.Add(-time.Hour)) {
-				recent = append(recent, opened)
-			}
-		}
-		if req.RateLimit > 0 && len(recent) >= req.RateLimit {
-			return &RateLimitError{Count: len(recent), Limit: req.RateLimit, Retry: recent[req.RateLimit-1].Add(time.Hour)}
-		}
-		target := req.Target
-		if target == "" {
-			st, err := onCallTx(tx, req.Rotation, req.Now)
-			if err != nil {
-				return err
-			}
-			target = st.Account
-		}
-		if target == "" {
-			return ErrNobodyOnCall
-		}
-		id, err := pages.NextSequence()
-		if err != nil {
-			return err
-		}
-		p = Page{ID: id, By: req.By, Service: req.Service, Text: req.Text, Target: target, Paged: []string{target},
-			State: PageOpen, Opened: req.Now, NextEscalation: req.Now.Add(req.AckTimeout),
-			Notices: announceAndTell(PageNotice{Kind: NoticeOpened, To: target, At: req.Now})}
-		if err := putPage(tx, p); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketPagesOpen).Put(pageKey(id), nil); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketPagesDue).Put(dueKey(p.NextEscalation, id), nil); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketPagesBy).Put(append(prefix, itob(id)...), itob(uint64(req.Now.UnixNano()))); err != nil {
-			return err
-		}
-		return enqueueTx(tx, req.Notifiers, "trigger", p, "", req.Now)
+		var err error
+		p, deduped, err = openPageTx(tx, req) // a write function may run twice (boltDB.Update): results set afresh
+		return err
 	})
 	var rl *RateLimitError
-	if err != nil && !errors.As(err, &rl) && !errors.Is(err, ErrNobodyOnCall) {
+	if err != nil && !errors.As(err, &rl) && !errors.Is(err, ErrNobodyOnCall) && !errors.Is(err, ErrPageExists) {
 		err = fmt.Errorf("store: open page by %s: %w", req.By, err)
 	}
 	return p, deduped, err
+}
+
+// openPageTx is OpenPage inside tx.
+func openPageTx(tx *bolt.Tx, req PageRequest) (p Page, deduped bool, err error) {
+	pages := tx.Bucket(bucketPages)
+	if req.Key != "" && tx.Bucket(bucketPagesByKey).Get([]byte(req.Key)) != nil {
+		return p, false, ErrPageExists
+	}
+	// The person's pages, newest first, back to an hour (or the dedupe window) ago.
+	var recent []time.Time
+	horizon := req.Now.Add(-max(time.Hour, req.DedupeWindow))
+	prefix := byPrefix(req.By)
+	c := tx.Bucket(bucketPagesBy).Cursor()
+	k, v := c.Seek(append(slices.Clone(prefix), itob(math.MaxUint64)...))
+	if k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
+		opened := time.Unix(0, int64(btoi(v)))
+		if opened.Before(horizon) {
+			break
+		}
+		if req.DedupeWindow > 0 && !deduped && !opened.Before(req.Now.Add(-req.DedupeWindow)) {
+			var old Page
+			if _, err := getJSON(pages, k[len(prefix):], &old); err != nil {
+				return p, deduped, err
+			}
+			// Only into a page nobody has acked yet (an ack stops its escalation: a new problem merged into
+			// it would page nobody) and about the same service (else the service's owner is not paged).
+			if old.State == PageOpen && old.Service == req.Service {
+				old.Updates = append(old.Updates, PageUpdate{At: req.Now, By: req.By, Text: req.Text})
+				old.Notices = append(old.Notices, PageNotice{Kind: NoticeUpdate, Private: true, To: old.Target, By: req.By, Note: req.Text, Step: old.Step, At: req.Now})
+				p, deduped = old, true
+				if err := putPage(tx, old); err != nil {
+					return p, deduped, err
+				}
+				return p, deduped, enqueueTx(tx, req.Notifiers, "update", p, req.Text, req.Now)
+			}
+		}
+		if opened.After(req.Now.Add(-time.Hour)) {
+			recent = append(recent, opened)
+		}
+	}
+	if req.RateLimit > 0 && len(recent) >= req.RateLimit {
+		return p, false, &RateLimitError{Count: len(recent), Limit: req.RateLimit, Retry: recent[req.RateLimit-1].Add(time.Hour)}
+	}
+	target := req.Target
+	if target == "" {
+		st, err := onCallTx(tx, req.Rotation, req.Now)
+		if err != nil {
+			return p, deduped, err
+		}
+		target = st.Account
+	}
+	if target == "" {
+		return p, false, ErrNobodyOnCall
+	}
+	id, err := pages.NextSequence()
+	if err != nil {
+		return p, deduped, err
+	}
+	p = Page{ID: id, By: req.By, Source: req.Source, Service: req.Service, Text: req.Text, Target: target, Paged: []string{target},
+		State: PageOpen, Opened: req.Now, NextEscalation: req.Now.Add(req.AckTimeout),
+		Notices: announceAndTell(PageNotice{Kind: NoticeOpened, To: target, At: req.Now})}
+	if err := putPage(tx, p); err != nil {
+		return p, deduped, err
+	}
+	if err := tx.Bucket(bucketPagesOpen).Put(pageKey(id), nil); err != nil {
+		return p, deduped, err
+	}
+	if err := tx.Bucket(bucketPagesDue).Put(dueKey(p.NextEscalation, id), nil); err != nil {
+		return p, deduped, err
+	}
+	if err := tx.Bucket(bucketPagesBy).Put(append(prefix, itob(id)...), itob(uint64(req.Now.UnixNano()))); err != nil {
+		return p, deduped, err
+	}
+	if req.Key != "" {
+		if err := tx.Bucket(bucketPagesByKey).Put([]byte(req.Key), itob(id)); err != nil {
+			return p, deduped, err
+		}
+	}
+	return p, deduped, enqueueTx(tx, req.Notifiers, "trigger", p, "", req.Now)
 }
 
 // changePage loads page id, lets change modify it (returning an error leaves everything as it was), stores it
@@ -302,6 +327,35 @@ func (s *Store) AckPage(id uint64, by string, now time.Time, notifiers []string,
 	})
 }
 
+// PageByKey returns the page opened for a PageRequest.Key; ErrNotFound when there is none.
+func (s *Store) PageByKey(key string) (Page, error) {
+	var p Page
+	err := s.db.View(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bucketPagesByKey).Get([]byte(key))
+		if raw == nil {
+			return ErrNotFound
+		}
+		found, err := getJSON(tx.Bucket(bucketPages), raw, &p)
+		if err == nil && !found {
+			err = ErrNotFound
+		}
+		return err
+	})
+	return p, err
+}
+
+// SetPageText replaces an open page's text without a notice or a notifier event (an alert group's page
+// follows its group: the count of alerts, the newest summary). A resolved page gives ErrPageResolved.
+func (s *Store) SetPageText(id uint64, text string) (Page, error) {
+	return s.changePage(id, "", nil, time.Time{}, func(_ *bolt.Tx, p *Page) (string, error) {
+		if p.State == PageResolved {
+			return "", ErrPageResolved
+		}
+		p.Text = text
+		return "", nil
+	})
+}
+
 // ResolvePage closes page id. check may refuse; a resolved page gives ErrPageResolved with the page.
 func (s *Store) ResolvePage(id uint64, by string, now time.Time, notifiers []string, check func(Page) error) (Page, error) {
 	return s.changePage(id, "resolve", notifiers, now, func(tx *bolt.Tx, p *Page) (string, error) {
@@ -311,23 +365,8 @@ func (s *Store) ResolvePage(id uint64, by string, now time.Time, notifiers []str
 		if err := check(*p); err != nil {
 			return "", err
 		}
-		return "", resolvePageTx(tx, p, by, now)
+		return "", resolveTx(tx, p, by, now)
 	})
-}
-
-// resolvePageTx closes p (open or acked) and takes it out of the open-work indexes.
-func resolvePageTx(tx *bolt.Tx, p *Page, by string, now time.Time) error {
-	if p.State == PageAcked {
-		if err := tx.Bucket(bucketPagesAcked).Delete(dueKey(p.AckedAt, p.ID)); err != nil {
-			return err
-		}
-	}
-	p.State, p.ResolvedBy, p.ResolvedAt = PageResolved, by, now
-	p.Notices = nil
-	if err := tx.Bucket(bucketPagesOpen).Delete(pageKey(p.ID)); err != nil {
-		return err
-	}
-	return stopTimerTx(tx, p)
 }
 
 // AutoResolver is who resolved a page that ResolveAckedPages closed.
@@ -358,7 +397,7 @@ func (s *Store) ResolveAckedPages(before, now time.Time, notifiers []string, lim
 				}
 				continue
 			}
-			if err := resolvePageTx(tx, &p, AutoResolver, now); err != nil {
+			if err := resolveTx(tx, &p, AutoResolver, now); err != nil {
 				return err
 			}
 			if err := putPage(tx, p); err != nil {
@@ -388,6 +427,22 @@ func migratePagesAcked(tx *bolt.Tx) error {
 		}
 		return acked.Put(dueKey(p.AckedAt, p.ID), nil)
 	})
+}
+
+// resolveTx closes p (not stored yet): no more notices, out of the open index (and the acked index, when it
+// was acked), its timer stopped.
+func resolveTx(tx *bolt.Tx, p *Page, by string, now time.Time) error {
+	if p.State == PageAcked {
+		if err := tx.Bucket(bucketPagesAcked).Delete(dueKey(p.AckedAt, p.ID)); err != nil {
+			return err
+		}
+	}
+	p.State, p.ResolvedBy, p.ResolvedAt = PageResolved, by, now
+	p.Notices = nil
+	if err := tx.Bucket(bucketPagesOpen).Delete(pageKey(p.ID)); err != nil {
+		return err
+	}
+	return stopTimerTx(tx, p)
 }
 
 // errStale ends an escalation transaction whose page has moved on; nothing is written.

@@ -14,6 +14,7 @@ type PageDoc struct {
 	Number         uint64       `json:"number"`
 	State          string       `json:"state"`
 	By             string       `json:"by"`
+	Source         string       `json:"source,omitempty"` // "alertmanager" for an alert group's page
 	Service        string       `json:"service,omitempty"`
 	Text           string       `json:"text"`
 	Updates        []PageUpdate `json:"updates,omitempty"`
@@ -39,7 +40,7 @@ func timePtr(t time.Time) *time.Time {
 
 // Doc is the page as the HTTP API and the webhook notifier show it.
 func (p Page) Doc() PageDoc {
-	return PageDoc{ID: p.Name(), Number: p.ID, State: p.State, By: p.By, Service: p.Service,
+	return PageDoc{ID: p.Name(), Number: p.ID, State: p.State, By: p.By, Source: p.Source, Service: p.Service,
 		Text: p.Text, Updates: p.Updates, Target: p.Target, Paged: p.Paged, Opened: p.Opened.UTC(), EscalationStep: p.Step,
 		NextEscalation: timePtr(p.NextEscalation), Exhausted: p.Exhausted, AckedBy: p.AckedBy, AckedAt: timePtr(p.AckedAt),
 		ResolvedBy: p.ResolvedBy, ResolvedAt: timePtr(p.ResolvedAt)}

@@ -74,8 +74,8 @@ func (p *PagerDuty) Send(ctx context.Context, e Event) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "opsbot")
 	resp, err := p.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s: %w", p.name, err)
+	if err != nil { // the error quotes the URL, which may carry a token: it is logged and stored
+		return fmt.Errorf("%s: %w", p.name, chat.RedactError(err))
 	}
 	return checkHTTP(p.name, resp)
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -55,8 +56,8 @@ func (w *Webhook) Send(ctx context.Context, e Event) error {
 		req.Header.Set("X-Opsbot-Signature", Signature(w.secret, ts, body))
 	}
 	resp, err := w.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s: %w", w.name, err)
+	if err != nil { // the error quotes the URL, which may carry a token: it is logged and stored
+		return fmt.Errorf("%s: %w", w.name, chat.RedactError(err))
 	}
 	return checkHTTP(w.name, resp)
 }

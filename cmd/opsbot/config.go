@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -52,6 +51,8 @@ type Config struct {
 	Reminders    []ReminderConfig   `toml:"reminders"`
 	// ReminderSettings holds the contract's reminders.grace: TOML cannot have both [[reminders]] and [reminders].
 	ReminderSettings ReminderSettingsConfig `toml:"reminder_settings"`
+	Alerts           AlertsConfig           `toml:"alerts"`
+	Maintenance      MaintenanceConfig      `toml:"maintenance"`
 }
 
 // IRCConfig is [irc].
@@ -186,6 +187,22 @@ type ReminderSettingsConfig struct {
 	Grace Duration `toml:"grace"`
 }
 
+// AlertsConfig is [alerts]: Prometheus Alertmanager's webhook.
+type AlertsConfig struct {
+	Token            string            `toml:"token"`
+	ServiceLabel     string            `toml:"service_label"`
+	DefaultAction    string            `toml:"default_action"`
+	Severity         map[string]string `toml:"severity"`
+	Heartbeat        string            `toml:"heartbeat"`
+	HeartbeatTimeout Duration          `toml:"heartbeat_timeout"`
+	AlertmanagerURL  string            `toml:"alertmanager_url"`
+}
+
+// MaintenanceConfig is [maintenance].
+type MaintenanceConfig struct {
+	MaxDuration Duration `toml:"max_duration"`
+}
+
 // Default is the configuration before the file is read: every default of the contract (docs/contract.md).
 func Default() Config {
 	return Config{
@@ -209,6 +226,10 @@ func Default() Config {
 		Deploys:      DeploysConfig{LockOnRollback: true},
 
 		ReminderSettings: ReminderSettingsConfig{Grace: Duration(commands.DefaultReminderGrace)},
+		Alerts: AlertsConfig{ServiceLabel: commands.DefaultAlertServiceLabel, DefaultAction: store.ActionPage,
+			Severity: commands.DefaultAlertSeverity(), Heartbeat: commands.DefaultAlertHeartbeat,
+			HeartbeatTimeout: Duration(commands.DefaultAlertHeartbeatTimeout)},
+		Maintenance: MaintenanceConfig{MaxDuration: Duration(commands.DefaultMaintMaxDuration)},
 	}
 }
 
@@ -219,6 +240,7 @@ func (c *Config) secretEnv() map[string]*string {
 		"OPSBOT_HTTP_WEBHOOK_SECRET":          &c.HTTP.WebhookSecret,
 		"OPSBOT_HTTP_WEBHOOK_SECRET_PREVIOUS": &c.HTTP.WebhookSecretPrevious,
 		"OPSBOT_HTTP_API_TOKEN":               &c.HTTP.APIToken,
+		"OPSBOT_ALERTS_TOKEN":                 &c.Alerts.Token,
 	}
 	for i := range c.Paging.Notifiers {
 		n := &c.Paging.Notifiers[i]
@@ -255,6 +277,18 @@ func ParseConfig(raw []byte, name string, getenv func(string) string) (Config, e
 	if cfg.Paging.Escalation == nil {
 		cfg.Paging.Escalation = Default().Paging.Escalation
 	}
+	// A severity map names what it changes: the severities it leaves out keep their defaults (so that
+	// severity = { warning = "page" } does not make info alerts page as unknown ones).
+	sev := map[string]string{}
+	for k, v := range cfg.Alerts.Severity {
+		sev[strings.ToLower(k)] = v
+	}
+	for k, v := range commands.DefaultAlertSeverity() {
+		if _, set := sev[k]; !set {
+			sev[k] = v
+		}
+	}
+	cfg.Alerts.Severity = sev
 	if getenv != nil {
 		for env, p := range cfg.secretEnv() {
 			if v := getenv(env); v != "" {
@@ -306,35 +340,32 @@ func (c Config) Masked() Config {
 		}
 	}
 	for i := range m.Paging.Notifiers {
-		m.Paging.Notifiers[i].URL = maskURL(m.Paging.Notifiers[i].URL)
+		m.Paging.Notifiers[i].URL = chat.RedactURL(m.Paging.Notifiers[i].URL)
 	}
+	m.Alerts.AlertmanagerURL = chat.RedactURL(m.Alerts.AlertmanagerURL)
 	return m
 }
 
-// maskURL keeps a URL's scheme and host and masks the rest: webhook URLs carry their token in the path,
-// the query or the user info.
-func maskURL(raw string) string {
-	if raw == "" {
-		return ""
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "********"
-	}
-	out := u.Scheme + "://" + u.Host
-	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		out += "/********"
-	}
-	return out
-}
-
-// String renders the effective config as TOML with secrets masked.
+// String renders the effective config as TOML with secrets masked, after notes on what it leaves off.
 func (c Config) String() string {
 	b, err := toml.Marshal(c.Masked())
 	if err != nil {
 		return "config: " + err.Error()
 	}
-	return string(b)
+	var notes string
+	for _, n := range c.notes() {
+		notes += "# note: " + n + "\n"
+	}
+	return notes + string(b)
+}
+
+// notes are what a valid config leaves off, for check-config.
+func (c Config) notes() []string {
+	var n []string
+	if c.Alerts.Token == "" {
+		n = append(n, "alerts.token is empty: POST /hooks/alertmanager is off (404); set it (or OPSBOT_ALERTS_TOKEN) to take alerts")
+	}
+	return n
 }
 
 // botOptions maps the config onto the bot's options: the connection, identity and HTTP settings, and each
@@ -369,6 +400,10 @@ func (c Config) botOptions(version string, log *slog.Logger) (bot.Options, error
 			WebhookSecrets: []string{c.HTTP.WebhookSecret, c.HTTP.WebhookSecretPrevious}},
 		Services:  commands.ServiceConfig{Seeds: serviceSeeds(c.Services)},
 		Reminders: commands.ReminderConfig{Seeds: reminderSeeds(c.Reminders), Grace: time.Duration(c.ReminderSettings.Grace)},
+		Alerts: commands.AlertConfig{Token: c.Alerts.Token, ServiceLabel: c.Alerts.ServiceLabel, DefaultAction: c.Alerts.DefaultAction,
+			Severity: c.Alerts.Severity, Heartbeat: c.Alerts.Heartbeat, HeartbeatTimeout: time.Duration(c.Alerts.HeartbeatTimeout)},
+		Maint: commands.MaintConfig{MaxDuration: time.Duration(c.Maintenance.MaxDuration), AlertmanagerURL: c.Alerts.AlertmanagerURL,
+			ServiceLabel: c.Alerts.ServiceLabel},
 	}
 	return o, nil
 }

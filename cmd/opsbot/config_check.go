@@ -9,8 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lrstanley/girc"
 	"github.com/opsbot/opsbot/commands"
-	"github.com/robfig/cron/v3"
+	"github.com/opsbot/opsbot/store"
 )
 
 var (
@@ -26,6 +27,9 @@ func (c *Config) Validate() error {
 
 	if host, port, err := net.SplitHostPort(c.IRC.Server); err != nil || host == "" || port == "" {
 		bad("irc.server %q: want host:port", c.IRC.Server)
+	}
+	if !girc.IsValidUser(c.IRC.User) { // girc refuses such a user at every connection attempt
+		bad("irc.user %q: letters, digits and -._[]{}\\^| only, starting with a letter or digit", c.IRC.User)
 	}
 	if !validNick(c.IRC.Nick) {
 		bad("irc.nick %q: not a valid nick", c.IRC.Nick)
@@ -191,7 +195,7 @@ func (c *Config) Validate() error {
 			bad("reminders[%d]: name %q empty or used twice", i, r.Name)
 		}
 		names[r.Name] = true
-		if err := ValidateCron(r.Schedule); err != nil {
+		if err := commands.ValidateSchedule(r.Schedule); err != nil {
 			bad("reminders[%d] %s: schedule %q: %v", i, r.Name, r.Schedule, err)
 		}
 		if r.Channel != "" && !validChannel(r.Channel) {
@@ -215,34 +219,14 @@ func (c *Config) Validate() error {
 	if c.ReminderSettings.Grace <= 0 {
 		bad("reminder_settings.grace: must be positive")
 	}
+	c.Alerts.validate(bad)
+	if c.Maintenance.MaxDuration <= 0 {
+		bad("maintenance.max_duration: must be positive")
+	}
 	if len(p) > 0 {
 		return errors.New(strings.Join(p, "\n"))
 	}
 	return nil
-}
-
-// ValidateCron parses a 5-field cron spec with optional CRON_TZ=; robfig/cron v3.0.1 can panic on a
-// malformed CRON_TZ, which becomes an error here.
-func ValidateCron(spec string) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("malformed schedule (%v)", r)
-		}
-	}()
-	if rest, ok := strings.CutPrefix(spec, "CRON_TZ="); ok {
-		tz, _, found := strings.Cut(rest, " ")
-		if !found {
-			return errors.New("CRON_TZ= needs a time zone and a schedule")
-		}
-		if _, err := time.LoadLocation(tz); err != nil {
-			return fmt.Errorf("unknown time zone %q", tz)
-		}
-	}
-	if strings.HasPrefix(spec, "TZ=") {
-		return errors.New("use CRON_TZ=, not TZ=")
-	}
-	_, err = cron.ParseStandard(spec)
-	return err
 }
 
 // ParseHandoff parses "Mon 10:00".
@@ -273,4 +257,36 @@ func validNick(s string) bool {
 		}
 	}
 	return true
+}
+
+var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]{0,63}$`)
+
+// validate checks [alerts].
+func (a AlertsConfig) validate(bad func(string, ...any)) {
+	action := func(v string) bool {
+		return v == store.ActionPage || v == store.ActionNotify || v == store.ActionIgnore
+	}
+	if !labelName.MatchString(a.ServiceLabel) {
+		bad("alerts.service_label %q: a Prometheus label name (letters, digits, _)", a.ServiceLabel)
+	}
+	if !action(a.DefaultAction) {
+		bad("alerts.default_action %q: page, notify or ignore", a.DefaultAction)
+	}
+	for sev, act := range a.Severity {
+		if !action(act) {
+			bad("alerts.severity.%s = %q: page, notify or ignore", sev, act)
+		}
+	}
+	if strings.TrimSpace(a.Heartbeat) == "" {
+		bad("alerts.heartbeat: empty (the alertname of Alertmanager's always-firing alert, usually Watchdog)")
+	}
+	if a.HeartbeatTimeout < 0 {
+		bad("alerts.heartbeat_timeout: negative (\"0s\" turns the dead man's switch off)")
+	}
+	if u := a.AlertmanagerURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		bad("alerts.alertmanager_url: must start with http:// or https:// (Alertmanager's address, for silences)")
+	}
+	if a.Token != "" && len(a.Token) < 16 {
+		bad("alerts.token: at least 16 characters (it is the only thing between the internet and your pager)")
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/opsbot/opsbot/commands"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -89,6 +91,16 @@ func TestConfigErrors(t *testing.T) {
 		{"[auth]\nops = [\"has space\"]\n", `account name "has space"`},
 		{"[bot]\nmax_lines = 0\n", "bot.max_lines = 0"},
 		{"not toml at all", "t.toml:1"},
+		{"[alerts]\ndefault_action = \"shout\"\n", `alerts.default_action "shout": page, notify or ignore`},
+		{"[alerts]\nseverity = { critical = \"panic\" }\n", `alerts.severity.critical = "panic"`},
+		{"[alerts]\nservice_label = \"my-label\"\n", `alerts.service_label "my-label"`},
+		{"[alerts]\nheartbeat_timeout = \"-1m\"\n", "alerts.heartbeat_timeout"},
+		{"[alerts]\ntoken = \"short\"\n", "alerts.token: at least 16 characters"},
+		{"[alerts]\ntoken_x = \"x\"\n", `unknown key "alerts.token_x"`},
+		{"[alerts]\nalertmanager_url = \"am:9093\"\n", "alerts.alertmanager_url: must start with http://"},
+		{"[maintenance]\nmax_duration = \"0s\"\n", "maintenance.max_duration: must be positive"},
+		{"[irc]\nuser = \"a b\"\n", `irc.user "a b"`},
+		{"[[reminders]]\nname = \"r\"\nschedule = \"CRON_TZ= 0 * * * *\"\ntext = \"t\"\n", "CRON_TZ= needs a time zone"},
 	}
 	for _, tt := range tests {
 		_, err := ParseConfig([]byte(tt.toml), "t.toml", nil)
@@ -98,15 +110,15 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
-func TestValidateCronNeverPanics(t *testing.T) {
-	for _, spec := range []string{"CRON_TZ=", "CRON_TZ=UTC", "CRON_TZ=UTC ", "TZ=UTC 0 0 * * *", "@every", "* * *", "0 0 * * MON-"} {
-		if err := ValidateCron(spec); err == nil {
-			t.Errorf("ValidateCron(%q) accepted", spec)
+func TestValidateScheduleNeverPanics(t *testing.T) {
+	for _, spec := range []string{"CRON_TZ=", "CRON_TZ=UTC", "CRON_TZ=UTC ", "CRON_TZ= 0 * * * *", "TZ=UTC 0 0 * * *", "@every", "* * *", "0 0 * * MON-"} {
+		if err := commands.ValidateSchedule(spec); err == nil {
+			t.Errorf("ValidateSchedule(%q) accepted", spec)
 		}
 	}
 	for _, spec := range []string{"0 15 * * FRI", "CRON_TZ=Europe/Stockholm 0 15 * * FRI", "*/5 * * * *", "@weekly"} {
-		if err := ValidateCron(spec); err != nil {
-			t.Errorf("ValidateCron(%q) = %v", spec, err)
+		if err := commands.ValidateSchedule(spec); err != nil {
+			t.Errorf("ValidateSchedule(%q) = %v", spec, err)
 		}
 	}
 }
@@ -203,5 +215,46 @@ func TestStoreRetentionConfig(t *testing.T) {
 		if _, err := ParseConfig([]byte(raw), "t.toml", nil); err == nil || !strings.Contains(err.Error(), "retention: at least") {
 			t.Errorf("%q: %v, want refused", raw, err)
 		}
+	}
+}
+
+// [alerts]: defaults, a partial severity map keeps the other defaults, the token from the environment is
+// masked, and check-config says when the intake is off.
+func TestAlertsConfig(t *testing.T) {
+	cfg, err := ParseConfig([]byte("[alerts]\nseverity = { warning = \"page\" }\n"), "t.toml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := cfg.Alerts
+	if a.ServiceLabel != "service" || a.DefaultAction != "page" || a.Heartbeat != "Watchdog" || time.Duration(a.HeartbeatTimeout) != 10*time.Minute ||
+		a.Severity["warning"] != "page" || a.Severity["critical"] != "page" || a.Severity["info"] != "ignore" {
+		t.Errorf("alerts = %+v", a)
+	}
+	if s := cfg.String(); !strings.Contains(s, "# note: alerts.token is empty: POST /hooks/alertmanager is off (404)") {
+		t.Errorf("check-config without a token says nothing of the intake:\n%s", s)
+	}
+	cfg, err = ParseConfig(nil, "t.toml", func(k string) string {
+		if k == "OPSBOT_ALERTS_TOKEN" {
+			return "from-the-environment-0123"
+		}
+		return ""
+	})
+	if err != nil || cfg.Alerts.Token != "from-the-environment-0123" {
+		t.Fatalf("OPSBOT_ALERTS_TOKEN: %q, %v", cfg.Alerts.Token, err)
+	}
+	if s := cfg.String(); strings.Contains(s, "from-the-environment") || strings.Contains(s, "alerts.token is empty") {
+		t.Errorf("check-config shows the token or a wrong note:\n%s", s)
+	}
+	o, err := cfg.botOptions("test", nil)
+	if err != nil || o.Alerts.Token != "from-the-environment-0123" || o.Alerts.HeartbeatTimeout != 10*time.Minute ||
+		o.Maint.MaxDuration != 12*time.Hour || o.Maint.ServiceLabel != "service" {
+		t.Errorf("bot options: %+v %+v, %v", o.Alerts, o.Maint, err)
+	}
+	cfg, _ = ParseConfig([]byte("[alerts]\nalertmanager_url = \"http://user:pw@am.example.test:9093/am\"\n"), "t.toml", nil)
+	if o, _ := cfg.botOptions("test", nil); o.Maint.AlertmanagerURL != "http://user:pw@am.example.test:9093/am" {
+		t.Errorf("maintenance's Alertmanager = %q", o.Maint.AlertmanagerURL)
+	}
+	if s := cfg.String(); strings.Contains(s, "pw@") {
+		t.Errorf("check-config shows the Alertmanager URL's password:\n%s", s)
 	}
 }

@@ -1,6 +1,10 @@
 package chat
 
 import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -82,6 +86,7 @@ func TestSanitizeAndTruncate(t *testing.T) {
 		"\xff\xfeok":                                   "ok",
 		"  trimmed\t":                                  "trimmed",
 		"émoji 😀 kept":                                 "émoji 😀 kept",
+		"line\u2028<opsbot> P-9 paging x\u2029end":     "line <opsbot> P-9 paging x end",
 	} {
 		if got := Sanitize(in); got != want {
 			t.Errorf("Sanitize(%q) = %q, want %q", in, got, want)
@@ -110,5 +115,29 @@ func TestFold(t *testing.T) {
 	c.Set("rfc8265")
 	if !c.Equal("Ünïcode", "ünïcode") {
 		t.Error("rfc8265 Casemap does not fold Unicode case")
+	}
+}
+
+func TestRedact(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                           "",
+		"https://hooks.example.net":  "https://hooks.example.net",
+		"https://hooks.example.net/": "https://hooks.example.net",
+		"https://hooks.example.net/page?token=s3cret": "https://hooks.example.net/********",
+		"https://user:pw@hooks.example.net":           "https://hooks.example.net/********",
+		"http://127.0.0.1:9093/am#x":                  "http://127.0.0.1:9093/********",
+		"not a url":                                   "********",
+	} {
+		if got := RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+	err := &url.Error{Op: "Post", URL: "http://127.0.0.1:1/page?token=s3cret", Err: errors.New("connection refused")}
+	if got := RedactError(fmt.Errorf("webhook-0: %w", err)).Error(); strings.Contains(got, "s3cret") || !strings.Contains(got, "connection refused") {
+		t.Errorf("RedactError = %q", got)
+	}
+	var ue *url.Error
+	if !errors.As(RedactError(err), &ue) || ue.Err.Error() != "connection refused" {
+		t.Error("RedactError lost the cause")
 	}
 }

@@ -7,7 +7,7 @@ import (
 )
 
 func FuzzSanitize(f *testing.F) {
-	for _, s := range []string{"", "plain", "\x02bold\x02 \x0304,01red\x03", "a\r\nPRIVMSG #x :y", "\x01VERSION\x01", "\u202eevil\u202c", "\xff\xfe", "tab\there", "zero\u200bwidth"} {
+	for _, s := range []string{"", "plain", "\x02bold\x02 \x0304,01red\x03", "a\r\nPRIVMSG #x :y", "\x01VERSION\x01", "\u202eevil\u202c", "\xff\xfe", "tab\there", "zero\u200bwidth", "a\u2028b\u2029c"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -16,7 +16,7 @@ func FuzzSanitize(f *testing.F) {
 			t.Fatalf("Sanitize(%q) = %q: invalid UTF-8", s, out)
 		}
 		for _, r := range out {
-			if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || unicode.Is(unicode.Cf, r) {
+			if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || unicode.Is(unicode.Cf, r) || unicode.In(r, unicode.Zl, unicode.Zp) {
 				t.Fatalf("Sanitize(%q) = %q: contains %U", s, out, r)
 			}
 		}

@@ -1,6 +1,8 @@
 package chat
 
 import (
+	"errors"
+	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -9,8 +11,9 @@ import (
 )
 
 // Sanitize makes untrusted text (chat input, webhook payloads) safe to store and to echo on IRC: it strips IRC
-// formatting codes (bold, colour, ...), drops invalid UTF-8, every control character (CR, LF, NUL, CTCP \x01,
-// tabs become spaces) and the Unicode bidi and zero-width formatting controls that can disguise text.
+// formatting codes (bold, colour, ...), drops invalid UTF-8, every control character (CR, LF, NUL, CTCP \x01;
+// tabs and the Unicode line and paragraph separators become spaces) and the Unicode bidi and zero-width
+// formatting controls that can disguise text.
 func Sanitize(s string) string {
 	s = strings.ToValidUTF8(s, "")
 	s = ircfmt.Strip(s)
@@ -18,8 +21,8 @@ func Sanitize(s string) string {
 	b.Grow(len(s))
 	for _, r := range s {
 		switch {
-		case r == '\t' || r == '\n' || r == '\r':
-			b.WriteByte(' ')
+		case r == '\t' || r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029':
+			b.WriteByte(' ') // U+2028/U+2029 too: a client may break the line there and show a fake bot line
 		case unicode.IsControl(r):
 		case isBidiOrInvisible(r):
 		case r == utf8.RuneError:
@@ -60,4 +63,32 @@ func NoHighlight(nick string) string {
 		return nick
 	}
 	return nick[:n] + "\u200b" + nick[n:]
+}
+
+// RedactURL shows a URL without what may be a secret: its scheme and host, and "/********" in place of user
+// info, path, query and fragment (webhook and API URLs carry tokens there). For logs, errors that are stored,
+// and check-config.
+func RedactURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "********"
+	}
+	out := u.Scheme + "://" + u.Host
+	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		out += "/********"
+	}
+	return out
+}
+
+// RedactError is err with the URL of a failed HTTP request (a *url.Error, whose text quotes it whole)
+// redacted; other errors are returned as they are.
+func RedactError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &url.Error{Op: ue.Op, URL: RedactURL(ue.URL), Err: ue.Err}
+	}
+	return err
 }
