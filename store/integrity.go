@@ -109,6 +109,18 @@ func (s *Store) checkSize() error {
 	return nil
 }
 
+// schemaCleanMarker is the first schema version whose builds write the clean-shutdown marker.
+const schemaCleanMarker = 2
+
+// writtenBeforeMarker reports whether the file was last written by a build that never wrote the
+// clean-shutdown marker: its absence then says nothing, and the first start of this build (an upgrade, after
+// a clean stop as the upgrade steps say) checks in the background like any other, instead of reading the
+// whole file first.
+func (s *Store) writtenBeforeMarker() bool {
+	v, err := s.SchemaVersion()
+	return err == nil && v > 0 && v < schemaCleanMarker
+}
+
 // cleanlyClosed reports whether the last run closed the store (Close left its marker in meta).
 func (s *Store) cleanlyClosed() bool {
 	clean := false
@@ -133,7 +145,7 @@ func (s *Store) checkAtOpen(opts Options, isNew bool) (bool, error) {
 	case isNew:
 		s.integrity.update(func(st *IntegrityStatus) { st.AtOpen, st.Reason, st.State = true, "new file", IntegrityOK })
 		return true, nil
-	case !s.cleanlyClosed():
+	case !s.cleanlyClosed() && !s.writtenBeforeMarker():
 		reason = "unclean shutdown"
 	case s.Size() < limit:
 		reason = "small file"

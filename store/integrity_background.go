@@ -133,7 +133,7 @@ func (s *Store) checkBucket(f *os.File, name []byte) ([]string, error) {
 			return append(problems, fmt.Sprintf("bucket %s: the keys do not go on after %x", name, from)), nil
 		}
 		from = next
-		if step%64 == 63 {
+		if step%8 == 7 { // a few megabytes mapped at most
 			_ = s.db.View(func(tx *bolt.Tx) error { dropMapped(tx); return nil })
 		}
 	}

@@ -314,3 +314,22 @@ func TestIntegrityBackgroundCheckWhileWriting(t *testing.T) {
 		t.Fatalf("background check during writes: %+v", st)
 	}
 }
+
+// A store last written by a build that never wrote the clean-shutdown marker (schema 1) is not taken for a
+// crashed one: the first start of this build checks it in the background, and migrates it.
+func TestIntegrityFirstStartAfterUpgradeChecksInTheBackground(t *testing.T) {
+	dir := t.TempDir()
+	path, _ := requestsFile(t, dir, 300)
+	toSchema(t, path, 1, bucketDeployNewest)
+	s, err := Open(path, background)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if st := waitIntegrity(t, s); st.State != IntegrityOK || st.AtOpen {
+		t.Errorf("first start after an upgrade: %+v, want ok from the background check", st)
+	}
+	if v, err := s.SchemaVersion(); err != nil || v != SchemaVersionCurrent {
+		t.Errorf("schema %d, %v; want %d", v, err, SchemaVersionCurrent)
+	}
+}
