@@ -105,3 +105,27 @@ func deleteKeys(b *bolt.Bucket, keys [][]byte) error {
 	}
 	return nil
 }
+
+// PruneExpired prunes to the end what is past its retention (zero: kept), in batches of a thousand, and
+// returns how much it removed: the retention job run to completion, for opsbot compact before its copy.
+func (s *Store) PruneExpired(now time.Time, audit, deliveries time.Duration) (int, error) {
+	total := 0
+	for n := 1000; audit > 0 && n == 1000; {
+		var err error
+		if n, err = s.PruneAudit(now.Add(-audit), 1000); err != nil {
+			return total, err
+		}
+		total += n
+	}
+	s.deliveryScan.mu.Lock()
+	s.deliveryScan.next = nil // a whole sweep, from the start
+	s.deliveryScan.mu.Unlock()
+	for more := deliveries > 0; more; {
+		n, m, err := s.PruneDeliveries(now.Add(-deliveries), 1000)
+		if err != nil {
+			return total, err
+		}
+		total, more = total+n, m
+	}
+	return total, nil
+}

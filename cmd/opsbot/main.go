@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // time zones work on minimal images
@@ -74,14 +75,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if sub == "compact" {
-		res, err := store.Compact(cfg.Store.Path, store.Options{LockTimeout: time.Second})
-		if err != nil {
-			fmt.Fprintln(stderr, "opsbot:", err)
-			return 1
-		}
-		fmt.Fprintf(stdout, "compacted %s: %.1f MiB -> %.1f MiB; the original is kept as %s\n", cfg.Store.Path,
-			float64(res.Before)/(1<<20), float64(res.After)/(1<<20), res.Backup)
-		return 0
+		return compact(cfg, log, stdout, stderr)
 	}
 
 	opts, err := cfg.botOptions(version, log)
@@ -122,5 +116,31 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "opsbot:", err)
 		return 1
 	}
+	return 0
+}
+
+// compact is opsbot compact: what is past its retention is pruned (as the running bot's job would, to the
+// end), then the file is rewritten small (store.Compact).
+func compact(cfg Config, log *slog.Logger, stdout, stderr io.Writer) int {
+	st, err := store.Open(cfg.Store.Path, store.Options{LockTimeout: time.Second, CheckDelay: time.Hour, Log: log})
+	if err != nil {
+		fmt.Fprintln(stderr, "opsbot:", strings.Replace(err.Error(), "(is another opsbot running?)", "(stop opsbot before compacting)", 1))
+		return 1
+	}
+	pruned, err := st.PruneExpired(time.Now(), time.Duration(cfg.Store.AuditRetention), time.Duration(cfg.Store.DeliveryRetention))
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "opsbot:", err)
+		return 1
+	}
+	res, err := store.Compact(cfg.Store.Path, store.Options{LockTimeout: time.Second})
+	if err != nil {
+		fmt.Fprintln(stderr, "opsbot:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "compacted %s: %d records past their retention pruned; %.1f MiB -> %.1f MiB; the original is kept as %s\n",
+		cfg.Store.Path, pruned, float64(res.Before)/(1<<20), float64(res.After)/(1<<20), res.Backup)
 	return 0
 }
