@@ -303,7 +303,8 @@ func (b *Bot) work(stop <-chan struct{}) {
 func (b *Bot) handle(in inbound) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	b.disp.Dispatch(ctx, in.msg, &ircReplier{b: b, target: in.replyTo, nick: in.msg.Caller.Nick, private: in.msg.Private()})
+	b.disp.Dispatch(ctx, in.msg, &ircReplier{b: b, target: in.replyTo, nick: in.msg.Caller.Nick, private: in.msg.Private(),
+		owner: replyOwner(in.msg.Caller)})
 }
 
 func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
@@ -315,12 +316,28 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
 	}
 }
 
-// ircReplier sends a command's answer to where it was asked, within the channel's line budget.
+// ircReplier sends a command's answer to where it was asked, within the line budget: bot.max_lines in a
+// channel, maxPrivateLines in private.
 type ircReplier struct {
 	b       *Bot
 	target  string
 	nick    string
 	private bool
+	owner   string // whose turn the lines take in the outbound queue (replyOwner)
+}
+
+// maxPrivateLines caps a private reply: a page of a listing (20 lines and its header) fits, a flood of
+// listings does not turn into thousands of queued lines.
+const maxPrivateLines = 24
+
+// replyOwner is whose turn a reply takes in the outbound queue: each logged-in caller takes turns of their
+// own, while everyone not logged in shares one (and at most half the bucket), as they share one command
+// budget.
+func replyOwner(c commands.Caller) string {
+	if c.Anonymous() {
+		return anonymousOwner
+	}
+	return c.Key()
 }
 
 func (r *ircReplier) Reply(lines ...string) {
@@ -329,16 +346,19 @@ func (r *ircReplier) Reply(lines ...string) {
 	for _, l := range lines {
 		wire = append(wire, splitText(l, budget)...)
 	}
-	if max := r.b.o.MaxLines; !r.private && len(wire) > max {
-		where := "ask in private"
-		if r.b.o.PublicURL != "" {
-			where = r.b.o.PublicURL
-		}
+	max, where := r.b.o.MaxLines, "ask in private"
+	if r.private {
+		max, where = maxPrivateLines, "use --page, or narrow it down"
+	}
+	if r.b.o.PublicURL != "" {
+		where = r.b.o.PublicURL
+	}
+	if len(wire) > max {
 		more := len(wire) - (max - 1)
 		wire = append(wire[:max-1], fmt.Sprintf("... and %d more (%s)", more, where))
 	}
 	for _, l := range wire {
-		r.b.out.Send(Line{Target: r.target, Text: l, Priority: PriorityNormal})
+		r.b.out.Send(Line{Target: r.target, Text: l, Priority: PriorityNormal, owner: r.owner})
 	}
 }
 
@@ -346,5 +366,5 @@ func (r *ircReplier) Error(msg string) {
 	if !r.private {
 		msg = r.nick + ": " + msg
 	}
-	r.b.out.Send(Line{Target: r.target, Text: chat.Truncate(msg, textBudget("PRIVMSG", r.target)), Priority: PriorityNormal})
+	r.b.out.Send(Line{Target: r.target, Text: chat.Truncate(msg, textBudget("PRIVMSG", r.target)), Priority: PriorityNormal, owner: r.owner})
 }

@@ -440,6 +440,7 @@ func TestE2EPrivatePageWaitsForTheAccount(t *testing.T) {
 	bob := joinedClient(t, n, "bob", true)
 	bob.Say("#operations", "!page the db is down")
 	bob.Expect(wait, irctest.FromContaining("opsbot", "P-1 paging alice"))
+	rb.waitOutboxLen(1) // the channel line leaves the outbox once the server's PONG confirms it
 	if got := rb.Store.OutboxLen(); got != 1 {
 		t.Fatalf("outbox holds %d messages while alice is away, want her private page", got)
 	}

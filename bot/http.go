@@ -44,6 +44,9 @@ func (b *Bot) healthz(w http.ResponseWriter, _ *http.Request) {
 	var problems []string
 	if st := b.t.IRCStatus(); !st.Connected {
 		problems = append(problems, "irc: not connected to "+st.Server)
+	} else if st.NickWanted != "" {
+		// Degraded, not down: commands work, but whoever holds the nick can pose as the bot.
+		problems = append(problems, fmt.Sprintf("irc: on nick %s, not %s: someone else holds it (NickServ REGAIN/GHOST failing?)", st.Nick, st.NickWanted))
 	}
 	if err := b.store.Healthy(); err != nil {
 		problems = append(problems, "store: "+err.Error())

@@ -37,6 +37,12 @@ type connState struct {
 	kicks      map[string]int
 	timers     []*time.Timer
 	topics     map[string]string // folded channel -> its topic, once known (see addTopicHandlers)
+	// nick is the bot's nick as the server knows it: from the end of registration, then its NICK changes.
+	nick string
+	// asked is what NickServ was last asked, to free the configured nick ("REGAIN", "GHOST"; "" for
+	// nothing); noRegain is set once NickServ has answered REGAIN with an unknown command (Atheme 7.2).
+	asked    string
+	noRegain bool
 	// direct is set once registration is complete (SASL gate passed, casemapping known): from then on the
 	// wire tap takes commands off the wire (takeCommand).
 	direct atomic.Bool
@@ -50,6 +56,8 @@ type transport struct {
 	roles   *commands.Roles
 	metrics *Metrics
 	enqueue func(inbound) bool
+	// out is the outbound queue (attached by its run): once registered, girc's own lines go through it.
+	out atomic.Pointer[Outbound]
 
 	mu      sync.Mutex
 	cur     *connState
@@ -69,6 +77,17 @@ func (t *transport) notifyLocked() {
 	} else {
 		t.metrics.Connected.Set(0)
 	}
+	if t.offNickLocked() {
+		t.metrics.NickMismatch.Set(1)
+	} else {
+		t.metrics.NickMismatch.Set(0)
+	}
+}
+
+// offNickLocked reports whether the bot is connected under another nick than the configured one (someone
+// else holds it). t.mu must be held.
+func (t *transport) offNickLocked() bool {
+	return t.cur != nil && t.cur.registered && t.roles.Fold(t.cur.nick) != t.roles.Fold(t.o.Nick)
 }
 
 // ready returns a channel closed at the next state change.
@@ -113,6 +132,8 @@ func (t *transport) connectOnce(ctx context.Context) error {
 	cfg := girc.Config{
 		Server: host, Port: port, Nick: t.o.Nick, User: t.o.User, Name: t.o.Realname,
 		DisableSTS: true, AllowFlood: true, // TLS and flood control are ours (girc's flood limiter lets bursts through)
+		// girc's WHO and MODE on joining are replaced by one WHOX per channel, through the queue (JOIN handler).
+		DisableAutoWHOOnJoin: true, DisableAutoMODEOnJoin: true,
 		PingDelay: t.o.PingDelay, Version: "opsbot " + t.o.Version,
 		RecoverFunc: func(_ *girc.Client, e *girc.HandlerError) {
 			t.o.Log.Error("irc: handler panicked", "err", e.Error(), "stack", string(e.Stack))
@@ -140,19 +161,33 @@ func (t *transport) connectOnce(ctx context.Context) error {
 	t.notifyLocked()
 	t.mu.Unlock()
 
+	// The connection ends when ctx ends: its socket is closed, and girc returns. Not girc's Close, which
+	// reads what girc sets while connecting, unlocked (a data race when shutdown meets a reconnect).
+	closeConn := func() {
+		t.mu.Lock()
+		fc := cs.conn
+		t.mu.Unlock()
+		if fc != nil {
+			fc.Close()
+		}
+	}
 	done := make(chan struct{})
-	go func() { // ends the connection when ctx ends; exits with the connection
+	go func() { // exits with the connection
 		select {
 		case <-ctx.Done():
-			c.Close()
+			closeConn()
 		case <-done:
 		}
 	}()
 	err = c.DialerConnect(&dialer{o: t.o, metrics: t.metrics, onConn: func(fc *filterConn) {
 		fc.tap = func(line []byte) bool { return t.takeCommand(cs, line) }
+		fc.route = func(line []byte) bool { return t.route(cs, fc, line) }
 		t.mu.Lock()
 		cs.conn = fc
 		t.mu.Unlock()
+		if ctx.Err() != nil { // ended while dialing: the watcher may have found no socket yet
+			closeConn()
+		}
 	}})
 	close(done)
 
@@ -163,6 +198,9 @@ func (t *transport) connectOnce(ctx context.Context) error {
 	t.cur = nil
 	t.notifyLocked()
 	t.mu.Unlock()
+	if o := t.out.Load(); o != nil {
+		o.linkLost()
+	}
 	if err == nil {
 		err = errors.New("connection closed")
 	}
@@ -184,7 +222,7 @@ func (t *transport) quit(ctx context.Context, reason string) {
 	}
 	// Not girc's Quit: it closes the socket right after writing, so the server may never read the reason.
 	// We write QUIT and let the server close the link.
-	_, _ = fc.Write([]byte("QUIT :" + wireClean(reason) + "\r\n"))
+	_ = fc.writeNow([]byte("QUIT :" + wireClean(reason) + "\r\n"))
 	for {
 		select {
 		case <-ctx.Done():
@@ -214,8 +252,9 @@ func (t *transport) addHandlers(cs *connState) {
 			t.o.Log.Error("irc: SASL authentication failed", "account", t.o.SASLUser, "reply", e.Last())
 		})
 	}
-	h.Add("376", func(c *girc.Client, _ girc.Event) { t.onRegistered(cs) }) // end of MOTD
-	h.Add("422", func(c *girc.Client, _ girc.Event) { t.onRegistered(cs) }) // no MOTD
+	// End of MOTD, or no MOTD: the reply's first parameter is the nick the server registered the bot under.
+	h.Add("376", func(c *girc.Client, e girc.Event) { t.onRegistered(cs, e) })
+	h.Add("422", func(c *girc.Client, e girc.Event) { t.onRegistered(cs, e) })
 	h.Add(girc.JOIN, func(c *girc.Client, e girc.Event) {
 		if e.Source == nil || len(e.Params) == 0 || !t.isMe(c, e.Source.Name) {
 			return
@@ -225,6 +264,16 @@ func (t *transport) addHandlers(cs *connState) {
 		t.notifyLocked()
 		t.mu.Unlock()
 		t.o.Log.Info("irc: joined", "channel", e.Params[0])
+		// One WHOX for the whole channel tells girc everyone's account; from then on extended-join and
+		// account-notify keep it current, with no line per join (see route).
+		c.Send(&girc.Event{Command: girc.WHO, Params: []string{e.Params[0], "%tacuhnr,1"}})
+	})
+	h.Add(girc.PONG, func(_ *girc.Client, e girc.Event) {
+		if n, ok := syncToken(e.Last()); ok {
+			if o := t.out.Load(); o != nil {
+				o.confirm(n)
+			}
+		}
 	})
 	h.Add(girc.PART, func(c *girc.Client, e girc.Event) {
 		// The bot never parts by itself: a PART of ours is forced (an op's REMOVE, an oper's SAPART), and
@@ -243,22 +292,37 @@ func (t *transport) addHandlers(cs *connState) {
 	t.addTopicHandlers(cs)
 	// Regain the configured nick as soon as its holder leaves or renames.
 	regain := func(c *girc.Client, e girc.Event) {
-		if e.Source != nil && t.roles.Fold(e.Source.Name) == t.roles.Fold(t.o.Nick) && !t.isMe(c, t.o.Nick) {
+		if e.Source != nil && t.roles.Fold(e.Source.Name) == t.roles.Fold(t.o.Nick) && !t.onNick(cs) {
 			c.Cmd.Nick(t.o.Nick)
 		}
 	}
 	h.Add(girc.QUIT, regain)
 	h.Add(girc.NICK, regain)
+	h.Add(girc.NICK, func(_ *girc.Client, e girc.Event) {
+		if e.Source != nil && len(e.Params) > 0 {
+			t.onNickChange(cs, e.Source.Name, e.Last())
+		}
+	})
+	h.Add(girc.NOTICE, func(c *girc.Client, e girc.Event) {
+		if e.Source != nil && strings.EqualFold(e.Source.Name, "NickServ") && len(e.Params) > 1 {
+			t.onNickServ(cs, e.Last())
+		}
+	})
 }
 
 func (t *transport) isMe(c *girc.Client, nick string) bool {
 	return t.roles.Fold(nick) == t.roles.Fold(c.GetNick())
 }
 
-// onRegistered runs once per connection at the end of registration: it applies the SASL gate, learns the
-// casemapping, joins the channels and starts regaining the nick.
-func (t *transport) onRegistered(cs *connState) {
+// onRegistered runs once per connection at the end of registration (e is the end of the MOTD, or its
+// absence): it applies the SASL gate, learns the casemapping, joins the channels and starts regaining the
+// nick.
+func (t *transport) onRegistered(cs *connState, e girc.Event) {
 	c := cs.client
+	nick := c.GetNick() // girc learns it from the welcome, in a goroutine of its own: the reply is surer
+	if len(e.Params) > 0 && e.Params[0] != "" && e.Params[0] != "*" {
+		nick = e.Params[0]
+	}
 	t.mu.Lock()
 	if cs.registered {
 		t.mu.Unlock()
@@ -274,6 +338,7 @@ func (t *transport) onRegistered(cs *connState) {
 	}
 	cs.registered = true
 	cs.since = time.Now()
+	cs.nick = nick
 	t.mu.Unlock()
 
 	if cm, ok := c.GetServerOption("CASEMAPPING"); ok {
@@ -289,25 +354,97 @@ func (t *transport) onRegistered(cs *connState) {
 	t.mu.Lock()
 	t.notifyLocked()
 	t.mu.Unlock()
-	t.o.Log.Info("irc: registered", "server", t.o.Server, "nick", c.GetNick(), "sasl", cs.saslOK)
-	if !t.isMe(c, t.o.Nick) {
+	t.o.Log.Info("irc: registered", "server", t.o.Server, "nick", nick, "sasl", cs.saslOK)
+	if !t.onNick(cs) {
+		t.o.Log.Warn("irc: the configured nick is taken: using another until it is regained", "nick", t.o.Nick, "using", nick)
 		t.regainNick(cs, 0)
 	}
 }
 
-// regainNick asks NickServ to release the configured nick (when authenticated) and retries NICK with backoff.
+// onNick reports whether the bot is on its configured nick.
+func (t *transport) onNick(cs *connState) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.roles.Fold(cs.nick) == t.roles.Fold(t.o.Nick)
+}
+
+// regainNick works to get the configured nick back, with backoff between attempts: logged in, it asks
+// NickServ to REGAIN it, or, where NickServ does not know REGAIN (Atheme 7.2), to GHOST its holder, and
+// takes it on NickServ's answer (onNickServ); it also tries NICK itself from the second attempt on, and
+// always when not logged in.
 func (t *transport) regainNick(cs *connState, attempt int) {
 	c := cs.client
-	if t.isMe(c, t.o.Nick) || !c.IsConnected() {
+	if t.onNick(cs) || !c.IsConnected() {
 		return
 	}
-	if attempt == 0 && cs.saslOK {
-		c.Cmd.Message("NickServ", "REGAIN "+t.o.Nick)
-	} else {
+	if cs.saslOK {
+		t.mu.Lock()
+		cs.asked = "REGAIN"
+		if cs.noRegain {
+			cs.asked = "GHOST"
+		}
+		ask := cs.asked
+		t.mu.Unlock()
+		c.Cmd.Message("NickServ", ask+" "+t.o.Nick)
+	}
+	if !cs.saslOK || attempt > 0 {
 		c.Cmd.Nick(t.o.Nick)
 	}
 	delay := min(time.Duration(1<<min(attempt, 6))*5*time.Second, 5*time.Minute)
 	t.after(cs, delay, func() { t.regainNick(cs, attempt+1) })
+}
+
+// onNickServ follows NickServ's answers to what regainNick asked: REGAIN unknown (Atheme 7.2 says
+// "Invalid command") -> GHOST; the holder ghosted, or gone -> NICK.
+func (t *transport) onNickServ(cs *connState, text string) {
+	text = girc.StripRaw(text)
+	t.mu.Lock()
+	asked, nick := cs.asked, cs.nick
+	next := ""
+	switch {
+	case asked == "REGAIN" && (strings.Contains(text, "Invalid command") || strings.Contains(text, "Unknown command")):
+		cs.noRegain, cs.asked, next = true, "GHOST", "GHOST"
+	case asked == "GHOST" && (strings.Contains(text, "has been ghosted") || strings.Contains(text, "is not online")):
+		cs.asked, next = "", "NICK"
+	case asked == "GHOST":
+		cs.asked = ""
+	}
+	t.mu.Unlock()
+	c := cs.client
+	switch {
+	case next == "GHOST":
+		t.o.Log.Warn("irc: NickServ does not know REGAIN: asking it to GHOST the configured nick's holder", "nick", t.o.Nick, "using", nick, "reply", text)
+		c.Cmd.Message("NickServ", "GHOST "+t.o.Nick)
+	case next == "NICK":
+		t.o.Log.Info("irc: NickServ freed the configured nick: taking it", "nick", t.o.Nick, "reply", text)
+		c.Cmd.Nick(t.o.Nick)
+	case asked == "GHOST":
+		t.o.Log.Warn("irc: NickServ did not ghost the configured nick's holder; will retry", "nick", t.o.Nick, "using", nick, "reply", text)
+	}
+}
+
+// onNickChange follows the bot's own nick: regained, or lost (a server or services may rename it).
+func (t *transport) onNickChange(cs *connState, from, to string) {
+	t.mu.Lock()
+	if t.roles.Fold(from) != t.roles.Fold(cs.nick) {
+		t.mu.Unlock()
+		return
+	}
+	cs.nick = to
+	registered := cs.registered
+	t.notifyLocked()
+	t.mu.Unlock()
+	if !registered {
+		return
+	}
+	if t.onNick(cs) {
+		t.o.Log.Info("irc: on the configured nick again", "nick", to, "was", from)
+		return
+	}
+	t.o.Log.Warn("irc: renamed away from the configured nick; regaining it", "nick", t.o.Nick, "using", to)
+	if t.roles.Fold(from) == t.roles.Fold(t.o.Nick) {
+		t.regainNick(cs, 0)
+	}
 }
 
 // onKicked rejoins after a growing delay (RejoinDelay, doubling, at most 5m), so a kick war cannot make the bot flood.
@@ -515,6 +652,57 @@ func (t *transport) canSend(target string) bool {
 	return true
 }
 
+// attach is called by the outbound queue's run: from then on girc's lines go through the queue once the
+// connection is registered, and the server's answers to sync PINGs confirm durable lines.
+func (t *transport) attach(o *Outbound) { t.out.Store(o) }
+
+// route takes one of girc's lines (filterConn.Write) and reports whether it was taken: queued in the
+// outbound queue's protocol lane, or dropped. A line not taken is written at once: before registration
+// girc's few lines (CAP, NICK, USER, AUTHENTICATE, PONG) go straight out, taking a token if one is free,
+// since a new connection starts with the server's full allowance. After registration every line of
+// girc's waits for its token like any other, before replies and notices.
+//
+// girc asks WHO for everyone who joins a channel the bot is in. With extended-join the JOIN itself names
+// the account (and account-notify every later login or logout), so that WHO is dropped: a join storm, or
+// a netsplit rejoining hundreds, costs no line at all. Without extended-join it is kept, but optional: at
+// most maxOptional wait.
+func (t *transport) route(cs *connState, fc *filterConn, line []byte) bool {
+	o := t.out.Load()
+	if o == nil {
+		return false
+	}
+	if !cs.direct.Load() {
+		o.charge()
+		return false
+	}
+	joiner := isJoinerWHO(line)
+	if joiner && cs.client.HasCapability("extended-join") {
+		return true
+	}
+	o.pushProto(Line{raw: bytes.Clone(line), conn: fc, optional: joiner})
+	return true
+}
+
+// isJoinerWHO reports girc's WHO for a user who joined: "WHO <nick> %tacuhnr,1" (to a nick, not a channel).
+func isJoinerWHO(line []byte) bool {
+	rest, ok := bytes.CutPrefix(line, []byte("WHO "))
+	if !ok {
+		return false
+	}
+	target, query, _ := bytes.Cut(bytes.TrimRight(rest, "\r\n"), []byte(" "))
+	return !girc.IsValidChannel(string(target)) && string(query) == "%tacuhnr,1"
+}
+
+// syncToken returns n from a sync PING's token "opsbot-sync-<n>".
+func syncToken(token string) (uint64, bool) {
+	rest, ok := strings.CutPrefix(token, syncPrefix)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(rest, 10, 64)
+	return n, err == nil && n > 0
+}
+
 // writeLine validates and writes one line. Targets are only configured channels or nicks taken from events.
 // It writes to the connection directly rather than through girc's Send, which would add a goroutine hop and
 // drop the line silently if the link had just died; a failed write here is errNotReady, and the line is kept.
@@ -522,12 +710,21 @@ func (t *transport) writeLine(l Line) error {
 	t.mu.Lock()
 	cs := t.cur
 	var fc *filterConn
-	if cs != nil && cs.registered {
+	if cs != nil && (cs.registered || (l.conn != nil && cs.conn == l.conn)) {
 		fc = cs.conn
 	}
 	t.mu.Unlock()
+	if l.conn != nil && fc != l.conn {
+		return nil // one of girc's lines for a connection that has ended: it means nothing on another
+	}
 	if fc == nil {
 		return errNotReady
+	}
+	if l.raw != nil {
+		if err := fc.writeNow(l.raw); err != nil {
+			return fmt.Errorf("%w: %v", errNotReady, err)
+		}
+		return nil
 	}
 	if account, ok := targetAccount(l.Target); ok {
 		nicks := t.nicksOf(cs, account)
@@ -577,7 +774,7 @@ func (t *transport) writeLine(l Line) error {
 		lines = append(lines, line)
 	}
 	for _, line := range lines {
-		if _, err := fc.Write(line); err != nil {
+		if err := fc.writeNow(line); err != nil {
 			return fmt.Errorf("%w: %v", errNotReady, err)
 		}
 	}
@@ -591,7 +788,11 @@ func (t *transport) IRCStatus() commands.IRCStatus {
 	if t.cur == nil || !t.cur.registered {
 		return commands.IRCStatus{Server: t.o.Server}
 	}
-	return commands.IRCStatus{Connected: true, Since: t.cur.since, Nick: t.cur.client.GetNick(), Server: t.o.Server}
+	st := commands.IRCStatus{Connected: true, Since: t.cur.since, Nick: t.cur.nick, Server: t.o.Server}
+	if t.offNickLocked() {
+		st.NickWanted = t.o.Nick
+	}
+	return st
 }
 
 // dialer dials with a timeout, does TLS itself (verifying unless configured otherwise), and wraps the
@@ -632,9 +833,13 @@ func (d *dialer) Dial(network, addr string) (net.Conn, error) {
 // in it offers every complete line to tap, and girc reads only the lines tap did not take.
 type filterConn struct {
 	net.Conn
-	mu      sync.Mutex
+	mu      sync.Mutex // girc's writes (pending)
 	pending []byte
+	wmu     sync.Mutex // writes to the socket
 	metrics *Metrics
+	// route, when set, is offered each of girc's lines; it reports whether it took the line (to queue it
+	// or drop it), else the line is written at once.
+	route func(line []byte) bool
 
 	// Read side; only girc's reader calls Read, one call at a time.
 	tap  func(line []byte) bool
@@ -697,6 +902,8 @@ func (f *filterConn) fill() {
 // gircReadTimeout is the read deadline girc v1.1.2 sets before reading each line (conn.go, readLoop).
 const gircReadTimeout = 300 * time.Second
 
+// Write takes girc's writes: complete lines are filtered, then offered to route, and written at once if
+// route does not take them. girc's writer is the only caller.
 func (f *filterConn) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -713,19 +920,29 @@ func (f *filterConn) Write(p []byte) (int, error) {
 			f.metrics.LinesDropped.WithLabelValues("ctcp").Inc()
 		case len(line) > MaxLineBytes && !hasTags(line):
 			f.metrics.LinesDropped.WithLabelValues("too_long").Inc()
+		case f.route != nil && f.route(line):
 		default:
 			out = append(out, line...)
 		}
 		f.pending = f.pending[i+1:]
 	}
 	if len(out) > 0 {
-		// A server that stops reading must not block the writers forever (girc sets no write deadline).
-		_ = f.Conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
-		if _, err := f.Conn.Write(out); err != nil {
+		if err := f.writeNow(out); err != nil {
 			return 0, err
 		}
 	}
 	return len(p), nil
+}
+
+// writeNow writes complete lines to the socket, past route: the outbound queue's lines, which have their
+// token, and QUIT.
+func (f *filterConn) writeNow(b []byte) error {
+	f.wmu.Lock()
+	defer f.wmu.Unlock()
+	// A server that stops reading must not block the writers forever (girc sets no write deadline).
+	_ = f.Conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	_, err := f.Conn.Write(b)
+	return err
 }
 
 func hasTags(line []byte) bool { return len(line) > 0 && line[0] == '@' }

@@ -20,6 +20,7 @@ type Metrics struct {
 	OutboxBacklog   prometheus.GaugeFunc
 	Reconnects      prometheus.Counter
 	Connected       prometheus.Gauge
+	NickMismatch    prometheus.Gauge
 	LinesSent       prometheus.Counter
 	LinesDropped    *prometheus.CounterVec
 	InboundDropped  prometheus.Counter
@@ -48,6 +49,9 @@ func newMetrics(queueDepth, outboxLen func() float64) *Metrics {
 		Connected: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "opsbot_irc_connected", Help: "1 when registered (and authenticated when SASL is configured) and joined, else 0.",
 		}),
+		NickMismatch: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "opsbot_irc_nick_mismatch", Help: "1 while connected under another nick than the configured one (someone else holds it), else 0.",
+		}),
 		LinesSent: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "opsbot_lines_sent_total", Help: "PRIVMSG/NOTICE lines written to the server.",
 		}),
@@ -61,7 +65,7 @@ func newMetrics(queueDepth, outboxLen func() float64) *Metrics {
 			Name: "opsbot_store_errors_total", Help: "Failed store operations: every failed database commit (commands, audit, jobs, outbox, webhooks) and failed reads behind the HTTP API.",
 		}),
 	}
-	m.Registry.MustRegister(m.Commands, m.CommandDuration, m.QueueDepth, m.OutboxBacklog, m.Reconnects, m.Connected,
+	m.Registry.MustRegister(m.Commands, m.CommandDuration, m.QueueDepth, m.OutboxBacklog, m.Reconnects, m.Connected, m.NickMismatch,
 		m.LinesSent, m.LinesDropped, m.InboundDropped, m.StoreErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -128,13 +128,20 @@ type Dispatcher struct {
 	limitBurst int
 	mu         sync.Mutex
 	limiters   map[string]*userLimit
-	now        func() time.Time
+	// anonymous is the one budget that everyone not logged in shares, on top of each one's own: a crowd of
+	// anonymous clients (each with its own user@host, so its own allowance) cannot flood the bot.
+	anonymous *userLimit
+	now       func() time.Time
 }
 
+// userLimit is a rate limit budget and its flood state. A flood starts at the first refused command (which
+// gets the one "slow down" line) and ends when no command was refused for as long as the budget takes to
+// fill up again.
 type userLimit struct {
-	lim      *rate.Limiter
-	warned   bool
-	lastSeen time.Time
+	lim         *rate.Limiter
+	warned      bool // the "slow down" line of the current flood was sent
+	lastRefused time.Time
+	lastSeen    time.Time
 }
 
 // DispatcherOptions configure a Dispatcher.
@@ -172,6 +179,8 @@ func NewDispatcher(reg *Registry, o DispatcherOptions) *Dispatcher {
 		if d.limitBurst < 1 {
 			d.limitBurst = 1
 		}
+		// Together, people who are not logged in get twice what one person gets.
+		d.anonymous = &userLimit{lim: rate.NewLimiter(2*d.limitEvery, 2*d.limitBurst)}
 	}
 	return d
 }
@@ -331,8 +340,11 @@ func (d *Dispatcher) record(cmd *Command, m Message, text, result string) {
 		Args: chat.Truncate(text, 500), Result: chat.Truncate(result, 200)})
 }
 
-// allow applies the per-caller rate limit. The first refused command gets one line; later ones get none
-// until the caller is allowed again, so a flood never turns into a flood of refusals.
+// allow applies the rate limit: each caller's own budget and, for callers who are not logged in, the budget
+// they all share; a command must fit both. The first refused command of a flood gets one line, and no
+// other command of that flood does (not even after the caller is allowed again for a moment), so a flood
+// never turns into a flood of refusals. A crowd of anonymous callers refused by their shared budget gets
+// one line between them.
 func (d *Dispatcher) allow(c Caller, w Replier) bool {
 	if d.limitEvery == rate.Inf {
 		return true
@@ -350,15 +362,36 @@ func (d *Dispatcher) allow(c Caller, w Replier) bool {
 		d.limiters[key] = u
 	}
 	u.lastSeen = now
-	if u.lim.AllowN(now, 1) {
-		u.warned = false
+	var shared *userLimit
+	if c.Anonymous() {
+		shared = d.anonymous
+	}
+	own := u.lim.TokensAt(now) >= 1
+	if own && (shared == nil || shared.lim.TokensAt(now) >= 1) {
+		u.lim.AllowN(now, 1)
+		if shared != nil {
+			shared.lim.AllowN(now, 1)
+		}
 		return true
 	}
-	if !u.warned {
-		u.warned = true
-		w.Error("error: slow down, too many commands; try again in a few seconds")
+	refused, msg := u, "error: slow down, too many commands; try again in a few seconds"
+	if own {
+		refused, msg = shared, "error: slow down, too many commands from people not logged in; log in to NickServ, or try again in a few seconds"
+	}
+	if refused.warned && now.Sub(refused.lastRefused) >= refillTime(refused.lim) {
+		refused.warned = false // the last flood is over: this is a new one
+	}
+	refused.lastRefused = now
+	if !refused.warned {
+		refused.warned = true
+		w.Error(msg)
 	}
 	return false
+}
+
+// refillTime is how long an empty budget takes to fill up.
+func refillTime(lim *rate.Limiter) time.Duration {
+	return time.Duration(float64(lim.Burst()) / float64(lim.Limit()) * float64(time.Second))
 }
 
 // gcLimiters forgets callers idle for ten minutes (their buckets are full again anyway).

@@ -26,6 +26,9 @@ type IRCStatus struct {
 	Since     time.Time // when the current connection was registered
 	Nick      string
 	Server    string
+	// NickWanted is the configured nick while the bot is connected under another one (someone else holds
+	// it), else "".
+	NickWanted string
 }
 
 // StatusSource reports the transport's state; the shell reports none.
@@ -76,6 +79,9 @@ func (k *Core) status(_ context.Context, _ *Call, w Replier) error {
 			parts = append(parts, fmt.Sprintf("connected to %s as %s since %s", st.Server, st.Nick, st.Since.In(k.rt.Location).Format("2006-01-02 15:04 MST")))
 		} else {
 			parts = append(parts, "DISCONNECTED from IRC")
+		}
+		if st.NickWanted != "" {
+			parts = append(parts, fmt.Sprintf("NOT on its nick %s (someone else holds it; regaining)", st.NickWanted))
 		}
 	}
 	if k.cfg.Insecure {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +53,7 @@ type groupWrite struct {
 	lead  chan struct{}   // this writer is to commit the next group
 	after func(err error) // instead of done, for a rider nobody waits for
 	ended bool            // finish ran (only the group's leader touches it)
+	probe bool            // the health probe's write: its outcome alone does not change the failing state
 }
 
 // finish delivers the write's result.
@@ -85,8 +87,14 @@ type writeState struct {
 // A panic in fn is raised again in the caller of Update, after the group has been rolled back and the other
 // writers' functions run without it; a panic of bbolt's own while committing is raised in every caller of the
 // group. Either way the lead passes on, so later writes still commit.
-func (d *boltDB) Update(fn func(*bolt.Tx) error) error {
-	w := &groupWrite{fn: fn, done: make(chan error, 1), lead: make(chan struct{}, 1)}
+func (d *boltDB) Update(fn func(*bolt.Tx) error) error { return d.write(fn, false) }
+
+// probe is Update for the health probe (Store.WriteHealth): a group of probes only does not change the
+// failing state, nor count as a failed write.
+func (d *boltDB) probe(fn func(*bolt.Tx) error) error { return d.write(fn, true) }
+
+func (d *boltDB) write(fn func(*bolt.Tx) error, probe bool) error {
+	w := &groupWrite{fn: fn, done: make(chan error, 1), lead: make(chan struct{}, 1), probe: probe}
 	d.gmu.Lock()
 	d.queue = append(d.queue, w)
 	if !d.leading {
@@ -170,7 +178,7 @@ func (d *boltDB) commitGroup() {
 		d.commits.Add(1)
 		d.writes.Add(int64(len(group)))
 		if _, ok := err.(panicked); !ok { // bbolt itself panicked: every writer of the group gets the panic
-			err = d.committed(err)
+			err = d.committed(err, slices.ContainsFunc(group, func(w *groupWrite) bool { return !w.probe }))
 		}
 		for _, w := range group {
 			w.finish(err)
@@ -194,7 +202,15 @@ func (d *boltDB) update(fn func(*bolt.Tx) error) (err error) {
 }
 
 // committed records the outcome of a commit whose functions all succeeded and returns the error to give.
-func (d *boltDB) committed(err error) error {
+// Only a commit that carried a real write (not only health probes) changes the failing state: health
+// reflects the last real write, not a probe that fitted where a real write did not.
+func (d *boltDB) committed(err error, real bool) error {
+	if !real {
+		if err != nil {
+			return writeFailure{err}
+		}
+		return nil
+	}
 	if err == nil {
 		d.failing.Store(nil)
 		return nil

@@ -25,7 +25,9 @@ type Network struct {
 	// Kind is "inspircd+atheme", "ngircd" or "ircd-hybrid"; Services is true when NickServ runs.
 	Kind     string
 	Services bool
-	t        testing.TB
+	// Stock is true for a network with InspIRCd's stock flood limits (StartStock).
+	Stock bool
+	t     testing.TB
 	// pidFiles are the files in Dir holding the daemons' pids (Stop kills them); startFn (re)starts them.
 	pidFiles []string
 	startFn  func(testing.TB)
@@ -51,6 +53,21 @@ func Available() (bool, string) {
 // unless CI is set: then it fails, so CI can never pass without them.
 func Start(t testing.TB) *Network {
 	t.Helper()
+	return start(t, false)
+}
+
+// StartStock is Start with InspIRCd's stock flood limits instead of the relaxed ones: fakelag on (a client
+// past about ten commands' worth of penalty has its commands held, one per second), an 8 KiB receive queue
+// (a client whose held commands pass it is disconnected) and an 8 KiB soft send queue (the server stops
+// reading a client that does not read its replies). Public networks run these; flood, join-storm and
+// fairness tests belong here.
+func StartStock(t testing.TB) *Network {
+	t.Helper()
+	return start(t, true)
+}
+
+func start(t testing.TB, stock bool) *Network {
+	t.Helper()
 	if ok, why := Available(); !ok {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("CI is set but the test network cannot run: %s", why)
@@ -65,7 +82,7 @@ func Start(t testing.TB) *Network {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	n := &Network{Dir: dir, Port: freePortPair(t), Kind: "inspircd+atheme", Services: true, t: t,
+	n := &Network{Dir: dir, Port: freePortPair(t), Kind: "inspircd+atheme", Services: true, Stock: stock, t: t,
 		pidFiles: []string{"inspircd.pid", "atheme.pid"}}
 	n.Addr = "127.0.0.1:" + strconv.Itoa(n.Port)
 	n.startFn = n.start
@@ -81,6 +98,9 @@ func (n *Network) start(t testing.TB) {
 	t.Helper()
 	cmd := exec.Command("bash", filepath.Join(scriptDir(), "start.sh"), n.Dir, strconv.Itoa(n.Port))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if n.Stock {
+		cmd.Env = append(os.Environ(), "IRCD_PROFILE=stock")
+	}
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "ready") {
 		logs, _ := os.ReadFile(filepath.Join(n.Dir, "inspircd.out"))
