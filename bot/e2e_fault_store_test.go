@@ -157,8 +157,8 @@ func storeFault(t *testing.T, dir string, probeFails bool, induce func(t *testin
 	if v := scrapeMetric(t, base, "opsbot_store_errors_total", ""); v < float64(len(refused)) {
 		t.Errorf("opsbot_store_errors_total = %v during the fault, want >= %d (the refused writes)", v, len(refused))
 	}
-	// /healthz says why when the last write failed and a probe write fails too. On a full disk a small
-	// probe may still fit in pages bbolt has freed: then the store can write right now and health is ok.
+	// /healthz says why when the last write failed and a probe fails too; the probe needs real room on the
+	// disk (1 MiB written and synced beside the database), so pages bbolt has freed cannot make it pass.
 	code, body := httpGet(t, base+"/healthz")
 	t.Logf("/healthz during the fault: %d %s", code, strings.TrimSpace(body))
 	if (probeFails && code != 503) || (code == 503) != strings.Contains(body, "store: writes failing since ") {

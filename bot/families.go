@@ -9,6 +9,7 @@ import (
 type FamilyConfig struct {
 	Requests  commands.RequestConfig
 	Paging    commands.PagingConfig
+	Handoffs  commands.HandoffConfig
 	Incidents commands.IncidentConfig
 	Deploys   commands.DeployConfig
 	Services  commands.ServiceConfig
@@ -26,7 +27,9 @@ type FamilyConfig struct {
 // a field for its config section, and add one line here. Passing st where a family's store interface is asked
 // for makes the build fail if *store.Store ever stops providing what the family needs.
 func families(rt commands.Runtime, st *store.Store, o *Options, core commands.CoreConfig, topic commands.Topic) (*commands.Set, error) {
-	services, err := commands.NewServices(rt, st, o.Services, commands.ServiceLinks{Incidents: st, Deploys: st})
+	svcCfg := o.Services
+	svcCfg.Schedules = o.Paging.ScheduleNames()
+	services, err := commands.NewServices(rt, st, svcCfg, commands.ServiceLinks{Incidents: st, Deploys: st})
 	if err != nil {
 		return nil, err
 	}
@@ -41,6 +44,9 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 	incidents := commands.NewIncidents(rt, st, o.Incidents, commands.IncidentLinks{Catalog: st, Pager: pager, Deploys: st, SLOs: st, Topic: topic,
 		Alerts: alerts, Windows: maint})
 	deploys := commands.NewDeploys(rt, st, o.Deploys, commands.DeployLinks{Catalog: st, Freezes: commands.FreezesOf{st, maint}})
+	// The handoff digest's sources (it ranks them by importance).
+	digest := append(append([]commands.DigestSource(nil), o.Digest...), paging, incidents, requests, deploys)
+	handoffs := commands.NewHandoffs(rt, st, o.Handoffs, paging, digest...)
 	agenda := append(append([]commands.AgendaSource(nil), o.Agenda...), requests, incidents, incidents.AvailabilityAgenda(), deploys, maint)
 	reminders, err := commands.NewReminders(rt, st, o.Reminders, agenda...)
 	if err != nil {
@@ -49,6 +55,7 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 	return commands.NewSet(rt,
 		commands.NewCore(rt, st, core).Family(),
 		paging.Family(),
+		handoffs.Family(),
 		requests.Family(),
 		services.Family(),
 		incidents.Family(),

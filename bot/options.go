@@ -55,10 +55,11 @@ type Options struct {
 	Notifiers     []notify.Config
 	NotifyBackoff time.Duration
 
-	// Test seams: Pager, when set, pages for incidents instead of the paging family; Agenda sources are read
-	// before the families' own (a source of the same name replaces the family's).
+	// Test seams: Pager, when set, pages for incidents instead of the paging family; Agenda and Digest sources
+	// are read before the families' own (a source of the same name replaces the family's).
 	Pager  commands.Pager
 	Agenda []commands.AgendaSource
+	Digest []commands.DigestSource
 
 	// BackoffMin and BackoffMax bound the reconnect delay; zero values use 1s and 2m.
 	BackoffMin time.Duration

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"github.com/opsbot/opsbot/store"
 )
 
 // The contracts between command families. A family that needs another family's data declares the need here
@@ -89,6 +91,39 @@ type AgendaSource interface {
 	AgendaName() string
 	// Agenda returns short lines for the kind, most important first.
 	Agenda(kind string, from, to time.Time) ([]string, error)
+}
+
+// Schedules are the on-call schedules (paging family): the default one, ops (the [oncall] rotation), and
+// those of [[oncall.schedules]].
+type Schedules interface {
+	// ScheduleNames lists the schedules, the default first.
+	ScheduleNames() []string
+	// Rotation returns a schedule's rotation ("" is the default schedule); ok is false for an unknown name.
+	Rotation(schedule string) (r store.Rotation, ok bool)
+}
+
+// DigestSource contributes to the on-call handoff digest: what the incoming person must know (handoffs
+// family consumes; paging, requests, incidents and deploys provide, and so may any other family). schedule
+// is the schedule handing over ("ops", "db"); a source may keep to what concerns it or ignore it. [since,
+// now) is the shift that is ending: what happened during it (a rollback) is the source's to weigh; what is
+// still open is reported whenever it began. A source with nothing to say returns the zero DigestPart: it
+// is then left out of the digest altogether (no "nothing to report" lines in a six-line digest). The digest
+// ranks sources by name: pages, incidents, alerts, requests, deploys, maintenance, then any other.
+type DigestSource interface {
+	// DigestName names the source in the digest ("pages", "incidents", "requests", "deploys").
+	DigestName() string
+	// Digest returns the source's part of the digest.
+	Digest(schedule string, since, now time.Time) (DigestPart, error)
+}
+
+// DigestPart is one source's part of a handoff digest.
+type DigestPart struct {
+	// Summary is a few words for the channel's handoff line ("2 pages open", "INC-7 open", "1 lock"); ""
+	// keeps the source out of that line.
+	Summary string
+	// Items are short items ("P-3 open 4m, paging carol: db is down"), most important first, ids first,
+	// nobody highlighted; the digest shows as many as fit one line and counts the rest ("+2 more").
+	Items []string
 }
 
 // Announcer posts messages that are not replies (pages, notices, reminders). Every method stores the message

@@ -76,18 +76,27 @@ func (p *Paging) escalate(pg store.Page, now time.Time) (store.Page, error) {
 	return next, nil
 }
 
-// stepTarget is who the page's next escalation step pages: the step's account, or for "next" the one after
-// the current target in the rotation (the rotation's scheduled person when the target is not in it).
+// stepTarget is who the page's next escalation step pages, within the page's schedule: the step's account,
+// or for "next" the one after the current target in the schedule's rotation (the rotation's scheduled person
+// when the target is not in it). A schedule may have its own steps; a page of a schedule no longer
+// configured escalates in the default one.
 func (p *Paging) stepTarget(pg store.Page, now time.Time) string {
+	sched, ok := p.schedule(pg.ScheduleName())
+	if !ok {
+		sched = p.scheds[0]
+	}
 	steps := p.cfg.Escalation
+	if len(sched.Escalation) > 0 {
+		steps = sched.Escalation
+	}
 	step := steps[min(pg.Step, len(steps)-1)]
 	if step != "next" {
 		return step
 	}
-	if n := p.cfg.Rotation.NextAfter(pg.Target); n != "" {
+	if n := sched.Rotation.NextAfter(pg.Target); n != "" {
 		return n
 	}
-	if s := p.cfg.Rotation.ShiftAt(now); s.Account != "" {
+	if s := sched.Rotation.ShiftAt(now); s.Account != "" {
 		return s.Account
 	}
 	return pg.Target

@@ -50,8 +50,12 @@ type testDeps struct {
 	RequestWIPLimit  int
 	RequestNagAfter  time.Duration
 
+	Handoff HandoffConfig
+	Digest  []DigestSource // read before the families' own (a source of the same name replaces the family's)
+
 	Freezes   Freezes
 	Catalog   Catalog
+	Routes    ServiceRoutes
 	Incidents ServiceIncidents
 	Deploys   ServiceDeploys
 	Pager     Pager
@@ -80,19 +84,20 @@ func buildAll(d testDeps) (*Registry, []Job, error) {
 	rt := d.runtime()
 	if d.AsTheBot {
 		d.Catalog = cmp.Or[Catalog](d.Catalog, d.Store)
+		d.Routes = cmp.Or[ServiceRoutes](d.Routes, d.Store)
 		d.Freezes = cmp.Or[Freezes](d.Freezes, d.Store)
 		d.Incidents = cmp.Or[ServiceIncidents](d.Incidents, d.Store)
 		d.Deploys = cmp.Or[ServiceDeploys](d.Deploys, d.Store)
 		d.SLOs = cmp.Or[SLOs](d.SLOs, d.Store)
 	}
-	paging := NewPaging(rt, d.Store, d.Paging, PagingLinks{Catalog: d.Catalog})
+	paging := NewPaging(rt, d.Store, d.Paging, PagingLinks{Catalog: d.Routes})
 	if d.OnCall == nil {
 		d.OnCall = paging
 	}
 	if d.Pager == nil {
 		d.Pager = paging
 	}
-	services, err := NewServices(rt, d.Store, ServiceConfig{}, ServiceLinks{Incidents: d.Incidents, Deploys: d.Deploys})
+	services, err := NewServices(rt, d.Store, ServiceConfig{Schedules: d.Paging.ScheduleNames()}, ServiceLinks{Incidents: d.Incidents, Deploys: d.Deploys})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -102,13 +107,14 @@ func buildAll(d testDeps) (*Registry, []Job, error) {
 	if d.AsTheBot {
 		d.Agenda = append(d.Agenda, requests, incidents, incidents.AvailabilityAgenda(), deploys)
 	}
+	handoffs := NewHandoffs(rt, d.Store, d.Handoff, paging, append(d.Digest, paging, incidents, requests, deploys)...)
 	reminders, err := NewReminders(rt, d.Store, ReminderConfig{Seeds: d.ConfigReminders, Grace: d.ReminderGrace}, d.Agenda...)
 	if err != nil {
 		return nil, nil, err
 	}
 	set, err := NewSet(rt,
 		NewCore(rt, d.Store, CoreConfig{Version: d.Version, Started: d.Started, Insecure: d.Insecure, IRC: d.Status}).Family(),
-		paging.Family(), requests.Family(), services.Family(), incidents.Family(), deploys.Family(), reminders.Family())
+		paging.Family(), handoffs.Family(), requests.Family(), services.Family(), incidents.Family(), deploys.Family(), reminders.Family())
 	if err != nil {
 		return nil, nil, err
 	}

@@ -16,44 +16,69 @@ import (
 var accountPattern = regexp.MustCompile(`^[^\s,*?!@#:]{1,64}$`)
 
 func (p *Paging) onCallCommands() []*Command {
+	sched := []Flag{{Name: "schedule", Value: true}}
 	return []*Command{
 		{
-			Name: "oncall", Help: "Shows who is on call now, until when, who is next, and any override.",
-			Role: RoleAnyone, MaxArgs: 0, Run: p.show,
+			Name: "oncall", Args: "[schedule]", Role: RoleAnyone, MaxArgs: 1, Run: p.show,
+			Help: "Shows who is on call now, until when, who is next, and any override (every schedule, or the one named).",
 		},
 		{
-			Name: "oncall take", Args: "[duration]", Role: RoleOps, Write: true, MaxArgs: 1, Run: p.take,
+			Name: "oncall take", Args: "[duration] [--schedule S]", Role: RoleOps, Write: true, MaxArgs: 1, Flags: sched, Run: p.take,
 			Help: fmt.Sprintf("Puts you on call from now for the duration (default 1h, at most oncall.max_override = %s).", chat.FormatDuration(p.cfg.MaxOverride)),
 		},
 		{
-			Name: "oncall override", Args: "<account> <duration>", Role: RoleOps, Write: true, MinArgs: 2, MaxArgs: 2, Run: p.override,
+			Name: "oncall override", Args: "<account> <duration> [--schedule S]", Role: RoleOps, Write: true, MinArgs: 2, MaxArgs: 2, Flags: sched, Run: p.override,
 			Help: fmt.Sprintf("Puts someone else on call from now for the duration (at most %s).", chat.FormatDuration(p.cfg.MaxOverride)),
 		},
 		{
-			Name: "oncall clear", Help: "Ends the override in force; the rotation applies again.",
-			Role: RoleOps, Write: true, MaxArgs: 0, Run: p.clear,
+			Name: "oncall clear", Args: "[--schedule S]", Help: "Ends the override in force; the rotation applies again.",
+			Role: RoleOps, Write: true, MaxArgs: 0, Flags: sched, Run: p.clear,
 		},
 	}
 }
 
-// show answers !oncall in one line.
-func (p *Paging) show(_ context.Context, _ *Call, w Replier) error {
+// show answers !oncall: one line per schedule, or for the schedule named.
+func (p *Paging) show(_ context.Context, c *Call, w Replier) error {
+	scheds := p.scheds
+	if len(c.Args) == 1 {
+		s, err := p.scheduleArg(c.Args[0])
+		if err != nil {
+			return err
+		}
+		scheds = []Schedule{s}
+	}
 	now := p.rt.Now()
-	st, err := p.st.OnCallNow(p.cfg.Rotation, now)
-	if err != nil {
-		return err
+	for _, s := range scheds {
+		st, err := p.st.OnCallNow(s.Rotation, now)
+		if err != nil {
+			return err
+		}
+		if st.Account == "" {
+			w.Reply(p.nobodyLine(s.Name()))
+			continue
+		}
+		w.Reply(p.stateLine(s.Name(), st, now, chat.NoHighlight(st.Account), ""))
 	}
-	if st.Account == "" {
-		w.Reply(fmt.Sprintf("nobody is on call (oncall.rotation is empty); ops can %soncall take [duration]", p.rt.Prefix))
-		return nil
-	}
-	w.Reply(p.stateLine(st, now, chat.NoHighlight(st.Account), ""))
 	return nil
 }
 
-// stateLine is "on call: alice until Mon 10:00 CET (in 4d2h), next: carol", with the override if any; who is
-// the on-call person as it should appear, note is added to the parenthesis.
-func (p *Paging) stateLine(st store.OnCallState, now time.Time, who, note string) string {
+// nobodyLine says that nobody is on call in a schedule and what ops can do.
+func (p *Paging) nobodyLine(sched string) string {
+	if scheduleLabel(sched) == "" {
+		return fmt.Sprintf("nobody is on call (oncall.rotation is empty); ops can %soncall take [duration]", p.rt.Prefix)
+	}
+	return fmt.Sprintf("nobody is on call in %s (its rotation is empty); ops can %soncall take [duration] --schedule %s", sched, p.rt.Prefix, sched)
+}
+
+// stateLine is "on call: alice until Mon 10:00 CET (in 4d2h), next: carol" ("on call (db): ..." for another
+// schedule than ops), with the override if any; who is the on-call person as it should appear, note is added
+// to the parenthesis.
+func (p *Paging) stateLine(sched string, st store.OnCallState, now time.Time, who, note string) string {
+	return onCallLine(p.rt.Location, sched, st, now, who, note)
+}
+
+// onCallLine is stateLine with the time zone to show times in.
+func onCallLine(loc *time.Location, sched string, st store.OnCallState, now time.Time, who, note string) string {
 	paren := []string{"in " + chat.FormatDuration(st.Until.Sub(now).Round(time.Second))}
 	if o := st.Override; o != nil {
 		ov := "override by " + chat.NoHighlight(o.By)
@@ -65,7 +90,7 @@ func (p *Paging) stateLine(st store.OnCallState, now time.Time, who, note string
 	if note != "" {
 		paren = append(paren, note)
 	}
-	line := fmt.Sprintf("on call: %s until %s (%s)", who, when(st.Until, now, p.rt.Location), strings.Join(paren, ", "))
+	line := fmt.Sprintf("on call%s: %s until %s (%s)", scheduleLabel(sched), who, when(st.Until, now, loc), strings.Join(paren, ", "))
 	if st.Next != "" {
 		line += ", next: " + chat.NoHighlight(st.Next)
 	} else {
@@ -86,20 +111,33 @@ func (p *Paging) overrideFor(arg string) (time.Duration, error) {
 	return d, nil
 }
 
+// scheduleFlag is the schedule of --schedule (the default one without it).
+func (p *Paging) scheduleFlag(c *Call) (Schedule, error) {
+	name, _ := c.Flag("schedule")
+	return p.scheduleArg(name)
+}
+
 func (p *Paging) take(_ context.Context, c *Call, w Replier) error {
+	s, err := p.scheduleFlag(c)
+	if err != nil {
+		return err
+	}
 	d := time.Hour
 	if len(c.Args) == 1 {
-		var err error
 		if d, err = p.overrideFor(c.Args[0]); err != nil {
 			return err
 		}
 	} else {
 		d = min(d, p.cfg.MaxOverride)
 	}
-	return p.putOnCall(c, w, c.Caller.Account, d)
+	return p.putOnCall(c, w, s, c.Caller.Account, d)
 }
 
 func (p *Paging) override(_ context.Context, c *Call, w Replier) error {
+	s, err := p.scheduleFlag(c)
+	if err != nil {
+		return err
+	}
 	account := strings.ToLower(c.Args[0])
 	if !accountPattern.MatchString(account) {
 		return Errorf("error: %q is not an account name", chat.Truncate(c.Args[0], 40))
@@ -108,18 +146,18 @@ func (p *Paging) override(_ context.Context, c *Call, w Replier) error {
 	if err != nil {
 		return err
 	}
-	return p.putOnCall(c, w, account, d)
+	return p.putOnCall(c, w, s, account, d)
 }
 
-func (p *Paging) putOnCall(c *Call, w Replier, account string, d time.Duration) error {
+func (p *Paging) putOnCall(c *Call, w Replier, s Schedule, account string, d time.Duration) error {
 	now := p.rt.Now()
-	_, st, err := p.st.AddOverride(p.cfg.Rotation, store.Override{Account: account, By: c.Caller.Account, Start: now, End: now.Add(d)})
+	_, st, err := p.st.AddOverride(s.Rotation, store.Override{Account: account, By: c.Caller.Account, Start: now, End: now.Add(d)})
 	if err != nil {
 		return err
 	}
-	w.Reply(p.stateLine(st, now, account, ""))
+	w.Reply(p.stateLine(s.Name(), st, now, account, ""))
 	if !p.rt.Roles.Same(account, c.Caller.Account) {
-		msg := fmt.Sprintf("you are on call until %s (override by %s)", when(st.Until, now, p.rt.Location), chat.NoHighlight(c.Caller.Account))
+		msg := fmt.Sprintf("you are on call%s until %s (override by %s)", scheduleLabel(s.Name()), when(st.Until, now, p.rt.Location), chat.NoHighlight(c.Caller.Account))
 		if err := p.rt.Announce.Tell(account, msg, false); err != nil {
 			return fmt.Errorf("oncall: notify %s: %w", account, err)
 		}
@@ -128,37 +166,23 @@ func (p *Paging) putOnCall(c *Call, w Replier, account string, d time.Duration) 
 }
 
 func (p *Paging) clear(_ context.Context, c *Call, w Replier) error {
+	s, err := p.scheduleFlag(c)
+	if err != nil {
+		return err
+	}
 	now := p.rt.Now()
-	o, st, err := p.st.ClearOverride(p.cfg.Rotation, now)
+	o, st, err := p.st.ClearOverride(s.Rotation, now)
 	if errors.Is(err, store.ErrNotFound) {
-		return Errorf("error: no override is in force")
+		return Errorf("error: no override is in force%s", scheduleLabel(s.Name()))
 	}
 	if err != nil {
 		return err
 	}
 	note := fmt.Sprintf("override of %s cleared by %s", chat.NoHighlight(o.Account), chat.NoHighlight(c.Caller.Account))
 	if st.Account == "" {
-		w.Reply("nobody is on call now (" + note + ")")
+		w.Reply(fmt.Sprintf("nobody is on call%s now (%s)", scheduleLabel(s.Name()), note))
 		return nil
 	}
-	w.Reply(p.stateLine(st, now, st.Account, note))
+	w.Reply(p.stateLine(s.Name(), st, now, st.Account, note))
 	return nil
-}
-
-// handoff is the job that announces each change of who is on call (a new shift, or an override ending) once.
-// The change is recorded only once its announcement is queued, so a failed outbox write is tried again.
-func (p *Paging) handoff(_ context.Context, now time.Time) error {
-	_, _, _, err := p.st.Handoff(p.cfg.Rotation, now, func(prev string, cur store.OnCallState) error {
-		var line string
-		switch {
-		case cur.Account == "":
-			line = fmt.Sprintf("on call: nobody from now (after %s); ops can %soncall take", chat.NoHighlight(prev), p.rt.Prefix)
-		case prev == "":
-			line = p.stateLine(cur, now, cur.Account, "")
-		default:
-			line = p.stateLine(cur, now, cur.Account+" takes over from "+chat.NoHighlight(prev), "")
-		}
-		return p.rt.Announce.Announce("", line, false)
-	})
-	return err
 }

@@ -1,8 +1,10 @@
 package commands
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/opsbot/opsbot/store"
@@ -17,22 +19,30 @@ type shiftDoc struct {
 
 // onCallDoc is GET /api/v1/oncall.
 type onCallDoc struct {
-	Now      time.Time       `json:"now"`
-	OnCall   string          `json:"on_call"` // "" when nobody is
-	Until    *time.Time      `json:"until,omitempty"`
-	Next     string          `json:"next,omitempty"`
-	Override *store.Override `json:"override"`
-	Rotation []string        `json:"rotation"`
-	Handoff  string          `json:"handoff"`
-	Timezone string          `json:"timezone"`
-	Shift    string          `json:"shift_length"`
-	Shifts   []shiftDoc      `json:"shifts"` // the current shift and the next three, without overrides
+	Schedule  string          `json:"schedule"`
+	Schedules []string        `json:"schedules"` // every configured schedule, the default first
+	Now       time.Time       `json:"now"`
+	OnCall    string          `json:"on_call"` // "" when nobody is
+	Until     *time.Time      `json:"until,omitempty"`
+	Next      string          `json:"next,omitempty"`
+	Override  *store.Override `json:"override"`
+	Rotation  []string        `json:"rotation"`
+	Handoff   string          `json:"handoff"`
+	Timezone  string          `json:"timezone"`
+	Shift     string          `json:"shift_length"`
+	Shifts    []shiftDoc      `json:"shifts"` // the current shift and the next three, without overrides
 }
 
-// apiOnCall is GET /api/v1/oncall: who is on call, until when, who is next, and the next shifts.
-func (p *Paging) apiOnCall(w http.ResponseWriter, _ *http.Request) {
+// apiOnCall is GET /api/v1/oncall[?schedule=db]: who is on call in the schedule (the default one without
+// the parameter), until when, who is next, and the next shifts. An unknown schedule is a 404.
+func (p *Paging) apiOnCall(w http.ResponseWriter, req *http.Request) {
 	now := p.rt.Now()
-	r := p.cfg.Rotation
+	sched, ok := p.schedule(req.URL.Query().Get("schedule"))
+	if !ok {
+		WriteError(w, http.StatusNotFound, fmt.Sprintf("no schedule %q (schedules: %s)", req.URL.Query().Get("schedule"), strings.Join(p.ScheduleNames(), ", ")))
+		return
+	}
+	r := sched.Rotation
 	st, err := p.st.OnCallNow(r, now)
 	if err != nil {
 		p.rt.fail(w, "oncall", err)
@@ -46,7 +56,7 @@ func (p *Paging) apiOnCall(w http.ResponseWriter, _ *http.Request) {
 	if shift <= 0 {
 		shift = store.DefaultShift
 	}
-	doc := onCallDoc{Now: now.UTC(), OnCall: st.Account, Next: st.Next, Override: st.Override, Rotation: nonNil(r.Accounts),
+	doc := onCallDoc{Schedule: sched.Name(), Schedules: p.ScheduleNames(), Now: now.UTC(), OnCall: st.Account, Next: st.Next, Override: st.Override, Rotation: nonNil(r.Accounts),
 		Handoff:  r.Weekday.String()[:3] + " " + time.Time{}.Add(r.At).Format("15:04"),
 		Timezone: loc.String(), Shift: shift.String(), Shifts: []shiftDoc{}}
 	if !st.Until.IsZero() {

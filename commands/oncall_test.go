@@ -20,10 +20,10 @@ func TestOnCallCommands(t *testing.T) {
 		{"take a week", "carol", "oncall take 1w", "error: 7d is longer than oncall.max_override (1d)", nil},
 		{"take bad duration", "carol", "oncall take soon", `error: bad duration "soon" (use 90s, 15m, 2h, 3d, 1w)`, nil},
 		{"take zero", "carol", "oncall take 0s", `error: bad duration "0s" (use 90s, 15m, 2h, 3d, 1w)`, nil},
-		{"take too many args", "carol", "oncall take 1h now", "usage: !oncall take [duration]", nil},
+		{"take too many args", "carol", "oncall take 1h now", "usage: !oncall take [duration] [--schedule S]", nil},
 		{"take default 1h", "carol", "oncall take", "on call: carol until 14:00 CET (in 1h, override by " + pgNick("carol") + "; rotation: " + pgNick("alice") + "), next: " + pgNick("alice"), nil},
 		{"who with override", "dave", "oncall", "on call: " + pgNick("carol") + " until 14:00 CET (in 1h, override by " + pgNick("carol") + "; rotation: " + pgNick("alice") + "), next: " + pgNick("alice"), nil},
-		{"override usage", "alice", "oncall override bob", "usage: !oncall override <account> <duration>", nil},
+		{"override usage", "alice", "oncall override bob", "usage: !oncall override <account> <duration> [--schedule S]", nil},
 		{"override bad account", "alice", "oncall override #ops 1h", `error: "#ops" is not an account name`, nil},
 		{"override above the cap", "alice", "oncall override bob 2d", "error: 2d is longer than oncall.max_override (1d)", nil},
 		{"override replaces take", "alice", "oncall override Bob 3h", "on call: bob until 16:00 CET (in 3h, override by " + pgNick("alice") + "; rotation: " + pgNick("alice") + "), next: " + pgNick("alice"),
@@ -32,7 +32,9 @@ func TestOnCallCommands(t *testing.T) {
 		{"clear", "carol", "oncall clear", "on call: alice until Mon 10:00 CEST (in 4d20h, override of " + pgNick("bob") + " cleared by " + pgNick("carol") + "), next: " + pgNick("carol"), nil},
 		{"clear again", "carol", "oncall clear", "error: no override is in force", nil},
 		{"who after clear", "", "oncall", "on call: " + pgNick("alice") + " until Mon 10:00 CEST (in 4d20h), next: " + pgNick("carol"), nil},
-		{"oncall takes no args", "", "oncall now", "usage: !oncall", nil},
+		{"oncall names a schedule", "", "oncall now", `error: no schedule "now" (schedules: ops)`, nil},
+		{"oncall ops", "", "oncall OPS", "on call: " + pgNick("alice") + " until Mon 10:00 CEST (in 4d20h), next: " + pgNick("carol"), nil},
+		{"oncall takes one schedule", "", "oncall ops db", "usage: !oncall [schedule]", nil},
 	}
 	for _, tc := range tests {
 		got := h.one(tc.account, ch, tc.text)
@@ -79,7 +81,8 @@ func TestOnCallHandoffAnnouncedOnce(t *testing.T) {
 	h.expect()
 	h.now = pagingTime("2026-03-30T08:00:00Z")
 	h.tick("oncall handoff")
-	h.expect(pagingAnn("on call: carol takes over from "+pgNick("alice")+" until Mon 6 Apr 10:00 CEST (in 7d), next: "+pgNick("alice"), false))
+	h.expect(pagingAnn("on call: carol takes over from "+pgNick("alice")+" until Mon 6 Apr 10:00 CEST (in 7d), next: "+pgNick("alice"), false),
+		pagingPriv("carol", "handoff from "+pgNick("alice")+": nothing to hand over", false))
 	h.tick("oncall handoff")
 	h.restart()
 	h.tick("oncall handoff")
@@ -91,7 +94,8 @@ func TestOnCallHandoffAnnouncedOnce(t *testing.T) {
 	h.expect()
 	h.now = h.now.Add(30 * time.Minute)
 	h.tick("oncall handoff")
-	h.expect(pagingAnn("on call: carol takes over from "+pgNick("dave")+" until Mon 6 Apr 10:00 CEST (in 6d23h), next: "+pgNick("alice"), false))
+	h.expect(pagingAnn("on call: carol takes over from "+pgNick("dave")+" until Mon 6 Apr 10:00 CEST (in 6d23h), next: "+pgNick("alice"), false),
+		pagingPriv("carol", "handoff from "+pgNick("dave")+": nothing to hand over", false))
 }
 
 // A handoff whose announcement could not be queued is announced at the next run, once.
@@ -105,7 +109,8 @@ func TestOnCallHandoffRetriedAfterAFailedAnnouncement(t *testing.T) {
 	}
 	h.expect()
 	h.tick("oncall handoff")
-	h.expect(pagingAnn("on call: carol takes over from "+pgNick("alice")+" until Mon 6 Apr 10:00 CEST (in 7d), next: "+pgNick("alice"), false))
+	h.expect(pagingAnn("on call: carol takes over from "+pgNick("alice")+" until Mon 6 Apr 10:00 CEST (in 7d), next: "+pgNick("alice"), false),
+		pagingPriv("carol", "handoff from "+pgNick("alice")+": nothing to hand over", false))
 	h.tick("oncall handoff")
 	h.expect()
 }

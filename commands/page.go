@@ -34,41 +34,50 @@ func (p *Paging) pageCommands() []*Command {
 // pageID is "P-3".
 func pageID(id uint64) string { return chat.FormatID(chat.KindPage, id) }
 
-// target resolves who to page for a service: its owner when the catalogue names a known account, else the
-// on-call (""). known is false when the catalogue does not know the service (or there is no catalogue).
-func (p *Paging) target(service string) (target string, known bool, err error) {
-	if p.catalog == nil || service == "" {
-		return "", false, nil
+// route resolves who to page about a service and in which schedule: the owner when the catalogue names a
+// known account (target), else whoever is on call in the service's schedule (target ""), else in the
+// default one. known is false when the catalogue does not know the service (or there is no catalogue). A
+// schedule the catalogue names that is not configured (any more) pages the default schedule, and is logged.
+func (p *Paging) route(service string) (target string, sched Schedule, known bool, err error) {
+	sched = p.scheds[0]
+	if p.routes == nil || service == "" {
+		return "", sched, false, nil
 	}
-	owner, err := p.catalog.ServiceOwner(strings.ToLower(service))
+	owner, name, err := p.routes.ServiceRoute(strings.ToLower(service))
 	if errors.Is(err, store.ErrNotFound) {
-		return "", false, nil
+		return "", sched, false, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("page: owner of %s: %w", service, err)
+		return "", sched, false, fmt.Errorf("page: route of %s: %w", service, err)
+	}
+	if name != "" {
+		if s, ok := p.schedule(name); ok {
+			sched = s
+		} else {
+			p.rt.Log.Warn("paging: a service names a schedule that is not configured; paging the default schedule",
+				"service", service, "schedule", name, "schedules", p.ScheduleNames())
+		}
 	}
 	if p.knownAccount(owner) {
-		return owner, true, nil
+		return owner, sched, true, nil
 	}
-	return "", true, nil
+	return "", sched, true, nil
 }
 
 func (p *Paging) pageCmd(_ context.Context, c *Call, w Replier) error {
-	service, text := "", c.Rest(0)
 	if len(c.Args) >= 2 {
-		t, known, err := p.target(c.Args[0])
+		t, sched, known, err := p.route(c.Args[0])
 		if err != nil {
 			return err
 		}
 		if known {
-			service, text = strings.ToLower(c.Args[0]), c.Rest(1)
-			return p.pageFrom(c, w, service, t, text)
+			return p.pageFrom(c, w, strings.ToLower(c.Args[0]), t, sched, c.Rest(1))
 		}
 	}
-	return p.pageFrom(c, w, service, "", text)
+	return p.pageFrom(c, w, "", "", p.scheds[0], c.Rest(0))
 }
 
-func (p *Paging) pageFrom(c *Call, w Replier, service, target, text string) error {
+func (p *Paging) pageFrom(c *Call, w Replier, service, target string, sched Schedule, text string) error {
 	if p.windows != nil { // a person's page goes through a maintenance window, marked with it
 		ref, reason, ok, err := p.windows.During(service, p.rt.Now())
 		if err != nil {
@@ -78,12 +87,14 @@ func (p *Paging) pageFrom(c *Call, w Replier, service, target, text string) erro
 			text += fmt.Sprintf(" (during %s: %s)", ref, chat.Truncate(reason, 80))
 		}
 	}
-	pg, deduped, sent, err := p.open(c.Caller.Account, service, target, text, true)
+	pg, deduped, sent, err := p.open(c.Caller.Account, service, target, sched, text, true)
 	var rl *store.RateLimitError
 	switch {
 	case errors.As(err, &rl):
 		return Errorf("error: you opened %d pages in the last hour (paging.rate_limit = %d); next page possible at %s, or ask in the channel",
 			rl.Count, rl.Limit, when(rl.Retry, p.rt.Now(), p.rt.Location))
+	case errors.Is(err, store.ErrNobodyOnCall) && scheduleLabel(sched.Name()) != "":
+		return Errorf("error: nobody is on call in %s to page (its rotation is empty); ops can %soncall take --schedule %s", sched.Name(), p.rt.Prefix, sched.Name())
 	case errors.Is(err, store.ErrNobodyOnCall):
 		return Errorf("error: nobody is on call to page (oncall.rotation is empty); ops can %soncall take", p.rt.Prefix)
 	case err != nil:
@@ -97,14 +108,14 @@ func (p *Paging) pageFrom(c *Call, w Replier, service, target, text string) erro
 }
 
 // PageOnCall implements Pager: it pages the owner of service (when the catalogue names a known account) or
-// the person on call, on behalf of by, without the per-person dedupe and rate limit (it is not a person
-// paging), and returns the page id.
+// the person on call in the service's schedule (the default one for no service), on behalf of by, without
+// the per-person dedupe and rate limit (it is not a person paging), and returns the page id.
 func (p *Paging) PageOnCall(_ context.Context, by, service, text string) (string, error) {
-	target, _, err := p.target(service)
+	target, sched, _, err := p.route(service)
 	if err != nil {
 		return "", err
 	}
-	pg, _, _, err := p.open(by, service, target, chat.Sanitize(text), false)
+	pg, _, _, err := p.open(by, service, target, sched, chat.Sanitize(text), false)
 	if err != nil {
 		return "", err
 	}
@@ -137,13 +148,13 @@ func (p *Paging) pageText(pg store.Page) string {
 	return pg.Text
 }
 
-// open stores the page (with its timer, notifier tasks and IRC notices), then sends the notices: the paged
+// open stores the page in sched (with its timer, notifier tasks and IRC notices), then sends the notices: the paged
 // person highlighted in the channel and messaged privately, both durable and urgent. The page stands once
 // stored: notices that cannot be queued now stay due in the store, and the escalation job sends them (sent
 // is false then).
-func (p *Paging) open(by, service, target, text string, limits bool) (pg store.Page, deduped, sent bool, err error) {
+func (p *Paging) open(by, service, target string, sched Schedule, text string, limits bool) (pg store.Page, deduped, sent bool, err error) {
 	now := p.rt.Now()
-	req := store.PageRequest{By: by, Service: service, Text: text, Target: target, Rotation: p.cfg.Rotation, Now: now,
+	req := store.PageRequest{By: by, Service: service, Text: text, Target: target, Rotation: sched.Rotation, Now: now,
 		AckTimeout: p.cfg.AckTimeout, Notifiers: p.cfg.Notifiers}
 	if limits {
 		req.DedupeWindow, req.RateLimit = p.cfg.DedupeWindow, p.cfg.RateLimit

@@ -18,7 +18,7 @@ const plainNotices = 3
 
 // PageFor opens the page of a source that is not a person (an alert group: source "alertmanager"), routed
 // like !page <service>: to the service's owner when the catalogue names a known account, else to the person
-// on call. key makes it idempotent: a page with the key already opened is returned as it is. The new page's
+// on call in the service's schedule. key makes it idempotent: a page with the key already opened is returned as it is. The new page's
 // notices are left due, for SendNotices, which summarises the notices of many pages opened together.
 func (p *Paging) PageFor(source, key, service, text string) (store.Page, error) {
 	req, err := p.PageRequest(source, service)
@@ -38,11 +38,12 @@ func (p *Paging) PageFor(source, key, service, text string) (store.Page, error) 
 }
 
 // PageRequest is the request that pages for a source about service as !page <service> would: routed to the
-// service's owner when the catalogue names a known account, else to the person on call, with the family's
-// timers and notifiers. The caller stores it (with its own record, in one transaction), then calls Paged.
+// service's owner when the catalogue names a known account, else to the person on call in the service's
+// schedule (else in the default one), with the family's timers and notifiers. The caller stores it (with its
+// own record, in one transaction), then calls Paged.
 func (p *Paging) PageRequest(source, service string) (store.PageRequest, error) {
-	target, _, err := p.target(service)
-	return store.PageRequest{By: source, Source: source, Service: service, Target: target, Rotation: p.cfg.Rotation,
+	target, sched, _, err := p.route(service)
+	return store.PageRequest{By: source, Source: source, Service: service, Target: target, Rotation: sched.Rotation,
 		Now: p.rt.Now(), AckTimeout: p.cfg.AckTimeout, Notifiers: p.cfg.Notifiers}, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,18 +156,24 @@ func TestPageNobodyOnCall(t *testing.T) {
 	h.expect()
 }
 
-// pagingCatalog is a fake service catalogue.
+// pagingCatalog is a fake service catalogue: service -> owner, or "owner/schedule".
 type pagingCatalog map[string]string
 
 func (c pagingCatalog) ServiceOwner(name string) (string, error) {
+	o, _, err := c.ServiceRoute(name)
+	return o, err
+}
+
+func (c pagingCatalog) ServiceRoute(name string) (string, string, error) {
 	if name == "broken" {
-		return "", errors.New("disk on fire")
+		return "", "", errors.New("disk on fire")
 	}
 	o, ok := c[name]
 	if !ok {
-		return "", fmt.Errorf("service %s: %w", name, store.ErrNotFound)
+		return "", "", fmt.Errorf("service %s: %w", name, store.ErrNotFound)
 	}
-	return o, nil
+	owner, sched, _ := strings.Cut(o, "/")
+	return owner, sched, nil
 }
 func (c pagingCatalog) ServiceImpact(string) ([]string, error) { return nil, nil }
 func (c pagingCatalog) ServiceNames() ([]string, error)        { return nil, nil }
@@ -314,13 +321,13 @@ func TestEscalationSurvivesRestart(t *testing.T) {
 func TestPageHelp(t *testing.T) {
 	h := newPagingHarness(t, nil)
 	for cmd, want := range map[string]string{
-		"oncall":          "usage: !oncall (anyone) Shows who is on call now, until when, who is next, and any override.",
-		"oncall take":     "usage: !oncall take [duration] (ops) Puts you on call from now for the duration (default 1h, at most oncall.max_override = 1d).",
+		"oncall":          "usage: !oncall [schedule] (anyone) Shows who is on call now, until when, who is next, and any override (every schedule, or the one named).",
+		"oncall take":     "usage: !oncall take [duration] [--schedule S] (ops) Puts you on call from now for the duration (default 1h, at most oncall.max_override = 1d).",
 		"page":            "usage: !page [service] <message> (developer) Pages the person on call (or the service's owner) until someone acks; escalates when nobody does.",
 		"ack":             "usage: !ack [P-n] (developer) Acknowledges a page (yours, or any as ops) and stops its escalation; without id, your newest open page.",
 		"page resolve":    "usage: !page resolve <P-n> (developer) Closes a page (who paged, anyone paged, or ops).",
 		"page list":       "usage: !page list (anyone) Lists the pages not resolved, oldest first.",
-		"oncall override": "usage: !oncall override <account> <duration> (ops) Puts someone else on call from now for the duration (at most 1d).",
+		"oncall override": "usage: !oncall override <account> <duration> [--schedule S] (ops) Puts someone else on call from now for the duration (at most 1d).",
 	} {
 		if got := h.one("", "", "help "+cmd); got != want {
 			t.Errorf("!help %s = %q\nwant %q", cmd, got, want)

@@ -22,13 +22,17 @@ const (
 
 // PagingConfig configures the on-call and paging family ([oncall] and [paging] in the config).
 type PagingConfig struct {
+	// Rotation is the [oncall] rotation: the default schedule, ops (its Name is ignored).
 	Rotation store.Rotation
+	// Schedules are the other schedules ([[oncall.schedules]]), each with a distinct name other than ops.
+	Schedules []Schedule
 	// MaxOverride caps !oncall take and !oncall override (0: DefaultMaxOverride).
 	MaxOverride time.Duration
 	// AckTimeout is how long a paged person has to ack before the page escalates (0: DefaultAckTimeout).
 	AckTimeout time.Duration
-	// Escalation lists the steps: accounts, or "next" for the next in the rotation (empty: ["next"]). The last
-	// step repeats until MaxEscalations steps have been taken; then a final notice goes to the channel.
+	// Escalation lists the steps: accounts, or "next" for the next in the page's schedule's rotation (empty:
+	// ["next"]); a schedule may have its own. The last step repeats until MaxEscalations steps have been
+	// taken; then a final notice goes to the channel.
 	Escalation     []string
 	MaxEscalations int
 	// DedupeWindow: a second page by the same person with an open page this recent is added to it (0: never).
@@ -39,8 +43,8 @@ type PagingConfig struct {
 	// the channel and a resolve event for the notifiers (0: never), so that pages people forget to resolve
 	// do not pile up in !page list.
 	AckResolveAfter time.Duration
-	// Ops are accounts a service owner may name to be paged directly (with the rotation's accounts); nil: the
-	// runtime's ops and admins.
+	// Ops are accounts a service owner may name to be paged directly (with the accounts of every schedule's
+	// rotation); nil: the runtime's ops and admins.
 	Ops []string
 	// Notifiers names the external notifiers (webhook, PagerDuty, e-mail): every page event is stored as a
 	// delivery task for each. Wake, if set, is called after tasks were stored.
@@ -66,7 +70,6 @@ type PagingStore interface {
 	OnCallNow(r store.Rotation, t time.Time) (store.OnCallState, error)
 	AddOverride(r store.Rotation, o store.Override) (store.Override, store.OnCallState, error)
 	ClearOverride(r store.Rotation, now time.Time) (store.Override, store.OnCallState, error)
-	Handoff(r store.Rotation, now time.Time, announce func(prev string, cur store.OnCallState) error) (prev string, cur store.OnCallState, changed bool, err error)
 	OpenPage(req store.PageRequest) (store.Page, bool, error)
 	AckPage(id uint64, by string, now time.Time, notifiers []string, check func(store.Page) error) (store.Page, error)
 	ResolvePage(id uint64, by string, now time.Time, notifiers []string, check func(store.Page) error) (store.Page, error)
@@ -83,18 +86,29 @@ type PagingStore interface {
 	PageByKey(key string) (store.Page, error)
 }
 
+// ServiceRoutes says where a page about a service goes (the services family's catalogue).
+type ServiceRoutes interface {
+	// ServiceRoute returns the service's owner ("" when none) and on-call schedule ("" for the default); an
+	// unknown service is an error wrapping store.ErrNotFound.
+	ServiceRoute(name string) (owner, schedule string, err error)
+}
+
 // PagingLinks are the other families' parts the paging family uses (nil: left out).
 type PagingLinks struct {
-	Catalog Catalog // the service owners a page may go to; nil: every page goes to the on-call
+	// Catalog is the service catalogue: the owners and schedules pages about a service go to; nil: every
+	// page goes to the person on call in ops.
+	Catalog ServiceRoutes
 	Windows Windows // maintenance windows: a person's page during one is marked with it
 }
 
-// Paging is the on-call and paging family. It provides the OnCall and Pager contracts to the other families.
+// Paging is the on-call and paging family. It provides the OnCall, Pager and Schedules contracts to the
+// other families, and the open pages to the handoff digest.
 type Paging struct {
 	rt      Runtime
 	cfg     PagingConfig
+	scheds  []Schedule // the default schedule first
 	st      PagingStore
-	catalog Catalog
+	routes  ServiceRoutes
 	windows Windows
 }
 
@@ -105,14 +119,14 @@ func NewPaging(rt Runtime, st PagingStore, cfg PagingConfig, links PagingLinks) 
 	if cfg.Ops == nil {
 		cfg.Ops = rt.Roles.Ops()
 	}
-	return &Paging{rt: rt, cfg: cfg, st: st, catalog: links.Catalog, windows: links.Windows}
+	return &Paging{rt: rt, cfg: cfg, scheds: cfg.schedules(), st: st, routes: links.Catalog, windows: links.Windows}
 }
 
-// Family offers !oncall, !page and !ack, the handoff, escalation and auto-resolve jobs, GET /api/v1/oncall
-// and /api/v1/pages, and the escalation metrics.
+// Family offers !oncall, !page and !ack, the escalation and auto-resolve jobs, GET /api/v1/oncall and
+// /api/v1/pages, and the escalation metrics. (Handoffs, with their digest and shift notices, are the Handoffs
+// family's.)
 func (p *Paging) Family() Family {
 	jobs := []Job{
-		{Name: "oncall handoff", Every: 15 * time.Second, Run: p.handoff},
 		{Name: "page escalation", Every: time.Second, Run: p.escalateDue},
 	}
 	if p.cfg.AckResolveAfter > 0 {
@@ -130,9 +144,9 @@ func (p *Paging) Family() Family {
 	}
 }
 
-// OnCallAt implements OnCall: the account on call at t, overrides applied.
+// OnCallAt implements OnCall: the account on call in the default schedule at t, overrides applied.
 func (p *Paging) OnCallAt(t time.Time) (string, bool, error) {
-	st, err := p.st.OnCallNow(p.cfg.Rotation, t)
+	st, err := p.st.OnCallNow(p.scheds[0].Rotation, t)
 	return st.Account, st.Account != "", err
 }
 
@@ -142,10 +156,19 @@ func (p *Paging) paged(pg store.Page, account string) bool {
 	return slices.ContainsFunc(pg.Paged, func(a string) bool { return p.rt.Roles.Same(a, account) })
 }
 
-// knownAccount reports whether a is in the rotation or among ops (so it may be paged as a service owner).
+// knownAccount reports whether a is in a schedule's rotation or among ops (so it may be paged as a service
+// owner).
 func (p *Paging) knownAccount(a string) bool {
+	if a == "" {
+		return false
+	}
 	match := func(x string) bool { return p.rt.Roles.Same(x, a) }
-	return a != "" && (slices.ContainsFunc(p.cfg.Rotation.Accounts, match) || slices.ContainsFunc(p.cfg.Ops, match))
+	for _, s := range p.scheds {
+		if slices.ContainsFunc(s.Rotation.Accounts, match) {
+			return true
+		}
+	}
+	return slices.ContainsFunc(p.cfg.Ops, match)
 }
 
 func (p *Paging) wake() {

@@ -72,7 +72,9 @@ type pagingHarness struct {
 	now     time.Time
 	ann     *pagingAnnouncer
 	cfg     PagingConfig
-	catalog Catalog
+	catalog pagingCatalog // nil: no catalogue
+	handoff HandoffConfig
+	digest  []DigestSource
 	disp    *Dispatcher
 	deps    testDeps
 	jobs    []Job
@@ -123,7 +125,10 @@ func (h *pagingHarness) open() {
 	cfg := h.cfg
 	cfg.Wake = func() { h.wakes++ }
 	h.deps = testDeps{Store: st, Announce: h.ann, Prefix: "!", Version: "test", Now: func() time.Time { return h.now },
-		Location: pagingStockholm, Channel: "#operations", Paging: cfg, Catalog: h.catalog}
+		Location: pagingStockholm, Channel: "#operations", Paging: cfg, Handoff: h.handoff, Digest: h.digest}
+	if h.catalog != nil {
+		h.deps.Catalog, h.deps.Routes = h.catalog, h.catalog
+	}
 	reg, jobs, err := buildAll(h.deps)
 	if err != nil {
 		h.t.Fatal(err)
@@ -132,7 +137,7 @@ func (h *pagingHarness) open() {
 	h.disp = NewDispatcher(reg, DispatcherOptions{Prefix: "!", Roles: NewRoles([]string{"alice"}, []string{"alice", "carol"}, nil), Audit: st,
 		Now: func() time.Time { return h.now }})
 	// The paging family's contracts, as the composition root hands them to the other families.
-	p := NewPaging(h.deps.runtime(), st, cfg, PagingLinks{Catalog: h.catalog})
+	p := NewPaging(h.deps.runtime(), st, cfg, PagingLinks{Catalog: h.deps.Routes})
 	h.deps.OnCall, h.deps.Pager = p, p
 }
 

@@ -30,6 +30,8 @@ type ServiceConfig struct {
 	// Seeds are created at start when the store has never had them; chat edits and removals win (see
 	// store.SeedServices).
 	Seeds []store.ServiceSeed
+	// Schedules are the on-call schedules a service may name (--schedule); nil: only the default, ops.
+	Schedules []string
 }
 
 // ServiceLinks are the other families' data that !service shows (nil: not shown).
@@ -40,15 +42,19 @@ type ServiceLinks struct {
 
 // Services is the services family: the catalogue of owners and dependencies.
 type Services struct {
-	rt    Runtime
-	st    ServiceStore
-	links ServiceLinks
+	rt        Runtime
+	st        ServiceStore
+	links     ServiceLinks
+	schedules []string
 }
 
 // NewServices builds the services family and seeds the catalogue from the config. What the config could not
 // apply is logged, so an operator who edits the file sees why nothing changed.
 func NewServices(rt Runtime, st ServiceStore, cfg ServiceConfig, links ServiceLinks) (*Services, error) {
-	s := &Services{rt: rt.withDefaults(), st: st, links: links}
+	s := &Services{rt: rt.withDefaults(), st: st, links: links, schedules: cfg.Schedules}
+	if len(s.schedules) == 0 {
+		s.schedules = []string{store.DefaultSchedule}
+	}
 	if len(cfg.Seeds) == 0 {
 		return s, nil
 	}
@@ -67,15 +73,15 @@ func NewServices(rt Runtime, st ServiceStore, cfg ServiceConfig, links ServiceLi
 
 // Family offers !service, !owner and !impact, and GET /api/v1/services.
 func (s *Services) Family() Family {
-	edit := []Flag{{Name: "owner", Value: true}, {Name: "slo", Value: true}, {Name: "notes", Value: true}}
+	edit := []Flag{{Name: "owner", Value: true}, {Name: "schedule", Value: true}, {Name: "slo", Value: true}, {Name: "notes", Value: true}}
 	return Family{Name: "services", Commands: []*Command{
 		{Name: "service", Args: "[name]", Help: "Shows a service: owner, dependencies, dependents, open incidents, version, SLO (no name: lists them).",
 			Role: RoleAnyone, MaxArgs: 1, Run: s.show},
-		{Name: "service add", Args: `<name> [--owner X] [--depends a,b] [--slo 99.9] [--notes "..."] [--create]`,
+		{Name: "service add", Args: `<name> [--owner X] [--schedule S] [--depends a,b] [--slo 99.9] [--notes "..."] [--create]`,
 			Help: "Adds a service; --create also adds dependencies that do not exist yet.", Role: RoleOps, Write: true,
 			MinArgs: 1, MaxArgs: 1, Flags: append([]Flag{{Name: "depends", Value: true}, {Name: "create"}}, edit...), Run: s.add},
-		{Name: "service set", Args: `<name> [--owner X] [--slo N] [--notes "..."]`,
-			Help: `Changes a service's owner, SLO or notes ("none" clears one).`, Role: RoleOps, Write: true,
+		{Name: "service set", Args: `<name> [--owner X] [--schedule S] [--slo N] [--notes "..."]`,
+			Help: `Changes a service's owner, on-call schedule, SLO or notes ("none" clears one).`, Role: RoleOps, Write: true,
 			MinArgs: 1, MaxArgs: 1, Flags: edit, Run: s.set},
 		{Name: "service depend", Args: "<name> <other> [--create]", Help: "Records that a service depends on another.",
 			Role: RoleOps, Write: true, MinArgs: 2, MaxArgs: 2, Flags: []Flag{{Name: "create"}}, Run: s.depend},
@@ -102,6 +108,9 @@ func (s *Services) show(_ context.Context, c *Call, w Replier) error {
 	}
 	limit := listLimit(c)
 	parts := []string{ownerPart(svc.Owner)}
+	if svc.Schedule != "" {
+		parts = append(parts, s.schedulePart(svc.Schedule))
+	}
 	if len(svc.Depends) > 0 {
 		parts = append(parts, "depends on "+nameList(svc.Depends, limit))
 	} else {
@@ -187,7 +196,7 @@ func (s *Services) add(_ context.Context, c *Call, w Replier) error {
 	if err != nil {
 		return err
 	}
-	f, err := editFields(c)
+	f, err := s.editFields(c)
 	if err != nil {
 		return err
 	}
@@ -211,6 +220,9 @@ func (s *Services) add(_ context.Context, c *Call, w Replier) error {
 	}
 	svc := ch.Service
 	parts := []string{ownerPart(svc.Owner)}
+	if svc.Schedule != "" {
+		parts = append(parts, s.schedulePart(svc.Schedule))
+	}
 	if len(svc.Depends) > 0 {
 		parts = append(parts, "depends on "+strings.Join(svc.Depends, ", "))
 	}
@@ -223,11 +235,11 @@ func (s *Services) add(_ context.Context, c *Call, w Replier) error {
 }
 
 func (s *Services) set(_ context.Context, c *Call, w Replier) error {
-	f, err := editFields(c)
+	f, err := s.editFields(c)
 	if err != nil {
 		return err
 	}
-	if f.Owner == nil && f.SLO == nil && f.Notes == nil {
+	if f.Owner == nil && f.Schedule == nil && f.SLO == nil && f.Notes == nil {
 		return c.Usage()
 	}
 	before, after, err := s.st.UpdateService(lookupName(c.Args[0]), f, c.Caller.Who())
@@ -237,6 +249,9 @@ func (s *Services) set(_ context.Context, c *Call, w Replier) error {
 	var parts []string
 	if f.Owner != nil {
 		parts = append(parts, fmt.Sprintf("owner %s -> %s", ownerValue(before.Owner), ownerValue(after.Owner)))
+	}
+	if f.Schedule != nil {
+		parts = append(parts, fmt.Sprintf("schedule %s -> %s", orString(before.Schedule, "none"), orString(after.Schedule, "none")))
 	}
 	if f.SLO != nil {
 		parts = append(parts, fmt.Sprintf("SLO %s -> %s", sloValue(before.SLO), sloValue(after.SLO)))

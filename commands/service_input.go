@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -77,9 +78,19 @@ func newServiceName(s string) (string, error) {
 	return s, nil
 }
 
-// editFields reads --owner, --slo and --notes; "none" (or an empty value) clears a field.
-func editFields(c *Call) (store.ServiceFields, error) {
+// editFields reads --owner, --schedule, --slo and --notes; "none" (or an empty value) clears a field. A
+// schedule must be one of the configured ones.
+func (s *Services) editFields(c *Call) (store.ServiceFields, error) {
 	var f store.ServiceFields
+	if v, ok := c.Flag("schedule"); ok {
+		v = strings.ToLower(strings.TrimSpace(v))
+		if clears(v) {
+			v = ""
+		} else if !slices.Contains(s.schedules, v) {
+			return f, UnknownSchedule(v, s.schedules)
+		}
+		f.Schedule = &v
+	}
 	if v, ok := c.Flag("owner"); ok {
 		v = strings.TrimSpace(v)
 		if clears(v) {
@@ -119,4 +130,12 @@ func pluralVerb(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// schedulePart is "schedule db" in a service's line, flagged when that schedule is not configured.
+func (s *Services) schedulePart(name string) string {
+	if slices.Contains(s.schedules, name) {
+		return "schedule " + name
+	}
+	return fmt.Sprintf("schedule %s (not configured: its pages go to %s)", name, s.schedules[0])
 }

@@ -22,7 +22,7 @@ var (
 	bucketDeployDeliveries = []byte("deploy_deliveries")  // webhook delivery id -> deliveryRecord
 	// bucketDeployNewest holds the newest deploy of each service and environment: service NUL env ->
 	// started(8) id(8), so a rollback or a webhook event with nothing in progress finds it without walking
-	// the service's history (schema 2).
+	// the service's history (schema 3).
 	bucketDeployNewest = []byte("deploys_newest")
 )
 
@@ -532,7 +532,7 @@ func indexNewest(tx *bolt.Tx, d Deploy) error {
 	return b.Put(envKey(d.Service, d.Env), v)
 }
 
-// migrateDeployNewest (schema 1 -> 2) builds the newest-deploy index from the deploys.
+// migrateDeployNewest (schema 2 -> 3) builds the newest-deploy index from the deploys.
 func migrateDeployNewest(tx *bolt.Tx) error {
 	return tx.Bucket(bucketDeploys).ForEach(func(_, v []byte) error {
 		var d struct {

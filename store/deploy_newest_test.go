@@ -77,8 +77,8 @@ func TestDeployNewestIndexAgreesWithHistory(t *testing.T) {
 	checkNewest(t, s, services, envs)
 }
 
-// A store written before the index (schema 1) gets it built when opened.
-func TestDeployNewestIndexMigratesFromSchema1(t *testing.T) {
+// A store written before the index (schema 2) gets it built when opened.
+func TestDeployNewestIndexMigratesFromSchema2(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "opsbot.db")
 	s, err := Open(path, Options{})
 	if err != nil {
@@ -95,7 +95,7 @@ func TestDeployNewestIndexMigratesFromSchema1(t *testing.T) {
 		mustDeploy(t, s, ev(DeploySucceeded, "playlist"), env)
 	}
 	s.Close()
-	toSchema(t, path, 1, bucketDeployNewest)
+	toSchema(t, path, 2, bucketDeployNewest)
 
 	s, err = Open(path, Options{})
 	if err != nil {

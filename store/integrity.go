@@ -110,7 +110,7 @@ func (s *Store) checkSize() error {
 }
 
 // schemaCleanMarker is the first schema version whose builds write the clean-shutdown marker.
-const schemaCleanMarker = 2
+const schemaCleanMarker = 3
 
 // writtenBeforeMarker reports whether the file was last written by a build that never wrote the
 // clean-shutdown marker: its absence then says nothing, and the first start of this build (an upgrade, after

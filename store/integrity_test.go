@@ -315,12 +315,12 @@ func TestIntegrityBackgroundCheckWhileWriting(t *testing.T) {
 	}
 }
 
-// A store last written by a build that never wrote the clean-shutdown marker (schema 1) is not taken for a
+// A store last written by a build that never wrote the clean-shutdown marker (schema 2) is not taken for a
 // crashed one: the first start of this build checks it in the background, and migrates it.
 func TestIntegrityFirstStartAfterUpgradeChecksInTheBackground(t *testing.T) {
 	dir := t.TempDir()
 	path, _ := requestsFile(t, dir, 300)
-	toSchema(t, path, 1, bucketDeployNewest)
+	toSchema(t, path, 2, bucketDeployNewest)
 	s, err := Open(path, background)
 	if err != nil {
 		t.Fatal(err)

@@ -13,11 +13,14 @@ type migration func(tx *bolt.Tx) error
 var migrations = []migration{
 	// 0 -> 1: the initial buckets.
 	func(tx *bolt.Tx) error { return nil },
-	// 1 -> 2: the newest deploy of each service and environment.
+	// 1 -> 2: several on-call schedules. The one rotation's overrides and handoff state become those of the
+	// default schedule, ops.
+	migrateOnCallSchedules,
+	// 2 -> 3: the newest deploy of each service and environment.
 	migrateDeployNewest,
-	// 2 -> 3: the opened and closed request indexes carry what the statistics need.
+	// 3 -> 4: the opened and closed request indexes carry what the statistics need.
 	migrateRequestValues,
-	// 3 -> 4: the pages acked and not resolved, by ack time.
+	// 4 -> 5: the pages acked and not resolved, by ack time.
 	migratePagesAcked,
 }
 

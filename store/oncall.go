@@ -8,8 +8,9 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Rotation is the on-call rotation from config: accounts in order, handing over at a weekday and time of day
-// in the rotation's time zone, every Shift (DefaultShift, a week, when zero).
+// Rotation is one on-call schedule from config: its name, accounts in order, handing over at a weekday and
+// time of day in the rotation's time zone, every Shift (DefaultShift, a week, when zero). Overrides and the
+// handoff state are kept per schedule (Name; "" is DefaultSchedule).
 //
 // Handoffs are computed on the wall clock of Location, so a weekly "Mon 10:00" handoff is at 10:00 local time
 // every Monday whatever the daylight saving time; a shift across a DST change is an hour shorter or longer.
@@ -17,6 +18,7 @@ import (
 // the following shifts take the accounts in turn. A handoff time that does not exist on a spring-forward day
 // (02:30 in Europe) happens when Go's time.Date places it (an hour later, in practice).
 type Rotation struct {
+	Name     string // the schedule's name; "" is DefaultSchedule
 	Accounts []string
 	Weekday  time.Weekday
 	At       time.Duration // time of day of the handoff, from local midnight
@@ -30,6 +32,17 @@ type Shift struct {
 	Start   time.Time
 	End     time.Time
 	Next    string
+}
+
+// DefaultSchedule is the name of the schedule of [oncall] itself (the one before any [[oncall.schedules]]).
+const DefaultSchedule = "ops"
+
+// Schedule is the rotation's schedule name: Name, or DefaultSchedule when it has none.
+func (r Rotation) Schedule() string {
+	if r.Name == "" {
+		return DefaultSchedule
+	}
+	return r.Name
 }
 
 // rotationEpoch is the civil date from which shifts are counted (a Monday).
@@ -112,13 +125,14 @@ func (r Rotation) NextAfter(account string) string {
 	return ""
 }
 
-// Override puts Account on call from Start until End, instead of the rotation.
+// Override puts Account on call from Start until End, instead of the rotation of Schedule.
 type Override struct {
-	ID      uint64    `json:"id"`
-	Account string    `json:"account"`
-	By      string    `json:"by"`
-	Start   time.Time `json:"start"`
-	End     time.Time `json:"end"`
+	ID       uint64    `json:"id"`
+	Schedule string    `json:"schedule"`
+	Account  string    `json:"account"`
+	By       string    `json:"by"`
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
 	// Cleared is when "!oncall clear" ended it early (End is then the clear time).
 	Cleared bool `json:"cleared,omitempty"`
 }
@@ -133,22 +147,12 @@ type OnCallState struct {
 	Shift    Shift     // the rotation's shift at At
 }
 
-// announced is the last on-call state posted to the channel (or recorded silently), so each handoff is
-// announced once.
-type announced struct {
-	ShiftStart time.Time `json:"shift_start"`
-	Account    string    `json:"account"`
-	Override   uint64    `json:"override"`
-}
-
-var keyAnnounced = []byte("announced")
-
 func endKey(end time.Time, id uint64) []byte {
 	return append(itob(uint64(end.UnixNano())), itob(id)...)
 }
 
-// activeOverrideTx returns the override in force at t (the newest, if several), or nil.
-func activeOverrideTx(tx *bolt.Tx, t time.Time) (*Override, error) {
+// activeOverrideTx returns the override of schedule in force at t (the newest, if several), or nil.
+func activeOverrideTx(tx *bolt.Tx, schedule string, t time.Time) (*Override, error) {
 	byID, ends := tx.Bucket(bucketOverrides), tx.Bucket(bucketOverrideEnds)
 	var best *Override
 	c := ends.Cursor()
@@ -157,7 +161,7 @@ func activeOverrideTx(tx *bolt.Tx, t time.Time) (*Override, error) {
 		if _, err := getJSON(byID, k[8:], &o); err != nil {
 			return nil, err
 		}
-		if !o.Start.After(t) && o.End.After(t) && (best == nil || o.ID > best.ID) {
+		if o.Schedule == schedule && !o.Start.After(t) && o.End.After(t) && (best == nil || o.ID > best.ID) {
 			best = &o
 		}
 	}
@@ -166,7 +170,7 @@ func activeOverrideTx(tx *bolt.Tx, t time.Time) (*Override, error) {
 
 func onCallTx(tx *bolt.Tx, r Rotation, t time.Time) (OnCallState, error) {
 	st := OnCallState{At: t, Shift: r.ShiftAt(t)}
-	o, err := activeOverrideTx(tx, t)
+	o, err := activeOverrideTx(tx, r.Schedule(), t)
 	if err != nil {
 		return st, err
 	}
@@ -179,7 +183,7 @@ func onCallTx(tx *bolt.Tx, r Rotation, t time.Time) (OnCallState, error) {
 	return st, nil
 }
 
-// OnCallNow returns who is on call at t under rotation r, overrides applied.
+// OnCallNow returns who is on call at t in the schedule of rotation r, overrides applied.
 func (s *Store) OnCallNow(r Rotation, t time.Time) (OnCallState, error) {
 	var st OnCallState
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -188,17 +192,19 @@ func (s *Store) OnCallNow(r Rotation, t time.Time) (OnCallState, error) {
 		return err
 	})
 	if err != nil {
-		return st, fmt.Errorf("store: on call at %s: %w", t.Format(time.RFC3339), err)
+		return st, fmt.Errorf("store: on call (%s) at %s: %w", r.Schedule(), t.Format(time.RFC3339), err)
 	}
 	return st, nil
 }
 
-// AddOverride stores an override starting at o.Start; an override in force then ends there (the newest
-// wins). The new state is recorded as announced, since the command's reply announces it.
+// AddOverride stores an override of r's schedule starting at o.Start; an override of the schedule in force
+// then ends there (the newest wins). The new state is recorded as announced, since the command's reply
+// announces it.
 func (s *Store) AddOverride(r Rotation, o Override) (Override, OnCallState, error) {
 	var st OnCallState
+	o.Schedule = r.Schedule()
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := endOverridesTx(tx, o.Start, false); err != nil {
+		if err := endOverridesTx(tx, o.Schedule, o.Start, false); err != nil {
 			return err
 		}
 		b := tx.Bucket(bucketOverrides)
@@ -217,17 +223,17 @@ func (s *Store) AddOverride(r Rotation, o Override) (Override, OnCallState, erro
 		return err
 	})
 	if err != nil {
-		return o, st, fmt.Errorf("store: add override for %s: %w", o.Account, err)
+		return o, st, fmt.Errorf("store: add override (%s) for %s: %w", o.Schedule, o.Account, err)
 	}
 	return o, st, nil
 }
 
-// ClearOverride ends the override in force at now. It returns ErrNotFound when there is none.
+// ClearOverride ends the override of r's schedule in force at now. It returns ErrNotFound when there is none.
 func (s *Store) ClearOverride(r Rotation, now time.Time) (Override, OnCallState, error) {
 	var cleared Override
 	var st OnCallState
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		o, err := activeOverrideTx(tx, now)
+		o, err := activeOverrideTx(tx, r.Schedule(), now)
 		if err != nil {
 			return err
 		}
@@ -235,7 +241,7 @@ func (s *Store) ClearOverride(r Rotation, now time.Time) (Override, OnCallState,
 			return ErrNotFound
 		}
 		cleared = *o
-		if err := endOverridesTx(tx, now, true); err != nil {
+		if err := endOverridesTx(tx, r.Schedule(), now, true); err != nil {
 			return err
 		}
 		cleared.End, cleared.Cleared = now, true
@@ -243,15 +249,15 @@ func (s *Store) ClearOverride(r Rotation, now time.Time) (Override, OnCallState,
 		return err
 	})
 	if err != nil {
-		return cleared, st, fmt.Errorf("store: clear override: %w", err)
+		return cleared, st, fmt.Errorf("store: clear override (%s): %w", r.Schedule(), err)
 	}
 	return cleared, st, nil
 }
 
-// endOverridesTx ends every override in force at t at t.
-func endOverridesTx(tx *bolt.Tx, t time.Time, cleared bool) error {
+// endOverridesTx ends every override of schedule in force at t at t.
+func endOverridesTx(tx *bolt.Tx, schedule string, t time.Time, cleared bool) error {
 	for {
-		o, err := activeOverrideTx(tx, t)
+		o, err := activeOverrideTx(tx, schedule, t)
 		if err != nil || o == nil {
 			return err
 		}
@@ -268,74 +274,8 @@ func endOverridesTx(tx *bolt.Tx, t time.Time, cleared bool) error {
 	}
 }
 
-func recordAnnouncedTx(tx *bolt.Tx, r Rotation, t time.Time) (OnCallState, error) {
-	st, err := onCallTx(tx, r, t)
-	if err != nil {
-		return st, err
-	}
-	a := announced{ShiftStart: st.Shift.Start, Account: st.Account}
-	if st.Override != nil {
-		a.Override = st.Override.ID
-	}
-	return st, putJSON(tx.Bucket(bucketOnCall), keyAnnounced, a)
-}
-
-// Handoff reports a change of who is on call since the last recorded state, once per change: it returns
-// the previous on-call account, the current state and whether the person on call changed, and records the
-// state at now. When it changed, announce (if not nil) is called first, outside any transaction, and the
-// state is recorded only once it returned nil: a failed announcement is tried again at the next call, and a
-// crash between the two repeats it rather than loses it. The first call ever records silently (changed is
-// false). A new shift of the same person, or an override spanning a handoff, is recorded without a change.
-func (s *Store) Handoff(r Rotation, now time.Time, announce func(prev string, cur OnCallState) error) (prev string, cur OnCallState, changed bool, err error) {
-	var a, next announced
-	found, due := false, false
-	err = s.db.View(func(tx *bolt.Tx) error {
-		if found, err = getJSON(tx.Bucket(bucketOnCall), keyAnnounced, &a); err != nil {
-			return err
-		}
-		if cur, err = onCallTx(tx, r, now); err != nil {
-			return err
-		}
-		next = announced{ShiftStart: cur.Shift.Start, Account: cur.Account}
-		if cur.Override != nil {
-			next.Override = cur.Override.ID
-		}
-		due = !found || !next.same(a)
-		return nil
-	})
-	if err != nil || !due {
-		return "", cur, false, wrapHandoff(err)
-	}
-	prev, changed = a.Account, found && !strings.EqualFold(a.Account, cur.Account)
-	if changed && announce != nil {
-		if err := announce(prev, cur); err != nil {
-			return prev, cur, false, err
-		}
-	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		var stored announced
-		ok, err := getJSON(tx.Bucket(bucketOnCall), keyAnnounced, &stored)
-		if err != nil || ok != found || (found && !stored.same(a)) { // recorded meanwhile by another caller
-			return err
-		}
-		return putJSON(tx.Bucket(bucketOnCall), keyAnnounced, next)
-	})
-	return prev, cur, changed, wrapHandoff(err)
-}
-
-// same reports whether two recorded states are the same (ShiftStart compared as an instant).
-func (a announced) same(b announced) bool {
-	return a.ShiftStart.Equal(b.ShiftStart) && a.Account == b.Account && a.Override == b.Override
-}
-
-func wrapHandoff(err error) error {
-	if err != nil {
-		return fmt.Errorf("store: on-call handoff: %w", err)
-	}
-	return nil
-}
-
-// Overrides returns the overrides in force at or after t (the active one and any later), soonest end first.
+// Overrides returns the overrides of every schedule in force at or after t (the active ones and any later),
+// soonest end first.
 func (s *Store) Overrides(t time.Time) ([]Override, error) {
 	var out []Override
 	err := s.db.View(func(tx *bolt.Tx) error {

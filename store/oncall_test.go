@@ -194,9 +194,9 @@ func TestHandoffOncePerChange(t *testing.T) {
 	r := Rotation{Accounts: []string{"alice", "carol"}, Weekday: time.Monday, At: 10 * time.Hour, Location: mustLoc(t, "Europe/Stockholm")}
 	step := func(s *Store, at string, wantPrev, wantCur string, wantChanged bool) {
 		t.Helper()
-		prev, cur, changed, err := s.Handoff(r, utc(at), nil)
-		if err != nil || changed != wantChanged || (changed && (prev != wantPrev || cur.Account != wantCur)) {
-			t.Fatalf("Handoff(%s) = %q -> %q changed %v, %v; want %q -> %q changed %v", at, prev, cur.Account, changed, err, wantPrev, wantCur, wantChanged)
+		ch, changed, err := s.Handoff(r, utc(at), nil)
+		if err != nil || changed != wantChanged || (changed && (ch.Prev != wantPrev || ch.Cur.Account != wantCur)) {
+			t.Fatalf("Handoff(%s) = %q -> %q changed %v, %v; want %q -> %q changed %v", at, ch.Prev, ch.Cur.Account, changed, err, wantPrev, wantCur, wantChanged)
 		}
 	}
 	step(s, "2026-03-25T12:00:00Z", "", "alice", false) // first run records silently

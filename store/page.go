@@ -24,7 +24,7 @@ var (
 	bucketNotify       = []byte("page_notify")
 	bucketPageNotices  = []byte("pages_notices") // page id -> "": pages with IRC notices still due
 	bucketPagesByKey   = []byte("pages_by_key")  // PageRequest.Key -> page id: at most one page per key
-	bucketPagesAcked   = []byte("pages_acked")   // acked-at(8) id(8) -> "": pages acked and not resolved (schema 4)
+	bucketPagesAcked   = []byte("pages_acked")   // acked-at(8) id(8) -> "": pages acked and not resolved (schema 5)
 )
 
 var (
@@ -48,10 +48,13 @@ type Page struct {
 	ID uint64 `json:"id"`
 	By string `json:"by"`
 	// Source is what opened the page when it was not a person: "alertmanager" for an alert group's page.
-	Source  string       `json:"source,omitempty"`
-	Service string       `json:"service,omitempty"`
-	Text    string       `json:"text"`
-	Updates []PageUpdate `json:"updates,omitempty"`
+	Source  string `json:"source,omitempty"`
+	Service string `json:"service,omitempty"`
+	// Schedule is the on-call schedule the page belongs to (its escalation follows that rotation); "" in
+	// pages stored before schedules existed, which belong to DefaultSchedule (see ScheduleName).
+	Schedule string       `json:"schedule,omitempty"`
+	Text     string       `json:"text"`
+	Updates  []PageUpdate `json:"updates,omitempty"`
 	// Target is who is paged now; Paged is everyone paged so far, in order.
 	Target string    `json:"target"`
 	Paged  []string  `json:"paged"`
@@ -114,6 +117,14 @@ type PageUpdate struct {
 	Text string    `json:"text"`
 }
 
+// ScheduleName is the page's schedule, DefaultSchedule for pages from before schedules.
+func (p Page) ScheduleName() string {
+	if p.Schedule == "" {
+		return DefaultSchedule
+	}
+	return p.Schedule
+}
+
 // WasPaged reports whether account has been paged for p (case-insensitively).
 func (p Page) WasPaged(account string) bool {
 	return slices.ContainsFunc(p.Paged, func(a string) bool { return strings.EqualFold(a, account) })
@@ -142,7 +153,8 @@ type PageRequest struct {
 	By      string
 	Service string
 	Text    string
-	// Target is who to page; "" pages whoever is on call under Rotation at Now.
+	// Target is who to page; "" pages whoever is on call under Rotation at Now. The page belongs to
+	// Rotation's schedule either way.
 	Target   string
 	Rotation Rotation
 	Now      time.Time
@@ -246,7 +258,7 @@ func openPageTx(tx *bolt.Tx, req PageRequest) (p Page, deduped bool, err error) 
 	if err != nil {
 		return p, deduped, err
 	}
-	p = Page{ID: id, By: req.By, Source: req.Source, Service: req.Service, Text: req.Text, Target: target, Paged: []string{target},
+	p = Page{ID: id, By: req.By, Source: req.Source, Service: req.Service, Schedule: req.Rotation.Schedule(), Text: req.Text, Target: target, Paged: []string{target},
 		State: PageOpen, Opened: req.Now, NextEscalation: req.Now.Add(req.AckTimeout),
 		Notices: announceAndTell(PageNotice{Kind: NoticeOpened, To: target, At: req.Now})}
 	if err := putPage(tx, p); err != nil {
@@ -417,7 +429,7 @@ func (s *Store) ResolveAckedPages(before, now time.Time, notifiers []string, lim
 	return out, nil
 }
 
-// migratePagesAcked (schema 3 -> 4) indexes the pages acked and not resolved.
+// migratePagesAcked (schema 4 -> 5) indexes the pages acked and not resolved.
 func migratePagesAcked(tx *bolt.Tx) error {
 	pages, acked := tx.Bucket(bucketPages), tx.Bucket(bucketPagesAcked)
 	return tx.Bucket(bucketPagesOpen).ForEach(func(k, _ []byte) error {

@@ -16,6 +16,7 @@ type PageDoc struct {
 	By             string       `json:"by"`
 	Source         string       `json:"source,omitempty"` // "alertmanager" for an alert group's page
 	Service        string       `json:"service,omitempty"`
+	Schedule       string       `json:"schedule"`
 	Text           string       `json:"text"`
 	Updates        []PageUpdate `json:"updates,omitempty"`
 	Target         string       `json:"target"`
@@ -41,7 +42,7 @@ func timePtr(t time.Time) *time.Time {
 // Doc is the page as the HTTP API and the webhook notifier show it.
 func (p Page) Doc() PageDoc {
 	return PageDoc{ID: p.Name(), Number: p.ID, State: p.State, By: p.By, Source: p.Source, Service: p.Service,
-		Text: p.Text, Updates: p.Updates, Target: p.Target, Paged: p.Paged, Opened: p.Opened.UTC(), EscalationStep: p.Step,
+		Schedule: p.ScheduleName(), Text: p.Text, Updates: p.Updates, Target: p.Target, Paged: p.Paged, Opened: p.Opened.UTC(), EscalationStep: p.Step,
 		NextEscalation: timePtr(p.NextEscalation), Exhausted: p.Exhausted, AckedBy: p.AckedBy, AckedAt: timePtr(p.AckedAt),
 		ResolvedBy: p.ResolvedBy, ResolvedAt: timePtr(p.ResolvedAt)}
 }

@@ -60,8 +60,8 @@ func TestResolveAckedPages(t *testing.T) {
 	}
 }
 
-// A store written before the acked index (schema 3) gets it built from the open pages when opened.
-func TestPagesAckedIndexMigratesFromSchema3(t *testing.T) {
+// A store written before the acked index (schema 4) gets it built from the open pages when opened.
+func TestPagesAckedIndexMigratesFromSchema4(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "opsbot.db")
 	s, err := Open(path, Options{})
 	if err != nil {
@@ -76,7 +76,7 @@ func TestPagesAckedIndexMigratesFromSchema3(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	toSchema(t, path, 3, bucketPagesAcked)
+	toSchema(t, path, 4, bucketPagesAcked)
 	s, err = Open(path, Options{})
 	if err != nil {
 		t.Fatal(err)

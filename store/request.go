@@ -423,7 +423,7 @@ func indexRequest(tx *bolt.Tx, r Request) error {
 // Index values. The statistics read them instead of the records: a request with its history is a few
 // hundred bytes to a few kilobytes of JSON, its values a few bytes.
 const (
-	valueSet     = 0x80 // the value is present (an index entry written before schema 3 has none)
+	valueSet     = 0x80 // the value is present (an index entry written before schema 4 has none)
 	valueUrgent  = 0x01
 	valueFirstOK = 0x02 // a first response time follows
 )
@@ -472,7 +472,7 @@ func parseClosedValue(v []byte) (lead time.Duration, ok bool) {
 	return time.Duration(btoi(v[1:])), true
 }
 
-// migrateRequestValues (schema 2 -> 3) gives the opened and closed indexes their values.
+// migrateRequestValues (schema 3 -> 4) gives the opened and closed indexes their values.
 func migrateRequestValues(tx *bolt.Tx) error {
 	opened, closed := tx.Bucket(bucketRequestsOpened), tx.Bucket(bucketRequestsClosed)
 	return tx.Bucket(bucketRequests).ForEach(func(_, v []byte) error {

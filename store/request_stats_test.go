@@ -92,8 +92,8 @@ func TestRequestStatsFromIndexValuesMatchTheRecords(t *testing.T) {
 	}
 }
 
-// A store written before the index values (schema 2) gets them when opened, with the same statistics.
-func TestRequestStatsValuesMigrateFromSchema2(t *testing.T) {
+// A store written before the index values (schema 3) gets them when opened, with the same statistics.
+func TestRequestStatsValuesMigrateFromSchema3(t *testing.T) {
 	c := newReqClock()
 	path := filepath.Join(t.TempDir(), "opsbot.db")
 	s, err := Open(path, Options{})
@@ -112,7 +112,7 @@ func TestRequestStatsValuesMigrateFromSchema2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error { // the values gone, as schema 2 wrote the indexes
+	err = db.Update(func(tx *bolt.Tx) error { // the values gone, as schema 3 wrote the indexes
 		for _, name := range [][]byte{bucketRequestsOpened, bucketRequestsClosed} {
 			b := tx.Bucket(name)
 			var keys [][]byte
@@ -129,7 +129,7 @@ func TestRequestStatsValuesMigrateFromSchema2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	toSchema(t, path, 2)
+	toSchema(t, path, 3)
 
 	s, err = Open(path, Options{})
 	if err != nil {

@@ -58,12 +58,13 @@ func (e *ServiceInUseError) Error() string {
 // Service is one entry of the catalogue, with its direct edges.
 type Service struct {
 	Name       string    `json:"name"`
-	Owner      string    `json:"owner"`           // an account or a team name; "" = none
-	SLO        float64   `json:"slo,omitempty"`   // percent, 0 = none
-	Notes      string    `json:"notes,omitempty"` // free text
-	Depends    []string  `json:"depends"`         // what it depends on, sorted
-	Dependents []string  `json:"dependents"`      // what depends on it directly, sorted
-	CreatedBy  string    `json:"created_by"`      // an account, or "config"
+	Owner      string    `json:"owner"`              // an account or a team name; "" = none
+	Schedule   string    `json:"schedule,omitempty"` // the on-call schedule its pages go to; "" = the default
+	SLO        float64   `json:"slo,omitempty"`      // percent, 0 = none
+	Notes      string    `json:"notes,omitempty"`    // free text
+	Depends    []string  `json:"depends"`            // what it depends on, sorted
+	Dependents []string  `json:"dependents"`         // what depends on it directly, sorted
+	CreatedBy  string    `json:"created_by"`         // an account, or "config"
 	Created    time.Time `json:"created"`
 	UpdatedBy  string    `json:"updated_by,omitempty"`
 	Updated    time.Time `json:"updated"`
@@ -73,6 +74,7 @@ type Service struct {
 type serviceRecord struct {
 	Name      string    `json:"name"`
 	Owner     string    `json:"owner,omitempty"`
+	Schedule  string    `json:"schedule,omitempty"`
 	SLO       float64   `json:"slo,omitempty"`
 	Notes     string    `json:"notes,omitempty"`
 	CreatedBy string    `json:"created_by"`
@@ -83,9 +85,10 @@ type serviceRecord struct {
 
 // ServiceFields are the editable fields of a service; nil fields are left as they are.
 type ServiceFields struct {
-	Owner *string
-	SLO   *float64
-	Notes *string
+	Owner    *string
+	Schedule *string
+	SLO      *float64
+	Notes    *string
 }
 
 // ServiceChange reports what a write to the catalogue did beyond the obvious.
@@ -134,7 +137,7 @@ func loadService(tx *bolt.Tx, name string) (Service, error) {
 }
 
 func (r serviceRecord) withEdges(deps, rdeps []string) Service {
-	return Service{Name: r.Name, Owner: r.Owner, SLO: r.SLO, Notes: r.Notes, Depends: nonNil(deps), Dependents: nonNil(rdeps),
+	return Service{Name: r.Name, Owner: r.Owner, Schedule: r.Schedule, SLO: r.SLO, Notes: r.Notes, Depends: nonNil(deps), Dependents: nonNil(rdeps),
 		CreatedBy: r.CreatedBy, Created: r.Created, UpdatedBy: r.UpdatedBy, Updated: r.Updated}
 }
 
@@ -223,6 +226,26 @@ func (s *Store) ServiceOwner(name string) (string, error) {
 		return "", fmt.Errorf("store: owner of %s: %w", name, err)
 	}
 	return owner, nil
+}
+
+// ServiceRoute returns where a page for a service goes: its owner ("" when none) and its on-call schedule (""
+// for the default one). An unknown service is a *NoServiceError.
+func (s *Store) ServiceRoute(name string) (owner, schedule string, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		r, ok, err := getService(tx, name)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &NoServiceError{Name: name}
+		}
+		owner, schedule = r.Owner, r.Schedule
+		return nil
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("store: route of %s: %w", name, err)
+	}
+	return owner, schedule, nil
 }
 
 // ServiceSLO returns a service's SLO in percent; ok is false when it has none or is not in the catalogue

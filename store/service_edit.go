@@ -17,6 +17,9 @@ func (f ServiceFields) apply(r *serviceRecord) error {
 	if f.Owner != nil {
 		r.Owner = *f.Owner
 	}
+	if f.Schedule != nil {
+		r.Schedule = *f.Schedule
+	}
 	if f.Notes != nil {
 		r.Notes = *f.Notes
 	}

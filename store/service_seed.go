@@ -10,11 +10,12 @@ import (
 
 // ServiceSeed is one [[services]] entry of the config.
 type ServiceSeed struct {
-	Name    string
-	Owner   string
-	Depends []string
-	SLO     float64
-	Notes   string
+	Name     string
+	Owner    string
+	Schedule string // the on-call schedule its pages go to ("" = the default)
+	Depends  []string
+	SLO      float64
+	Notes    string
 }
 
 // SeedReport says what SeedServices did, for the log.
@@ -49,8 +50,9 @@ func (s *Store) SeedServices(seeds []ServiceSeed) (SeedReport, error) {
 			case seeded.Get([]byte(sd.Name)) != nil:
 				rep.Notes = append(rep.Notes, fmt.Sprintf("service %s: removed in chat, not re-created from config", sd.Name))
 			default:
-				slo, owner, notes := sd.SLO, sd.Owner, sd.Notes
-				if _, err := s.createService(tx, sd.Name, ServiceFields{Owner: &owner, SLO: &slo, Notes: &notes}, "config"); err != nil {
+				slo, owner, schedule, notes := sd.SLO, sd.Owner, sd.Schedule, sd.Notes
+				f := ServiceFields{Owner: &owner, Schedule: &schedule, SLO: &slo, Notes: &notes}
+				if _, err := s.createService(tx, sd.Name, f, "config"); err != nil {
 					return fmt.Errorf("service %s: %w", sd.Name, err)
 				}
 				created[sd.Name] = true
@@ -96,6 +98,9 @@ func seedDiff(sd ServiceSeed, cur Service) string {
 	var d []string
 	if sd.Owner != cur.Owner {
 		d = append(d, fmt.Sprintf("owner %q in config, %q in catalogue", sd.Owner, cur.Owner))
+	}
+	if sd.Schedule != cur.Schedule {
+		d = append(d, fmt.Sprintf("schedule %q in config, %q in catalogue", sd.Schedule, cur.Schedule))
 	}
 	if sd.SLO != cur.SLO {
 		d = append(d, fmt.Sprintf("slo %v in config, %v in catalogue", sd.SLO, cur.SLO))

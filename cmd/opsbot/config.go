@@ -105,13 +105,40 @@ type HTTPConfig struct {
 	APIToken              string `toml:"api_token"`
 }
 
-// OncallConfig is [oncall].
+// OncallConfig is [oncall]: its rotation is the default schedule, ops; [[oncall.schedules]] adds others.
 type OncallConfig struct {
-	Rotation    []string `toml:"rotation"`
-	Handoff     string   `toml:"handoff"`
-	Timezone    string   `toml:"timezone"`
-	Shift       Duration `toml:"shift"`
-	MaxOverride Duration `toml:"max_override"`
+	Rotation     []string         `toml:"rotation"`
+	Handoff      string           `toml:"handoff"`
+	Timezone     string           `toml:"timezone"`
+	Shift        Duration         `toml:"shift"`
+	MaxOverride  Duration         `toml:"max_override"`
+	RemindBefore Duration         `toml:"remind_before"` // 0: no reminders before a shift
+	Schedules    []ScheduleConfig `toml:"schedules"`
+}
+
+// ScheduleConfig is one [[oncall.schedules]]: a named rotation. Handoff, timezone and shift default to
+// [oncall]'s; escalation (steps like paging.escalation) to paging.escalation.
+type ScheduleConfig struct {
+	Name       string   `toml:"name"`
+	Rotation   []string `toml:"rotation"`
+	Handoff    string   `toml:"handoff"`
+	Timezone   string   `toml:"timezone"`
+	Shift      Duration `toml:"shift"`
+	Escalation []string `toml:"escalation"`
+}
+
+// withDefaults fills what the schedule leaves to [oncall].
+func (s ScheduleConfig) withDefaults(o OncallConfig) ScheduleConfig {
+	if s.Handoff == "" {
+		s.Handoff = o.Handoff
+	}
+	if s.Timezone == "" {
+		s.Timezone = o.Timezone
+	}
+	if s.Shift == 0 {
+		s.Shift = o.Shift
+	}
+	return s
 }
 
 // PagingConfig is [paging].
@@ -165,11 +192,12 @@ type DeploysConfig struct {
 
 // ServiceConfig is one [[services]].
 type ServiceConfig struct {
-	Name    string   `toml:"name"`
-	Owner   string   `toml:"owner"`
-	Depends []string `toml:"depends"`
-	SLO     float64  `toml:"slo"`
-	Notes   string   `toml:"notes"`
+	Name     string   `toml:"name"`
+	Owner    string   `toml:"owner"`
+	Schedule string   `toml:"schedule"` // the on-call schedule its pages go to (default: ops)
+	Depends  []string `toml:"depends"`
+	SLO      float64  `toml:"slo"`
+	Notes    string   `toml:"notes"`
 }
 
 // ReminderConfig is one [[reminders]].
@@ -394,6 +422,7 @@ func (c Config) botOptions(version string, log *slog.Logger) (bot.Options, error
 	o.FamilyConfig = bot.FamilyConfig{
 		Requests: commands.RequestConfig{WIPLimit: c.Requests.WIPLimit, NagAfter: time.Duration(c.Requests.NagAfter)},
 		Paging:   paging,
+		Handoffs: commands.HandoffConfig{RemindBefore: time.Duration(c.Oncall.RemindBefore)},
 		Incidents: commands.IncidentConfig{DeclareRole: c.Incidents.DeclareRole, PageOnSev: c.Incidents.PageOnSev,
 			FreezeOnSev: c.Incidents.FreezeOnSev, Topic: c.Incidents.Topic, Weights: c.Availability.Weights},
 		Deploys: commands.DeployConfig{NoLockOnRollback: !c.Deploys.LockOnRollback,
@@ -408,23 +437,41 @@ func (c Config) botOptions(version string, log *slog.Logger) (bot.Options, error
 	return o, nil
 }
 
-// pagingConfig maps [oncall] and [paging] onto the paging family's config.
+// pagingConfig maps [oncall] (with [[oncall.schedules]]) and [paging] onto the paging family's config.
 func (c Config) pagingConfig() (commands.PagingConfig, error) {
-	loc, err := time.LoadLocation(c.Oncall.Timezone)
+	ops, err := rotation(store.DefaultSchedule, "oncall", c.Oncall.Rotation, c.Oncall.Handoff, c.Oncall.Timezone, c.Oncall.Shift)
 	if err != nil {
-		return commands.PagingConfig{}, fmt.Errorf("oncall.timezone: %w", err)
+		return commands.PagingConfig{}, err
 	}
-	day, at, err := ParseHandoff(c.Oncall.Handoff)
-	if err != nil {
-		return commands.PagingConfig{}, fmt.Errorf("oncall.handoff: %w", err)
-	}
-	return commands.PagingConfig{
-		Rotation:    store.Rotation{Accounts: c.Oncall.Rotation, Weekday: day, At: at, Location: loc, Shift: time.Duration(c.Oncall.Shift)},
+	pc := commands.PagingConfig{
+		Rotation:    ops,
 		MaxOverride: time.Duration(c.Oncall.MaxOverride), AckTimeout: time.Duration(c.Paging.AckTimeout),
 		Escalation: c.Paging.Escalation, MaxEscalations: c.Paging.MaxEscalations,
 		DedupeWindow: time.Duration(c.Paging.DedupeWindow), RateLimit: c.Paging.RateLimit,
 		AckResolveAfter: time.Duration(c.Paging.AckResolveAfter),
-	}, nil
+	}
+	for i, s := range c.Oncall.Schedules {
+		s = s.withDefaults(c.Oncall)
+		r, err := rotation(s.Name, fmt.Sprintf("oncall.schedules[%d]", i), s.Rotation, s.Handoff, s.Timezone, s.Shift)
+		if err != nil {
+			return commands.PagingConfig{}, err
+		}
+		pc.Schedules = append(pc.Schedules, commands.Schedule{Rotation: r, Escalation: s.Escalation})
+	}
+	return pc, nil
+}
+
+// rotation builds one schedule's rotation; key names it in errors.
+func rotation(name, key string, accounts []string, handoff, tz string, shift Duration) (store.Rotation, error) {
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return store.Rotation{}, fmt.Errorf("%s.timezone: %w", key, err)
+	}
+	day, at, err := ParseHandoff(handoff)
+	if err != nil {
+		return store.Rotation{}, fmt.Errorf("%s.handoff: %w", key, err)
+	}
+	return store.Rotation{Name: name, Accounts: accounts, Weekday: day, At: at, Location: loc, Shift: time.Duration(shift)}, nil
 }
 
 // notifiers maps [[paging.notifiers]] onto the pager notifiers' config.
@@ -441,7 +488,7 @@ func (c Config) notifiers() []notify.Config {
 func serviceSeeds(in []ServiceConfig) []store.ServiceSeed {
 	out := make([]store.ServiceSeed, 0, len(in))
 	for _, s := range in {
-		out = append(out, store.ServiceSeed{Name: s.Name, Owner: s.Owner, Depends: s.Depends, SLO: s.SLO, Notes: s.Notes})
+		out = append(out, store.ServiceSeed{Name: s.Name, Owner: s.Owner, Schedule: s.Schedule, Depends: s.Depends, SLO: s.SLO, Notes: s.Notes})
 	}
 	return out
 }

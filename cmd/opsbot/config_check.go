@@ -101,6 +101,10 @@ func (c *Config) Validate() error {
 	if c.Oncall.MaxOverride <= 0 {
 		bad("oncall.max_override: must be positive")
 	}
+	if c.Oncall.RemindBefore < 0 {
+		bad("oncall.remind_before: negative (0 turns reminders off)")
+	}
+	schedules := c.validateSchedules(bad)
 	if c.Paging.AckTimeout <= 0 {
 		bad("paging.ack_timeout: must be positive")
 	}
@@ -178,6 +182,9 @@ func (c *Config) Validate() error {
 		if s.Owner != "" && !accountName.MatchString(s.Owner) {
 			bad("services[%d] %s: owner %q: an account or team name, without spaces or any of ,*?!@#:", i, s.Name, s.Owner)
 		}
+		if s.Schedule != "" && !slices.Contains(schedules, s.Schedule) {
+			bad("services[%d] %s: schedule %q is not configured (schedules: %s)", i, s.Name, s.Schedule, strings.Join(schedules, ", "))
+		}
 	}
 	for _, s := range c.Services {
 		for _, d := range s.Depends { // one not listed is created at start with no owner (store.SeedServices)
@@ -227,6 +234,49 @@ func (c *Config) Validate() error {
 		return errors.New(strings.Join(p, "\n"))
 	}
 	return nil
+}
+
+// validateSchedules checks [[oncall.schedules]] and returns every schedule's name, ops first.
+func (c *Config) validateSchedules(bad func(string, ...any)) []string {
+	names := []string{store.DefaultSchedule}
+	for i, s := range c.Oncall.Schedules {
+		key := fmt.Sprintf("oncall.schedules[%d]", i)
+		switch {
+		case !commands.ScheduleName.MatchString(s.Name):
+			bad("%s: name %q: lowercase [a-z0-9._-], 1-32 characters", key, s.Name)
+		case s.Name == store.DefaultSchedule:
+			bad("%s: name %q is the [oncall] rotation itself; set it there", key, s.Name)
+		case slices.Contains(commands.ReservedScheduleNames, s.Name):
+			bad("%s: name %q is an !oncall subcommand", key, s.Name)
+		case slices.Contains(names, s.Name):
+			bad("oncall.schedules: %q defined twice", s.Name)
+		}
+		names = append(names, s.Name)
+		s = s.withDefaults(c.Oncall)
+		key += " " + s.Name
+		for _, a := range s.Rotation {
+			if !accountName.MatchString(a) {
+				bad("%s: rotation: account name %q: not a valid services account", key, a)
+			}
+		}
+		if strings.TrimSpace(s.Timezone) == "" {
+			bad("%s: timezone: empty (use an IANA name like America/New_York, or UTC)", key)
+		} else if _, err := time.LoadLocation(s.Timezone); err != nil {
+			bad("%s: timezone %q: unknown time zone", key, s.Timezone)
+		}
+		if _, _, err := ParseHandoff(s.Handoff); err != nil {
+			bad("%s: handoff %q: %v", key, s.Handoff, err)
+		}
+		if s.Shift <= 0 {
+			bad("%s: shift: must be positive", key)
+		}
+		for _, e := range s.Escalation {
+			if e != "next" && !accountName.MatchString(e) {
+				bad("%s: escalation: %q is neither \"next\" nor an account", key, e)
+			}
+		}
+	}
+	return names
 }
 
 // ParseHandoff parses "Mon 10:00".
