@@ -1,11 +1,13 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,6 +75,14 @@ func New(o Options, st *store.Store) (*Bot, error) {
 		}, func() float64 { return st.IntegrityStatus().Duration.Seconds() }))
 	b.roles = commands.NewRoles(o.Admins, o.Ops, nil)
 	b.t = newTransport(&b.o, b.roles, b.metrics, b.enqueue)
+	if b.o.Web.LocalURL == nil { // links from !web point here when web.base_url is not set
+		b.o.Web.LocalURL = func() string {
+			if a := b.HTTPAddr(); a != "" {
+				return "http://" + a
+			}
+			return ""
+		}
+	}
 	if err := b.setupPaging(); err != nil {
 		return nil, err
 	}
@@ -91,7 +101,7 @@ func New(o Options, st *store.Store) (*Bot, error) {
 func (b *Bot) runtime(ann commands.Announcer) commands.Runtime {
 	o := &b.o
 	return commands.Runtime{Now: o.Now, Location: o.Location, Prefix: o.Prefix, Announce: ann, MaxLines: o.MaxLines, Log: o.Log,
-		Channel: o.Channels[0], Channels: o.Channels, Roles: b.roles, Failed: func(err error) {
+		Channel: o.Channels[0], Channels: o.Channels, Roles: b.roles, BaseURL: o.BaseURL, Failed: func(err error) {
 			if b.metrics != nil {
 				b.metrics.storeFailed(err)
 			}
@@ -324,6 +334,7 @@ type ircReplier struct {
 	nick    string
 	private bool
 	owner   string // whose turn the lines take in the outbound queue (replyOwner)
+	page    string // the web page with the whole answer (commands.PageReplier)
 }
 
 // maxPrivateLines caps a private reply: a page of a listing (20 lines and its header) fits, a flood of
@@ -340,6 +351,9 @@ func replyOwner(c commands.Caller) string {
 	return c.Key()
 }
 
+// Page implements commands.PageReplier.
+func (r *ircReplier) Page(path string) { r.page = path }
+
 func (r *ircReplier) Reply(lines ...string) {
 	budget := textBudget("PRIVMSG", r.target)
 	var wire []string
@@ -350,8 +364,8 @@ func (r *ircReplier) Reply(lines ...string) {
 	if r.private {
 		max, where = maxPrivateLines, "use --page, or narrow it down"
 	}
-	if r.b.o.PublicURL != "" {
-		where = r.b.o.PublicURL
+	if base := strings.TrimRight(r.b.o.BaseURL, "/"); base != "" {
+		where = base + cmp.Or(r.page, "/")
 	}
 	if len(wire) > max {
 		more := len(wire) - (max - 1)

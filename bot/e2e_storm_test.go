@@ -176,4 +176,21 @@ func TestE2EAccountsKnownWithoutAWHOPerJoin(t *testing.T) {
 			t.Errorf("%s got no private line for the account %s", c.Nick, c.Nick)
 		}
 	}
+	// Who is logged in as what is read from many goroutines at once (the outbound queue, command workers):
+	// under -race this fails if those reads of girc's user state are not serialised.
+	rb.t.mu.Lock()
+	cs := rb.t.cur
+	rb.t.mu.Unlock()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 200 {
+				if got := rb.t.nicksOf(cs, "bob"); len(got) != 1 || got[0] != "bob" {
+					t.Errorf("nicksOf(bob) = %q", got)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

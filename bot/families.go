@@ -2,6 +2,7 @@ package bot
 
 import (
 	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/commands/web"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -16,6 +17,7 @@ type FamilyConfig struct {
 	Reminders commands.ReminderConfig
 	Alerts    commands.AlertConfig
 	Maint     commands.MaintConfig
+	Web       web.Config
 }
 
 // families is the composition root: it builds every command family once, from the store and its config
@@ -33,7 +35,7 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 	if err != nil {
 		return nil, err
 	}
-	maint := commands.NewMaint(rt, st, o.Maint, commands.MaintLinks{Catalog: st})
+	maint := commands.NewMaint(rt, st, o.Maint, commands.MaintLinks{Catalog: st, Routes: st})
 	paging := commands.NewPaging(rt, st, o.Paging, commands.PagingLinks{Catalog: st, Windows: maint})
 	var pager commands.Pager = paging
 	if o.Pager != nil {
@@ -45,10 +47,17 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 		Alerts: alerts, Windows: maint})
 	deploys := commands.NewDeploys(rt, st, o.Deploys, commands.DeployLinks{Catalog: st, Freezes: commands.FreezesOf{st, maint}})
 	// The handoff digest's sources (it ranks them by importance).
-	digest := append(append([]commands.DigestSource(nil), o.Digest...), paging, incidents, requests, deploys)
+	digest := append(append([]commands.DigestSource(nil), o.Digest...), paging, incidents, alerts, requests, deploys, maint)
 	handoffs := commands.NewHandoffs(rt, st, o.Handoffs, paging, digest...)
 	agenda := append(append([]commands.AgendaSource(nil), o.Agenda...), requests, incidents, incidents.AvailabilityAgenda(), deploys, maint)
 	reminders, err := commands.NewReminders(rt, st, o.Reminders, agenda...)
+	if err != nil {
+		return nil, err
+	}
+	webCfg := o.Web
+	webCfg.APIToken, webCfg.Nick, webCfg.WIPLimit, webCfg.Weights = o.APIToken, o.Nick, requests.WIPLimit(), o.Incidents.SeverityWeights()
+	pages, err := web.New(rt, st, webCfg, web.Links{Requests: st, Incidents: st, Services: st, Deploys: st, Pages: st,
+		OnCall: paging, Handoffs: handoffs, Meetings: reminders, Postmortems: incidents, Alerts: st, Windows: st})
 	if err != nil {
 		return nil, err
 	}
@@ -63,5 +72,6 @@ func families(rt commands.Runtime, st *store.Store, o *Options, core commands.Co
 		reminders.Family(),
 		alerts.Family(),
 		maint.Family(),
+		pages.Family(),
 	)
 }

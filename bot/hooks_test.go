@@ -139,12 +139,34 @@ func TestDeployHook(t *testing.T) {
 	}
 	// A second started for another version is refused, naming the rollout in progress.
 	code, out := h.post(t, ev("d5", "started", map[string]any{"version": "1.44"}), hookSecret, now)
-	if code != 409 || !strings.HasPrefix(out["error"].(string), "D-2 playlist 1.43 is already rolling out in prod") || strings.Contains(out["error"].(string), "\u200b") {
+	if code != 409 || !strings.HasPrefix(out["error"].(string), "D-2 playlist 1.43 is already rolling out in prod") || strings.Contains(out["error"].(string), "\u200b") ||
+		out["duplicate"] != false {
 		t.Fatalf("conflicting start: %d %v", code, out)
+	}
+	// Once D-2 has ended, replaying the refused delivery's signed bytes is refused still: its id is spent.
+	refused := ev("d5", "started", map[string]any{"version": "1.44"})
+	if code, out := h.post(t, ev("d6", "succeeded", map[string]any{"version": "1.43"}), hookSecret, now); code != 200 {
+		t.Fatalf("D-2 succeeded: %d %v", code, out)
+	}
+	before := len(h.outbox(t))
+	code, out = h.post(t, refused, hookSecret, now)
+	if code != 409 || out["duplicate"] != true || !strings.HasPrefix(out["error"].(string), "delivery d5 was refused at ") ||
+		!strings.Contains(out["error"].(string), "(D-2 playlist 1.43 is already rolling out in prod") {
+		t.Fatalf("replay of a refused delivery: %d %v", code, out)
+	}
+	if n := len(h.outbox(t)); n != before {
+		t.Fatalf("the replay was announced (%d -> %d messages)", before, n)
+	}
+	if d, err := h.st.GetDeploy(3); err == nil {
+		t.Fatalf("the replay started a rollout: %+v", d)
+	}
+	// The same event with a new delivery id is a new try, and goes through.
+	if code, out := h.post(t, ev("d7", "started", map[string]any{"version": "1.44"}), hookSecret, now); code != 200 || out["deploy"] != "D-3" {
+		t.Fatalf("a new delivery after the refusal: %d %v", code, out)
 	}
 
 	// A redelivery answers 200 and changes nothing: no new announcement, same state.
-	before := len(h.outbox(t))
+	before = len(h.outbox(t))
 	code, out = h.post(t, ev("d3", "succeeded", nil), hookSecret, now)
 	if code != 200 || out["duplicate"] != true || out["deploy"] != "D-1" {
 		t.Fatalf("redelivery: %d %v", code, out)
@@ -152,8 +174,8 @@ func TestDeployHook(t *testing.T) {
 	if n := len(h.outbox(t)); n != before {
 		t.Fatalf("redelivery announced again (%d -> %d messages)", before, n)
 	}
-	if d, _ := h.st.GetDeploy(2); d.State != store.DeployStarted {
-		t.Fatalf("redelivery changed D-2: %+v", d)
+	if d, _ := h.st.GetDeploy(3); d.State != store.DeployStarted {
+		t.Fatalf("redelivery changed D-3: %+v", d)
 	}
 }
 

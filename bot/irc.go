@@ -62,6 +62,11 @@ type transport struct {
 	mu      sync.Mutex
 	cur     *connState
 	changed chan struct{} // closed and replaced on every state change
+
+	// usersMu serialises reads of girc's user state: girc v1.1.2's User.Copy (behind Client.Users) copies a
+	// user's ChannelList onto its own backing array while holding only the state's read lock, so two
+	// callers at once write the same memory (a data race the race detector reports).
+	usersMu sync.Mutex
 }
 
 func newTransport(o *Options, roles *commands.Roles, m *Metrics, enqueue func(inbound) bool) *transport {
@@ -619,7 +624,10 @@ func targetAccount(target string) (string, bool) {
 func (t *transport) nicksOf(cs *connState, account string) []string {
 	want, me := t.roles.Fold(account), t.roles.Fold(cs.client.GetNick())
 	var nicks []string
-	for _, u := range cs.client.Users() {
+	t.usersMu.Lock()
+	users := cs.client.Users()
+	t.usersMu.Unlock()
+	for _, u := range users {
 		a := u.Extras.Account
 		if a == "" || a == "*" || t.roles.Fold(a) != want || t.roles.Fold(u.Nick) == me {
 			continue

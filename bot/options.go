@@ -46,8 +46,10 @@ type Options struct {
 
 	HTTPListen string
 	APIToken   string
-	// PublicURL is where people can read long listings (shown in "... and N more"); empty: "ask in private".
-	PublicURL string
+	// BaseURL is web.base_url (or its alias bot.public_url): where the web pages are. A channel reply cut at
+	// MaxLines ends "... and N more (<the page's URL>)" and replies about one record end with its page's
+	// URL; empty: "ask in private" and no links.
+	BaseURL string
 
 	// FamilyConfig are the command families' config sections (see families.go, where each family is built).
 	FamilyConfig

@@ -50,7 +50,8 @@ func (x *Incidents) availability(_ context.Context, c *Call, w Replier) error {
 		if err != nil {
 			return err
 		}
-		w.Reply(line)
+		c.Page = "/availability?service=" + service
+		w.Reply(line + x.rt.Link(c.Page))
 		return nil
 	}
 	all, err := x.log.AvailabilityAll(from, now, weights)

@@ -106,7 +106,8 @@ func (p *Deploys) serviceStatus(c *Call, w Replier) error {
 	if frozen != "" {
 		gate = append(gate, "frozen: "+frozen)
 	}
-	w.Reply(line + "; " + orString(strings.Join(gate, "; "), "deploys open"))
+	c.Page = "/deploys?service=" + svc
+	w.Reply(line + "; " + orString(strings.Join(gate, "; "), "deploys open") + p.rt.Link(c.Page))
 	for _, d := range st.Active {
 		w.Reply(fmt.Sprintf("%s %s rolling out in %s %s%s", chat.FormatID(chat.KindDeploy, d.ID), d.Version, d.Env, p.since(d), forcedMark(d)))
 	}

@@ -64,7 +64,18 @@ func (p *Deploys) applyHook(w http.ResponseWriter, ev store.DeployEvent) {
 	text, res, err := p.Apply(ev, "")
 	var ue *UserError
 	if errors.As(err, &ue) {
-		WriteJSON(w, http.StatusConflict, map[string]string{"error": strings.ReplaceAll(strings.TrimPrefix(ue.Msg, "error: "), "\u200b", "")})
+		msg := strings.ReplaceAll(strings.TrimPrefix(ue.Msg, "error: "), "\u200b", "")
+		replay := errors.Is(err, store.ErrDeliveryRefused)
+		if !replay {
+			// The delivery id is spent: replaying these signed bytes once the refusal's cause is gone (the
+			// rollout in the way has ended) must not be accepted; CI sends a new delivery to try again.
+			if err := p.st.RefuseDelivery(ev.Delivery, msg); err != nil {
+				p.rt.fail(w, "deploy webhook", err)
+				return
+			}
+		}
+		p.rt.Log.Info("deploy webhook refused", "delivery", ev.Delivery, "replay", replay, "reason", msg)
+		WriteJSON(w, http.StatusConflict, map[string]any{"error": msg, "duplicate": replay})
 		return
 	}
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 // DeployStore is the part of the store the deploys family uses.
 type DeployStore interface {
 	ApplyDeploy(ev store.DeployEvent) (store.DeployResult, error)
+	RefuseDelivery(id, reason string) error
 	DeployStatusOf(service string) (store.DeployStatus, error)
 	DeployOverview() ([]store.Deploy, []store.DeployLock, error)
 	DeployHistory(service string, n int) ([]store.Deploy, error)
@@ -225,6 +226,9 @@ func (p *Deploys) explain(err error, ev store.DeployEvent) error {
 		in = " in " + ev.Env
 	}
 	switch {
+	case errors.Is(err, store.ErrDeliveryRefused):
+		return &UserError{Err: err, Msg: fmt.Sprintf("error: delivery %s was refused at %s (%s); a replay changes nothing: send the event again with a new delivery id",
+			ev.Delivery, de.RefusedAt.In(p.rt.Location).Format(time.RFC3339), de.Refused)}
 	case errors.Is(err, store.ErrDeployInProgress):
 		d := de.Deploy
 		return Errorf("error: %s %s %s is already rolling out in %s (%s): %sdeploy done, fail or rollback %s first",

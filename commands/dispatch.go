@@ -26,6 +26,14 @@ type Replier interface {
 	Error(msg string)
 }
 
+// PageReplier is a Replier that can point to a web page for what a channel reply leaves out: the bot ends
+// "... and N more" with the page's URL (web.base_url and the path) instead of "ask in private".
+type PageReplier interface {
+	Replier
+	// Page names the path of the web page that shows the whole answer ("/incidents").
+	Page(path string)
+}
+
 // Caller is who sent a command. Account is the IRC services account (casefolded), empty when not logged
 // in. Nick is only for addressing replies: it is never used for authorisation, except in the explicit
 // insecure mode, where the bot layer copies the nick into Account.
@@ -80,6 +88,9 @@ type Call struct {
 	Args    []string
 	Flags   map[string]string
 	Prefix  string
+	// Page is the web page that shows the whole answer; it starts as the command's Page, and a handler may
+	// name a more precise one ("/requests/R-12").
+	Page string
 }
 
 // Private reports whether the command came in a private message.
@@ -250,9 +261,12 @@ func (d *Dispatcher) Dispatch(ctx context.Context, m Message, w Replier) {
 		w.Error("usage: " + cmd.Usage(d.prefix))
 		return
 	}
-	call := &Call{Cmd: cmd, Caller: m.Caller, Role: role, Channel: m.Channel, Args: args, Flags: flags, Prefix: d.prefix}
+	call := &Call{Cmd: cmd, Caller: m.Caller, Role: role, Channel: m.Channel, Args: args, Flags: flags, Prefix: d.prefix, Page: cmd.Page}
 	buf := &Buffer{}
 	err = cmd.Run(ctx, call, buf)
+	if pr, ok := w.(PageReplier); ok && call.Page != "" {
+		pr.Page(call.Page)
+	}
 	var ue *UserError
 	switch {
 	case err == nil:

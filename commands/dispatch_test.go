@@ -93,12 +93,12 @@ func TestDispatch(t *testing.T) {
 		text   string
 		want   string
 	}{
-		{anon, "help", "commands: help, status, audit, oncall, page, ack, handoff, request, board, service, owner, impact, incident, availability, deploy, remind. Details: !help <command>"},
+		{anon, "help", "commands: help, status, audit, oncall, page, ack, handoff, request, board, service, owner, impact, incident, availability, deploy, remind, alerts, maint. Details: !help <command>"},
 		{anon, "help status", "usage: !status (anyone) Shows version, uptime, connection, identity mode, open work and database size."},
 		{anon, "help !status", "usage: !status (anyone) Shows version, uptime, connection, identity mode, open work and database size."},
 		{anon, "help audit", "usage: !audit [n] (ops) Shows the newest write commands: who, when, what, and the result."},
 		{anon, "help stauts", `error: no command "stauts", did you mean status?`},
-		{anon, "HELP", "commands: help, status, audit, oncall, page, ack, handoff, request, board, service, owner, impact, incident, availability, deploy, remind. Details: !help <command>"},
+		{anon, "HELP", "commands: help, status, audit, oncall, page, ack, handoff, request, board, service, owner, impact, incident, availability, deploy, remind, alerts, maint. Details: !help <command>"},
 		{anon, "stauts", `error: unknown command "stauts", did you mean !status?`},
 		{anon, "zzzzzz", `error: unknown command "zzzzzz" (try !help)`},
 		{anon, "echo", "usage: !echo <say> (!help echo)"},

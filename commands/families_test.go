@@ -35,6 +35,7 @@ type testDeps struct {
 	MaxLines int
 	Log      *slog.Logger
 	Roles    *Roles
+	BaseURL  string
 
 	Version  string
 	Started  time.Time
@@ -70,7 +71,7 @@ type testDeps struct {
 // runtime is the Runtime of d.
 func (d testDeps) runtime() Runtime {
 	return Runtime{Now: d.Now, Location: d.Location, Prefix: d.Prefix, Announce: d.Announce, MaxLines: d.MaxLines, Log: d.Log,
-		Channel: d.Channel, Channels: d.Channels, Roles: d.Roles}
+		Channel: d.Channel, Channels: d.Channels, Roles: d.Roles, BaseURL: d.BaseURL}
 }
 
 // incidents is the incidents family over d, linked as buildAll links it.
@@ -90,7 +91,8 @@ func buildAll(d testDeps) (*Registry, []Job, error) {
 		d.Deploys = cmp.Or[ServiceDeploys](d.Deploys, d.Store)
 		d.SLOs = cmp.Or[SLOs](d.SLOs, d.Store)
 	}
-	paging := NewPaging(rt, d.Store, d.Paging, PagingLinks{Catalog: d.Routes})
+	maint := NewMaint(rt, d.Store, MaintConfig{}, MaintLinks{Catalog: d.Catalog, Routes: d.Routes})
+	paging := NewPaging(rt, d.Store, d.Paging, PagingLinks{Catalog: d.Routes, Windows: maint})
 	if d.OnCall == nil {
 		d.OnCall = paging
 	}
@@ -107,14 +109,16 @@ func buildAll(d testDeps) (*Registry, []Job, error) {
 	if d.AsTheBot {
 		d.Agenda = append(d.Agenda, requests, incidents, incidents.AvailabilityAgenda(), deploys)
 	}
-	handoffs := NewHandoffs(rt, d.Store, d.Handoff, paging, append(d.Digest, paging, incidents, requests, deploys)...)
+	alerts := NewAlerts(rt, d.Store, AlertConfig{}, paging, maint)
+	handoffs := NewHandoffs(rt, d.Store, d.Handoff, paging, append(d.Digest, paging, incidents, alerts, requests, deploys, maint)...)
 	reminders, err := NewReminders(rt, d.Store, ReminderConfig{Seeds: d.ConfigReminders, Grace: d.ReminderGrace}, d.Agenda...)
 	if err != nil {
 		return nil, nil, err
 	}
 	set, err := NewSet(rt,
 		NewCore(rt, d.Store, CoreConfig{Version: d.Version, Started: d.Started, Insecure: d.Insecure, IRC: d.Status}).Family(),
-		paging.Family(), handoffs.Family(), requests.Family(), services.Family(), incidents.Family(), deploys.Family(), reminders.Family())
+		paging.Family(), handoffs.Family(), requests.Family(), services.Family(), incidents.Family(), deploys.Family(), reminders.Family(),
+		alerts.Family(), maint.Family())
 	if err != nil {
 		return nil, nil, err
 	}

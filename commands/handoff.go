@@ -168,28 +168,47 @@ func (h *Handoffs) show(_ context.Context, c *Call, w Replier) error {
 }
 
 // DigestNow is the handoff digest of a schedule ("" is the default one) as !handoff shows it, at most six
-// lines: who is on call until when and who is next, then what they would hand over now (for other views,
-// such as a web page). An unknown schedule is a *UserError naming the schedules.
+// lines: who is on call until when and who is next, then what they would hand over now. An unknown schedule
+// is a *UserError naming the schedules.
 func (h *Handoffs) DigestNow(schedule string) ([]string, error) {
+	prefix, parts, err := h.digestNow(schedule)
+	if err != nil {
+		return nil, err
+	}
+	return digestLines(prefix, parts), nil
+}
+
+// HandoffNow is what the person on call in a schedule would hand over now, for other views than chat (the web
+// overview): the digest's lines without the line about who is on call, none when there is nothing to hand
+// over.
+func (h *Handoffs) HandoffNow(schedule string) ([]string, error) {
+	_, parts, err := h.digestNow(schedule)
+	if err != nil || len(parts) == 0 {
+		return nil, err
+	}
+	return digestLines("", parts), nil
+}
+
+func (h *Handoffs) digestNow(schedule string) (prefix string, parts []namedPart, err error) {
 	r, ok := h.scheds.Rotation(strings.ToLower(schedule))
 	if !ok {
-		return nil, UnknownSchedule(schedule, h.scheds.ScheduleNames())
+		return "", nil, UnknownSchedule(schedule, h.scheds.ScheduleNames())
 	}
 	now := h.rt.Now()
 	st, err := h.st.OnCallNow(r, now)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	since := st.Shift.Start
 	if since.IsZero() {
 		since = now.Add(-store.DefaultShift)
 	}
-	prefix := fmt.Sprintf("handoff%s: nobody on call: ", scheduleLabel(r.Schedule()))
+	prefix = fmt.Sprintf("handoff%s: nobody on call: ", scheduleLabel(r.Schedule()))
 	if st.Account != "" {
 		prefix = fmt.Sprintf("handoff%s: %s on call until %s, then %s: ", scheduleLabel(r.Schedule()), chat.NoHighlight(st.Account),
 			when(st.Until, now, h.rt.Location), orString(chat.NoHighlight(st.Next), "nobody"))
 	}
-	return digestLines(prefix, h.collect(r.Schedule(), since, now)), nil
+	return prefix, h.collect(r.Schedule(), since, now), nil
 }
 
 // scheduleArgText is " db" after a command for another schedule than the default one.

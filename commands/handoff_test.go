@@ -9,8 +9,7 @@ import (
 	"github.com/opsbot/opsbot/store"
 )
 
-// fakeDigest stands in for the families of other branches (alerts, maintenance): a named source with fixed
-// items.
+// fakeDigest is a named source with fixed items, for what the families do not give.
 type fakeDigest struct {
 	name    string
 	summary string
@@ -35,12 +34,11 @@ func (h *pagingHarness) must(account, channel, text string) []string {
 
 // At a handoff the channel gets one line with the digest's counts, and the incoming person a private digest
 // of every kind of content: pages (acked or not), incidents, the oldest todo request and the blocked ones,
-// the rollbacks and locks of the shift; alert groups and maintenance come from sources of other families.
+// the rollbacks and locks of the shift, the alert groups firing (held back by a window or not) and the
+// maintenance windows in progress and of the next 24 hours.
 func TestHandoffDigestWithEveryKindOfContent(t *testing.T) {
 	h := newPagingHarness(t, nil)
 	h.digest = []DigestSource{
-		fakeDigest{"alerts", "1 alert group firing", []string{"P-9 HighLatency playlist firing 20m"}},
-		fakeDigest{"maintenance", "", []string{"M-2 storage tomorrow 02:00-04:00 (silence)"}},
 		fakeDigest{"quiet", "", nil}, // nothing to say: no line
 	}
 	h.restart()
@@ -58,6 +56,21 @@ func TestHandoffDigestWithEveryKindOfContent(t *testing.T) {
 	h.must("alice", pagingChannel, "request block R-2 waiting for the vendor")
 	h.must("alice", pagingChannel, "deploy start playlist 1.42")
 	h.must("alice", pagingChannel, "deploy rollback playlist 1.41 500s")
+	h.must("alice", pagingChannel, "maint add playlist 2026-03-30T07:00:00Z 3h db migration --freeze")
+	h.must("alice", pagingChannel, "maint add all 2026-03-31T00:00:00Z 2h network upgrade")
+	h.must("alice", pagingChannel, "maint add storage 2026-04-02T00:00:00Z 2h too far ahead to tell")
+	fired := pagingTime("2026-03-30T07:40:00Z")
+	for _, u := range []store.AlertUpdate{
+		{Key: "{}:{alertname=\"HighLatency\"}", Name: "HighLatency", Service: "search", Severity: "warning", Action: store.ActionNotify},
+		{Key: "{}:{alertname=\"DiskFull\"}", Name: "DiskFull", Service: "playlist", Severity: "critical", Action: store.ActionPage, Suppressed: "M-1"},
+		{Key: "{}:{alertname=\"Noise\"}", Name: "Noise", Service: "search", Severity: "info", Action: store.ActionIgnore},
+	} {
+		u.Now = fired
+		u.Alerts = []store.Alert{{Fingerprint: u.Name, Status: "firing", Labels: map[string]string{"alertname": u.Name}, StartsAt: fired}}
+		if _, err := h.st.ApplyAlerts(u); err != nil {
+			t.Fatal(err)
+		}
+	}
 	h.ann.take()
 
 	h.now = pagingTime("2026-03-30T08:00:00Z") // Monday 10:00 CEST: carol takes over
@@ -67,17 +80,17 @@ func TestHandoffDigestWithEveryKindOfContent(t *testing.T) {
 		t.Fatalf("handoff sent %+v", msgs)
 	}
 	wantChannel := "on call: carol takes over from " + pgNick("alice") + " until Mon 6 Apr 10:00 CEST (in 7d), next: " + pgNick("alice") +
-		"; 2 pages open, INC-1 open, 1 alert group firing, 1 request waiting, 1 blocked, 1 rollback, 1 lock: !handoff"
+		"; 2 pages open, INC-1 open, 2 alert groups firing, 1 suppressed, 1 request waiting, 1 blocked, 1 rollback, 1 lock, M-1 in progress, M-2 within 24h: !handoff"
 	if msgs[0] != pagingAnn(wantChannel, false) {
 		t.Errorf("channel line = %q\n                want %q", msgs[0].Text, wantChannel)
 	}
 	want := []string{
 		"handoff from " + pgNick("alice") + ": pages: P-1 open 4d20h, paging " + pgNick("alice") + ": db is down; P-2 acked by " + pgNick("alice") + ", open 4d20h: disk full on db2",
 		"incidents: INC-1 SEV2 playlist investigating for 4d20h: 500s on play (commander " + pgNick("alice") + ")",
-		"alerts: P-9 HighLatency playlist firing 20m",
+		"alerts: A-2 DiskFull on playlist firing 20m, suppressed by M-1; A-1 HighLatency on search firing 20m, not paging",
 		"requests: oldest todo R-1 (4d20h): rotate the certs; R-2 blocked 4d19h: waiting for the vendor (new bucket for logs)",
 		"deploys: D-1 playlist rolled back 1.42 -> 1.41: 500s; playlist locked (rolled back from 1.42, by " + pgNick("alice") + ")",
-		"maintenance: M-2 storage tomorrow 02:00-04:00 (silence)",
+		"maintenance: M-1 playlist in progress until 12:00 (2h left): db migration [freeze]; M-2 all Tue 02:00-04:00 CEST: network upgrade",
 	}
 	got := msgs[1:]
 	if len(got) != len(want) {
@@ -218,6 +231,27 @@ func TestSchedulesRoutePagesAndEscalation(t *testing.T) {
 	if lines := h.must("", "", "handoff DB"); len(lines) != 1 || !strings.Contains(lines[0], "pages: P-1 open 10m, paging "+pgNick("frank")) || strings.Contains(lines[0], "P-3") ||
 		!strings.Contains(lines[0], "P-5 open 0s, paging "+pgNick("dave")) {
 		t.Errorf("!handoff db = %q", lines)
+	}
+	// Alert groups and maintenance windows go to the digest of their service's schedule too; a window of
+	// every service is everyone's.
+	for _, svc := range []string{"postgres", "playlist"} {
+		u := store.AlertUpdate{Key: "lag-" + svc, Name: "Lag", Service: svc, Action: store.ActionNotify, Now: h.now,
+			Alerts: []store.Alert{{Fingerprint: svc, Status: "firing", Labels: map[string]string{"alertname": "Lag"}, StartsAt: h.now}}}
+		if _, err := h.st.ApplyAlerts(u); err != nil {
+			t.Fatal(err)
+		}
+		h.must("alice", "", "maint add "+svc+" now 1h vacuum of "+svc)
+	}
+	h.must("alice", "", "maint add all now 1h network")
+	db, ops := strings.Join(h.must("", "", "handoff db"), "\n"), strings.Join(h.must("", "", "handoff"), "\n")
+	for _, tc := range []struct{ digest, has, hasNot string }{
+		{db, "Lag on postgres", "Lag on playlist"}, {db, "vacuum of postgres", "vacuum of playlist"},
+		{ops, "Lag on playlist", "Lag on postgres"}, {ops, "vacuum of playlist", "vacuum of postgres"},
+		{db, "all in progress", ""}, {ops, "all in progress", ""},
+	} {
+		if !strings.Contains(tc.digest, tc.has) || tc.hasNot != "" && strings.Contains(tc.digest, tc.hasNot) {
+			t.Errorf("digest with %q and without %q:\n%s", tc.has, tc.hasNot, tc.digest)
+		}
 	}
 }
 

@@ -51,6 +51,7 @@ func (o IncidentConfig) SeverityWeights() store.SeverityWeights {
 type IncidentLog interface {
 	DeclareIncident(in store.Incident) (store.Incident, error)
 	NoteIncident(id uint64, by, text string) (store.Incident, error)
+	NotePublicIncident(id uint64, by, text string) (store.Incident, error)
 	SetIncidentStatus(id uint64, by, status string) (store.IncidentChange, error)
 	SetIncidentSeverity(id uint64, by string, sev int, freeze bool) (store.IncidentChange, error)
 	SetIncidentCommander(id uint64, by, account string) (store.IncidentChange, error)
@@ -137,7 +138,9 @@ func (x *Incidents) Family() Family {
 		write("incident declare", "<sev1|sev2|sev3|sev4> <service> <summary> [--since <time or duration ago>] [--from P-n] [--planned]",
 			"Declares an incident; severe ones page the on-call and freeze deploys; --from links the page it grew from; --planned marks planned work (planned downtime inside a maintenance window).",
 			3, -1, x.declare, Flag{Name: "since", Value: true}, Flag{Name: "from", Value: true}, Flag{Name: "planned"}),
-		write("incident update", "<INC-n> <text>", "Adds an update to the incident's timeline.", 2, -1, x.update),
+		write("incident update", "<INC-n> <text> [--public]",
+			"Adds an update to the incident's timeline; --public also shows it on the public status page.", 2, -1, x.update,
+			Flag{Name: "public"}),
 		write("incident status", "<INC-n> <investigating|identified|monitoring>", "Sets the incident's status.", 2, 2, x.status),
 		write("incident sev", "<INC-n> <sev1|sev2|sev3|sev4>", "Changes the incident's severity.", 2, 2, x.severity),
 		write("incident commander", "<INC-n> <account>", "Hands the incident to another incident commander.", 2, 2, x.commander),
@@ -146,12 +149,12 @@ func (x *Incidents) Family() Family {
 			"Resolves the incident; --at records when the impact really ended.", 1, -1, x.resolve, Flag{Name: "at", Value: true}),
 		write("incident reopen", "<INC-n>", "Reopens a resolved incident; its impact continues from the original start.", 1, 1, x.reopen),
 		{Name: "incident list", Args: "[open|recent|all]", Help: "Lists open incidents (default), those of the last 7 days, or all.",
-			Role: RoleAnyone, MaxArgs: 1, Run: x.list},
+			Role: RoleAnyone, MaxArgs: 1, Run: x.list, Page: "/incidents"},
 		{Name: "incident show", Args: "<INC-n>", Help: "Shows an incident: summary, duration, deploys before it and the last timeline entries.",
-			Role: RoleAnyone, MinArgs: 1, MaxArgs: 1, Run: x.show},
+			Role: RoleAnyone, MinArgs: 1, MaxArgs: 1, Run: x.show, Page: "/incidents"},
 		{Name: "availability", Args: "[service] [7d|30d|90d|<duration>]",
 			Help: "Availability from the incident log, impact weighted by severity, against the SLO; without a service, worst services first.",
-			Role: RoleAnyone, MaxArgs: 2, Run: x.availability},
+			Role: RoleAnyone, MaxArgs: 2, Run: x.availability, Page: "/availability"},
 	}
 	var jobs []Job
 	if x.cfg.Topic && x.links.Topic != nil {

@@ -19,9 +19,17 @@ func (x *Incidents) update(_ context.Context, c *Call, w Replier) error {
 	if err := checkLength("update", text, maxNoteText, true); err != nil {
 		return err
 	}
-	inc, err := x.log.NoteIncident(id, c.Caller.Who(), text)
+	note, public := x.log.NoteIncident, c.Bool("public")
+	if public {
+		note = x.log.NotePublicIncident
+	}
+	inc, err := note(id, c.Caller.Who(), text)
 	if err != nil {
 		return incidentError(err, id)
+	}
+	if public {
+		w.Reply(fmt.Sprintf("%s updated (public, shown on the status page): %s", inc.Name(), text))
+		return nil
 	}
 	w.Reply(fmt.Sprintf("%s updated: %s", inc.Name(), text))
 	return nil

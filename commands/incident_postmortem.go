@@ -17,12 +17,37 @@ func (x *Incidents) postmortem(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	md, err := x.postmortemOf(inc, tl)
+	if err != nil {
+		x.rt.fail(w, "postmortem", err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	fmt.Fprint(w, md)
+}
+
+// Postmortem returns the postmortem skeleton of incident id as markdown (the web pages show it); an unknown
+// incident is an error wrapping store.ErrNotFound.
+func (x *Incidents) Postmortem(id uint64) (string, error) {
+	inc, err := x.log.Incident(id)
+	if err != nil {
+		return "", err
+	}
+	tl, err := x.log.IncidentTimeline(id, 0)
+	if err != nil {
+		return "", err
+	}
+	return x.postmortemOf(inc, tl)
+}
+
+// postmortemOf renders inc's postmortem skeleton with the deploys before it and its dependents.
+func (x *Incidents) postmortemOf(inc store.Incident, tl []store.TimelineEntry) (string, error) {
 	var deploys, dependents []string // nil: no data
 	var err error
 	if x.links.Deploys != nil {
 		if deploys, err = DeploysBefore(x.links.Deploys, inc); err != nil {
-			x.rt.fail(w, "postmortem: deploys", err)
-			return
+			return "", fmt.Errorf("postmortem: deploys: %w", err)
 		}
 		deploys = append([]string{}, deploys...)
 	}
@@ -31,17 +56,14 @@ func (x *Incidents) postmortem(w http.ResponseWriter, r *http.Request) {
 		for _, svc := range inc.Services() {
 			impact, err := x.links.Catalog.ServiceImpact(svc)
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				x.rt.fail(w, "postmortem: impact", err)
-				return
+				return "", fmt.Errorf("postmortem: impact: %w", err)
 			}
 			if len(impact) > 0 {
 				dependents = append(dependents, fmt.Sprintf("%s: %s", svc, strings.Join(impact, ", ")))
 			}
 		}
 	}
-	w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	fmt.Fprint(w, renderPostmortem(inc, tl, deploys, dependents, x.rt.Location, x.rt.Now()))
+	return renderPostmortem(inc, tl, deploys, dependents, x.rt.Location, x.rt.Now()), nil
 }
 
 // renderPostmortem is the postmortem skeleton: summary, impact window, timeline, deploys to the affected

@@ -97,7 +97,8 @@ func (x *Incidents) show(_ context.Context, c *Call, w Replier) error {
 	if inc.Page != "" {
 		head += ". Paged " + inc.Page
 	}
-	lines := []string{head}
+	c.Page = "/incidents/" + inc.Name()
+	lines := []string{head + x.rt.Link(c.Page)}
 	if x.links.Deploys != nil {
 		deploys, err := DeploysBefore(x.links.Deploys, inc)
 		if err != nil {

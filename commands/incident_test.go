@@ -502,3 +502,26 @@ func TestIncidentShowFollowsMaxLines(t *testing.T) {
 func (a *incAnnouncer) Tell(account, text string, urgent bool) error {
 	return a.Notify(account, text, urgent)
 }
+
+func TestIncidentPublicUpdate(t *testing.T) {
+	h := newIncidentHarness(t, nil)
+	h.one("alice", "incident declare sev2 playlist bob's push broke play")
+	if got, want := h.one("carol", "incident update INC-1 --public Playback fails for some users"),
+		"INC-1 updated (public, shown on the status page): Playback fails for some users"; got != want {
+		t.Fatalf("public update = %q, want %q", got, want)
+	}
+	h.one("carol", "incident update INC-1 internal note")
+	tl, err := h.st.IncidentTimeline(1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var public []string
+	for _, e := range tl {
+		if e.Public {
+			public = append(public, e.Text)
+		}
+	}
+	if len(public) != 1 || public[0] != "Playback fails for some users" {
+		t.Errorf("public entries = %q, want only the --public update", public)
+	}
+}

@@ -40,7 +40,8 @@ type MaintConfig struct {
 
 // MaintLinks are the other families' parts the maintenance family uses.
 type MaintLinks struct {
-	Catalog Catalog // checks the service names (nil: any well-formed name)
+	Catalog Catalog       // checks the service names (nil: any well-formed name)
+	Routes  ServiceRoutes // the services' schedules, for the handoff digest (nil: every window is everyone's)
 }
 
 // Timing of the maintenance job.

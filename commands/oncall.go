@@ -19,7 +19,7 @@ func (p *Paging) onCallCommands() []*Command {
 	sched := []Flag{{Name: "schedule", Value: true}}
 	return []*Command{
 		{
-			Name: "oncall", Args: "[schedule]", Role: RoleAnyone, MaxArgs: 1, Run: p.show,
+			Name: "oncall", Args: "[schedule]", Role: RoleAnyone, MaxArgs: 1, Run: p.show, Page: "/oncall",
 			Help: "Shows who is on call now, until when, who is next, and any override (every schedule, or the one named).",
 		},
 		{
@@ -37,28 +37,35 @@ func (p *Paging) onCallCommands() []*Command {
 	}
 }
 
-// show answers !oncall: one line per schedule, or for the schedule named.
+// show answers !oncall: one line per schedule, or for the schedule named, the last with the web page's link
+// (when web.base_url is set).
 func (p *Paging) show(_ context.Context, c *Call, w Replier) error {
-	scheds := p.scheds
+	scheds, link := p.scheds, "/oncall"
 	if len(c.Args) == 1 {
 		s, err := p.scheduleArg(c.Args[0])
 		if err != nil {
 			return err
 		}
 		scheds = []Schedule{s}
+		if scheduleLabel(s.Name()) != "" {
+			link += "?schedule=" + s.Name()
+		}
 	}
 	now := p.rt.Now()
+	lines := make([]string, 0, len(scheds))
 	for _, s := range scheds {
 		st, err := p.st.OnCallNow(s.Rotation, now)
 		if err != nil {
 			return err
 		}
 		if st.Account == "" {
-			w.Reply(p.nobodyLine(s.Name()))
+			lines = append(lines, p.nobodyLine(s.Name()))
 			continue
 		}
-		w.Reply(p.stateLine(s.Name(), st, now, chat.NoHighlight(st.Account), ""))
+		lines = append(lines, p.stateLine(s.Name(), st, now, chat.NoHighlight(st.Account), ""))
 	}
+	lines[len(lines)-1] += p.rt.Link(link)
+	w.Reply(lines...)
 	return nil
 }
 

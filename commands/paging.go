@@ -70,6 +70,7 @@ type PagingStore interface {
 	OnCallNow(r store.Rotation, t time.Time) (store.OnCallState, error)
 	AddOverride(r store.Rotation, o store.Override) (store.Override, store.OnCallState, error)
 	ClearOverride(r store.Rotation, now time.Time) (store.Override, store.OnCallState, error)
+	Overrides(t time.Time) ([]store.Override, error)
 	OpenPage(req store.PageRequest) (store.Page, bool, error)
 	AckPage(id uint64, by string, now time.Time, notifiers []string, check func(store.Page) error) (store.Page, error)
 	ResolvePage(id uint64, by string, now time.Time, notifiers []string, check func(store.Page) error) (store.Page, error)

@@ -59,6 +59,9 @@ type Command struct {
 	MaxArgs int // -1: unlimited
 	Flags   []Flag
 	Run     Handler
+	// Page is the web page that shows what the command lists ("/board"): a channel reply cut at bot.max_lines
+	// ends "... and N more (<its URL>)" when web.base_url is set. "" is the overview.
+	Page string
 }
 
 // Family is the command's first word ("request" for "request open").

@@ -68,6 +68,9 @@ func NewRequests(rt Runtime, st RequestStore, cfg RequestConfig, onCall OnCall, 
 	return q
 }
 
+// WIPLimit is requests.wip_limit, the most requests one ops person may have in doing.
+func (q *Requests) WIPLimit() int { return q.wip }
+
 // Family offers !request and !board, the nag job, GET /api/v1/requests and the request metrics.
 func (q *Requests) Family() Family {
 	id := func(args string) string { return "<R-12> " + args }
@@ -78,9 +81,9 @@ func (q *Requests) Family() Family {
 			Flags: []Flag{{Name: "service", Value: true}, {Name: "urgent"}}, Run: q.open},
 		{Name: "request list", Args: "[todo|doing|blocked|done|cancelled|mine|all] [--page N]", Role: RoleAnyone, MaxArgs: 1,
 			Help:  "Lists requests oldest first with age and assignee (default: everything not done).",
-			Flags: []Flag{{Name: "page", Value: true}}, Run: q.list},
+			Flags: []Flag{{Name: "page", Value: true}}, Run: q.list, Page: "/board"},
 		{Name: "request show", Args: "<R-12>", Role: RoleAnyone, MinArgs: 1, MaxArgs: 1,
-			Help: "Shows a request and its history.", Run: q.show},
+			Help: "Shows a request and its history.", Run: q.show, Page: "/board"},
 		{Name: "request comment", Args: id("<text>"), Role: RoleDeveloper, Write: true, MinArgs: 2, MaxArgs: -1,
 			Help: "Adds a comment to a request.", Run: q.comment},
 		{Name: "request take", Args: "<R-12> [--force]", Role: RoleOps, Write: true, MinArgs: 1, MaxArgs: 1, Flags: force,
@@ -98,7 +101,7 @@ func (q *Requests) Family() Family {
 		{Name: "request stats", Args: "[7d]", Role: RoleAnyone, MaxArgs: 1,
 			Help: "Opened, done, median first response and lead time, and the share of urgent requests over a window.", Run: q.stats},
 		{Name: "board", Role: RoleAnyone,
-			Help: "The ops kanban in four lines: counts and oldest items per column, WIP per ops person.", Run: q.board},
+			Help: "The ops kanban in four lines: counts and oldest items per column, WIP per ops person.", Run: q.board, Page: "/board"},
 	}
 	every := min(time.Minute, max(time.Second, q.nagAfter/6))
 	return Family{

@@ -214,7 +214,8 @@ func (q *Requests) show(_ context.Context, c *Call, w Replier) error {
 	if !c.Private() {
 		text = chat.Truncate(text, 200)
 	}
-	w.Reply(fmt.Sprintf("%s %s %s. %s", rid(r.ID), requestTag(r), text, strings.Join(details, "; ")))
+	c.Page = "/requests/" + rid(r.ID)
+	w.Reply(fmt.Sprintf("%s %s %s. %s%s", rid(r.ID), requestTag(r), text, strings.Join(details, "; "), q.rt.Link(c.Page)))
 	for _, ev := range events {
 		w.Reply(q.eventLine(ev, now))
 	}

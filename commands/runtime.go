@@ -2,6 +2,7 @@ package commands
 
 import (
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -29,7 +30,30 @@ type Runtime struct {
 	Roles    *Roles
 	// Failed hears of every internal error an HTTP handler answers with 500 (the bot counts store failures).
 	Failed func(error)
+	// BaseURL is web.base_url, where the web pages are ("https://opsbot.example.net"); "" when not set.
+	BaseURL string
 }
+
+// PageURL is the URL of a web page (path "/incidents/INC-7"), or "" when web.base_url is not set.
+func (rt Runtime) PageURL(path string) string {
+	if rt.BaseURL == "" {
+		return ""
+	}
+	return strings.TrimRight(rt.BaseURL, "/") + path
+}
+
+// Link is what a reply about one record ends with: a space and its page's URL, or "" without
+// web.base_url.
+func (rt Runtime) Link(path string) string {
+	if u := rt.PageURL(path); u != "" {
+		return " " + u
+	}
+	return ""
+}
+
+// WithDefaults fills what a test or the shell left unset (see withDefaults); families outside this package
+// (commands/web) call it in their constructors.
+func (rt Runtime) WithDefaults() Runtime { return rt.withDefaults() }
 
 // withDefaults fills what a test or the shell left unset: time.Now, UTC, "!", 4 lines, slog.Default(), an
 // announcer that stores nothing, RFC 1459 roles without ops.

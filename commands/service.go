@@ -73,15 +73,16 @@ func NewServices(rt Runtime, st ServiceStore, cfg ServiceConfig, links ServiceLi
 
 // Family offers !service, !owner and !impact, and GET /api/v1/services.
 func (s *Services) Family() Family {
-	edit := []Flag{{Name: "owner", Value: true}, {Name: "schedule", Value: true}, {Name: "slo", Value: true}, {Name: "notes", Value: true}}
+	edit := []Flag{{Name: "owner", Value: true}, {Name: "schedule", Value: true}, {Name: "slo", Value: true}, {Name: "notes", Value: true},
+		{Name: "public", Value: true}}
 	return Family{Name: "services", Commands: []*Command{
 		{Name: "service", Args: "[name]", Help: "Shows a service: owner, dependencies, dependents, open incidents, version, SLO (no name: lists them).",
-			Role: RoleAnyone, MaxArgs: 1, Run: s.show},
-		{Name: "service add", Args: `<name> [--owner X] [--schedule S] [--depends a,b] [--slo 99.9] [--notes "..."] [--create]`,
+			Role: RoleAnyone, MaxArgs: 1, Run: s.show, Page: "/services"},
+		{Name: "service add", Args: `<name> [--owner X] [--schedule S] [--depends a,b] [--slo 99.9] [--notes "..."] [--public true] [--create]`,
 			Help: "Adds a service; --create also adds dependencies that do not exist yet.", Role: RoleOps, Write: true,
 			MinArgs: 1, MaxArgs: 1, Flags: append([]Flag{{Name: "depends", Value: true}, {Name: "create"}}, edit...), Run: s.add},
-		{Name: "service set", Args: `<name> [--owner X] [--schedule S] [--slo N] [--notes "..."]`,
-			Help: `Changes a service's owner, on-call schedule, SLO or notes ("none" clears one).`, Role: RoleOps, Write: true,
+		{Name: "service set", Args: `<name> [--owner X] [--schedule S] [--slo N] [--notes "..."] [--public true|false]`,
+			Help: `Changes a service's owner, on-call schedule, SLO, notes ("none" clears one) or whether the public status page shows it.`, Role: RoleOps, Write: true,
 			MinArgs: 1, MaxArgs: 1, Flags: edit, Run: s.set},
 		{Name: "service depend", Args: "<name> <other> [--create]", Help: "Records that a service depends on another.",
 			Role: RoleOps, Write: true, MinArgs: 2, MaxArgs: 2, Flags: []Flag{{Name: "create"}}, Run: s.depend},
@@ -91,7 +92,7 @@ func (s *Services) Family() Family {
 			Role: RoleOps, Write: true, MinArgs: 1, MaxArgs: 1, Flags: []Flag{{Name: "force"}}, Run: s.remove},
 		{Name: "owner", Args: "<service>", Help: "Says who owns a service.", Role: RoleAnyone, MinArgs: 1, MaxArgs: 1, Run: s.owner},
 		{Name: "impact", Args: "<service>", Help: "Lists everything that fails when a service fails, nearest first.",
-			Role: RoleAnyone, MinArgs: 1, MaxArgs: 1, Run: s.impact},
+			Role: RoleAnyone, MinArgs: 1, MaxArgs: 1, Run: s.impact, Page: "/services"},
 	}, Routes: []Route{
 		{Pattern: "GET /api/v1/services", Handler: http.HandlerFunc(s.apiServices)},
 		{Pattern: "GET /api/v1/services/{name}", Handler: http.HandlerFunc(s.apiService)},
@@ -144,7 +145,11 @@ func (s *Services) show(_ context.Context, c *Call, w Replier) error {
 		}
 	}
 	parts = append(parts, sloPart(svc.SLO))
-	w.Reply(svc.Name + ": " + strings.Join(parts, "; "))
+	if svc.Public {
+		parts = append(parts, "on the public status page")
+	}
+	c.Page = "/services/" + svc.Name
+	w.Reply(svc.Name + ": " + strings.Join(parts, "; ") + s.rt.Link(c.Page))
 	if svc.Notes != "" {
 		w.Reply(svc.Name + " notes: " + svc.Notes)
 	}
@@ -164,7 +169,7 @@ func (s *Services) list(_ context.Context, c *Call, w Replier) error {
 	if len(names) == 1 {
 		head = "1 service: "
 	}
-	w.Reply(capList(head, names, fmt.Sprintf(" (details: %sservice <name>)", c.Prefix), s.linesFor(c))...)
+	w.Reply(capList(head, names, fmt.Sprintf(" (details: %sservice <name>)", c.Prefix), s.linesFor(c), s.moreAt("/services"))...)
 	return nil
 }
 
@@ -187,7 +192,8 @@ func (s *Services) impact(_ context.Context, c *Call, w Replier) error {
 	if err != nil {
 		return s.userError(err, c)
 	}
-	w.Reply(impactLines(im, s.linesFor(c))...)
+	c.Page = "/services/" + im.Service
+	w.Reply(impactLines(im, s.linesFor(c), s.moreAt(c.Page))...)
 	return nil
 }
 
@@ -227,6 +233,9 @@ func (s *Services) add(_ context.Context, c *Call, w Replier) error {
 		parts = append(parts, "depends on "+strings.Join(svc.Depends, ", "))
 	}
 	parts = append(parts, sloPart(svc.SLO))
+	if svc.Public {
+		parts = append(parts, "on the public status page")
+	}
 	if len(ch.Created) > 0 {
 		parts = append(parts, "created "+strings.Join(ch.Created, ", "))
 	}
@@ -239,7 +248,7 @@ func (s *Services) set(_ context.Context, c *Call, w Replier) error {
 	if err != nil {
 		return err
 	}
-	if f.Owner == nil && f.Schedule == nil && f.SLO == nil && f.Notes == nil {
+	if f.Owner == nil && f.Schedule == nil && f.SLO == nil && f.Notes == nil && f.Public == nil {
 		return c.Usage()
 	}
 	before, after, err := s.st.UpdateService(lookupName(c.Args[0]), f, c.Caller.Who())
@@ -261,6 +270,13 @@ func (s *Services) set(_ context.Context, c *Call, w Replier) error {
 			parts = append(parts, "notes cleared")
 		} else {
 			parts = append(parts, "notes set")
+		}
+	}
+	if f.Public != nil {
+		if after.Public {
+			parts = append(parts, "shown on the public status page")
+		} else {
+			parts = append(parts, "not on the public status page")
 		}
 	}
 	w.Reply(after.Name + " updated: " + strings.Join(parts, "; "))

@@ -78,8 +78,8 @@ func newServiceName(s string) (string, error) {
 	return s, nil
 }
 
-// editFields reads --owner, --schedule, --slo and --notes; "none" (or an empty value) clears a field. A
-// schedule must be one of the configured ones.
+// editFields reads --owner, --schedule, --slo, --notes and --public; "none" (or an empty value) clears a
+// field. A schedule must be one of the configured ones.
 func (s *Services) editFields(c *Call) (store.ServiceFields, error) {
 	var f store.ServiceFields
 	if v, ok := c.Flag("schedule"); ok {
@@ -119,6 +119,17 @@ func (s *Services) editFields(c *Call) (store.ServiceFields, error) {
 			v = ""
 		}
 		f.Notes = &v
+	}
+	if v, ok := c.Flag("public"); ok {
+		var public bool
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "true", "yes", "on":
+			public = true
+		case "false", "no", "off", "none":
+		default:
+			return f, Errorf("error: --public %s: true or false", chat.Truncate(v, 20))
+		}
+		f.Public = &public
 	}
 	return f, nil
 }

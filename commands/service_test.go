@@ -105,6 +105,9 @@ func TestServiceCommandsScript(t *testing.T) {
 	h.say("service set playlist --owner dave --slo 99.95", "playlist updated: owner b"+zw+"ob -> d"+zw+"ave; SLO 99.9% -> 99.95%")
 	h.say("service set playlist --owner none --notes none", "playlist updated: owner d"+zw+"ave -> none; notes cleared")
 	h.say("service set playlist --notes \"new notes\"", "playlist updated: notes set")
+	h.say("service set playlist --public true", "playlist updated: shown on the public status page")
+	h.say("service set playlist --public maybe", "error: --public maybe: true or false")
+	h.say("service set playlist --public false", "playlist updated: not on the public status page")
 	h.say("service set nope --owner x", `error: no service "nope"`)
 	h.say("service depend storage web", "storage now depends on web; warning: cycle: storage -> web -> search -> playlist -> storage")
 	h.say("impact storage", "if storage fails: playlist; then radio, search (via playlist); then mobile-api, web (via playlist, search)",
@@ -147,12 +150,12 @@ func TestServiceCommandsBadInput(t *testing.T) {
 		{"service add x --notes " + strings.Repeat("n", 401), "error: notes too long (401 bytes, at most 400)"},
 		{"service add x --depends storage,Bad --create", `error: "Bad" is not a service name: lowercase letters, digits, ".", "_" and "-", at most 64 (like bad)`},
 		{"service add x --depends storage,x --create", "error: a service cannot depend on itself"},
-		{"service add x --depends storage --depends y", `usage: !service add <name> [--owner X] [--schedule S] [--depends a,b] [--slo 99.9] [--notes "..."] [--create]`},
-		{"service add x --bogus", `usage: !service add <name> [--owner X] [--schedule S] [--depends a,b] [--slo 99.9] [--notes "..."] [--create]`},
-		{"service add", `usage: !service add <name> [--owner X] [--schedule S] [--depends a,b] [--slo 99.9] [--notes "..."] [--create]`},
-		{"service add x y", `usage: !service add <name> [--owner X] [--schedule S] [--depends a,b] [--slo 99.9] [--notes "..."] [--create]`},
-		{"service set storage", `usage: !service set <name> [--owner X] [--schedule S] [--slo N] [--notes "..."]`},
-		{"service set storage --depends x", `usage: !service set <name> [--owner X] [--schedule S] [--slo N] [--notes "..."]`},
+		{"service add x --depends storage --depends y", `usage: !service add <name> [--owner X] [--schedule S] [--depends a,b] [--slo 99.9] [--notes "..."] [--public true] [--create]`},
+		{"service add x --bogus", `usage: !service add <name> [--owner X] [--schedule S] [--depends a,b] [--slo 99.9] [--notes "..."] [--public true] [--create]`},
+		{"service add", `usage: !service add <name> [--owner X] [--schedule S] [--depends a,b] [--slo 99.9] [--notes "..."] [--public true] [--create]`},
+		{"service add x y", `usage: !service add <name> [--owner X] [--schedule S] [--depends a,b] [--slo 99.9] [--notes "..."] [--public true] [--create]`},
+		{"service set storage", `usage: !service set <name> [--owner X] [--schedule S] [--slo N] [--notes "..."] [--public true|false]`},
+		{"service set storage --depends x", `usage: !service set <name> [--owner X] [--schedule S] [--slo N] [--notes "..."] [--public true|false]`},
 		{"service depend storage", "usage: !service depend <name> <other> [--create]"},
 		{"service depend storage Bad --create", `error: "Bad" is not a service name: lowercase letters, digits, ".", "_" and "-", at most 64 (like bad)`},
 		{"service undepend storage", "usage: !service undepend <name> <other>"},

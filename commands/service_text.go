@@ -53,6 +53,14 @@ func listLimit(c *Call) int {
 	return channelListNames
 }
 
+// moreAt is what "... and N more" points to: the web page at path (web.base_url), else "ask in private".
+func (s *Services) moreAt(path string) string {
+	if u := s.rt.PageURL(path); u != "" {
+		return u
+	}
+	return "ask in private"
+}
+
 // linesFor is the line budget of a reply: unlimited (0) in private, bot.max_lines in a channel.
 func (s *Services) linesFor(c *Call) int {
 	if c.Private() {
@@ -90,14 +98,15 @@ func packLines(text string) []string {
 }
 
 // fitLines renders the first k of n items with render(k) and packs them into at most maxLines lines
-// (0: no limit), showing as many items as fit and counting the rest: "... and 12 more (ask in private)".
-func fitLines(n, maxLines int, render func(k int) string) []string {
+// (0: no limit), showing as many items as fit and counting the rest: "... and 12 more (ask in private)", or
+// with web.base_url the page that lists them all instead of "ask in private" (where).
+func fitLines(n, maxLines int, where string, render func(k int) string) []string {
 	lines := packLines(render(n))
 	if maxLines <= 0 || len(lines) <= maxLines {
 		return lines
 	}
 	with := func(k int) []string {
-		return packLines(fmt.Sprintf("%s ... and %d more (ask in private)", render(k), n-k))
+		return packLines(fmt.Sprintf("%s ... and %d more (%s)", render(k), n-k, where))
 	}
 	best := with(0)
 	for lo, hi := 1, n-1; lo <= hi; {
@@ -112,8 +121,8 @@ func fitLines(n, maxLines int, render func(k int) string) []string {
 }
 
 // capList is head, the names and tail, fitted to maxLines.
-func capList(head string, names []string, tail string, maxLines int) []string {
-	return fitLines(len(names), maxLines, func(k int) string {
+func capList(head string, names []string, tail string, maxLines int, where string) []string {
+	return fitLines(len(names), maxLines, where, func(k int) string {
 		if k == len(names) {
 			return head + strings.Join(names, ", ") + tail
 		}
@@ -124,7 +133,7 @@ func capList(head string, names []string, tail string, maxLines int) []string {
 // impactLines renders an impact walk as the contract (docs/contract.md) shows it, nearest first, with the path of deeper dependents:
 // "if playlist fails: search, radio; then web, mobile-api (via search)", and a line naming the cycles. In
 // a channel it fits maxLines, the rest counted.
-func impactLines(im store.Impact, maxLines int) []string {
+func impactLines(im store.Impact, maxLines int, where string) []string {
 	if len(im.Dependents) == 0 { // then there is no cycle either: a cycle through it is a dependent
 		return []string{"if " + im.Service + " fails: nothing depends on it"}
 	}
@@ -132,13 +141,13 @@ func impactLines(im store.Impact, maxLines int) []string {
 	if len(im.Cycles) > 0 && budget > 1 {
 		budget--
 	}
-	lines := fitLines(len(im.Dependents), budget, func(k int) string { return impactText(im, k) })
+	lines := fitLines(len(im.Dependents), budget, where, func(k int) string { return impactText(im, k) })
 	if len(im.Cycles) > 0 {
 		cycleBudget := 0
 		if maxLines > 0 {
 			cycleBudget = 1
 		}
-		lines = append(lines, fitLines(len(im.Cycles), cycleBudget, func(k int) string {
+		lines = append(lines, fitLines(len(im.Cycles), cycleBudget, where, func(k int) string {
 			var cs []string
 			for _, c := range im.Cycles[:k] {
 				cs = append(cs, strings.Join(c, " -> "))

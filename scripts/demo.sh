@@ -20,13 +20,17 @@ stop_net
 trap stop_net EXIT
 $SUDO bash testdata/ircnet/start.sh "$state/net" "$port"
 go build -o "$state/opsbot" ./cmd/opsbot
+# A few months of history (services, requests, incidents, deploys, an override), so every web page shows
+# something; a database that has it already is left alone.
+go run ./scripts/demoseed -db "$state/opsbot.db"
 sed -e "s|@PORT@|$port|" -e "s|@DB@|$state/opsbot.db|" scripts/demo.toml.in > "$state/opsbot.toml"
 cat <<MSG
 
   opsbot is joining #operations on 127.0.0.1:$port.
   Connect any IRC client to 127.0.0.1:$port, join #operations and type !help.
   To act as ops, register the account "alice" (the demo's ops/admin):  /msg NickServ REGISTER <password> alice@example.test
-  HTTP: http://127.0.0.1:8080/healthz   Stop: Ctrl-C
+  Web pages: http://127.0.0.1:8080/ (open from this machine; elsewhere: /msg opsbot web)
+  Status page: http://127.0.0.1:8080/status   Stop: Ctrl-C
 
 MSG
 "$state/opsbot" -config "$state/opsbot.toml"

@@ -29,7 +29,8 @@ func (w SeverityWeights) Map() map[string]float64 {
 type ImpactSpan struct {
 	Start, End time.Time
 	Severity   int
-	Planned    bool // declared as planned work (see Incident.Planned)
+	Planned    bool   // declared as planned work (see Incident.Planned)
+	Incident   uint64 // the incident's id
 }
 
 // WeightedDowntime is the impact time within [from, to), weighted by severity. Impacts are clipped at the
@@ -192,11 +193,11 @@ func serviceImpacts(tx *bolt.Tx, service string, from, to time.Time, open []Inci
 			continue
 		}
 		out = append(out, ImpactSpan{Start: time.Unix(0, int64(start)), End: time.Unix(0, int64(end)), Severity: int(v[8] &^ plannedBit),
-			Planned: v[8]&plannedBit != 0})
+			Planned: v[8]&plannedBit != 0, Incident: btoi(k[len(k)-8:])})
 	}
 	for _, inc := range open {
 		if inc.Start.Before(to) && slices.Contains(inc.Services(), service) {
-			out = append(out, ImpactSpan{Start: inc.Start, Severity: inc.ImpactSeverity(), Planned: inc.Planned})
+			out = append(out, ImpactSpan{Start: inc.Start, Severity: inc.ImpactSeverity(), Planned: inc.Planned, Incident: inc.ID})
 		}
 	}
 	// Planned work counts as planned only while its whole impact (so far, for an open one) lies inside a

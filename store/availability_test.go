@@ -34,14 +34,14 @@ func TestWeightedDowntime(t *testing.T) {
 		{"higher severity around a lower one", []ImpactSpan{{Start: at(0), End: at(120), Severity: 1}, {Start: at(30), End: at(60), Severity: 3}}, DefaultWeights, 120 * time.Minute},
 		{"three overlapping", []ImpactSpan{{Start: at(0), End: at(100), Severity: 3}, {Start: at(20), End: at(80), Severity: 2}, {Start: at(40), End: at(60), Severity: 1}}, DefaultWeights, 20*time.Minute + 40*time.Minute/2 + 40*time.Minute/10},
 		{"back to back", []ImpactSpan{{Start: at(0), End: at(30), Severity: 1}, {Start: at(30), End: at(60), Severity: 1}}, DefaultWeights, 60 * time.Minute},
-		{"backdated before the window is clipped", []ImpactSpan{{from.Add(-48 * time.Hour), at(30), 1, false}}, DefaultWeights, 30 * time.Minute},
-		{"entirely before the window", []ImpactSpan{{from.Add(-48 * time.Hour), from.Add(-time.Hour), 1, false}}, DefaultWeights, 0},
-		{"ends exactly at the window start", []ImpactSpan{{from.Add(-time.Hour), from, 1, false}}, DefaultWeights, 0},
-		{"starts exactly at the window end", []ImpactSpan{{to, to.Add(time.Hour), 1, false}}, DefaultWeights, 0},
-		{"runs past the window end", []ImpactSpan{{to.Add(-time.Hour), to.Add(time.Hour), 1, false}}, DefaultWeights, time.Hour},
-		{"still open counts up to the window end", []ImpactSpan{{to.Add(-90 * time.Minute), open, 2, false}}, DefaultWeights, 45 * time.Minute},
-		{"open and backdated across the whole window", []ImpactSpan{{from.Add(-time.Hour), open, 1, false}}, DefaultWeights, 30 * 24 * time.Hour},
-		{"open overlapping closed", []ImpactSpan{{to.Add(-60 * time.Minute), open, 2, false}, {to.Add(-30 * time.Minute), to.Add(-20 * time.Minute), 1, false}}, DefaultWeights, 10*time.Minute + 50*time.Minute/2},
+		{"backdated before the window is clipped", []ImpactSpan{{Start: from.Add(-48 * time.Hour), End: at(30), Severity: 1}}, DefaultWeights, 30 * time.Minute},
+		{"entirely before the window", []ImpactSpan{{Start: from.Add(-48 * time.Hour), End: from.Add(-time.Hour), Severity: 1}}, DefaultWeights, 0},
+		{"ends exactly at the window start", []ImpactSpan{{Start: from.Add(-time.Hour), End: from, Severity: 1}}, DefaultWeights, 0},
+		{"starts exactly at the window end", []ImpactSpan{{Start: to, End: to.Add(time.Hour), Severity: 1}}, DefaultWeights, 0},
+		{"runs past the window end", []ImpactSpan{{Start: to.Add(-time.Hour), End: to.Add(time.Hour), Severity: 1}}, DefaultWeights, time.Hour},
+		{"still open counts up to the window end", []ImpactSpan{{Start: to.Add(-90 * time.Minute), End: open, Severity: 2}}, DefaultWeights, 45 * time.Minute},
+		{"open and backdated across the whole window", []ImpactSpan{{Start: from.Add(-time.Hour), End: open, Severity: 1}}, DefaultWeights, 30 * 24 * time.Hour},
+		{"open overlapping closed", []ImpactSpan{{Start: to.Add(-60 * time.Minute), End: open, Severity: 2}, {Start: to.Add(-30 * time.Minute), End: to.Add(-20 * time.Minute), Severity: 1}}, DefaultWeights, 10*time.Minute + 50*time.Minute/2},
 		{"empty impact", []ImpactSpan{{Start: at(10), End: at(10), Severity: 1}}, DefaultWeights, 0},
 		{"unknown severity ignored", []ImpactSpan{{Start: at(0), End: at(10), Severity: 7}}, DefaultWeights, 0},
 	}
@@ -154,7 +154,7 @@ func benchIncidents(b *testing.B, n, perIncident int) (*Store, time.Time) {
 				if _, err := tx.Bucket(bucketIncidents).NextSequence(); err != nil {
 					return err
 				}
-				if err := saveIncident(tx, nil, &inc, start, "alice", "declared"); err != nil {
+				if err := saveIncident(tx, nil, &inc, TimelineEntry{At: start, Author: "alice", Text: "declared"}); err != nil {
 					return err
 				}
 				tl := tx.Bucket(bucketIncidentTimeline)

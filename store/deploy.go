@@ -163,6 +163,9 @@ var (
 	// ErrRolloutEnded refuses a late or repeated CI event for a version whose newest rollout in the
 	// environment has ended: it would start a phantom rollout that blocks the next deploy.
 	ErrRolloutEnded = errors.New("store: that rollout has ended")
+	// ErrDeliveryRefused refuses a webhook delivery id that was refused before (see RefuseDelivery): a replay
+	// of the same signed bytes must not be accepted once whatever refused it has gone away.
+	ErrDeliveryRefused = errors.New("store: delivery refused before")
 )
 
 // DeployError explains a refused deploy event.
@@ -171,6 +174,9 @@ type DeployError struct {
 	Deploy *Deploy      // the rollout in the way, or the one already rolled back
 	Locks  []DeployLock // ErrDeployLocked: the locks in force
 	Envs   []string     // ErrDeployEnv: environments with rollouts in progress
+	// ErrDeliveryRefused: why and when the delivery was refused the first time.
+	Refused   string
+	RefusedAt time.Time
 }
 
 func (e *DeployError) Error() string {
@@ -182,9 +188,11 @@ func (e *DeployError) Error() string {
 
 func (e *DeployError) Unwrap() error { return e.Err }
 
+// deliveryRecord is what became of a webhook delivery id: the deploy it changed, or why it was refused.
 type deliveryRecord struct {
 	DeployID uint64    `json:"deploy_id"`
 	At       time.Time `json:"at"`
+	Refused  string    `json:"refused,omitempty"`
 }
 
 func envKey(service, env string) []byte { return []byte(service + "\x00" + env) }
@@ -219,6 +227,9 @@ func applyDeploy(tx *bolt.Tx, ev DeployEvent, now time.Time) (DeployResult, erro
 		if err != nil {
 			return res, err
 		}
+		if ok && seen.Refused != "" {
+			return res, &DeployError{Err: ErrDeliveryRefused, Refused: seen.Refused, RefusedAt: seen.At}
+		}
 		if ok {
 			d, err := getDeploy(tx, seen.DeployID)
 			if err != nil {
@@ -245,6 +256,27 @@ func applyDeploy(tx *bolt.Tx, ev DeployEvent, now time.Time) (DeployResult, erro
 		err = putJSON(tx.Bucket(bucketDeployDeliveries), []byte(ev.Delivery), deliveryRecord{DeployID: res.Deploy.ID, At: now})
 	}
 	return res, err
+}
+
+// RefuseDelivery records that the webhook delivery id was refused, and why, unless the id is known already:
+// from then on an event with the id is refused with ErrDeliveryRefused, so replaying the same signed bytes
+// later (when the rollout that was in the way has ended) changes nothing.
+func (s *Store) RefuseDelivery(id, reason string) error {
+	if id == "" {
+		return nil
+	}
+	now := s.Now().UTC()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketDeployDeliveries)
+		if b.Get([]byte(id)) != nil {
+			return nil
+		}
+		return putJSON(b, []byte(id), deliveryRecord{At: now, Refused: reason})
+	})
+	if err != nil {
+		return fmt.Errorf("store: refuse delivery %q: %w", id, err)
+	}
+	return nil
 }
 
 // startDeploy opens a rollout, unless one is in progress for the service and environment or the service is

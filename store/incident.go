@@ -93,6 +93,9 @@ type TimelineEntry struct {
 	At       time.Time `json:"at"`
 	Author   string    `json:"author"`
 	Text     string    `json:"text"`
+	// Public marks an update written for the public status page (!incident update --public); every other
+	// entry is internal.
+	Public bool `json:"public,omitempty"`
 }
 
 // IncidentChange is an incident before and after a change.
@@ -138,7 +141,7 @@ func (s *Store) DeclareIncident(in Incident) (Incident, error) {
 		if in.Start.Before(now.Add(-time.Minute)) {
 			text += fmt.Sprintf(" (impact since %s)", in.Start.Format(time.RFC3339))
 		}
-		return saveIncident(tx, nil, &in, now, in.DeclaredBy, text)
+		return saveIncident(tx, nil, &in, TimelineEntry{At: now, Author: in.DeclaredBy, Text: text})
 	})
 	if err != nil {
 		return in, fmt.Errorf("store: declare incident: %w", err)
@@ -146,9 +149,9 @@ func (s *Store) DeclareIncident(in Incident) (Incident, error) {
 	return in, nil
 }
 
-// saveIncident writes inc, moves its index entries from old (nil for a new incident) and appends a timeline
-// entry; inc.Entries counts it.
-func saveIncident(tx *bolt.Tx, old, inc *Incident, now time.Time, by, text string) error {
+// saveIncident writes inc, moves its index entries from old (nil for a new incident) and appends the timeline
+// entry e (its incident and sequence number are set here); inc.Entries counts it.
+func saveIncident(tx *bolt.Tx, old, inc *Incident, e TimelineEntry) error {
 	if old != nil {
 		if err := unindexIncident(tx, *old); err != nil {
 			return err
@@ -163,7 +166,7 @@ func saveIncident(tx *bolt.Tx, old, inc *Incident, now time.Time, by, text strin
 		return err
 	}
 	inc.Entries++
-	e := TimelineEntry{Incident: inc.ID, Seq: seq, At: now, Author: by, Text: text}
+	e.Incident, e.Seq = inc.ID, seq
 	if err := putJSON(tl, timelineKey(inc.ID, seq), e); err != nil {
 		return err
 	}
@@ -264,6 +267,11 @@ func getIncident(tx *bolt.Tx, id uint64) (Incident, error) {
 
 // changeIncident applies f to incident id in one transaction and records the timeline text f returns.
 func (s *Store) changeIncident(id uint64, by string, f func(inc *Incident, now time.Time) (string, error)) (IncidentChange, error) {
+	return s.changeIncidentEntry(id, by, false, f)
+}
+
+// changeIncidentEntry is changeIncident with the timeline entry marked public or not.
+func (s *Store) changeIncidentEntry(id uint64, by string, public bool, f func(inc *Incident, now time.Time) (string, error)) (IncidentChange, error) {
 	var ch IncidentChange
 	now := s.Now().UTC()
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -276,7 +284,7 @@ func (s *Store) changeIncident(id uint64, by string, f func(inc *Incident, now t
 		if err != nil {
 			return err
 		}
-		if err := saveIncident(tx, &before, &inc, now, by, text); err != nil {
+		if err := saveIncident(tx, &before, &inc, TimelineEntry{At: now, Author: by, Text: text, Public: public}); err != nil {
 			return err
 		}
 		ch = IncidentChange{Before: before, After: inc}

@@ -12,6 +12,12 @@ func (s *Store) NoteIncident(id uint64, by, text string) (Incident, error) {
 	return ch.After, err
 }
 
+// NotePublicIncident adds an update meant for the public status page: a timeline entry marked Public.
+func (s *Store) NotePublicIncident(id uint64, by, text string) (Incident, error) {
+	ch, err := s.changeIncidentEntry(id, by, true, func(*Incident, time.Time) (string, error) { return text, nil })
+	return ch.After, err
+}
+
 // SetIncidentStatus moves an open incident to investigating, identified or monitoring.
 func (s *Store) SetIncidentStatus(id uint64, by, status string) (IncidentChange, error) {
 	return s.changeIncident(id, by, func(inc *Incident, _ time.Time) (string, error) {

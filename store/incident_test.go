@@ -210,3 +210,24 @@ func TestIncidentTopicState(t *testing.T) {
 		t.Errorf("IncidentTopic = %+v, want %+v", got, want)
 	}
 }
+
+func TestPublicIncidentUpdateIsMarked(t *testing.T) {
+	s, clk := openIncidentStore(t)
+	mustDeclare(t, s, Incident{Severity: 2, Service: "playlist", Summary: "bob's push broke play"})
+	clk.advance(time.Minute)
+	if _, err := s.NoteIncident(1, "alice", "rolled back bob's change"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.NotePublicIncident(1, "alice", "Playback fails for some users; a fix is rolling out."); err != nil {
+		t.Fatal(err)
+	}
+	tl, err := s.IncidentTimeline(1, 0)
+	if err != nil || len(tl) != 3 {
+		t.Fatalf("timeline = %+v, %v", tl, err)
+	}
+	for i, want := range []bool{false, false, true} {
+		if tl[i].Public != want {
+			t.Errorf("entry %d %q: Public = %v, want %v", i, tl[i].Text, tl[i].Public, want)
+		}
+	}
+}

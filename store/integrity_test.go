@@ -65,6 +65,27 @@ func TestOpenEmptyFileIsRefused(t *testing.T) {
 	}
 }
 
+// A file shorter than bbolt's two meta pages (a copy cut short, a disk that filled) is refused as corrupt,
+// naming the backup, whether or not its first meta page survived.
+func TestOpenFileShorterThanTwoPagesIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	_, raw := requestsFile(t, dir, 10)
+	page := os.Getpagesize()
+	for _, size := range []int{1, 100, page - 1, page, page + 100, 2*page - 1} {
+		cut := filepath.Join(dir, fmt.Sprintf("short%d.db", size))
+		backup := cut + ".backup-20240101T000000.000Z"
+		for _, f := range []string{cut, backup} {
+			if err := os.WriteFile(f, raw[:size], 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := Open(cut, Options{})
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), backup) {
+			t.Errorf("Open(file of %d bytes) = %v, want ErrCorrupt naming the backup", size, err)
+		}
+	}
+}
+
 // A file with many damaged pages is refused, every time: the integrity check reads bbolt's checker to the
 // end, so it never unmaps the file under the checker (a fatal fault, not a refusal).
 func TestOpenBadlyDamagedFileIsRefusedNotACrash(t *testing.T) {

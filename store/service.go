@@ -62,6 +62,7 @@ type Service struct {
 	Schedule   string    `json:"schedule,omitempty"` // the on-call schedule its pages go to; "" = the default
 	SLO        float64   `json:"slo,omitempty"`      // percent, 0 = none
 	Notes      string    `json:"notes,omitempty"`    // free text
+	Public     bool      `json:"public"`             // shown on the public status page
 	Depends    []string  `json:"depends"`            // what it depends on, sorted
 	Dependents []string  `json:"dependents"`         // what depends on it directly, sorted
 	CreatedBy  string    `json:"created_by"`         // an account, or "config"
@@ -77,6 +78,7 @@ type serviceRecord struct {
 	Schedule  string    `json:"schedule,omitempty"`
 	SLO       float64   `json:"slo,omitempty"`
 	Notes     string    `json:"notes,omitempty"`
+	Public    bool      `json:"public,omitempty"`
 	CreatedBy string    `json:"created_by"`
 	Created   time.Time `json:"created"`
 	UpdatedBy string    `json:"updated_by,omitempty"`
@@ -89,6 +91,8 @@ type ServiceFields struct {
 	Schedule *string
 	SLO      *float64
 	Notes    *string
+	// Public shows the service on the public status page.
+	Public *bool
 }
 
 // ServiceChange reports what a write to the catalogue did beyond the obvious.
@@ -137,7 +141,7 @@ func loadService(tx *bolt.Tx, name string) (Service, error) {
 }
 
 func (r serviceRecord) withEdges(deps, rdeps []string) Service {
-	return Service{Name: r.Name, Owner: r.Owner, Schedule: r.Schedule, SLO: r.SLO, Notes: r.Notes, Depends: nonNil(deps), Dependents: nonNil(rdeps),
+	return Service{Name: r.Name, Owner: r.Owner, Schedule: r.Schedule, SLO: r.SLO, Notes: r.Notes, Public: r.Public, Depends: nonNil(deps), Dependents: nonNil(rdeps),
 		CreatedBy: r.CreatedBy, Created: r.Created, UpdatedBy: r.UpdatedBy, Updated: r.Updated}
 }
 

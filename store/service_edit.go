@@ -23,6 +23,9 @@ func (f ServiceFields) apply(r *serviceRecord) error {
 	if f.Notes != nil {
 		r.Notes = *f.Notes
 	}
+	if f.Public != nil {
+		r.Public = *f.Public
+	}
 	return nil
 }
 

@@ -16,6 +16,7 @@ type ServiceSeed struct {
 	Depends  []string
 	SLO      float64
 	Notes    string
+	Public   bool
 }
 
 // SeedReport says what SeedServices did, for the log.
@@ -50,8 +51,8 @@ func (s *Store) SeedServices(seeds []ServiceSeed) (SeedReport, error) {
 			case seeded.Get([]byte(sd.Name)) != nil:
 				rep.Notes = append(rep.Notes, fmt.Sprintf("service %s: removed in chat, not re-created from config", sd.Name))
 			default:
-				slo, owner, schedule, notes := sd.SLO, sd.Owner, sd.Schedule, sd.Notes
-				f := ServiceFields{Owner: &owner, Schedule: &schedule, SLO: &slo, Notes: &notes}
+				slo, owner, schedule, notes, public := sd.SLO, sd.Owner, sd.Schedule, sd.Notes, sd.Public
+				f := ServiceFields{Owner: &owner, Schedule: &schedule, SLO: &slo, Notes: &notes, Public: &public}
 				if _, err := s.createService(tx, sd.Name, f, "config"); err != nil {
 					return fmt.Errorf("service %s: %w", sd.Name, err)
 				}
@@ -107,6 +108,9 @@ func seedDiff(sd ServiceSeed, cur Service) string {
 	}
 	if sd.Notes != cur.Notes {
 		d = append(d, "notes differ")
+	}
+	if sd.Public != cur.Public {
+		d = append(d, fmt.Sprintf("public %v in config, %v in catalogue", sd.Public, cur.Public))
 	}
 	want := slices.Clone(sd.Depends)
 	slices.Sort(want)

@@ -105,7 +105,10 @@ func Open(path string, opts Options) (*Store, error) {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("%w: %s (is another opsbot running?)", ErrLocked, path)
 		}
-		if errors.Is(err, bolterrors.ErrInvalid) || errors.Is(err, bolterrors.ErrChecksum) || errors.Is(err, bolterrors.ErrVersionMismatch) {
+		// bbolt v1.5.0 reports a file shorter than two of its pages (whose first meta page it could read)
+		// with a plain fmt.Errorf("file size too small %d"): no sentinel to match, so its text is.
+		if errors.Is(err, bolterrors.ErrInvalid) || errors.Is(err, bolterrors.ErrChecksum) || errors.Is(err, bolterrors.ErrVersionMismatch) ||
+			strings.HasPrefix(err.Error(), "file size too small") {
 			return nil, corruptError(path, err)
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)

@@ -15,6 +15,7 @@ import (
 	"github.com/opsbot/opsbot/bot/notify"
 	"github.com/opsbot/opsbot/commands"
 	"github.com/opsbot/opsbot/commands/chat"
+	"github.com/opsbot/opsbot/commands/web"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -53,6 +54,7 @@ type Config struct {
 	ReminderSettings ReminderSettingsConfig `toml:"reminder_settings"`
 	Alerts           AlertsConfig           `toml:"alerts"`
 	Maintenance      MaintenanceConfig      `toml:"maintenance"`
+	Web              WebConfig              `toml:"web"`
 }
 
 // IRCConfig is [irc].
@@ -78,7 +80,8 @@ type BotConfig struct {
 	MaxLines        int      `toml:"max_lines"`
 	CommandBurst    int      `toml:"command_burst"`
 	CommandInterval Duration `toml:"command_interval"`
-	PublicURL       string   `toml:"public_url"`
+	// PublicURL is the old name of web.base_url, kept as its alias.
+	PublicURL string `toml:"public_url"`
 }
 
 // StoreConfig is [store].
@@ -198,6 +201,8 @@ type ServiceConfig struct {
 	Depends  []string `toml:"depends"`
 	SLO      float64  `toml:"slo"`
 	Notes    string   `toml:"notes"`
+	// Public shows the service on the public status page (web.public_status).
+	Public bool `toml:"public"`
 }
 
 // ReminderConfig is one [[reminders]].
@@ -207,6 +212,28 @@ type ReminderConfig struct {
 	Channel  string `toml:"channel"`
 	Text     string `toml:"text"`
 	Agenda   string `toml:"agenda"`
+}
+
+// WebConfig is [web]: the web pages, the public status page and the on-call calendar feed.
+type WebConfig struct {
+	// BaseURL is where people reach the pages ("https://opsbot.example.net"): chat links, login links and
+	// calendar feeds point there, and the session cookie is Secure when it is https.
+	BaseURL string `toml:"base_url"`
+	// PublicStatus serves /status without login.
+	PublicStatus bool `toml:"public_status"`
+	// SessionTTL is how long a browser stays logged in after using a login link.
+	SessionTTL Duration `toml:"session_ttl"`
+	// TrustLoopback lets requests from this machine read the pages without a login; false behind a reverse
+	// proxy on the same machine, whose requests all come from loopback.
+	TrustLoopback bool `toml:"trust_loopback"`
+}
+
+// baseURL is web.base_url, or bot.public_url, its older alias.
+func (c Config) baseURL() string {
+	if c.Web.BaseURL != "" {
+		return strings.TrimRight(c.Web.BaseURL, "/")
+	}
+	return strings.TrimRight(c.Bot.PublicURL, "/")
 }
 
 // ReminderSettingsConfig is [reminder_settings], the settings of all reminders.
@@ -258,6 +285,7 @@ func Default() Config {
 			Severity: commands.DefaultAlertSeverity(), Heartbeat: commands.DefaultAlertHeartbeat,
 			HeartbeatTimeout: Duration(commands.DefaultAlertHeartbeatTimeout)},
 		Maintenance: MaintenanceConfig{MaxDuration: Duration(commands.DefaultMaintMaxDuration)},
+		Web:         WebConfig{SessionTTL: Duration(web.DefaultSessionTTL), TrustLoopback: true},
 	}
 }
 
@@ -412,7 +440,7 @@ func (c Config) botOptions(version string, log *slog.Logger) (bot.Options, error
 		Nick: c.IRC.Nick, User: c.IRC.User, Realname: c.IRC.Realname, Channels: c.IRC.Channels,
 		SASLUser: c.IRC.SASLUser, SASLPassword: c.IRC.SASLPassword,
 		FloodBurst: c.IRC.FloodBurst, FloodInterval: time.Duration(c.IRC.FloodInterval), DialTimeout: time.Duration(c.IRC.DialTimeout),
-		Prefix: c.Bot.Prefix, Location: loc, MaxLines: c.Bot.MaxLines, PublicURL: c.Bot.PublicURL,
+		Prefix: c.Bot.Prefix, Location: loc, MaxLines: c.Bot.MaxLines, BaseURL: c.baseURL(),
 		CommandBurst: c.Bot.CommandBurst, CommandInterval: time.Duration(c.Bot.CommandInterval),
 		RequireAccount: c.Auth.RequireAccount, Admins: c.Auth.Admins, Ops: c.Auth.Ops,
 		HTTPListen: c.HTTP.Listen, APIToken: c.HTTP.APIToken,
@@ -433,6 +461,8 @@ func (c Config) botOptions(version string, log *slog.Logger) (bot.Options, error
 			Severity: c.Alerts.Severity, Heartbeat: c.Alerts.Heartbeat, HeartbeatTimeout: time.Duration(c.Alerts.HeartbeatTimeout)},
 		Maint: commands.MaintConfig{MaxDuration: time.Duration(c.Maintenance.MaxDuration), AlertmanagerURL: c.Alerts.AlertmanagerURL,
 			ServiceLabel: c.Alerts.ServiceLabel},
+		Web: web.Config{BaseURL: c.baseURL(), PublicStatus: c.Web.PublicStatus, SessionTTL: time.Duration(c.Web.SessionTTL),
+			TrustLoopback: c.Web.TrustLoopback},
 	}
 	return o, nil
 }
@@ -488,7 +518,8 @@ func (c Config) notifiers() []notify.Config {
 func serviceSeeds(in []ServiceConfig) []store.ServiceSeed {
 	out := make([]store.ServiceSeed, 0, len(in))
 	for _, s := range in {
-		out = append(out, store.ServiceSeed{Name: s.Name, Owner: s.Owner, Schedule: s.Schedule, Depends: s.Depends, SLO: s.SLO, Notes: s.Notes})
+		out = append(out, store.ServiceSeed{Name: s.Name, Owner: s.Owner, Schedule: s.Schedule, Depends: s.Depends, SLO: s.SLO, Notes: s.Notes,
+			Public: s.Public})
 	}
 	return out
 }

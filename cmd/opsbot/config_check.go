@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -87,6 +88,7 @@ func (c *Config) Validate() error {
 			bad("http.listen %q: want host:port (or empty to disable HTTP)", c.HTTP.Listen)
 		}
 	}
+	p = append(p, c.validateWeb()...)
 	if strings.TrimSpace(c.Oncall.Timezone) == "" {
 		bad("oncall.timezone: empty (use an IANA name like Europe/Stockholm, or UTC)")
 	} else if _, err := time.LoadLocation(c.Oncall.Timezone); err != nil {
@@ -307,6 +309,38 @@ func validNick(s string) bool {
 		}
 	}
 	return true
+}
+
+// validateWeb checks [web] and its alias bot.public_url.
+func (c *Config) validateWeb() []string {
+	var p []string
+	bad := func(format string, a ...any) { p = append(p, fmt.Sprintf(format, a...)) }
+	if c.Web.BaseURL != "" && c.Bot.PublicURL != "" && strings.TrimRight(c.Web.BaseURL, "/") != strings.TrimRight(c.Bot.PublicURL, "/") {
+		bad("bot.public_url %q and web.base_url %q differ: bot.public_url is the old name of web.base_url; keep only web.base_url",
+			c.Bot.PublicURL, c.Web.BaseURL)
+	}
+	for key, v := range map[string]string{"web.base_url": c.Web.BaseURL, "bot.public_url": c.Bot.PublicURL} {
+		if v == "" {
+			continue
+		}
+		u, err := url.Parse(v)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			bad("%s %q: want an http or https URL like https://opsbot.example.net", key, v)
+		case u.Path != "" && u.Path != "/":
+			bad("%s %q: the pages are served at the root of their host; a path (%s) is not supported", key, v, u.Path)
+		case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+			bad("%s %q: no query, fragment or user name", key, v)
+		}
+	}
+	if ttl := time.Duration(c.Web.SessionTTL); ttl < time.Minute || ttl > 366*24*time.Hour {
+		bad("web.session_ttl %s: between 1m and 366d", ttl)
+	}
+	if c.Web.PublicStatus && c.HTTP.Listen == "" {
+		bad("web.public_status = true, but http.listen is empty (no HTTP server to serve /status)")
+	}
+	slices.Sort(p)
+	return p
 }
 
 var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]{0,63}$`)

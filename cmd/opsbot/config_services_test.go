@@ -19,12 +19,12 @@ func TestConfigServicesValidation(t *testing.T) {
 			t.Errorf("ParseConfig(%q) = %v, want an error containing %q", tt.toml, err, tt.want)
 		}
 	}
-	cfg, err := ParseConfig([]byte("[[services]]\nname = \"storage\"\n[[services]]\nname = \"playlist\"\nowner = \"bob\"\ndepends = [\"storage\"]\nslo = 99.9\nnotes = \"n\"\n"), "t.toml", nil)
+	cfg, err := ParseConfig([]byte("[[services]]\nname = \"storage\"\n[[services]]\nname = \"playlist\"\nowner = \"bob\"\ndepends = [\"storage\"]\nslo = 99.9\nnotes = \"n\"\npublic = true\n"), "t.toml", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	seeds := serviceSeeds(cfg.Services)
-	if len(seeds) != 2 || seeds[1].Name != "playlist" || seeds[1].Owner != "bob" || seeds[1].Depends[0] != "storage" || seeds[1].SLO != 99.9 || seeds[1].Notes != "n" {
+	if len(seeds) != 2 || seeds[1].Name != "playlist" || seeds[1].Owner != "bob" || seeds[1].Depends[0] != "storage" || seeds[1].SLO != 99.9 || seeds[1].Notes != "n" || !seeds[1].Public || seeds[0].Public {
 		t.Errorf("serviceSeeds = %+v", seeds)
 	}
 }
