@@ -47,6 +47,14 @@ func TestSpecExampleConfigLoads(t *testing.T) {
 	if len(cfg.Services) != 1 || cfg.Services[0].Name != "playlist" || !slices.Equal(cfg.Services[0].Depends, []string{"storage"}) {
 		t.Errorf("services = %+v", cfg.Services)
 	}
+	// The second round's sections.
+	if cfg.Alerts.ServiceLabel != "service" || cfg.Alerts.Severity["warning"] != "notify" || time.Duration(cfg.Alerts.HeartbeatTimeout) != 10*time.Minute ||
+		time.Duration(cfg.Maintenance.MaxDuration) != 12*time.Hour || !cfg.Web.TrustLoopback || time.Duration(cfg.Web.SessionTTL) != 720*time.Hour {
+		t.Errorf("second round: alerts %+v, maintenance %+v, web %+v", cfg.Alerts, cfg.Maintenance, cfg.Web)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("docs/contract.md's example config does not validate: %v", err)
+	}
 }
 
 func TestDefaultsWithoutFile(t *testing.T) {
