@@ -61,7 +61,18 @@ func New(o Options, st *store.Store) (*Bot, error) {
 		}, func() float64 { c, _ := st.WriteStats(); return float64(c) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "opsbot_store_writes_total", Help: "Writes carried by those transactions; writes/commits is the group commit's gain.",
-		}, func() float64 { _, w := st.WriteStats(); return float64(w) }))
+		}, func() float64 { _, w := st.WriteStats(); return float64(w) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "opsbot_store_integrity_ok", Help: "0 when the store's integrity check found damage (restore a backup), else 1.",
+		}, func() float64 {
+			if st.IntegrityStatus().State == store.IntegrityCorrupt {
+				return 0
+			}
+			return 1
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "opsbot_store_integrity_check_seconds", Help: "How long the last full integrity check took (0 until one has finished).",
+		}, func() float64 { return st.IntegrityStatus().Duration.Seconds() }))
 	b.roles = commands.NewRoles(o.Admins, o.Ops, nil)
 	b.t = newTransport(&b.o, b.roles, b.metrics, b.enqueue)
 	if b.o.Web.LocalURL == nil { // links from !web point here when web.base_url is not set
@@ -75,7 +86,8 @@ func New(o Options, st *store.Store) (*Bot, error) {
 	if err := b.setupPaging(); err != nil {
 		return nil, err
 	}
-	set, err := families(b.runtime(b), st, &b.o, commands.CoreConfig{Version: o.Version, Started: b.started, Insecure: !o.RequireAccount, IRC: b.t}, b.t)
+	set, err := families(b.runtime(b), st, &b.o, commands.CoreConfig{Version: o.Version, Started: b.started, Insecure: !o.RequireAccount, IRC: b.t,
+		Retention: o.Retention}, b.t)
 	if err != nil {
 		return nil, err
 	}

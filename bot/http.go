@@ -54,6 +54,9 @@ func (b *Bot) healthz(w http.ResponseWriter, _ *http.Request) {
 	if err := b.store.WriteHealth(); err != nil {
 		problems = append(problems, "store: "+err.Error())
 	}
+	if err := b.store.IntegrityStatus().Err(); err != nil {
+		problems = append(problems, err.Error())
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if len(problems) > 0 {
 		w.WriteHeader(http.StatusServiceUnavailable)

@@ -41,6 +41,9 @@ type Options struct {
 	// concurrent commands share (group commit), so more workers mean fewer fsyncs per command under load.
 	Workers int
 
+	// Retention is how long the store keeps audit entries and webhook delivery ids (zero: for good).
+	Retention commands.RetentionConfig
+
 	HTTPListen string
 	APIToken   string
 	// BaseURL is web.base_url (or its alias bot.public_url): where the web pages are. A channel reply cut at

@@ -16,6 +16,8 @@ const (
 	DefaultMaxEscalations = 3
 	DefaultDedupeWindow   = 10 * time.Minute
 	DefaultPageRateLimit  = 10
+	// DefaultAckResolveAfter is how long a page may stay acked and not resolved before the bot resolves it.
+	DefaultAckResolveAfter = 24 * time.Hour
 )
 
 // PagingConfig configures the on-call and paging family ([oncall] and [paging] in the config).
@@ -37,6 +39,10 @@ type PagingConfig struct {
 	DedupeWindow time.Duration
 	// RateLimit is how many pages one person may open per hour (0: no limit).
 	RateLimit int
+	// AckResolveAfter: a page acked this long ago and not resolved is resolved by the bot, with a line in
+	// the channel and a resolve event for the notifiers (0: never), so that pages people forget to resolve
+	// do not pile up in !page list.
+	AckResolveAfter time.Duration
 	// Ops are accounts a service owner may name to be paged directly (with the accounts of every schedule's
 	// rotation); nil: the runtime's ops and admins.
 	Ops []string
@@ -76,6 +82,7 @@ type PagingStore interface {
 	PageNoticeSent(id uint64, n store.PageNotice) error
 	PagesWithNotices() ([]store.Page, error)
 	EscalationCounts(now time.Time) (pending, overdue int, err error)
+	ResolveAckedPages(before, now time.Time, notifiers []string, limit int) ([]store.Page, error)
 	GetPage(id uint64) (store.Page, error)
 	PageByKey(key string) (store.Page, error)
 }
@@ -116,15 +123,20 @@ func NewPaging(rt Runtime, st PagingStore, cfg PagingConfig, links PagingLinks) 
 	return &Paging{rt: rt, cfg: cfg, scheds: cfg.schedules(), st: st, routes: links.Catalog, windows: links.Windows}
 }
 
-// Family offers !oncall, !page and !ack, the escalation job, GET /api/v1/oncall and /api/v1/pages, and the
-// escalation metrics. (Handoffs, with their digest and shift notices, are the Handoffs family's.)
+// Family offers !oncall, !page and !ack, the escalation and auto-resolve jobs, GET /api/v1/oncall and
+// /api/v1/pages, and the escalation metrics. (Handoffs, with their digest and shift notices, are the Handoffs
+// family's.)
 func (p *Paging) Family() Family {
+	jobs := []Job{
+		{Name: "page escalation", Every: time.Second, Run: p.escalateDue},
+	}
+	if p.cfg.AckResolveAfter > 0 {
+		jobs = append(jobs, Job{Name: "page auto-resolve", Every: time.Minute, Run: p.autoResolve})
+	}
 	return Family{
 		Name:     "paging",
 		Commands: append(p.onCallCommands(), p.pageCommands()...),
-		Jobs: []Job{
-			{Name: "page escalation", Every: time.Second, Run: p.escalateDue},
-		},
+		Jobs:     jobs,
 		Routes: []Route{
 			{Pattern: "GET /api/v1/oncall", Handler: http.HandlerFunc(p.apiOnCall)},
 			{Pattern: "GET /api/v1/pages", Handler: http.HandlerFunc(p.apiPages)},

@@ -10,11 +10,14 @@ import (
 	"github.com/opsbot/opsbot/store"
 )
 
-// CoreStore is what !status and !audit read from the store.
+// CoreStore is what !status and !audit read from the store, and what its retention job prunes.
 type CoreStore interface {
 	Size() int64
+	IntegrityStatus() store.IntegrityStatus
 	OpenCounts() (map[string]int, error)
 	AuditLog(n int) ([]store.AuditEntry, error)
+	PruneAudit(before time.Time, limit int) (int, error)
+	PruneDeliveries(before time.Time, limit int) (pruned int, more bool, err error)
 }
 
 // IRCStatus describes the IRC connection for !status.
@@ -41,6 +44,8 @@ type CoreConfig struct {
 	Insecure bool
 	// IRC is the transport (nil in the shell).
 	IRC StatusSource
+	// Retention prunes the audit log and the webhook delivery ids (a job; zero values keep them).
+	Retention RetentionConfig
 }
 
 // Core is the family of the bot's own commands: !status and !audit (!help comes with every Set).
@@ -55,9 +60,9 @@ func NewCore(rt Runtime, st CoreStore, cfg CoreConfig) *Core {
 	return &Core{rt: rt.withDefaults(), st: st, cfg: cfg}
 }
 
-// Family offers !status and !audit.
+// Family offers !status and !audit, and the store's retention job.
 func (k *Core) Family() Family {
-	return Family{Name: "core", Commands: []*Command{
+	return Family{Name: "core", Jobs: k.retentionJob(), Commands: []*Command{
 		{Name: "status", Help: "Shows version, uptime, connection, identity mode, open work and database size.",
 			Role: RoleAnyone, Run: k.status},
 		{Name: "audit", Args: "[n]", Help: "Shows the newest write commands: who, when, what, and the result.",
@@ -88,9 +93,25 @@ func (k *Core) status(_ context.Context, _ *Call, w Replier) error {
 	if err != nil {
 		return fmt.Errorf("status: open counts: %w", err)
 	}
-	parts = append(parts, openSummary(counts), "db "+FormatBytes(k.st.Size()))
+	parts = append(parts, openSummary(counts), "db "+FormatBytes(k.st.Size()), integrityClause(k.st.IntegrityStatus()))
 	w.Reply(strings.Join(parts, "; "))
 	return nil
+}
+
+// integrityClause is what the store's integrity check found: "integrity ok", "integrity check running
+// (12/35 buckets)", or the damage with the backup to restore.
+func integrityClause(st store.IntegrityStatus) string {
+	switch {
+	case st.State == store.IntegrityCorrupt:
+		return "DATABASE CORRUPT (integrity check): " + st.Problem
+	case st.State == store.IntegrityPending && !st.Started.IsZero():
+		return fmt.Sprintf("integrity check running (%d/%d buckets)", st.Done, st.Total)
+	case st.State == store.IntegrityPending:
+		return "integrity check pending"
+	case st.State == store.IntegrityStopped:
+		return "integrity check stopped"
+	}
+	return "integrity ok"
 }
 
 // FormatBytes renders a size: 512 B, 64 KiB, 3.2 MiB.

@@ -20,11 +20,18 @@ var (
 	bucketDeployCurrent    = []byte("deploys_current")    // service NUL env -> DeployCurrent
 	bucketDeployLocks      = []byte("deploy_locks")       // service or "all" -> DeployLock
 	bucketDeployDeliveries = []byte("deploy_deliveries")  // webhook delivery id -> deliveryRecord
+	// bucketDeployNewest holds the newest deploy of each service and environment: service NUL env ->
+	// started(8) id(8), so a rollback or a webhook event with nothing in progress finds it without walking
+	// the service's history (schema 3).
+	bucketDeployNewest = []byte("deploys_newest")
 )
 
 var (
 	_ = registerBuckets(bucketDeploys, bucketDeployByService, bucketDeployActive, bucketDeployCurrent, bucketDeployLocks,
-		bucketDeployDeliveries)
+		bucketDeployDeliveries, bucketDeployNewest)
+	// By id. (Not by service: 200 services' streams interleave in its pages, and full pages would split at
+	// every insertion into one; delivery ids are the CI's, in no order.)
+	_ = registerAppendBuckets(bucketDeploys)
 	_ = registerOpenCounter("deploys", countActiveDeploys)
 )
 
@@ -321,6 +328,9 @@ func startDeploy(tx *bolt.Tx, ev DeployEvent, now time.Time) (DeployResult, erro
 	if err := tx.Bucket(bucketDeployByService).Put(serviceIndexKey(d.Service, d.Started, d.ID), nil); err != nil {
 		return DeployResult{}, err
 	}
+	if err := indexNewest(tx, d); err != nil {
+		return DeployResult{}, err
+	}
 	if err := tx.Bucket(bucketDeployActive).Put(envKey(d.Service, d.Env), itob(d.ID)); err != nil {
 		return DeployResult{}, err
 	}
@@ -532,17 +542,42 @@ func activeDeploys(tx *bolt.Tx, service string) ([]Deploy, error) {
 	return out, nil
 }
 
-// newestDeploy is the newest deploy of service to env, or nil.
+// newestDeploy is the newest deploy of service to env, or nil: one read of the newest index, however long
+// the service's history and however rare the environment.
 func newestDeploy(tx *bolt.Tx, service, env string) (*Deploy, error) {
-	var found *Deploy
-	err := walkHistory(tx, service, func(d Deploy) bool {
-		if d.Env == env {
-			found = &d
-			return false
+	raw := tx.Bucket(bucketDeployNewest).Get(envKey(service, env))
+	if len(raw) != 16 {
+		return nil, nil
+	}
+	d, err := getDeploy(tx, btoi(raw[8:]))
+	return &d, err
+}
+
+// indexNewest makes d the newest deploy of its service and environment unless a newer one is there (the
+// history's order: start time, then id).
+func indexNewest(tx *bolt.Tx, d Deploy) error {
+	b := tx.Bucket(bucketDeployNewest)
+	v := append(itob(uint64(d.Started.UnixNano())), itob(d.ID)...)
+	if old := b.Get(envKey(d.Service, d.Env)); old != nil && bytes.Compare(old, v) >= 0 {
+		return nil
+	}
+	return b.Put(envKey(d.Service, d.Env), v)
+}
+
+// migrateDeployNewest (schema 2 -> 3) builds the newest-deploy index from the deploys.
+func migrateDeployNewest(tx *bolt.Tx) error {
+	return tx.Bucket(bucketDeploys).ForEach(func(_, v []byte) error {
+		var d struct {
+			ID      uint64    `json:"id"`
+			Service string    `json:"service"`
+			Env     string    `json:"environment"`
+			Started time.Time `json:"started"`
 		}
-		return true
+		if err := jsonUnmarshal(v, &d); err != nil {
+			return err
+		}
+		return indexNewest(tx, Deploy{ID: d.ID, Service: d.Service, Env: d.Env, Started: d.Started})
 	})
-	return found, err
 }
 
 // ranBeforeLookback bounds how far back ranBefore looks, so a rollback stays cheap on a long history.

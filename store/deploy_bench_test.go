@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -33,13 +34,17 @@ func seedDeploys(b *testing.B, s *Store, n int) {
 		for i := range n {
 			svc := fmt.Sprintf("svc-%02d", i%100)
 			now = now.Add(time.Minute)
-			if _, err := startDeploy(tx, DeployEvent{Service: svc, Version: fmt.Sprint(i), By: "ci", Force: true}, now); err != nil {
+			env := DefaultEnv
+			if i == 43 {
+				env = "qa" // svc-43's one deploy to qa, at the start of its history
+			}
+			if _, err := startDeploy(tx, DeployEvent{Service: svc, Env: env, Version: fmt.Sprint(i), By: "ci", Force: true}, now); err != nil {
 				return err
 			}
 			if i >= n-100 && i%10 == 0 {
 				continue // stays in progress
 			}
-			if _, err := advanceDeploy(tx, DeployEvent{Status: DeploySucceeded, Service: svc, Env: DefaultEnv}, now); err != nil {
+			if _, err := advanceDeploy(tx, DeployEvent{Status: DeploySucceeded, Service: svc, Env: env}, now); err != nil {
 				return err
 			}
 		}
@@ -84,6 +89,23 @@ func BenchmarkDeployQueriesAt100k(b *testing.B) {
 		for b.Loop() {
 			if l, err := s.DeploysBetween("svc-42", from, from.Add(24*time.Hour)); err != nil || len(l) < 10 {
 				b.Fatal(len(l), err)
+			}
+		}
+	})
+	// A rollback in an environment the service rarely deploys to (its one deploy there is 1,000 deploys
+	// back) and in a misspelt one (none): both are refused (no version before that one; nothing to roll
+	// back), so these time the lookup inside the write transaction, without a commit.
+	b.Run("rollback-rare-env", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.ApplyDeploy(DeployEvent{Status: DeployRolledBack, Service: "svc-43", Env: "qa", By: "bob", Source: "chat"}); !errors.Is(err, ErrNoPrevious) {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("rollback-misspelt-env", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.ApplyDeploy(DeployEvent{Status: DeployRolledBack, Service: "svc-43", Env: "prd", By: "bob", Source: "chat"}); !errors.Is(err, ErrNothingToRollBack) {
+				b.Fatal(err)
 			}
 		}
 	})

@@ -195,7 +195,10 @@ func (d *boltDB) update(fn func(*bolt.Tx) error) (err error) {
 			err = panicked{r}
 		}
 	}()
-	return d.DB.Update(fn)
+	return d.DB.Update(func(tx *bolt.Tx) error {
+		fillAppendBuckets(tx)
+		return fn(tx)
+	})
 }
 
 // committed records the outcome of a commit whose functions all succeeded and returns the error to give.

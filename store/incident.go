@@ -24,6 +24,8 @@ var (
 var (
 	_ = registerBuckets(bucketIncidents, bucketIncidentTimeline, bucketIncidentOpen, bucketIncidentService, bucketIncidentSpan,
 		bucketIncidentTopic)
+	// By id; the timeline by incident then entry (entries come to the newest incidents).
+	_ = registerAppendBuckets(bucketIncidents, bucketIncidentTimeline)
 	_ = registerOpenCounter("incidents", countOpenIncidents)
 )
 

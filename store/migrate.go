@@ -16,6 +16,12 @@ var migrations = []migration{
 	// 1 -> 2: several on-call schedules. The one rotation's overrides and handoff state become those of the
 	// default schedule, ops.
 	migrateOnCallSchedules,
+	// 2 -> 3: the newest deploy of each service and environment.
+	migrateDeployNewest,
+	// 3 -> 4: the opened and closed request indexes carry what the statistics need.
+	migrateRequestValues,
+	// 4 -> 5: the pages acked and not resolved, by ack time.
+	migratePagesAcked,
 }
 
 // SchemaVersionCurrent is the schema version this build writes.
@@ -29,6 +35,7 @@ func (s *Store) migrate() error {
 				return fmt.Errorf("store: create bucket %s: %w", name, err)
 			}
 		}
+		fillAppendBuckets(tx) // the buckets just created too
 		meta := tx.Bucket(bucketMeta)
 		v := 0
 		if raw := meta.Get(keySchema); raw != nil {
@@ -41,6 +48,10 @@ func (s *Store) migrate() error {
 			if err := migrations[v](tx); err != nil {
 				return fmt.Errorf("store: migrate schema %d -> %d: %w", v, v+1, err)
 			}
+		}
+		// This run may crash: only its own Close says the file was closed cleanly.
+		if err := meta.Delete(keyCleanClose); err != nil {
+			return err
 		}
 		return meta.Put(keySchema, itob(uint64(v)))
 	})

@@ -24,11 +24,14 @@ var (
 	bucketNotify       = []byte("page_notify")
 	bucketPageNotices  = []byte("pages_notices") // page id -> "": pages with IRC notices still due
 	bucketPagesByKey   = []byte("pages_by_key")  // PageRequest.Key -> page id: at most one page per key
+	bucketPagesAcked   = []byte("pages_acked")   // acked-at(8) id(8) -> "": pages acked and not resolved (schema 5)
 )
 
 var (
 	_ = registerBuckets(bucketOnCall, bucketOverrides, bucketOverrideEnds, bucketPages, bucketPagesOpen, bucketPagesDue,
-		bucketPagesBy, bucketNotify, bucketPageNotices, bucketPagesByKey)
+		bucketPagesBy, bucketNotify, bucketPageNotices, bucketPagesByKey, bucketPagesAcked)
+	// By id; acked pages by ack time. (Not by person: many streams interleave there.)
+	_ = registerAppendBuckets(bucketPages, bucketPagesAcked)
 	_ = registerOpenCounter("pages", countOpenPages)
 )
 
@@ -329,6 +332,9 @@ func (s *Store) AckPage(id uint64, by string, now time.Time, notifiers []string,
 		}
 		p.State, p.AckedBy, p.AckedAt = PageAcked, by, now
 		p.Notices = nil // an escalation notice not yet queued would now be wrong
+		if err := tx.Bucket(bucketPagesAcked).Put(dueKey(now, p.ID), nil); err != nil {
+			return "", err
+		}
 		return "", stopTimerTx(tx, p)
 	})
 }
@@ -375,8 +381,74 @@ func (s *Store) ResolvePage(id uint64, by string, now time.Time, notifiers []str
 	})
 }
 
-// resolveTx closes p (not stored yet): no more notices, out of the open index, its timer stopped.
+// AutoResolver is who resolved a page that ResolveAckedPages closed.
+const AutoResolver = "opsbot"
+
+// ResolveAckedPages resolves the pages acked at or before before and not resolved since, oldest ack first, at
+// most limit, in one transaction: each as ResolvePage would (by AutoResolver), with a resolve event for
+// the notifiers. It reads only the index of acked pages, so it costs nothing while none is due.
+func (s *Store) ResolveAckedPages(before, now time.Time, notifiers []string, limit int) ([]Page, error) {
+	var out []Page
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		out = nil // a write function may run twice (boltDB.Update)
+		acked := tx.Bucket(bucketPagesAcked)
+		var due [][]byte
+		c := acked.Cursor()
+		for k, _ := c.First(); k != nil && len(due) < limit && int64(btoi(k[:8])) <= before.UnixNano(); k, _ = c.Next() {
+			due = append(due, slices.Clone(k))
+		}
+		for _, k := range due {
+			var p Page
+			found, err := getJSON(tx.Bucket(bucketPages), k[8:], &p)
+			if err != nil {
+				return err
+			}
+			if !found || p.State != PageAcked || !p.AckedAt.Equal(time.Unix(0, int64(btoi(k[:8])))) {
+				if err := acked.Delete(k); err != nil { // an entry left behind: nothing to resolve
+					return err
+				}
+				continue
+			}
+			if err := resolveTx(tx, &p, AutoResolver, now); err != nil {
+				return err
+			}
+			if err := putPage(tx, p); err != nil {
+				return err
+			}
+			note := fmt.Sprintf("resolved by opsbot: acked by %s at %s and not resolved", p.AckedBy, p.AckedAt.UTC().Format(time.RFC3339))
+			if err := enqueueTx(tx, notifiers, "resolve", p, note, now); err != nil {
+				return err
+			}
+			out = append(out, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: resolve acked pages: %w", err)
+	}
+	return out, nil
+}
+
+// migratePagesAcked (schema 4 -> 5) indexes the pages acked and not resolved.
+func migratePagesAcked(tx *bolt.Tx) error {
+	pages, acked := tx.Bucket(bucketPages), tx.Bucket(bucketPagesAcked)
+	return tx.Bucket(bucketPagesOpen).ForEach(func(k, _ []byte) error {
+		var p Page
+		if found, err := getJSON(pages, k, &p); err != nil || !found || p.State != PageAcked {
+			return err
+		}
+		return acked.Put(dueKey(p.AckedAt, p.ID), nil)
+	})
+}
+
+// resolveTx closes p (not stored yet): no more notices, out of the open index (and the acked index, when it
+// was acked), its timer stopped.
 func resolveTx(tx *bolt.Tx, p *Page, by string, now time.Time) error {
+	if p.State == PageAcked {
+		if err := tx.Bucket(bucketPagesAcked).Delete(dueKey(p.AckedAt, p.ID)); err != nil {
+			return err
+		}
+	}
 	p.State, p.ResolvedBy, p.ResolvedAt = PageResolved, by, now
 	p.Notices = nil
 	if err := tx.Bucket(bucketPagesOpen).Delete(pageKey(p.ID)); err != nil {

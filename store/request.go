@@ -17,9 +17,11 @@ var (
 	bucketRequestsOpen = []byte("open_requests")
 	// bucketRequestsAssignee holds open requests with an assignee: account 0x00 id -> state.
 	bucketRequestsAssignee = []byte("requests_by_assignee")
-	// bucketRequestsOpened holds every request by open time: time id -> "".
+	// bucketRequestsOpened holds every request by open time: time id -> what !request stats needs of it
+	// (openedValue: urgent, first response time), so a year of statistics reads no request records.
 	bucketRequestsOpened = []byte("requests_by_opened")
-	// bucketRequestsClosed holds closed requests: state 0x00 closed-time id -> "".
+	// bucketRequestsClosed holds closed requests: state 0x00 closed-time id -> the lead time of a done
+	// request (closedValue), nothing for a cancelled one.
 	bucketRequestsClosed = []byte("requests_closed")
 	// bucketRequestCounters holds the running totals behind the request metrics under keyRequestCounters.
 	bucketRequestCounters = []byte("request_counters")
@@ -29,6 +31,8 @@ var (
 	_ = registerBuckets(bucketRequests, bucketRequestsOpen, bucketRequestsAssignee, bucketRequestsOpened, bucketRequestsClosed,
 		bucketRequestCounters)
 	_ = registerOpenCounter("requests", countOpenRequests)
+	// By id; by open time; closed ones by state, then close time.
+	_ = registerAppendBuckets(bucketRequests, bucketRequestsOpened, bucketRequestsClosed)
 )
 
 var keyRequestCounters = []byte("counters")
@@ -208,7 +212,7 @@ func openRequestTx(tx *bolt.Tx, requester, text, service string, urgent bool, no
 	r := Request{ID: id, Text: text, Service: service, Urgent: urgent, Requester: requester, State: RequestTodo,
 		Opened: now, StateSince: now,
 		History: []RequestEvent{{At: now, By: requester, Action: RequestOpen, To: RequestTodo, Text: text}}}
-	if err := tx.Bucket(bucketRequestsOpened).Put(timeIDKey(nil, now, id), nil); err != nil {
+	if err := tx.Bucket(bucketRequestsOpened).Put(timeIDKey(nil, now, id), openedValue(r)); err != nil {
 		return r, err
 	}
 	if err := indexRequest(tx, r); err != nil {
@@ -344,6 +348,11 @@ func applyRequestChange(tx *bolt.Tx, old Request, ch RequestChange, now time.Tim
 	if err != nil {
 		return old, err
 	}
+	if old.FirstResponse.IsZero() && !r.FirstResponse.IsZero() {
+		if err := tx.Bucket(bucketRequestsOpened).Put(timeIDKey(nil, r.Opened, r.ID), openedValue(r)); err != nil {
+			return old, err
+		}
+	}
 	return r, putRequest(tx, r)
 }
 
@@ -408,7 +417,86 @@ func indexRequest(tx *bolt.Tx, r Request) error {
 		}
 		return nil
 	}
-	return tx.Bucket(bucketRequestsClosed).Put(closedKey(r), nil)
+	return tx.Bucket(bucketRequestsClosed).Put(closedKey(r), closedValue(r))
+}
+
+// Index values. The statistics read them instead of the records: a request with its history is a few
+// hundred bytes to a few kilobytes of JSON, its values a few bytes.
+const (
+	valueSet     = 0x80 // the value is present (an index entry written before schema 4 has none)
+	valueUrgent  = 0x01
+	valueFirstOK = 0x02 // a first response time follows
+)
+
+// openedValue is r's value in the opened index: flags, then the first response time in nanoseconds.
+func openedValue(r Request) []byte {
+	v := []byte{valueSet}
+	if r.Urgent {
+		v[0] |= valueUrgent
+	}
+	if d, ok := r.FirstResponseTime(); ok {
+		v[0] |= valueFirstOK
+		v = append(v, itob(uint64(d))...)
+	}
+	return v
+}
+
+// parseOpenedValue decodes openedValue; ok is false for a value that is not one.
+func parseOpenedValue(v []byte) (urgent bool, first time.Duration, hasFirst, ok bool) {
+	if len(v) == 0 || v[0]&valueSet == 0 {
+		return false, 0, false, false
+	}
+	urgent, hasFirst = v[0]&valueUrgent != 0, v[0]&valueFirstOK != 0
+	if hasFirst {
+		if len(v) != 9 {
+			return false, 0, false, false
+		}
+		first = time.Duration(btoi(v[1:]))
+	}
+	return urgent, first, hasFirst, true
+}
+
+// closedValue is r's value in the closed index: the lead time of a done request, in nanoseconds.
+func closedValue(r Request) []byte {
+	if d, ok := r.LeadTime(); ok {
+		return append([]byte{valueSet}, itob(uint64(d))...)
+	}
+	return nil
+}
+
+// parseClosedValue decodes closedValue; ok is false for a value that is not one.
+func parseClosedValue(v []byte) (lead time.Duration, ok bool) {
+	if len(v) != 9 || v[0]&valueSet == 0 {
+		return 0, false
+	}
+	return time.Duration(btoi(v[1:])), true
+}
+
+// migrateRequestValues (schema 3 -> 4) gives the opened and closed indexes their values.
+func migrateRequestValues(tx *bolt.Tx) error {
+	opened, closed := tx.Bucket(bucketRequestsOpened), tx.Bucket(bucketRequestsClosed)
+	return tx.Bucket(bucketRequests).ForEach(func(_, v []byte) error {
+		var r Request // the fields the values need; the history is skipped unread
+		var lite struct {
+			ID            uint64       `json:"id"`
+			Urgent        bool         `json:"urgent"`
+			State         RequestState `json:"state"`
+			Opened        time.Time    `json:"opened"`
+			FirstResponse time.Time    `json:"first_response"`
+			Closed        time.Time    `json:"closed"`
+		}
+		if err := jsonUnmarshal(v, &lite); err != nil {
+			return err
+		}
+		r.ID, r.Urgent, r.State, r.Opened, r.FirstResponse, r.Closed = lite.ID, lite.Urgent, lite.State, lite.Opened, lite.FirstResponse, lite.Closed
+		if err := opened.Put(timeIDKey(nil, r.Opened, r.ID), openedValue(r)); err != nil {
+			return err
+		}
+		if r.State.Open() {
+			return nil
+		}
+		return closed.Put(closedKey(r), closedValue(r))
+	})
 }
 
 // unindexRequest removes r (as it was stored) from the indexes of its state.

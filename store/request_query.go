@@ -187,19 +187,21 @@ func (s *Store) RequestBoard(n int, since time.Time) (RequestBoard, error) {
 // countClosedBetween counts requests in closed state st closed in [from, to) (zero to: no end).
 func countClosedBetween(tx *bolt.Tx, st RequestState, from, to time.Time) int {
 	n := 0
-	_ = forClosedBetween(tx, st, from, to, func(uint64) error { n++; return nil })
+	_ = forClosedBetween(tx, st, from, to, func(uint64, []byte) error { n++; return nil })
 	return n
 }
 
-func forClosedBetween(tx *bolt.Tx, st RequestState, from, to time.Time, f func(id uint64) error) error {
+// forClosedBetween calls f with the id and index value of each request in closed state st closed in
+// [from, to) (zero to: no end), oldest first.
+func forClosedBetween(tx *bolt.Tx, st RequestState, from, to time.Time, f func(id uint64, v []byte) error) error {
 	prefix := append([]byte(st), 0)
 	end := append([]byte(st), 1)
 	if !to.IsZero() {
 		end = timeIDKey(prefix, to, 0)
 	}
 	c := tx.Bucket(bucketRequestsClosed).Cursor()
-	for k, _ := c.Seek(timeIDKey(prefix, from, 0)); k != nil && bytes.Compare(k, end) < 0; k, _ = c.Next() {
-		if err := f(btoi(k[len(k)-8:])); err != nil {
+	for k, v := c.Seek(timeIDKey(prefix, from, 0)); k != nil && bytes.Compare(k, end) < 0; k, v = c.Next() {
+		if err := f(btoi(k[len(k)-8:]), v); err != nil {
 			return err
 		}
 	}
@@ -218,34 +220,43 @@ type RequestStats struct {
 	OldestOpen Request
 }
 
-// RequestStats reads the requests opened or done in [from, to) through the time indexes.
+// RequestStats reads the requests opened or done in [from, to) from the time indexes and their values,
+// without reading the requests themselves (but the oldest open one).
 func (s *Store) RequestStats(from, to time.Time) (RequestStats, error) {
 	var st RequestStats
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketRequestsOpened).Cursor()
 		end := timeIDKey(nil, to, 0)
-		for k, _ := c.Seek(timeIDKey(nil, from, 0)); k != nil && bytes.Compare(k, end) < 0; k, _ = c.Next() {
-			r, err := getRequest(tx, btoi(k[8:]))
-			if err != nil {
-				return fmt.Errorf("opened index: %w", err)
+		for k, v := c.Seek(timeIDKey(nil, from, 0)); k != nil && bytes.Compare(k, end) < 0; k, v = c.Next() {
+			urgent, first, hasFirst, ok := parseOpenedValue(v)
+			if !ok { // an entry without its value: read the request
+				r, err := getRequest(tx, btoi(k[8:]))
+				if err != nil {
+					return fmt.Errorf("opened index: %w", err)
+				}
+				urgent, first, hasFirst = r.Urgent, r.FirstResponse.Sub(r.Opened), !r.FirstResponse.IsZero()
 			}
 			st.Opened++
-			if r.Urgent {
+			if urgent {
 				st.Urgent++
 			}
-			if d, ok := r.FirstResponseTime(); ok {
-				st.FirstResponses = append(st.FirstResponses, d)
+			if hasFirst {
+				st.FirstResponses = append(st.FirstResponses, first)
 			}
 		}
-		err := forClosedBetween(tx, RequestDone, from, to, func(id uint64) error {
-			r, err := getRequest(tx, id)
-			if err != nil {
-				return fmt.Errorf("closed index: %w", err)
-			}
+		err := forClosedBetween(tx, RequestDone, from, to, func(id uint64, v []byte) error {
 			st.Done++
-			if d, ok := r.LeadTime(); ok {
-				st.LeadTimes = append(st.LeadTimes, d)
+			lead, ok := parseClosedValue(v)
+			if !ok {
+				r, err := getRequest(tx, id)
+				if err != nil {
+					return fmt.Errorf("closed index: %w", err)
+				}
+				if lead, ok = r.LeadTime(); !ok {
+					return nil
+				}
 			}
+			st.LeadTimes = append(st.LeadTimes, lead)
 			return nil
 		})
 		if err != nil {

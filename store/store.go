@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -30,7 +32,10 @@ var (
 	bucketOutbox = []byte("outbox")
 )
 
-var _ = registerBuckets(bucketMeta, bucketAudit, bucketOutbox)
+var (
+	_ = registerBuckets(bucketMeta, bucketAudit, bucketOutbox)
+	_ = registerAppendBuckets(bucketAudit, bucketOutbox) // by id
+)
 
 var keySchema = []byte("schema_version")
 
@@ -49,30 +54,49 @@ type Options struct {
 	LockTimeout time.Duration
 	// ReadOnly opens the file for reading only (check-config, backups of a stopped bot).
 	ReadOnly bool
+	// FullCheckBelow is the file size under which Open runs the full integrity check itself (0:
+	// DefaultFullCheckBelow; negative: only after an unclean shutdown). A larger file is checked in the
+	// background (see integrity.go).
+	FullCheckBelow int64
+	// CheckDelay is how long after Open the background check starts (0: DefaultCheckDelay; negative: at once).
+	CheckDelay time.Duration
+	// Log receives the integrity check's results and the store's other reports (default slog.Default()).
+	Log *slog.Logger
 }
 
 // Store is the opsbot database.
 type Store struct {
-	db          *boltDB
-	path        string
-	audits      auditWriter
-	auditErrors atomic.Int64
+	db           *boltDB
+	path         string
+	readOnly     bool
+	log          *slog.Logger
+	audits       auditWriter
+	auditErrors  atomic.Int64
+	integrity    integrity
+	deliveryScan deliveryScan
+	closed       atomic.Bool
 	// Now is the clock used for timestamps; tests replace it.
 	Now func() time.Time
 }
 
 // Open opens (creating if needed) the database at path, checks its integrity and migrates it to the current
 // schema. A second process opening the same file gets ErrLocked after the lock timeout instead of waiting
-// forever.
+// forever. The full integrity check runs in Open for a small file and after an unclean shutdown, else in the
+// background (IntegrityStatus); a damaged file found in Open is ErrCorrupt.
 func Open(path string, opts Options) (*Store, error) {
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = 5 * time.Second
 	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
 	// bbolt would make a new database in an existing empty file: a file emptied by a crash or a failed copy
 	// would then start an empty ledger, and later backups would prune away the good ones.
-	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+	fi, err := os.Stat(path)
+	if err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
 		return nil, corruptError(path, errors.New("the file is empty (0 bytes); to start a new database instead, delete it"))
 	}
+	isNew := errors.Is(err, fs.ErrNotExist)
 	db, err := openBolt(path, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
 	if err != nil {
 		if errors.Is(err, errPanicked) {
@@ -89,9 +113,16 @@ func Open(path string, opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{db: &boltDB{DB: db, rehearse: rehearseWrites}, path: path, Now: time.Now}
+	s := &Store{db: &boltDB{DB: db, rehearse: rehearseWrites}, path: path, readOnly: opts.ReadOnly, log: opts.Log, Now: time.Now}
 	s.db.riders = s.auditRider
-	if err := s.checkFile(); err != nil {
+	s.integrity.stop = make(chan struct{})
+	s.integrity.status.State = IntegrityPending
+	if err := s.checkSize(); err != nil {
+		_ = db.Close()
+		return nil, corruptError(path, err)
+	}
+	checked, err := s.checkAtOpen(opts, isNew)
+	if err != nil {
 		_ = db.Close()
 		return nil, corruptError(path, err)
 	}
@@ -100,6 +131,13 @@ func Open(path string, opts Options) (*Store, error) {
 			_ = db.Close()
 			return nil, err
 		}
+	}
+	if !checked {
+		delay := opts.CheckDelay
+		if delay == 0 {
+			delay = DefaultCheckDelay
+		}
+		s.startBackgroundCheck(delay)
 	}
 	return s, nil
 }
@@ -132,34 +170,27 @@ func corruptError(path string, cause error) error {
 	return fmt.Errorf("%w: %s: %v; refusing to start; %s", ErrCorrupt, path, cause, hint)
 }
 
-// check runs bbolt's consistency check over every page.
-func (s *Store) check() (err error) {
-	defer func() {
-		// A badly damaged file can make bbolt panic while walking pages; that is corruption, not a crash.
-		if r := recover(); r != nil {
-			err = fmt.Errorf("integrity check panicked: %v", r)
-		}
-	}()
-	return s.db.View(func(tx *bolt.Tx) error {
-		var errs []string
-		for e := range tx.Check() { // read to the end: bbolt's checker walks the mmap until it closes the channel
-			if len(errs) < 5 {
-				errs = append(errs, e.Error())
-			}
-		}
-		if len(errs) > 0 {
-			return errors.New(strings.Join(errs, "; "))
-		}
-		return nil
-	})
-}
-
 // Path is the database file's path.
 func (s *Store) Path() string { return s.path }
 
-// Close commits queued audit entries and closes the database.
+// Close stops the background integrity check, commits queued audit entries, records that the store was
+// closed cleanly (so the next Open need not check every page first) and closes the database. The check
+// stops between two of its pieces; should one take longer than closeCheckWait, the file stays open (it
+// must stay mapped while bbolt's checker reads it) until the process exits, and Close says so.
 func (s *Store) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	stopped := s.stopCheck()
 	s.closeAudits()
+	if !s.readOnly && s.integrity.get().State != IntegrityCorrupt {
+		if err := s.markClean(); err != nil {
+			s.log.Warn("store: could not record the clean shutdown; the next start checks every page", "err", err)
+		}
+	}
+	if !stopped {
+		return fmt.Errorf("store: close %s: the integrity check is still reading the file; it is released when the process exits", s.path)
+	}
 	return s.db.Close()
 }
 

@@ -87,6 +87,10 @@ type BotConfig struct {
 // StoreConfig is [store].
 type StoreConfig struct {
 	Path string `toml:"path"`
+	// AuditRetention and DeliveryRetention: how long audit entries and deploy webhook delivery ids are kept
+	// ("0s": for good).
+	AuditRetention    Duration `toml:"audit_retention"`
+	DeliveryRetention Duration `toml:"delivery_retention"`
 }
 
 // AuthConfig is [auth].
@@ -142,12 +146,14 @@ func (s ScheduleConfig) withDefaults(o OncallConfig) ScheduleConfig {
 
 // PagingConfig is [paging].
 type PagingConfig struct {
-	AckTimeout     Duration         `toml:"ack_timeout"`
-	Escalation     []string         `toml:"escalation"`
-	MaxEscalations int              `toml:"max_escalations"`
-	DedupeWindow   Duration         `toml:"dedupe_window"`
-	RateLimit      int              `toml:"rate_limit"`
-	Notifiers      []NotifierConfig `toml:"notifiers"`
+	AckTimeout     Duration `toml:"ack_timeout"`
+	Escalation     []string `toml:"escalation"`
+	MaxEscalations int      `toml:"max_escalations"`
+	DedupeWindow   Duration `toml:"dedupe_window"`
+	RateLimit      int      `toml:"rate_limit"`
+	// AckResolveAfter: the bot resolves a page acked this long ago and not resolved ("0s": never).
+	AckResolveAfter Duration         `toml:"ack_resolve_after"`
+	Notifiers       []NotifierConfig `toml:"notifiers"`
 }
 
 // NotifierConfig is one [[paging.notifiers]].
@@ -259,14 +265,15 @@ func Default() Config {
 			Channels: []string{"#operations"}, FloodBurst: 4, FloodInterval: Duration(2 * time.Second), DialTimeout: Duration(10 * time.Second)},
 		Bot: BotConfig{Prefix: commands.DefaultPrefix, Timezone: "UTC", MaxLines: commands.DefaultMaxLines, CommandBurst: 5,
 			CommandInterval: Duration(2 * time.Second)},
-		Store: StoreConfig{Path: "opsbot.db"},
-		Auth:  AuthConfig{RequireAccount: true},
-		HTTP:  HTTPConfig{Listen: "127.0.0.1:8080"},
+		Store: StoreConfig{Path: "opsbot.db", AuditRetention: Duration(store.DefaultAuditRetention),
+			DeliveryRetention: Duration(store.DefaultDeliveryRetention)},
+		Auth: AuthConfig{RequireAccount: true},
+		HTTP: HTTPConfig{Listen: "127.0.0.1:8080"},
 		Oncall: OncallConfig{Handoff: "Mon 10:00", Timezone: "UTC", Shift: Duration(store.DefaultShift),
 			MaxOverride: Duration(commands.DefaultMaxOverride)},
 		Paging: PagingConfig{AckTimeout: Duration(commands.DefaultAckTimeout), Escalation: []string{"next"},
 			MaxEscalations: commands.DefaultMaxEscalations, DedupeWindow: Duration(commands.DefaultDedupeWindow),
-			RateLimit: commands.DefaultPageRateLimit},
+			RateLimit: commands.DefaultPageRateLimit, AckResolveAfter: Duration(commands.DefaultAckResolveAfter)},
 		Requests: RequestsConfig{WIPLimit: commands.DefaultRequestWIPLimit, NagAfter: Duration(commands.DefaultRequestNagAfter)},
 		Incidents: IncidentsConfig{DeclareRole: "ops", PageOnSev: commands.DefaultIncidentPageOnSev,
 			FreezeOnSev: commands.DefaultIncidentFreezeOnSev},
@@ -437,6 +444,7 @@ func (c Config) botOptions(version string, log *slog.Logger) (bot.Options, error
 		CommandBurst: c.Bot.CommandBurst, CommandInterval: time.Duration(c.Bot.CommandInterval),
 		RequireAccount: c.Auth.RequireAccount, Admins: c.Auth.Admins, Ops: c.Auth.Ops,
 		HTTPListen: c.HTTP.Listen, APIToken: c.HTTP.APIToken,
+		Retention: commands.RetentionConfig{Audit: time.Duration(c.Store.AuditRetention), Deliveries: time.Duration(c.Store.DeliveryRetention)},
 		Notifiers: c.notifiers(), Version: version, Log: log,
 	}
 	o.FamilyConfig = bot.FamilyConfig{
@@ -470,6 +478,7 @@ func (c Config) pagingConfig() (commands.PagingConfig, error) {
 		MaxOverride: time.Duration(c.Oncall.MaxOverride), AckTimeout: time.Duration(c.Paging.AckTimeout),
 		Escalation: c.Paging.Escalation, MaxEscalations: c.Paging.MaxEscalations,
 		DedupeWindow: time.Duration(c.Paging.DedupeWindow), RateLimit: c.Paging.RateLimit,
+		AckResolveAfter: time.Duration(c.Paging.AckResolveAfter),
 	}
 	for i, s := range c.Oncall.Schedules {
 		s = s.withDefaults(c.Oncall)

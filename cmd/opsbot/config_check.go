@@ -69,6 +69,13 @@ func (c *Config) Validate() error {
 	if c.Store.Path == "" {
 		bad("store.path: empty")
 	}
+	if r := time.Duration(c.Store.AuditRetention); r != 0 && r < 24*time.Hour {
+		bad("store.audit_retention: at least 1d (\"0s\" keeps the audit log for good)")
+	}
+	if r := time.Duration(c.Store.DeliveryRetention); r != 0 && r < time.Hour {
+		// A redelivery carries a timestamp within 5 minutes of the bot's clock: an hour is well above it.
+		bad("store.delivery_retention: at least 1h, well above the webhook's 5-minute window (\"0s\" keeps delivery ids for good)")
+	}
 	for _, l := range [][]string{c.Auth.Admins, c.Auth.Ops, c.Oncall.Rotation} {
 		for _, a := range l {
 			if !accountName.MatchString(a) {
@@ -116,6 +123,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Paging.DedupeWindow < 0 {
 		bad("paging.dedupe_window: negative")
+	}
+	if c.Paging.AckResolveAfter < 0 {
+		bad("paging.ack_resolve_after: negative (\"0s\" never resolves acked pages)")
 	}
 	for i, n := range c.Paging.Notifiers {
 		switch n.Type {

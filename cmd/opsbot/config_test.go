@@ -201,6 +201,31 @@ func TestNotifierURLsAreMasked(t *testing.T) {
 	}
 }
 
+// store.audit_retention and store.delivery_retention default to 400d and 30d, "0s" keeps for good, and a
+// delivery retention near the webhook's 5-minute window is refused.
+func TestStoreRetentionConfig(t *testing.T) {
+	cfg, err := ParseConfig(nil, "t.toml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := cfg.botOptions("test", nil)
+	if err != nil || o.Retention.Audit != 400*24*time.Hour || o.Retention.Deliveries != 30*24*time.Hour {
+		t.Errorf("default retention %+v, %v; want 400d and 30d", o.Retention, err)
+	}
+	cfg, err = ParseConfig([]byte("[store]\naudit_retention = \"0s\"\ndelivery_retention = \"2h\"\n"), "t.toml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := cfg.botOptions("test", nil); o.Retention.Audit != 0 || o.Retention.Deliveries != 2*time.Hour {
+		t.Errorf("retention %+v, want 0 and 2h", o.Retention)
+	}
+	for _, raw := range []string{"[store]\ndelivery_retention = \"5m\"\n", "[store]\naudit_retention = \"12h\"\n"} {
+		if _, err := ParseConfig([]byte(raw), "t.toml", nil); err == nil || !strings.Contains(err.Error(), "retention: at least") {
+			t.Errorf("%q: %v, want refused", raw, err)
+		}
+	}
+}
+
 // [alerts]: defaults, a partial severity map keeps the other defaults, the token from the environment is
 // masked, and check-config says when the intake is off.
 func TestAlertsConfig(t *testing.T) {

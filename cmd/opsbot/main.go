@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	"time"
 	_ "time/tzdata" // time zones work on minimal images
 
 	"github.com/opsbot/opsbot/bot"
@@ -25,6 +27,7 @@ const usage = `usage:
   opsbot [-config opsbot.toml]                         run the bot
   opsbot check-config -config opsbot.toml              validate and print the effective config (secrets masked)
   opsbot shell -config opsbot.toml [--as account]      run commands in a terminal, without IRC
+  opsbot compact -config opsbot.toml                   rewrite the stopped bot's database small (keeps the original as a backup)
   opsbot version`
 
 // run is main without os.Exit, so it can be tested.
@@ -57,7 +60,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "version":
 		fmt.Fprintln(stdout, "opsbot", version)
 		return 0
-	case "check-config", "shell", "":
+	case "check-config", "shell", "compact", "":
 	default:
 		fmt.Fprintf(stderr, "opsbot: unknown subcommand %q\n%s\n", sub, usage)
 		return 2
@@ -71,13 +74,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "# %s is valid. Effective configuration (secrets masked):\n%s", *cfgPath, cfg)
 		return 0
 	}
+	if sub == "compact" {
+		return compact(cfg, log, stdout, stderr)
+	}
 
 	opts, err := cfg.botOptions(version, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "opsbot:", err)
 		return 1
 	}
-	st, err := store.Open(cfg.Store.Path, store.Options{})
+	st, err := store.Open(cfg.Store.Path, store.Options{Log: log})
 	if err != nil {
 		fmt.Fprintln(stderr, "opsbot:", err)
 		return 1
@@ -110,5 +116,31 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "opsbot:", err)
 		return 1
 	}
+	return 0
+}
+
+// compact is opsbot compact: what is past its retention is pruned (as the running bot's job would, to the
+// end), then the file is rewritten small (store.Compact).
+func compact(cfg Config, log *slog.Logger, stdout, stderr io.Writer) int {
+	st, err := store.Open(cfg.Store.Path, store.Options{LockTimeout: time.Second, CheckDelay: time.Hour, Log: log})
+	if err != nil {
+		fmt.Fprintln(stderr, "opsbot:", strings.Replace(err.Error(), "(is another opsbot running?)", "(stop opsbot before compacting)", 1))
+		return 1
+	}
+	pruned, err := st.PruneExpired(time.Now(), time.Duration(cfg.Store.AuditRetention), time.Duration(cfg.Store.DeliveryRetention))
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "opsbot:", err)
+		return 1
+	}
+	res, err := store.Compact(cfg.Store.Path, store.Options{LockTimeout: time.Second})
+	if err != nil {
+		fmt.Fprintln(stderr, "opsbot:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "compacted %s: %d records past their retention pruned; %.1f MiB -> %.1f MiB; the original is kept as %s\n",
+		cfg.Store.Path, pruned, float64(res.Before)/(1<<20), float64(res.After)/(1<<20), res.Backup)
 	return 0
 }

@@ -64,3 +64,31 @@ to = ["ops@example.net"]
 		t.Errorf("missing routing_key: %v", err)
 	}
 }
+
+// paging.ack_resolve_after defaults to 24h, "0s" turns the auto-resolve off, and a negative one is refused.
+func TestPagingAckResolveAfter(t *testing.T) {
+	for _, tc := range []struct {
+		raw  string
+		want time.Duration
+		err  string
+	}{
+		{"", 24 * time.Hour, ""},
+		{"[paging]\nack_resolve_after = \"3d\"\n", 72 * time.Hour, ""},
+		{"[paging]\nack_resolve_after = \"0s\"\n", 0, ""},
+		{"[paging]\nack_resolve_after = \"-1h\"\n", 0, "ack_resolve_after"},
+	} {
+		cfg, err := ParseConfig([]byte(tc.raw), "t.toml", nil)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: %v, want an error about %s", tc.raw, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%q: %v", tc.raw, err)
+		}
+		if p, err := cfg.pagingConfig(); err != nil || p.AckResolveAfter != tc.want {
+			t.Errorf("%q: ack_resolve_after %v, %v; want %v", tc.raw, p.AckResolveAfter, err, tc.want)
+		}
+	}
+}
