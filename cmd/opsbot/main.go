@@ -112,6 +112,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "opsbot:", err)
 		return 1
 	}
+	stopProfiles, err := startProfiles(os.Getenv)
+	defer stopProfiles()
+	if err != nil {
+		fmt.Fprintln(stderr, "opsbot:", err)
+		return 1
+	}
 	if err := b.Run(ctx); err != nil {
 		fmt.Fprintln(stderr, "opsbot:", err)
 		return 1
