@@ -26,11 +26,13 @@ fuzz:
 build:
 	$(GO) build -o opsbot ./cmd/opsbot
 
-# One table from one run: the floor, the bot's read/write round trips, store commits; then store benchmarks;
-# then every web page rendered over five years of history (p50/p99, target p99 under 50 ms); then the
-# store table (bench-store) at SIZES years of history.
+# One table from one run: the floor, the bot's read/write round trips, store commits, and the same reads
+# measured by python3 clients in processes of their own; the alerts webhook; then store benchmarks; then every
+# web page rendered over five years of history (p50/p99, target p99 under 50 ms); then the store table
+# (bench-store) at SIZES years of history.
 bench:
 	bash scripts/install-deps.sh
+	bash scripts/install-python.sh
 	OPSBOT_BENCH=1 $(GO) test ./bot -run '^TestBench' -count=1 -v -timeout 20m | grep -v '^=== RUN'
 	$(GO) test -run '^$$' -bench . -benchmem ./store/...
 	OPSBOT_BENCH=1 $(GO) test ./commands/web -run '^TestBenchPages$$' -count=1 -v -timeout 30m | grep -v '^=== RUN'

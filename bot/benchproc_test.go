@@ -1,12 +1,15 @@
 package bot
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -291,4 +294,81 @@ func roundTripsTo(t *testing.T, clients []*irctest.Client, n int, target func(in
 		t.FailNow()
 	}
 	return all, last.Sub(start)
+}
+
+// TestBenchSeparateProcesses cross-checks the table's read rows with clients that share nothing with Go's
+// scheduler: plain single-threaded Python clients, each in its own process (testdata/rtt.py), measure the
+// floor (one echoing the other) and the bot's !oncall in private and in the channel, sequentially, in
+// rounds. It runs only with OPSBOT_BENCH=1, and needs python3.
+func TestBenchSeparateProcesses(t *testing.T) {
+	if os.Getenv("OPSBOT_BENCH") == "" {
+		t.Skip("set OPSBOT_BENCH=1 (make bench) to run the benchmark table")
+	}
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is not installed (make bench installs it)")
+	}
+	const rounds, perRound = 5, 1000
+	n := irctest.Start(t)
+	dir := t.TempDir()
+	bin := buildOpsbot(t, dir)
+	startBotProcess(t, bin, fmt.Sprintf(`
+[irc]
+server = %q
+channels = ["#operations"]
+flood_burst = 100000
+flood_interval = "0s"
+[bot]
+command_interval = "0s"
+[store]
+path = %q
+[http]
+listen = ""
+[oncall]
+rotation = ["alice", "carol"]
+`, n.Addr, filepath.Join(dir, "bench.db")))
+	awaitAnswer(t, irctest.Dial(t, n.Addr, "warmup", irctest.Options{}), "opsbot", "oncall")
+
+	script := filepath.Join("testdata", "rtt.py")
+	echo := exec.Command(py, script, "echo", n.Addr, "pyecho")
+	out, err := echo.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	echo.Stderr = os.Stderr
+	if err := echo.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = echo.Process.Kill(); _ = echo.Wait() })
+	if l, err := bufio.NewReader(out).ReadString('\n'); err != nil || l != "ready\n" {
+		t.Fatalf("echo client: %q, %v", l, err)
+	}
+	got := map[string][2][]float64{} // case -> p50s, p99s of the rounds
+	for i := range rounds {
+		c := exec.Command(py, script, "client", n.Addr, fmt.Sprintf("pyclient%d", i), "pyecho", strconv.Itoa(perRound))
+		c.Stderr = os.Stderr
+		b, err := c.Output()
+		if err != nil {
+			t.Fatalf("round %d: %v", i, err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			var name string
+			var p50, p99 float64
+			if _, err := fmt.Sscanf(line, "%s %g %g", &name, &p50, &p99); err != nil {
+				t.Fatalf("round %d: %q: %v", i, line, err)
+			}
+			r := got[name]
+			r[0], r[1] = append(r[0], p50), append(r[1], p99)
+			got[name] = r
+		}
+	}
+	median := func(v []float64) float64 { v = slices.Clone(v); slices.Sort(v); return v[len(v)/2] }
+	floor50, floor99 := median(got["floor"][0]), median(got["floor"][1])
+	fmt.Printf("\nseparate processes (python3 clients), median of %d rounds of %d round trips\n", rounds, perRound)
+	fmt.Printf("%-44s %9s %9s %9s %9s\n", "case", "p50", "p99", "p50/floor", "p99/floor")
+	for _, row := range []struct{ name, key string }{{"floor: plain client echo", "floor"},
+		{"read (!oncall) in private", "private"}, {"read (!oncall) in a channel", "channel"}} {
+		p50, p99 := median(got[row.key][0]), median(got[row.key][1])
+		fmt.Printf("%-44s %8.0fµs %8.0fµs %8.2fx %8.2fx\n", row.name, p50, p99, p50/floor50, p99/floor99)
+	}
 }
