@@ -3,7 +3,6 @@ package bot
 import (
 	"crypto/subtle"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -73,7 +72,7 @@ func (b *Bot) healthz(w http.ResponseWriter, _ *http.Request) {
 func (b *Bot) requireToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := b.o.APIToken
-		if tok == "" && !localRequest(r) {
+		if tok == "" && !commands.LocalRequest(r) {
 			commands.WriteError(w, http.StatusForbidden, "forbidden: without http.api_token the API answers only local requests (to 127.0.0.1, ::1 or localhost)")
 			return
 		}
@@ -87,25 +86,6 @@ func (b *Bot) requireToken(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// localRequest reports whether r comes from a loopback address and names the server by a loopback address
-// or localhost.
-func localRequest(r *http.Request) bool {
-	loopback := func(host string) bool {
-		ip := net.ParseIP(host)
-		return ip != nil && ip.IsLoopback()
-	}
-	remote, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil || !loopback(remote) {
-		return false
-	}
-	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.Trim(host, "[]")
-	return strings.EqualFold(host, "localhost") || loopback(host)
 }
 
 // newBackup makes a backup and opens it, one at a time: two backups in the same millisecond would share a

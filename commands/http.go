@@ -2,7 +2,9 @@ package commands
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
+	"strings"
 )
 
 // MaxBody bounds every HTTP request body (webhooks are small).
@@ -39,4 +41,24 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// LocalRequest reports whether r comes from a loopback address and names the server by a loopback address or
+// localhost, as the API and the web pages require of a request they trust without a token: a page whose DNS
+// name was rebound to 127.0.0.1 sends its own name as Host and is not let in.
+func LocalRequest(r *http.Request) bool {
+	loopback := func(host string) bool {
+		ip := net.ParseIP(host)
+		return ip != nil && ip.IsLoopback()
+	}
+	remote, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil || !loopback(remote) {
+		return false
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	return strings.EqualFold(host, "localhost") || loopback(host)
 }

@@ -35,46 +35,12 @@ type ImpactSpan struct {
 
 // WeightedDowntime is the impact time within [from, to), weighted by severity. Impacts are clipped at the
 // window's edges, open ones count up to to, and where impacts overlap the time counts once, at the highest
-// weight among them (a sweep over the clipped start and end points).
+// weight among them; planned impacts are left out. It is DailyDowntime for one window.
 func WeightedDowntime(impacts []ImpactSpan, from, to time.Time, w SeverityWeights) time.Duration {
-	type event struct {
-		at    time.Time
-		sev   int
-		delta int
+	if !to.After(from) {
+		return 0
 	}
-	events := make([]event, 0, 2*len(impacts))
-	for _, im := range impacts {
-		if im.Severity < 1 || im.Severity >= len(w) {
-			continue
-		}
-		start, end := im.Start, im.End
-		if end.IsZero() || end.After(to) {
-			end = to
-		}
-		if start.Before(from) {
-			start = from
-		}
-		if !end.After(start) {
-			continue
-		}
-		events = append(events, event{start, im.Severity, +1}, event{end, im.Severity, -1})
-	}
-	slices.SortFunc(events, func(a, b event) int { return a.at.Compare(b.at) })
-	var active [5]int // open impacts per severity
-	var total float64 // weighted nanoseconds
-	for i, e := range events {
-		if i > 0 {
-			top := 0.0
-			for sev, n := range active {
-				if n > 0 {
-					top = max(top, w[sev])
-				}
-			}
-			total += top * float64(e.at.Sub(events[i-1].at))
-		}
-		active[e.sev] += e.delta
-	}
-	return time.Duration(total)
+	return DailyDowntime(impacts, []time.Time{from, to}, w)[0]
 }
 
 // ServiceAvailability is a service's availability over a window.

@@ -5,12 +5,12 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/opsbot/opsbot/commands"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -96,30 +96,10 @@ func (x *Web) viewer(r *http.Request) (viewer, bool, error) {
 			return viewer{How: "token"}, true, nil
 		}
 	}
-	if x.cfg.TrustLoopback && localRequest(r) {
+	if x.cfg.TrustLoopback && commands.LocalRequest(r) {
 		return viewer{How: "loopback"}, true, nil
 	}
 	return viewer{}, false, nil
-}
-
-// localRequest reports whether r comes from a loopback address and names the server by a loopback address
-// or localhost, as the API requires without a token: a page whose DNS name was rebound to 127.0.0.1 sends
-// its own name as Host and is not let in.
-func localRequest(r *http.Request) bool {
-	loopback := func(host string) bool {
-		ip := net.ParseIP(host)
-		return ip != nil && ip.IsLoopback()
-	}
-	remote, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil || !loopback(remote) {
-		return false
-	}
-	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.Trim(host, "[]")
-	return strings.EqualFold(host, "localhost") || loopback(host)
 }
 
 // newSecret is a random 32-byte secret, URL-safe: login links, session ids and calendar tokens.
