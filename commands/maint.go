@@ -86,10 +86,11 @@ func (m *Maint) Family() Family {
 	id := func(args string) string { return "<M-n>" + args }
 	return Family{Name: "maintenance",
 		Commands: []*Command{
-			{Name: "maint add", Args: `<service|all> <now|14:05|RFC 3339> <duration> <reason> [--freeze] [--silence] [--every "<cron>"]`,
+			{Name: "maint add", Args: `<service|all> <now|+2h|14:05|RFC 3339> <duration> <reason> [--freeze] [--silence] [--every "<cron>"]`,
 				Help: "Plans a maintenance window: alert pages for the service are held back; --freeze stops deploys, --silence silences Alertmanager, --every repeats it.",
 				Role: RoleOps, Write: true, MinArgs: 4, MaxArgs: -1, Run: m.add,
 				Flags: []Flag{{Name: "freeze"}, {Name: "silence"}, {Name: "every", Value: true}}},
+			{Name: "maint", Help: "Lists the maintenance windows in progress and planned (as !maint list).", Role: RoleAnyone, MaxArgs: 0, Run: m.list},
 			{Name: "maint list", Help: "Lists the maintenance windows in progress and planned.", Role: RoleAnyone, Run: m.list},
 			{Name: "maint show", Args: id(""), Help: "Shows a maintenance window, with its Alertmanager silence.", Role: RoleAnyone, MinArgs: 1, MaxArgs: 1, Run: m.show},
 			{Name: "maint end", Args: id(""), Help: "Ends a window in progress now.", Role: RoleOps, Write: true, MinArgs: 1, MaxArgs: 1, Run: m.end},
@@ -276,9 +277,16 @@ func (m *Maint) start(arg string, now time.Time) (time.Time, error) {
 	if strings.EqualFold(arg, "now") {
 		return now, nil
 	}
+	if rel, ok := strings.CutPrefix(arg, "+"); ok { // +2h: that long from now
+		d, err := chat.ParseDuration(rel)
+		if err != nil || d <= 0 {
+			return now, Errorf("error: bad start %q (use now, +2h, 14:05 or 2026-12-08T02:00:00+01:00)", chat.Truncate(arg, 40))
+		}
+		return now.Add(d), nil
+	}
 	t, err := chat.ParseTime(arg, now, m.rt.Location)
 	if err != nil {
-		return t, Errorf("error: bad start %q (use now, 14:05 or 2026-12-08T02:00:00+01:00)", chat.Truncate(arg, 40))
+		return t, Errorf("error: bad start %q (use now, +2h, 14:05 or 2026-12-08T02:00:00+01:00)", chat.Truncate(arg, 40))
 	}
 	if strings.Contains(arg, "T") {
 		if t.Before(now.Add(-time.Minute)) {

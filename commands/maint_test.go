@@ -174,10 +174,12 @@ func TestMaintRefusals(t *testing.T) {
 		{"alice", "maint add playlist now 0s x", `error: bad duration "0s" (use 30m, 2h)`},
 		{"alice", "maint add playlist now 13h x", "error: 13h is longer than maintenance.max_duration (12h)"},
 		{"alice", "maint add playlst now 1h x", `error: unknown service "playlst", did you mean playlist?`},
-		{"alice", "maint add playlist tomorrow 1h x", `error: bad start "tomorrow" (use now, 14:05 or 2026-12-08T02:00:00+01:00)`},
+		{"alice", "maint add playlist tomorrow 1h x", `error: bad start "tomorrow" (use now, +2h, 14:05 or 2026-12-08T02:00:00+01:00)`},
+		{"alice", "maint add playlist +0s 1h x", `error: bad start "+0s" (use now, +2h, 14:05 or 2026-12-08T02:00:00+01:00)`},
+		{"alice", "maint add playlist +2 1h x", `error: bad start "+2" (use now, +2h, 14:05 or 2026-12-08T02:00:00+01:00)`},
 		{"alice", `maint add playlist now 2h x --every "0 * * * *"`, `error: --every "0 * * * *" repeats every 1h, sooner than the window's 2h: windows would overlap`},
 		{"alice", `maint add playlist now 2h x --every "61 * * * *"`, `error: --every "61 * * * *": end of range (61) above maximum (59): 61`},
-		{"alice", "maint add playlist now 1h", "usage: !maint add <service|all> <now|14:05|RFC 3339> <duration> <reason> [--freeze] [--silence] [--every \"<cron>\"]"},
+		{"alice", "maint add playlist now 1h", "usage: !maint add <service|all> <now|+2h|14:05|RFC 3339> <duration> <reason> [--freeze] [--silence] [--every \"<cron>\"]"},
 		{"alice", "maint end M-9", "error: no maintenance window M-9"},
 	} {
 		if got := e.say(tt.as, tt.cmd); got != tt.want {
@@ -191,6 +193,20 @@ func TestMaintRefusals(t *testing.T) {
 	off.maint.am = nil
 	if got := off.say("alice", "maint add playlist now 1h x --silence"); got != "error: --silence needs alerts.alertmanager_url in the config (where to create the silence)" {
 		t.Errorf("--silence without a URL: %q", got)
+	}
+}
+
+// "+2h" starts a window that long from now, and !maint alone lists the windows as !maint list does.
+func TestMaintRelativeStartAndBareList(t *testing.T) {
+	e := newMaintEnv(t, maintNow, time.UTC)
+	if got := e.say("alice", "maint add playlist +2h30m 1h db vacuum"); !strings.HasPrefix(got, "M-1 maintenance on playlist Wed 00:30-01:30 UTC (1h)") {
+		t.Fatalf("+2h30m: %q", got)
+	}
+	if w, err := e.st.Window(1); err != nil || !w.Start.Equal(maintNow.Add(150*time.Minute)) {
+		t.Fatalf("M-1 = %+v, %v; want a start 2h30m from now", w, err)
+	}
+	if bare, list := e.say("bob", "maint"), e.say("bob", "maint list"); bare != list || !strings.HasPrefix(bare, "M-1 playlist ") {
+		t.Errorf("!maint = %q, !maint list = %q", bare, list)
 	}
 }
 
