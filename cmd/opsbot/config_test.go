@@ -57,6 +57,31 @@ func TestSpecExampleConfigLoads(t *testing.T) {
 	}
 }
 
+// The demo's configuration (scripts/demo.toml.in, what `make run` starts) loads and validates, with its second
+// on-call schedule and the alerts endpoint on: the README's quick start depends on both.
+func TestDemoConfigLoads(t *testing.T) {
+	tmpl, err := os.ReadFile("../../scripts/demo.toml.in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	text := strings.NewReplacer("@PORT@", "6667", "@DB@", filepath.Join(dir, "opsbot.db")).Replace(string(tmpl))
+	path := filepath.Join(dir, "opsbot.toml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(path, env(nil))
+	if err != nil {
+		t.Fatalf("scripts/demo.toml.in: %v", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("scripts/demo.toml.in does not validate: %v", err)
+	}
+	if len(cfg.Oncall.Schedules) != 1 || cfg.Oncall.Schedules[0].Name != "db" || cfg.Alerts.Token == "" {
+		t.Errorf("demo config: schedules %+v, alerts token set %v", cfg.Oncall.Schedules, cfg.Alerts.Token != "")
+	}
+}
+
 func TestDefaultsWithoutFile(t *testing.T) {
 	cfg, err := ParseConfig(nil, "empty.toml", nil)
 	if err != nil {
