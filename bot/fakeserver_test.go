@@ -185,11 +185,14 @@ func TestForcedPartIsRejoined(t *testing.T) {
 	fs.expect("JOIN #operations", 5*time.Second)
 }
 
-// joinedFakeServer runs a bot with the default commands on a fake server until the test ends, and returns
-// once the bot has joined #operations.
-func joinedFakeServer(t *testing.T) *fakeServer {
+// fakeServerBot runs a bot with the default commands (its options changed by tune, if given) on a fake
+// server until the test ends.
+func fakeServerBot(t *testing.T, tune func(*Options)) *fakeServer {
 	o := testOptions(t, "irc.test:6667")
 	o.HTTPListen, o.Log = "", quietLog()
+	if tune != nil {
+		tune(&o)
+	}
 	fs := newFakeServer(t, &o)
 	b, err := New(o, openTestStore(t))
 	if err != nil {
@@ -199,6 +202,13 @@ func joinedFakeServer(t *testing.T) *fakeServer {
 	done := make(chan error)
 	go func() { done <- b.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
+	return fs
+}
+
+// joinedFakeServer runs a bot with the default commands on a fake server until the test ends, and returns
+// once the bot has joined #operations.
+func joinedFakeServer(t *testing.T) *fakeServer {
+	fs := fakeServerBot(t, nil)
 	fs.expect("JOIN #operations", 5*time.Second)
 	time.Sleep(100 * time.Millisecond) // the JOIN echo is handled
 	return fs

@@ -666,9 +666,11 @@ func (t *transport) attach(o *Outbound) { t.out.Store(o) }
 
 // route takes one of girc's lines (filterConn.Write) and reports whether it was taken: queued in the
 // outbound queue's protocol lane, or dropped. A line not taken is written at once: before registration
-// girc's few lines (CAP, NICK, USER, AUTHENTICATE, PONG) go straight out, taking a token if one is free,
-// since a new connection starts with the server's full allowance. After registration every line of
-// girc's waits for its token like any other, before replies and notices.
+// girc's few lines (CAP, NICK, USER, AUTHENTICATE, PONG: five to seven per connection, fixed, well within
+// what servers allow a new connection, InspIRCd's stock threshold being ten) go straight out without taking
+// a token. Charging them emptied the default bucket (four), so the JOIN after the welcome waited for a
+// token: a start took one flood interval longer than the server's registration. After registration every
+// line of girc's waits for its token like any other, before replies and notices.
 //
 // girc asks WHO for everyone who joins a channel the bot is in. With extended-join the JOIN itself names
 // the account (and account-notify every later login or logout), so that WHO is dropped: a join storm, or
@@ -680,7 +682,6 @@ func (t *transport) route(cs *connState, fc *filterConn, line []byte) bool {
 		return false
 	}
 	if !cs.direct.Load() {
-		o.charge()
 		return false
 	}
 	joiner := isJoinerWHO(line)

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -43,18 +42,7 @@ func TestNetsplitRejoinSendsNoWHOPerPerson(t *testing.T) {
 // is registered: five PINGs at once are answered one interval apart, not in one burst (the last at least
 // four intervals after the PINGs were sent; arriving late can only add to that).
 func TestGircLinesGoThroughTheTokenBucket(t *testing.T) {
-	o := testOptions(t, "irc.test:6667")
-	o.HTTPListen, o.Log = "", quietLog()
-	o.FloodBurst, o.FloodInterval = 1, 300*time.Millisecond
-	fs := newFakeServer(t, &o)
-	b, err := New(o, openTestStore(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- b.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	fs := fakeServerBot(t, func(o *Options) { o.FloodBurst, o.FloodInterval = 1, 300*time.Millisecond })
 	fs.expect("WHO #operations", 5*time.Second) // joined: the JOIN and the WHOX took their tokens
 	sent := time.Now()
 	for i := range 5 {
@@ -66,4 +54,13 @@ func TestGircLinesGoThroughTheTokenBucket(t *testing.T) {
 	if took := time.Since(sent); took < 4*300*time.Millisecond {
 		t.Errorf("five PONGs came within %v of the PINGs, want at least four flood intervals (1.2s)", took)
 	}
+}
+
+// Registration's lines (CAP LS, NICK, USER, CAP REQ, CAP END) take no token: with the default burst of four
+// and a flood interval of an hour, the JOIN still follows the welcome at once. When they were charged, the
+// bucket was empty at the welcome and the JOIN waited an interval (two seconds by default: a start took
+// twice the server's registration).
+func TestJoinAfterWelcomeNotHeldByRegistrationLines(t *testing.T) {
+	fs := fakeServerBot(t, func(o *Options) { o.FloodBurst, o.FloodInterval = 4, time.Hour })
+	fs.expect("JOIN #operations", 10*time.Second)
 }

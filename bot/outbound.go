@@ -197,11 +197,6 @@ func (o *Outbound) pushProto(l Line) {
 	}
 }
 
-// charge takes a token for a line written outside the queue (girc's lines during registration), if one is
-// free: a new connection starts with the server's full allowance, so those few lines are not held, but the
-// bucket counts them.
-func (o *Outbound) charge() { o.lim.Allow() }
-
 // nextProto takes the first protocol line, if any.
 func (o *Outbound) nextProto() (Line, bool) {
 	o.mu.Lock()
