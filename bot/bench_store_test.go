@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsbot/opsbot/bot/irctest"
 	"github.com/opsbot/opsbot/commands"
 	"github.com/opsbot/opsbot/store"
 	"github.com/opsbot/opsbot/store/seed"
@@ -33,9 +34,15 @@ import (
 // temporary directory.
 func TestStoreBenchTable(t *testing.T) {
 	sizes := benchSizes(t)
+	// The built binary on a real network, for the start a user waits for: from exec to the bot in the channel.
+	net := irctest.Start(t)
+	bin := buildOpsbot(t, t.TempDir())
 	var results []*sizeResult
 	for _, years := range sizes {
-		results = append(results, benchSize(t, years))
+		r := benchSize(t, years)
+		dropFileCache(t, r.path)
+		r.joined, r.joinedRSS = startToJoined(t, bin, net, r.path)
+		results = append(results, r)
 	}
 	printBenchTable(results)
 }
@@ -140,6 +147,9 @@ type sizeResult struct {
 	fileSize            int64
 	backup              time.Duration
 	cold, warm          startResult
+	path                string                   // the copy the rows ran on
+	joined              time.Duration            // the built binary, cold: exec to its JOIN seen in #operations
+	joinedRSS           int64                    // kB, the binary's resident memory once joined
 	rows                map[string]time.Duration // p50 per row
 	max                 map[string]time.Duration // slowest run per row
 	order               []string
@@ -166,7 +176,7 @@ type benchRun struct {
 
 func benchSize(t *testing.T, years float64) *sizeResult {
 	path, seeding := seededFile(t, years)
-	res := &sizeResult{years: years, seeding: seeding, rows: map[string]time.Duration{}, max: map[string]time.Duration{}}
+	res := &sizeResult{years: years, path: path, seeding: seeding, rows: map[string]time.Duration{}, max: map[string]time.Duration{}}
 	if fi, err := os.Stat(path); err == nil {
 		res.fileSize = fi.Size()
 	}
@@ -520,9 +530,49 @@ func TestStoreBenchChild(t *testing.T) {
 	fmt.Printf("BENCHCHILD %s\n", raw)
 }
 
+// startToJoined runs the built binary on the store at path (whose pages the caller evicted) and times it from
+// exec to its JOIN as a client already in #operations sees it: what people wait for after a reboot. It also
+// reads the process's resident memory then.
+func startToJoined(t *testing.T, bin string, n *irctest.Network, path string) (time.Duration, int64) {
+	watcher := irctest.Dial(t, n.Addr, fmt.Sprintf("sw%d", time.Now().UnixNano()%1e6), irctest.Options{})
+	defer watcher.Close()
+	watcher.Join("#operations")
+	cfg := filepath.Join(t.TempDir(), "opsbot.toml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("[irc]\nserver = %q\n[store]\npath = %q\n[http]\nlisten = \"\"\n", n.Addr, path)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := &lockedBuffer{}
+	cmd := exec.Command(bin, "-config", cfg, "-log-level", "warn")
+	cmd.Stdout, cmd.Stderr = out, out
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("the bot process: %v\n%s", err, out.String())
+		}
+	}()
+	if _, ok := watcher.Wait(2*time.Minute, func(l irctest.Line) bool {
+		return l.Msg.Command == "JOIN" && l.Msg.Nick() == "opsbot"
+	}); !ok {
+		t.Fatalf("the bot did not join #operations within 2 minutes:\n%s", out.String())
+	}
+	joined := time.Since(t0)
+	rss, err := procStatusOf(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid), "VmRSS")
+	if err != nil {
+		t.Error(err)
+	}
+	return joined, rss
+}
+
 // procStatus reads a kB field of /proc/self/status.
-func procStatus(field string) (int64, error) {
-	raw, err := os.ReadFile("/proc/self/status")
+func procStatus(field string) (int64, error) { return procStatusOf("/proc/self/status", field) }
+
+// procStatusOf reads a kB field of a process's status file.
+func procStatusOf(file, field string) (int64, error) {
+	raw, err := os.ReadFile(file)
 	if err != nil {
 		return 0, err
 	}
@@ -531,7 +581,7 @@ func procStatus(field string) (int64, error) {
 			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 		}
 	}
-	return 0, fmt.Errorf("%s not in /proc/self/status", field)
+	return 0, fmt.Errorf("%s not in %s", field, file)
 }
 
 // dropFileCache evicts path's pages from the page cache (posix_fadvise DONTNEED, after an fsync), so the next
@@ -581,6 +631,8 @@ func printBenchTable(rs []*sizeResult) {
 	line("backup (s)", func(r *sizeResult) string { return fmt.Sprintf("%.2f", r.backup.Seconds()) })
 	line("start cold: store open (ms)", func(r *sizeResult) string { return ms(r.cold.Open) })
 	line("start cold: bot ready (ms)", func(r *sizeResult) string { return ms(r.cold.Ready) })
+	line("start cold: binary exec to joined #operations (ms)", func(r *sizeResult) string { return ms(r.joined) })
+	line("RSS of the binary once joined, cold (MB)", func(r *sizeResult) string { return fmt.Sprint(r.joinedRSS / 1024) })
 	line("start warm: store open (ms)", func(r *sizeResult) string { return ms(r.warm.Open) })
 	line("start warm: bot ready (ms)", func(r *sizeResult) string { return ms(r.warm.Ready) })
 	line("RSS after start, cold (MB)", func(r *sizeResult) string { return fmt.Sprint(r.cold.RSSStart / 1024) })
