@@ -43,16 +43,19 @@ func (p *Deploys) Agenda(kind string, from, to time.Time) ([]string, error) {
 	if kind != "retro" && kind != "scalability" {
 		return nil, nil
 	}
-	// Rollbacks this week may undo deploys of the week before.
-	recent, err := p.st.DeploysSince(from.Add(-7 * 24 * time.Hour))
+	started, err := p.st.DeploysSince(from)
+	if err != nil {
+		return nil, err
+	}
+	// Rollbacks this week, of deploys started whenever (often the week before).
+	rolledBack, err := p.st.DeploysRolledBack(from, to)
 	if err != nil {
 		return nil, err
 	}
 	count := map[store.DeployState]int{}
 	perService := map[string]int{}
-	var rollbacks []string
-	for _, d := range slices.Backward(recent) { // oldest first
-		if !d.Started.Before(from) && d.Started.Before(to) {
+	for _, d := range started {
+		if d.Started.Before(to) {
 			state := d.State
 			if state == store.DeployStarted {
 				state = store.DeployProgress
@@ -60,9 +63,10 @@ func (p *Deploys) Agenda(kind string, from, to time.Time) ([]string, error) {
 			count[state]++
 			perService[d.Service]++
 		}
-		if d.State == store.DeployRolledBack && !d.Ended.Before(from) && d.Ended.Before(to) {
-			rollbacks = append(rollbacks, fmt.Sprintf("%s %s %s -> %s%s", chat.FormatID(chat.KindDeploy, d.ID), d.Service, d.Version, d.RolledBackTo, reasonText(d.Reason)))
-		}
+	}
+	var rollbacks []string
+	for _, d := range rolledBack {
+		rollbacks = append(rollbacks, fmt.Sprintf("%s %s %s -> %s%s", chat.FormatID(chat.KindDeploy, d.ID), d.Service, d.Version, d.RolledBackTo, reasonText(d.Reason)))
 	}
 	total := count[store.DeploySucceeded] + count[store.DeployFailed] + count[store.DeployRolledBack] + count[store.DeployProgress]
 	var out []string

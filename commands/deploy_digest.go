@@ -2,12 +2,10 @@ package commands
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/opsbot/opsbot/commands/chat"
-	"github.com/opsbot/opsbot/store"
 )
 
 // DigestName names the deploys family's part of the handoff digest.
@@ -16,8 +14,8 @@ func (p *Deploys) DigestName() string { return "deploys" }
 // Digest gives the rollbacks of the shift that is ending ([since, now)) and the deploy locks in force (a
 // lock left after a rollback is the next person's to lift), whatever the schedule.
 func (p *Deploys) Digest(_ string, since, now time.Time) (DigestPart, error) {
-	// A rollback in the shift may undo a deploy started the week before.
-	recent, err := p.st.DeploysSince(since.Add(-7 * 24 * time.Hour))
+	// The shift's rollbacks, of deploys started whenever.
+	rolledBack, err := p.st.DeploysRolledBack(since, now)
 	if err != nil {
 		return DigestPart{}, err
 	}
@@ -28,12 +26,10 @@ func (p *Deploys) Digest(_ string, since, now time.Time) (DigestPart, error) {
 	var part DigestPart
 	var sums []string
 	rollbacks := 0
-	for _, d := range slices.Backward(recent) { // oldest first
-		if d.State == store.DeployRolledBack && !d.Ended.Before(since) && d.Ended.Before(now) {
-			rollbacks++
-			part.Items = append(part.Items, fmt.Sprintf("%s %s rolled back %s -> %s%s", chat.FormatID(chat.KindDeploy, d.ID), d.Service,
-				d.Version, orString(d.RolledBackTo, "previous"), reasonText(chat.Truncate(d.Reason, 60))))
-		}
+	for _, d := range rolledBack { // oldest first
+		rollbacks++
+		part.Items = append(part.Items, fmt.Sprintf("%s %s rolled back %s -> %s%s", chat.FormatID(chat.KindDeploy, d.ID), d.Service,
+			d.Version, orString(d.RolledBackTo, "previous"), reasonText(chat.Truncate(d.Reason, 60))))
 	}
 	if rollbacks > 0 {
 		sums = append(sums, fmt.Sprintf("%d rollback%s", rollbacks, plural(rollbacks)))

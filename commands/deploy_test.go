@@ -342,6 +342,50 @@ func TestDeployAgenda(t *testing.T) {
 	}
 }
 
+// A rollback is the week's when it happens then, whenever its deploy started: the retro of the week a deploy
+// started counts it (as rolled back) without listing the rollback, the next week's lists the rollback alone.
+// The handoff digest likewise lists the rollbacks of the shift that ends.
+func TestDeployAgendaRollbackOfAnOlderDeploy(t *testing.T) {
+	b := newDeployBench(t, nil)
+	week1 := b.now
+	for _, cmd := range []string{"deploy start radio 3.0", "deploy done radio", "deploy start radio 3.1"} {
+		if got := b.run("bob", cmd); !strings.HasPrefix(got, "D-") {
+			t.Fatalf("%s: %q", cmd, got)
+		}
+	}
+	b.now = week1.Add(8 * 24 * time.Hour)
+	if got := b.run("bob", "deploy rollback radio slow starts"); !strings.HasPrefix(got, "D-2") {
+		t.Fatalf("rollback: %q", got)
+	}
+	week2 := week1.Add(7 * 24 * time.Hour)
+	p := NewDeploys(Runtime{Now: func() time.Time { return b.now }}, b.st, DeployConfig{}, DeployLinks{})
+	for _, tc := range []struct {
+		from, to time.Time
+		want     []string
+	}{
+		{week1, week2, []string{"deploys: 2 to 1 services (1 succeeded, 0 failed, 1 rolled back, 0 in progress)"}},
+		{week2, week2.Add(7 * 24 * time.Hour), []string{"rollbacks (1): D-2 radio 3.1 -> 3.0: slow starts"}},
+		{week2.Add(7 * 24 * time.Hour), week2.Add(14 * 24 * time.Hour), nil},
+	} {
+		got, err := p.Agenda("retro", tc.from, tc.to)
+		if err != nil || strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+			t.Errorf("Agenda(retro, %s) = %q, %v\nwant %q", tc.from.Format(time.DateOnly), got, err, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		since, now time.Time
+		want       string
+	}{
+		{b.now.Add(-time.Hour), b.now.Add(time.Hour), "1 rollback, 1 lock"},
+		{b.now.Add(time.Second), b.now.Add(time.Hour), "1 lock"},
+	} {
+		part, err := p.Digest("ops", tc.since, tc.now)
+		if err != nil || part.Summary != tc.want {
+			t.Errorf("Digest(%s..%s) = %+v, %v; want summary %q", tc.since.Format(time.TimeOnly), tc.now.Format(time.TimeOnly), part, err, tc.want)
+		}
+	}
+}
+
 func (a *announcements) Tell(account, text string, urgent bool) error {
 	return a.Notify(account, text, urgent)
 }

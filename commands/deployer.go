@@ -22,6 +22,7 @@ type DeployStore interface {
 	UnlockDeploys(service string) (store.DeployLock, error)
 	DeployLocksFor(service string) ([]store.DeployLock, error)
 	DeploysSince(since time.Time) ([]store.Deploy, error)
+	DeploysRolledBack(from, to time.Time) ([]store.Deploy, error)
 	GetDeploy(id uint64) (store.Deploy, error)
 	RecentDeploys(n int) ([]store.Deploy, error)
 }

@@ -24,14 +24,18 @@ var (
 	// started(8) id(8), so a rollback or a webhook event with nothing in progress finds it without walking
 	// the service's history (schema 3).
 	bucketDeployNewest = []byte("deploys_newest")
+	// bucketDeployRollbacks holds the deploys rolled back, by when: ended(8) id(8) -> nil, so the retro agenda
+	// and the handoff digest find a week's or a shift's rollbacks without decoding the deploys before it
+	// (schema 6). A deploy is rolled back at most once.
+	bucketDeployRollbacks = []byte("deploys_rolled_back")
 )
 
 var (
 	_ = registerBuckets(bucketDeploys, bucketDeployByService, bucketDeployActive, bucketDeployCurrent, bucketDeployLocks,
-		bucketDeployDeliveries, bucketDeployNewest)
+		bucketDeployDeliveries, bucketDeployNewest, bucketDeployRollbacks)
 	// By id. (Not by service: 200 services' streams interleave in its pages, and full pages would split at
 	// every insertion into one; delivery ids are the CI's, in no order.)
-	_ = registerAppendBuckets(bucketDeploys)
+	_ = registerAppendBuckets(bucketDeploys, bucketDeployRollbacks)
 	_ = registerOpenCounter("deploys", countActiveDeploys)
 )
 
@@ -460,6 +464,9 @@ func rollbackDeploy(tx *bolt.Tx, ev DeployEvent, now time.Time) (DeployResult, e
 	if err := putDeploy(tx, d); err != nil {
 		return res, err
 	}
+	if err := tx.Bucket(bucketDeployRollbacks).Put(dueKey(d.Ended, d.ID), nil); err != nil {
+		return res, err
+	}
 	res.Deploy = d
 	if ev.LockOnRollback {
 		locks := tx.Bucket(bucketDeployLocks)
@@ -577,6 +584,22 @@ func migrateDeployNewest(tx *bolt.Tx) error {
 			return err
 		}
 		return indexNewest(tx, Deploy{ID: d.ID, Service: d.Service, Env: d.Env, Started: d.Started})
+	})
+}
+
+// migrateDeployRollbacks (schema 5 -> 6) indexes the deploys rolled back by when.
+func migrateDeployRollbacks(tx *bolt.Tx) error {
+	rollbacks := tx.Bucket(bucketDeployRollbacks)
+	return tx.Bucket(bucketDeploys).ForEach(func(_, v []byte) error {
+		var d struct {
+			ID    uint64      `json:"id"`
+			State DeployState `json:"state"`
+			Ended time.Time   `json:"ended"`
+		}
+		if err := jsonUnmarshal(v, &d); err != nil || d.State != DeployRolledBack {
+			return err
+		}
+		return rollbacks.Put(dueKey(d.Ended, d.ID), nil)
 	})
 }
 

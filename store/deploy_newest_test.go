@@ -61,20 +61,25 @@ func TestDeployNewestIndexAgreesWithHistory(t *testing.T) {
 		if rng.IntN(30) == 0 {
 			env = "qa"
 		}
-		e := DeployEvent{Service: svc, Env: env, Version: fmt.Sprint(i), By: "ci", Source: "webhook", Force: true, AutoStart: true}
-		switch rng.IntN(4) {
-		case 0:
-			e.Status = DeployStarted
-		case 1:
-			e.Status = DeployProgress
-		case 2:
-			e.Status, e.Version = DeploySucceeded, ""
-		default:
-			e.Status, e.Version, e.Source = DeployRolledBack, "", "chat"
-		}
-		_, _ = s.ApplyDeploy(e) // refusals are part of the history too
+		_, _ = s.ApplyDeploy(randomDeployEvent(rng, svc, env, i)) // refusals are part of the history too
 	}
 	checkNewest(t, s, services, envs)
+}
+
+// randomDeployEvent is a start, progress, success or rollback of svc in env, version i where it names one.
+func randomDeployEvent(rng *rand.Rand, svc, env string, i int) DeployEvent {
+	e := DeployEvent{Service: svc, Env: env, Version: fmt.Sprint(i), By: "ci", Source: "webhook", Force: true, AutoStart: true}
+	switch rng.IntN(4) {
+	case 0:
+		e.Status = DeployStarted
+	case 1:
+		e.Status = DeployProgress
+	case 2:
+		e.Status, e.Version = DeploySucceeded, ""
+	default:
+		e.Status, e.Version, e.Source = DeployRolledBack, "", "chat"
+	}
+	return e
 }
 
 // A store written before the index (schema 2) gets it built when opened.

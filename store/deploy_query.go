@@ -130,6 +130,28 @@ func (s *Store) DeploysSince(since time.Time) ([]Deploy, error) {
 	return out, nil
 }
 
+// DeploysRolledBack returns the deploys rolled back at or after from and before to, oldest rollback first,
+// whenever they started.
+func (s *Store) DeploysRolledBack(from, to time.Time) ([]Deploy, error) {
+	var out []Deploy
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketDeployRollbacks).Cursor()
+		end := dueKey(to, 0)
+		for k, _ := c.Seek(dueKey(from, 0)); k != nil && bytes.Compare(k, end) < 0; k, _ = c.Next() {
+			d, err := getDeploy(tx, btoi(k[8:]))
+			if err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: deploys rolled back from %s to %s: %w", from, to, err)
+	}
+	return out, nil
+}
+
 // GetDeploy returns one deploy; an unknown id is ErrNotFound.
 func (s *Store) GetDeploy(id uint64) (Deploy, error) {
 	var d Deploy

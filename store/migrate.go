@@ -22,6 +22,8 @@ var migrations = []migration{
 	migrateRequestValues,
 	// 4 -> 5: the pages acked and not resolved, by ack time.
 	migratePagesAcked,
+	// 5 -> 6: the deploys rolled back, by when.
+	migrateDeployRollbacks,
 }
 
 // SchemaVersionCurrent is the schema version this build writes.
