@@ -60,43 +60,7 @@ func (s *series) stats() stats { return summarize(s.d, s.wall) }
 // duplicated reply fails.
 func roundTrips(t *testing.T, clients []*irctest.Client, n int, target string, msg func(int) string, replyFrom string) ([]time.Duration, time.Duration) {
 	t.Helper()
-	var mu sync.Mutex
-	var all []time.Duration
-	var wg sync.WaitGroup
-	start := time.Now()
-	var last time.Time // the last reply of all: the wall time excludes the check for extra replies below
-	for _, c := range clients {
-		wg.Go(func() {
-			local := make([]time.Duration, 0, n)
-			for i := range n {
-				mu.Lock()
-				text := msg(i)
-				mu.Unlock()
-				t0 := time.Now()
-				c.Say(target, text)
-				if _, ok := c.Wait(10*time.Second, irctest.From(replyFrom)); !ok {
-					t.Errorf("%s: reply %d of %d from %s lost", c.Nick, i, n, replyFrom)
-					return
-				}
-				local = append(local, time.Since(t0))
-			}
-			end := time.Now()
-			if extra, ok := c.Wait(50*time.Millisecond, irctest.From(replyFrom)); ok {
-				t.Errorf("%s: unexpected extra reply %q", c.Nick, extra.Text())
-			}
-			mu.Lock()
-			all = append(all, local...)
-			if end.After(last) {
-				last = end
-			}
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
-	}
-	return all, last.Sub(start)
+	return roundTripsTo(t, clients, n, func(int) string { return target }, msg, replyFrom)
 }
 
 // storeWrites has n goroutines each make count writes of !request open straight to the store, one at a

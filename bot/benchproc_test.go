@@ -267,7 +267,8 @@ rotation = ["alice", "carol"]
 	fmt.Print(sb.String())
 }
 
-// roundTripsTo is roundTrips with a target per client (client i talks to target(i)).
+// roundTripsTo is roundTrips with a target per client (client i talks to target(i)). msg is called from
+// every client's goroutine at once.
 func roundTripsTo(t *testing.T, clients []*irctest.Client, n int, target func(int) string, msg func(int) string, replyFrom string) ([]time.Duration, time.Duration) {
 	t.Helper()
 	var mu sync.Mutex
@@ -279,8 +280,9 @@ func roundTripsTo(t *testing.T, clients []*irctest.Client, n int, target func(in
 		wg.Go(func() {
 			local := make([]time.Duration, 0, n)
 			for i := range n {
+				text := msg(i)
 				t0 := time.Now()
-				c.Say(target(ci), msg(i))
+				c.Say(target(ci), text)
 				if _, ok := c.Wait(10*time.Second, irctest.From(replyFrom)); !ok {
 					t.Errorf("%s: reply %d of %d from %s lost", c.Nick, i, n, replyFrom)
 					return

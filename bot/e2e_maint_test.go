@@ -153,16 +153,7 @@ func TestE2EMaintAnnouncedOnceAcrossRestarts(t *testing.T) {
 	o := testOptions(t, n.Addr)
 	o.Now = clock.Now
 	o.Services.Seeds = []store.ServiceSeed{{Name: "playlist"}}
-	start := func() *runningBot {
-		st, err := store.Open(path, store.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rb := startBotOn(t, o, st)
-		rb.waitJoined(t, "#operations")
-		return rb
-	}
-	stop := func(rb *runningBot) { rb.stop(t); rb.Store.Close() }
+	start, stop := restartable(t, o, path)
 	rb := start()
 	alice := joinedClient(t, n, "alice", true)
 	bob := joinedClient(t, n, "bob", false)

@@ -230,16 +230,7 @@ func TestE2EEscalationAcrossRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "opsbot.db")
 	o := pagingOptions(t, n.Addr, "", 6*time.Second)
 	o.Paging.DedupeWindow = 0
-	start := func() *runningBot {
-		st, err := store.Open(path, store.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rb := startBotOn(t, o, st)
-		rb.waitJoined(t, "#operations")
-		return rb
-	}
-	stop := func(rb *runningBot) { rb.stop(t); rb.Store.Close() }
+	start, stop := restartable(t, o, path)
 
 	rb := start()
 	carol := joinedClient(t, n, "carol", true)

@@ -62,6 +62,22 @@ func startBot(t testing.TB, o Options) *runningBot {
 	return startBotOn(t, o, st)
 }
 
+// restartable gives start, which opens the store file at path and runs a bot with o on it until it has joined
+// #operations, and stop, which stops that bot and closes its store: a bot restarted over the same file.
+func restartable(t *testing.T, o Options, path string) (start func() *runningBot, stop func(*runningBot)) {
+	start = func() *runningBot {
+		st, err := store.Open(path, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb := startBotOn(t, o, st)
+		rb.waitJoined(t, "#operations")
+		return rb
+	}
+	stop = func(rb *runningBot) { rb.stop(t); rb.Store.Close() }
+	return start, stop
+}
+
 func startBotOn(t testing.TB, o Options, st *store.Store) *runningBot {
 	t.Helper()
 	b, err := New(o, st)

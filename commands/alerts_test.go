@@ -55,19 +55,33 @@ func (e *alertEnv) start() {
 		At: 10 * time.Hour, Location: time.UTC}, MaxEscalations: 2}, PagingLinks{})
 	e.alerts = NewAlerts(rt, st, e.cfg, paging, nil)
 	incidents := NewIncidents(rt, st, IncidentConfig{DeclareRole: "ops", PageOnSev: 2}, IncidentLinks{Pager: paging, Alerts: e.alerts})
-	set, err := NewSet(rt, paging.Family(), e.alerts.Family(), incidents.Family())
+	w := wireSet(e.t, rt, st, paging.Family(), e.alerts.Family(), incidents.Family())
+	e.jobs, e.mux, e.disp = w.jobs, w.mux, w.disp
+}
+
+// wired is a Set as a bot serves it: its jobs by name, its routes on a mux, and a dispatcher over its
+// commands (audited to audit).
+type wired struct {
+	jobs map[string]Job
+	mux  *http.ServeMux
+	disp *Dispatcher
+}
+
+func wireSet(t *testing.T, rt Runtime, audit Auditor, families ...Family) wired {
+	t.Helper()
+	set, err := NewSet(rt, families...)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
-	e.jobs = map[string]Job{}
+	w := wired{jobs: map[string]Job{}, mux: http.NewServeMux()}
 	for _, j := range set.Jobs {
-		e.jobs[j.Name] = j
+		w.jobs[j.Name] = j
 	}
-	e.mux = http.NewServeMux()
 	for _, r := range set.Routes {
-		e.mux.Handle(r.Pattern, r.Handler)
+		w.mux.Handle(r.Pattern, r.Handler)
 	}
-	e.disp = NewDispatcher(set.Registry, DispatcherOptions{Prefix: "!", Roles: rt.Roles, Audit: st, Now: st.Now})
+	w.disp = NewDispatcher(set.Registry, DispatcherOptions{Prefix: "!", Roles: rt.Roles, Audit: audit, Now: rt.Now})
+	return w
 }
 
 func (e *alertEnv) restart() {

@@ -123,19 +123,8 @@ func (e *maintEnv) start() {
 	incidents := NewIncidents(rt, st, IncidentConfig{DeclareRole: "ops", Topic: true, TopicEvery: time.Second}, IncidentLinks{Catalog: st, Pager: paging,
 		SLOs: st, Topic: e.topic, Windows: e.maint})
 	e.deploy = NewDeploys(rt, st, DeployConfig{}, DeployLinks{Catalog: st, Freezes: FreezesOf{st, e.maint}})
-	set, err := NewSet(rt, paging.Family(), alerts.Family(), incidents.Family(), e.deploy.Family(), e.maint.Family())
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.jobs = map[string]Job{}
-	for _, j := range set.Jobs {
-		e.jobs[j.Name] = j
-	}
-	e.mux = http.NewServeMux()
-	for _, r := range set.Routes {
-		e.mux.Handle(r.Pattern, r.Handler)
-	}
-	e.disp = NewDispatcher(set.Registry, DispatcherOptions{Prefix: "!", Roles: rt.Roles, Audit: st, Now: st.Now})
+	w := wireSet(e.t, rt, st, paging.Family(), alerts.Family(), incidents.Family(), e.deploy.Family(), e.maint.Family())
+	e.jobs, e.mux, e.disp = w.jobs, w.mux, w.disp
 }
 
 func (e *maintEnv) restart() {
