@@ -36,24 +36,6 @@ func handoffOptions(t *testing.T, addr string, clock *testClock) Options {
 // Monday 30 March 2026, 10:00 UTC: alice hands over to carol.
 var handoffAt = time.Date(2026, 3, 30, 10, 0, 0, 0, time.UTC)
 
-// bot starts a bot on the database at path and waits until it is in the channel.
-func botOn(t *testing.T, path string, o Options) *runningBot {
-	t.Helper()
-	st, err := store.Open(path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rb := startBotOn(t, o, st)
-	rb.waitJoined(t, "#operations")
-	return rb
-}
-
-func stopBot(t *testing.T, rb *runningBot) {
-	t.Helper()
-	rb.stop(t)
-	rb.Store.Close()
-}
-
 // TestE2EHandoffDigestOnceAcrossRestart: the bot is down at the handoff instant and comes back exactly then;
 // carol gets the digest with each kind of content, the channel the one line with its counts, once; a
 // restart right after repeats nothing.

@@ -153,7 +153,8 @@ func TestE2EMaintAnnouncedOnceAcrossRestarts(t *testing.T) {
 	o := testOptions(t, n.Addr)
 	o.Now = clock.Now
 	o.Services.Seeds = []store.ServiceSeed{{Name: "playlist"}}
-	start, stop := restartable(t, o, path)
+	start := func() *runningBot { return botOn(t, path, o) }
+	stop := func(rb *runningBot) { stopBot(t, rb) }
 	rb := start()
 	alice := joinedClient(t, n, "alice", true)
 	bob := joinedClient(t, n, "bob", false)

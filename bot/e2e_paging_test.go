@@ -230,7 +230,8 @@ func TestE2EEscalationAcrossRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "opsbot.db")
 	o := pagingOptions(t, n.Addr, "", 6*time.Second)
 	o.Paging.DedupeWindow = 0
-	start, stop := restartable(t, o, path)
+	start := func() *runningBot { return botOn(t, path, o) }
+	stop := func(rb *runningBot) { stopBot(t, rb) }
 
 	rb := start()
 	carol := joinedClient(t, n, "carol", true)

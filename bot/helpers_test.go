@@ -62,20 +62,23 @@ func startBot(t testing.TB, o Options) *runningBot {
 	return startBotOn(t, o, st)
 }
 
-// restartable gives start, which opens the store file at path and runs a bot with o on it until it has joined
-// #operations, and stop, which stops that bot and closes its store: a bot restarted over the same file.
-func restartable(t *testing.T, o Options, path string) (start func() *runningBot, stop func(*runningBot)) {
-	start = func() *runningBot {
-		st, err := store.Open(path, store.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rb := startBotOn(t, o, st)
-		rb.waitJoined(t, "#operations")
-		return rb
+// botOn starts a bot on the database at path and waits until it is in the channel.
+func botOn(t *testing.T, path string, o Options) *runningBot {
+	t.Helper()
+	st, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	stop = func(rb *runningBot) { rb.stop(t); rb.Store.Close() }
-	return start, stop
+	rb := startBotOn(t, o, st)
+	rb.waitJoined(t, "#operations")
+	return rb
+}
+
+// stopBot stops a bot started by botOn and closes its store, for a restart over the same file.
+func stopBot(t *testing.T, rb *runningBot) {
+	t.Helper()
+	rb.stop(t)
+	rb.Store.Close()
 }
 
 func startBotOn(t testing.TB, o Options, st *store.Store) *runningBot {
