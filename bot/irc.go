@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/ergochat/irc-go/ircmsg"
@@ -821,6 +822,10 @@ func (d *dialer) Dial(network, addr string) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	var raw syscall.RawConn // the TCP socket under TLS, for quickAck
+	if sc, ok := conn.(syscall.Conn); ok {
+		raw, _ = sc.SyscallConn()
+	}
 	if d.o.TLS {
 		host, _, _ := net.SplitHostPort(addr)
 		tc := tls.Client(conn, &tls.Config{ServerName: host, InsecureSkipVerify: d.o.TLSInsecure, MinVersion: tls.VersionTLS12}) //nolint:gosec // opt-in
@@ -832,7 +837,7 @@ func (d *dialer) Dial(network, addr string) (net.Conn, error) {
 		_ = conn.SetDeadline(time.Time{})
 		conn = tc
 	}
-	fc := &filterConn{Conn: conn, metrics: d.metrics}
+	fc := &filterConn{Conn: conn, metrics: d.metrics, raw: raw}
 	d.onConn(fc)
 	return fc, nil
 }
@@ -853,10 +858,11 @@ type filterConn struct {
 	// Read side; only girc's reader calls Read, one call at a time.
 	tap  func(line []byte) bool
 	rbuf [4096]byte
-	in   []byte // read from the server, not yet split into lines (at most a partial line between calls)
-	out  []byte // lines for girc
-	rerr error  // the server read's error, returned once out is empty
-	skip bool   // in the middle of an overlong line given to girc in pieces
+	in   []byte          // read from the server, not yet split into lines (at most a partial line between calls)
+	out  []byte          // lines for girc
+	rerr error           // the server read's error, returned once out is empty
+	skip bool            // in the middle of an overlong line given to girc in pieces
+	raw  syscall.RawConn // the TCP socket, when there is one: acknowledged at once after each read (quickAck)
 }
 
 // maxPartial bounds a line without its LF: longer, it goes to girc as it is (tags may make lines up to 8 KiB).
@@ -865,7 +871,9 @@ const maxPartial = 16 << 10
 // Read returns the server's bytes less the lines tap takes.
 func (f *filterConn) Read(p []byte) (int, error) {
 	if f.tap == nil {
-		return f.Conn.Read(p)
+		n, err := f.Conn.Read(p)
+		f.acked(n)
+		return n, err
 	}
 	for len(f.out) == 0 {
 		if f.rerr != nil {
@@ -881,6 +889,7 @@ func (f *filterConn) Read(p []byte) (int, error) {
 // fill reads once from the server and moves the complete lines tap does not take to out.
 func (f *filterConn) fill() {
 	n, err := f.Conn.Read(f.rbuf[:])
+	f.acked(n)
 	f.in = append(f.in, f.rbuf[:n]...)
 	out, rest, taken := f.out[:0], f.in, false
 	for {
@@ -905,6 +914,13 @@ func (f *filterConn) fill() {
 	if taken && err == nil {
 		// A taken line is traffic girc did not see: renew the read deadline girc sets before every line.
 		_ = f.Conn.SetReadDeadline(time.Now().Add(gircReadTimeout))
+	}
+}
+
+// acked acknowledges a read of n bytes at once (quickAck).
+func (f *filterConn) acked(n int) {
+	if n > 0 && f.raw != nil {
+		quickAck(f.raw)
 	}
 }
 
