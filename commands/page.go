@@ -171,20 +171,26 @@ func (p *Paging) open(by, service, target string, sched Schedule, text string, l
 // being sent by the command or job that made them due.
 const noticeRetryAfter = 10 * time.Second
 
-// sendNotices queues the page's due notices for IRC, in order, each removed from the store once queued. It
-// stops at the first failure (logged): that one and the rest stay due, for the escalation job.
+// sendNotices queues the page's due notices for IRC, in order, and then removes the ones queued from the store
+// in one commit (a page's notices are usually two: the channel's and the paged person's). It stops at the
+// first failure (logged): that one and the rest stay due, for the escalation job. A crash between queueing
+// and removing leaves a queued notice due, and the escalation job sends it again: at least once, as every
+// durable line.
 func (p *Paging) sendNotices(pg store.Page) bool {
+	queued := 0
+	var err error
 	for _, n := range pg.Notices {
-		err := p.sendNotice(pg, n)
-		if err == nil {
-			err = p.st.PageNoticeSent(pg.ID, n)
-		}
-		if err != nil {
+		if err = p.sendNotice(pg, n); err != nil {
 			p.rt.Log.Error("paging: notice not sent yet; the escalation job retries", "page", pageID(pg.ID), "notice", n.Kind, "err", err)
-			return false
+			break
 		}
+		queued++
 	}
-	return true
+	if err := p.st.PageNoticesSent(pg.ID, pg.Notices[:queued]...); err != nil {
+		p.rt.Log.Error("paging: notices queued but still due; the escalation job sends them again", "page", pageID(pg.ID), "err", err)
+		return false
+	}
+	return err == nil
 }
 
 // sendNotice renders one notice and queues it (durably) for IRC.

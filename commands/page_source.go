@@ -93,10 +93,8 @@ func (p *Paging) SendNotices(pages []store.Page) {
 		return
 	}
 	for _, pg := range due {
-		for _, n := range pg.Notices {
-			if err := p.st.PageNoticeSent(pg.ID, n); err != nil {
-				p.rt.Log.Error("paging: a summarised notice stays due", "page", pageID(pg.ID), "err", err)
-			}
+		if err := p.st.PageNoticesSent(pg.ID, pg.Notices...); err != nil {
+			p.rt.Log.Error("paging: summarised notices stay due", "page", pageID(pg.ID), "err", err)
 		}
 	}
 }

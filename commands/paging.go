@@ -79,7 +79,7 @@ type PagingStore interface {
 	DuePages(now time.Time, limit int) ([]store.Page, error)
 	OpenPages() ([]store.Page, error)
 	RecentPages(limit int) ([]store.Page, error)
-	PageNoticeSent(id uint64, n store.PageNotice) error
+	PageNoticesSent(id uint64, ns ...store.PageNotice) error
 	PagesWithNotices() ([]store.Page, error)
 	EscalationCounts(now time.Time) (pending, overdue int, err error)
 	ResolveAckedPages(before, now time.Time, notifiers []string, limit int) ([]store.Page, error)

@@ -500,20 +500,27 @@ func (s *Store) ExhaustPage(id uint64, due, now time.Time, notifiers []string) (
 	return staleOK(p, err)
 }
 
-// PageNoticeSent removes notice n from page id once it is queued for IRC. A notice no longer there (the page
-// was acked or resolved meanwhile) is not an error.
-func (s *Store) PageNoticeSent(id uint64, n PageNotice) error {
+// PageNoticesSent removes notices ns from page id once they are queued for IRC, in one commit. A notice no
+// longer there (the page was acked or resolved meanwhile) is not an error.
+func (s *Store) PageNoticesSent(id uint64, ns ...PageNotice) error {
+	if len(ns) == 0 {
+		return nil
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		var p Page
 		found, err := getJSON(tx.Bucket(bucketPages), pageKey(id), &p)
 		if err != nil || !found {
 			return err
 		}
-		i := slices.IndexFunc(p.Notices, n.same)
-		if i < 0 {
+		before := len(p.Notices)
+		for _, n := range ns {
+			if i := slices.IndexFunc(p.Notices, n.same); i >= 0 {
+				p.Notices = slices.Delete(p.Notices, i, i+1)
+			}
+		}
+		if len(p.Notices) == before {
 			return nil
 		}
-		p.Notices = slices.Delete(p.Notices, i, i+1)
 		return putPage(tx, p)
 	})
 	if err != nil {

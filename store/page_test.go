@@ -232,15 +232,57 @@ func TestPagesWithNoticesFollowsTheNotices(t *testing.T) {
 	if got := ids(); !slices.Equal(got, []uint64{p1.ID, p2.ID}) {
 		t.Fatalf("after two pages: %v", got)
 	}
-	for _, n := range p1.Notices {
-		if err := s.PageNoticeSent(p1.ID, n); err != nil {
-			t.Fatal(err)
-		}
+	if err := s.PageNoticesSent(p1.ID, p1.Notices...); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := s.AckPage(p2.ID, "alice", now, nil, func(Page) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if got := ids(); len(got) != 0 {
 		t.Fatalf("after P-1's notices were sent and P-2 was acked: %v", got)
+	}
+}
+
+// TestPageNoticesSentInOneCommit: the notices queued for IRC leave the page together, in one commit; one that
+// is no longer there (sent already) changes nothing, and the page's other notices stay due.
+func TestPageNoticesSentInOneCommit(t *testing.T) {
+	s, _ := openPagingStore(t)
+	now := time.Date(2026, 3, 25, 12, 0, 0, 0, time.UTC)
+	p, _, err := s.OpenPage(PageRequest{By: "bob", Text: "db down", Target: "alice", Now: now, AckTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Notices) != 2 {
+		t.Fatalf("a new page has %d notices, want the channel's and alice's", len(p.Notices))
+	}
+	notices := func() []PageNotice {
+		t.Helper()
+		got, err := s.GetPage(p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Notices
+	}
+	commits, _ := s.WriteStats()
+	if err := s.PageNoticesSent(p.ID, p.Notices[0]); err != nil {
+		t.Fatal(err)
+	}
+	if got := notices(); len(got) != 1 || !got[0].same(p.Notices[1]) {
+		t.Fatalf("after the first was sent: %+v", got)
+	}
+	if err := s.PageNoticesSent(p.ID, p.Notices...); err != nil { // the first again, and the second
+		t.Fatal(err)
+	}
+	if got := notices(); len(got) != 0 {
+		t.Fatalf("after both were sent: %+v", got)
+	}
+	if after, _ := s.WriteStats(); after-commits != 2 {
+		t.Fatalf("%d commits for two calls", after-commits)
+	}
+	if err := s.PageNoticesSent(p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := s.WriteStats(); after-commits != 2 {
+		t.Fatalf("a call with no notices committed (%d commits)", after-commits)
 	}
 }
