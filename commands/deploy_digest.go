@@ -25,13 +25,11 @@ func (p *Deploys) Digest(_ string, since, now time.Time) (DigestPart, error) {
 	}
 	var part DigestPart
 	var sums []string
-	rollbacks := 0
 	for _, d := range rolledBack { // oldest first
-		rollbacks++
 		part.Items = append(part.Items, fmt.Sprintf("%s %s rolled back %s -> %s%s", chat.FormatID(chat.KindDeploy, d.ID), d.Service,
 			d.Version, orString(d.RolledBackTo, "previous"), reasonText(chat.Truncate(d.Reason, 60))))
 	}
-	if rollbacks > 0 {
+	if rollbacks := len(rolledBack); rollbacks > 0 {
 		sums = append(sums, fmt.Sprintf("%d rollback%s", rollbacks, plural(rollbacks)))
 	}
 	for _, l := range locks {

@@ -178,9 +178,8 @@ const noticeRetryAfter = 10 * time.Second
 // durable line.
 func (p *Paging) sendNotices(pg store.Page) bool {
 	queued := 0
-	var err error
 	for _, n := range pg.Notices {
-		if err = p.sendNotice(pg, n); err != nil {
+		if err := p.sendNotice(pg, n); err != nil {
 			p.rt.Log.Error("paging: notice not sent yet; the escalation job retries", "page", pageID(pg.ID), "notice", n.Kind, "err", err)
 			break
 		}
@@ -190,7 +189,7 @@ func (p *Paging) sendNotices(pg store.Page) bool {
 		p.rt.Log.Error("paging: notices queued but still due; the escalation job sends them again", "page", pageID(pg.ID), "err", err)
 		return false
 	}
-	return err == nil
+	return queued == len(pg.Notices)
 }
 
 // sendNotice renders one notice and queues it (durably) for IRC.

@@ -100,13 +100,7 @@ func TestDeployNewestIndexMigratesFromSchema2(t *testing.T) {
 		mustDeploy(t, s, ev(DeploySucceeded, "playlist"), env)
 	}
 	s.Close()
-	toSchema(t, path, 2, bucketDeployNewest)
-
-	s, err = Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = openAtSchema(t, path, 2, bucketDeployNewest)
 	s.Now = func() time.Time { now = now.Add(time.Minute); return now }
 	checkNewest(t, s, []string{"playlist", "search"}, []string{"prod", "qa", "staging"})
 	r, err := s.ApplyDeploy(DeployEvent{Status: DeployRolledBack, Service: "playlist", Env: "qa", By: "bob", Source: "chat"})
@@ -125,6 +119,19 @@ func mustDeploy(t *testing.T, s *Store, e DeployEvent, env string) {
 
 // toSchema turns a closed store file back into an older schema's shape: the version set back, the buckets
 // that version did not have removed. (Close's clean marker stays, as an older build would have left none.)
+// openAtSchema rewinds the closed store at path to schema version (toSchema) and opens it again, as this
+// build would find a store an older one wrote; the store is closed when the test ends.
+func openAtSchema(t *testing.T, path string, version int, drop ...[]byte) *Store {
+	t.Helper()
+	toSchema(t, path, version, drop...)
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 func toSchema(t *testing.T, path string, version int, drop ...[]byte) {
 	t.Helper()
 	db, err := bolt.Open(path, 0o600, nil)

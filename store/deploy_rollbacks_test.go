@@ -94,13 +94,7 @@ func TestDeployRollbacksMigrateFromSchema5(t *testing.T) {
 	end := randomDeploys(t, s, 200, start)
 	want := scanRolledBack(t, s, start, end.Add(time.Second))
 	s.Close()
-	toSchema(t, path, 5, bucketDeployRollbacks)
-
-	s, err = Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = openAtSchema(t, path, 5, bucketDeployRollbacks)
 	if got := rolledBackIDs(t, s, start, end.Add(time.Second)); len(want) == 0 || !slices.Equal(got, want) {
 		t.Fatalf("after the migration: %v, the scan says %v", got, want)
 	}

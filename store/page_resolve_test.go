@@ -76,12 +76,7 @@ func TestPagesAckedIndexMigratesFromSchema4(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	toSchema(t, path, 4, bucketPagesAcked)
-	s, err = Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = openAtSchema(t, path, 4, bucketPagesAcked)
 	got, err := s.ResolveAckedPages(now.Add(time.Second), now.Add(time.Hour), nil, 10)
 	if err != nil || len(got) != 1 || got[0].ID != p.ID {
 		t.Fatalf("after the migration: %+v, %v; want the acked page resolved", got, err)

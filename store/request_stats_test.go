@@ -129,13 +129,7 @@ func TestRequestStatsValuesMigrateFromSchema3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	toSchema(t, path, 3)
-
-	s, err = Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = openAtSchema(t, path, 3)
 	got, err := s.RequestStats(start, c.Now().Add(time.Second))
 	if err != nil {
 		t.Fatal(err)
