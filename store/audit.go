@@ -68,6 +68,7 @@ func (s *Store) AuditLog(n int) ([]AuditEntry, error) {
 type auditWriter struct {
 	mu      sync.Mutex
 	queue   []AuditEntry
+	since   time.Time     // when the oldest queued entry was queued
 	wake    chan struct{} // the first entry of a batch is queued
 	full    chan struct{} // auditBatch entries are queued
 	stop    chan struct{}
@@ -101,6 +102,9 @@ func (s *Store) AuditLater(e AuditEntry) {
 		w.started = true
 		w.wake, w.full, w.stop, w.done = make(chan struct{}, 1), make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
 		go s.runAuditWriter()
+	}
+	if len(w.queue) == 0 {
+		w.since = time.Now()
 	}
 	w.queue = append(w.queue, e)
 	wake, full := !w.gathering, len(w.queue) >= auditBatch
@@ -175,16 +179,22 @@ func (s *Store) flushAudits() {
 }
 
 // auditRider hands the queued audit entries to the write group about to commit (boltDB.riders), so that while
-// commands keep writing, their audit entries ride along in the next command's commit instead of costing
-// commits of their own. It takes nothing while a flush is committing.
+// commands keep writing, their audit entries ride along in a command's commit instead of costing commits of
+// their own. It takes nothing while a flush is committing, and nothing younger than half the gathering delay
+// (unless a full batch waits): entries are promised within auditDelay, not sooner, and every commit that
+// carries them writes the audit log's pages too: in a burst of writes, one or two commits carry the burst's
+// entries, not every one.
 func (s *Store) auditRider() *groupWrite {
 	w := &s.audits
 	if !w.flushing.TryLock() {
 		return nil
 	}
 	w.mu.Lock()
-	batch := w.queue
-	w.queue = nil
+	var batch []AuditEntry
+	if len(w.queue) >= auditBatch || time.Since(w.since) >= auditDelay/2 {
+		batch = w.queue
+		w.queue = nil
+	}
 	w.mu.Unlock()
 	if len(batch) == 0 {
 		w.flushing.Unlock()

@@ -167,24 +167,41 @@ func waitQueued(t *testing.T, s *Store, n int) {
 	}
 }
 
-// Queued audit entries ride along in the next write's commit: no commit of their own, no 10 ms wait.
+// Queued audit entries ride along in the next write's commit once they are half the gathering delay old: no
+// commit of their own, no wait for the writer's flush. Younger ones wait, so that a burst's commits do not each
+// carry the audit log's newest entries; the log still shows them at once (AuditLog flushes).
 func TestAuditEntriesRideAlong(t *testing.T) {
 	saved := auditDelay
 	auditDelay = time.Hour                   // the writer's own flush must not come first
 	t.Cleanup(func() { auditDelay = saved }) // after the store's Close, which stops the writer
 	s := mustOpen(t)
+	stored := func() (n int) {
+		_ = s.db.View(func(tx *bolt.Tx) error { n = tx.Bucket(bucketAudit).Stats().KeyN; return nil })
+		return n
+	}
+	write := func(text string) (commits int64) {
+		c0, _ := s.WriteStats()
+		if _, err := s.OpenRequest("alice", text, "", false); err != nil {
+			t.Fatal(err)
+		}
+		c1, _ := s.WriteStats()
+		return c1 - c0
+	}
 	for i := range 3 {
 		s.AuditLater(AuditEntry{Account: "alice", Command: fmt.Sprintf("cmd %d", i)})
 	}
-	c0, _ := s.WriteStats()
-	if _, err := s.OpenRequest("alice", "a request", "", false); err != nil {
-		t.Fatal(err)
+	if c, n := write("too soon"), stored(); n != 0 || c != 1 {
+		t.Fatalf("entries just queued: %d stored by the next write (%d commits), want 0 (1)", n, c)
 	}
-	c1, _ := s.WriteStats()
-	n := 0
-	_ = s.db.View(func(tx *bolt.Tx) error { n = tx.Bucket(bucketAudit).Stats().KeyN; return nil })
-	if n != 3 || c1-c0 != 1 {
-		t.Fatalf("after one write: %d audit entries stored in %d commits, want 3 in 1", n, c1-c0)
+	s.audits.mu.Lock()
+	s.audits.since = s.audits.since.Add(-auditDelay / 2) // as if queued half the delay ago
+	s.audits.mu.Unlock()
+	if c, n := write("a request"), stored(); n != 3 || c != 1 {
+		t.Fatalf("after one write: %d audit entries stored in %d commits, want 3 in 1", n, c)
+	}
+	s.AuditLater(AuditEntry{Account: "alice", Command: "cmd 3"})
+	if log, err := s.AuditLog(10); err != nil || len(log) != 4 || log[0].Command != "cmd 3" {
+		t.Fatalf("audit log %+v (%v), want the 4 entries, the newest first", log, err)
 	}
 }
 
