@@ -180,10 +180,9 @@ func (s *Store) flushAudits() {
 
 // auditRider hands the queued audit entries to the write group about to commit (boltDB.riders), so that while
 // commands keep writing, their audit entries ride along in a command's commit instead of costing commits of
-// their own. It takes nothing while a flush is committing, and nothing younger than half the gathering delay
-// (unless a full batch waits): entries are promised within auditDelay, not sooner, and every commit that
-// carries them writes the audit log's pages too: in a burst of writes, one or two commits carry the burst's
-// entries, not every one.
+// their own. It takes nothing while a flush is committing, nor entries younger than half the gathering delay
+// (unless a full batch waits): they are promised within auditDelay, not sooner, and a commit that carries them
+// writes the audit log's pages too, so a burst's entries ride in one or two of its commits rather than in each.
 func (s *Store) auditRider() *groupWrite {
 	w := &s.audits
 	if !w.flushing.TryLock() {
