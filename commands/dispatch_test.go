@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -165,6 +166,28 @@ func TestWritesAreAudited(t *testing.T) {
 	}
 	if log[0].Command != "opsonly" || log[0].Result != "denied" || log[1].Command != "echo say" || log[1].Result != "ok" || log[1].Account != "bob" {
 		t.Fatalf("audit log = %+v", log)
+	}
+}
+
+// !audit names who ran each write without highlighting them, and someone not logged in by the nick they used.
+func TestAuditNamesWhoWithoutHighlighting(t *testing.T) {
+	d, _, _ := testDispatcher(t, echo)
+	for _, m := range []Message{{Caller: dev, Text: "echo say hello"}, {Caller: anon, Text: "echo say hi"}} {
+		d.Dispatch(context.Background(), m, &recorder{})
+	}
+	var r recorder
+	d.Dispatch(context.Background(), Message{Caller: ops, Text: "audit"}, &r)
+	want := []*regexp.Regexp{
+		regexp.MustCompile(`^#2 \d\d-\d\d \d\d:\d\d m\x{200b}allory \(not logged in\): !echo say hi -> denied$`),
+		regexp.MustCompile(`^#1 \d\d-\d\d \d\d:\d\d b\x{200b}ob: !echo say hello -> ok$`),
+	}
+	if len(r.lines) != len(want) {
+		t.Fatalf("!audit replied %q, want %d lines", r.all(), len(want))
+	}
+	for i, re := range want {
+		if !re.MatchString(r.lines[i]) {
+			t.Errorf("!audit line %d = %q, want %s", i, r.lines[i], re)
+		}
 	}
 }
 
