@@ -78,6 +78,7 @@ func (s *Services) Family() Family {
 	return Family{Name: "services", Commands: []*Command{
 		{Name: "service", Args: "[name]", Help: "Shows a service: owner, dependencies, dependents, open incidents, version, SLO (no name: lists them).",
 			Role: RoleAnyone, MaxArgs: 1, Run: s.show, Page: "/services"},
+		{Name: "service list", Help: "Lists the services (as !service does).", Role: RoleAnyone, Run: s.list, Page: "/services"},
 		{Name: "service add", Args: `<name> [--owner X] [--schedule S] [--depends a,b] [--slo 99.9] [--notes "..."] [--public true] [--create]`,
 			Help: "Adds a service; --create also adds dependencies that do not exist yet.", Role: RoleOps, Write: true,
 			MinArgs: 1, MaxArgs: 1, Flags: append([]Flag{{Name: "depends", Value: true}, {Name: "create"}}, edit...), Run: s.add},

@@ -99,6 +99,7 @@ func TestServiceCommandsScript(t *testing.T) {
 		"playlist notes: Playlist API; runbook wiki/playlist")
 	h.say("service cache", "cache: no owner; depends on nothing; depended on by radio; no SLO")
 	h.say("service", "7 services: cache, mobile-api, playlist, radio, search, storage, web (details: !service <name>)")
+	h.say("service list", "7 services: cache, mobile-api, playlist, radio, search, storage, web (details: !service <name>)")
 	h.say("service plylist", `error: no service "plylist", did you mean playlist?`)
 
 	// Edits.
