@@ -20,17 +20,16 @@ func helpCommands(prefix string, reg func() *Registry) []*Command {
 				return nil
 			}
 			name := strings.ToLower(strings.TrimPrefix(strings.Join(c.Args, " "), prefix))
+			subs := subcommands(r, name)
 			if cmd, ok := r.Lookup(name); ok {
-				w.Reply(helpLine(cmd, prefix))
+				line := helpLine(cmd, prefix)
+				if len(subs) > 0 { // a command that is also a family (!service, !maint): its subcommands too
+					line += fmt.Sprintf(" Also: %s (%shelp %s <subcommand>)", strings.Join(subs, ", "), prefix, name)
+				}
+				w.Reply(line)
 				return nil
 			}
-			if fam := r.InFamily(name); len(fam) > 0 {
-				var subs []string
-				for _, cmd := range fam {
-					if cmd.Name != name {
-						subs = append(subs, strings.TrimPrefix(cmd.Name, name+" "))
-					}
-				}
+			if len(subs) > 0 {
 				w.Reply(fmt.Sprintf("%s%s: %s. Details: %shelp %s <subcommand>", prefix, name, strings.Join(subs, ", "), prefix, name))
 				return nil
 			}
@@ -41,6 +40,18 @@ func helpCommands(prefix string, reg func() *Registry) []*Command {
 			return Errorf("%s", msg)
 		},
 	}}
+}
+
+// subcommands lists the subcommands of family name (request: open, list, ...), without the family's own
+// command.
+func subcommands(r *Registry, name string) []string {
+	var subs []string
+	for _, cmd := range r.InFamily(name) {
+		if cmd.Name != name {
+			subs = append(subs, strings.TrimPrefix(cmd.Name, name+" "))
+		}
+	}
+	return subs
 }
 
 // helpLine is "usage: !request open <text> [--urgent] (developer) Opens a request to ops."

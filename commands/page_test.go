@@ -321,9 +321,9 @@ func TestEscalationSurvivesRestart(t *testing.T) {
 func TestPageHelp(t *testing.T) {
 	h := newPagingHarness(t, nil)
 	for cmd, want := range map[string]string{
-		"oncall":          "usage: !oncall [schedule] (anyone) Shows who is on call now, until when, who is next, and any override (every schedule, or the one named).",
+		"oncall":          "usage: !oncall [schedule] (anyone) Shows who is on call now, until when, who is next, and any override (every schedule, or the one named). Also: take, override, clear (!help oncall <subcommand>)",
 		"oncall take":     "usage: !oncall take [duration] [--schedule S] (ops) Puts you on call from now for the duration (default 1h, at most oncall.max_override = 1d).",
-		"page":            "usage: !page [service] <message> (developer) Pages the person on call (or the service's owner) until someone acks; escalates when nobody does.",
+		"page":            "usage: !page [service] <message> (developer) Pages the person on call (or the service's owner) until someone acks; escalates when nobody does. Also: resolve, list (!help page <subcommand>)",
 		"ack":             "usage: !ack [P-n] (developer) Acknowledges a page (yours, or any as ops) and stops its escalation; without id, your newest open page.",
 		"page resolve":    "usage: !page resolve <P-n> (developer) Closes a page (who paged, anyone paged, or ops).",
 		"page list":       "usage: !page list (anyone) Lists the pages not resolved, oldest first.",
