@@ -72,9 +72,13 @@ type ServiceIncidents interface {
 type ServiceDeploys interface {
 	// CurrentVersion is the version last deployed successfully to env ("" if none).
 	CurrentVersion(service, env string) (string, error)
-	// DeploysBetween returns one short line per deploy of service started in [from, to), oldest first
-	// ("D-40 1.42 prod succeeded 10:05 by alice").
-	DeploysBetween(service string, from, to time.Time) ([]string, error)
+	DeploysStarted
+}
+
+// DeploysStarted finds the deploys of a service started in a window (the store).
+type DeploysStarted interface {
+	// DeploysStartedBetween returns the deploys of service started in [from, to), oldest first.
+	DeploysStartedBetween(service string, from, to time.Time) ([]store.Deploy, error)
 }
 
 // SLOs gives services' availability objectives (services family).

@@ -46,10 +46,12 @@ func (x *Incidents) postmortemOf(inc store.Incident, tl []store.TimelineEntry) (
 	var deploys, dependents []string // nil: no data
 	var err error
 	if x.links.Deploys != nil {
-		if deploys, err = DeploysBefore(x.links.Deploys, inc); err != nil {
+		deploys, err = DeploysBefore(x.links.Deploys, inc, func(d store.Deploy) string {
+			return DeployStartLine(d, postmortemStamp(d.Started, x.rt.Location), d.By) // a document: names plain
+		})
+		if err != nil {
 			return "", fmt.Errorf("postmortem: deploys: %w", err)
 		}
-		deploys = append([]string{}, deploys...)
 	}
 	if x.links.Catalog != nil {
 		dependents = []string{}
@@ -66,11 +68,16 @@ func (x *Incidents) postmortemOf(inc store.Incident, tl []store.TimelineEntry) (
 	return renderPostmortem(inc, tl, deploys, dependents, x.rt.Location, x.rt.Now()), nil
 }
 
+// postmortemStamp is a time as the postmortem writes it: "2026-03-10 12:00 UTC", in the bot's zone.
+func postmortemStamp(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("2006-01-02 15:04 MST")
+}
+
 // renderPostmortem is the postmortem skeleton: summary, impact window, timeline, deploys to the affected
 // services in the 24 h before, dependents, and empty sections for causes and actions. nil deploys or
 // dependents mean the family that knows them is not wired ("no data").
 func renderPostmortem(inc store.Incident, tl []store.TimelineEntry, deploys, dependents []string, loc *time.Location, now time.Time) string {
-	stamp := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04 MST") }
+	stamp := func(t time.Time) string { return postmortemStamp(t, loc) }
 	var sb strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&sb, format+"\n", a...) }
 	list := func(items []string, none string) {

@@ -100,7 +100,9 @@ func (x *Incidents) show(_ context.Context, c *Call, w Replier) error {
 	c.Page = "/incidents/" + inc.Name()
 	lines := []string{head + x.rt.Link(c.Page)}
 	if x.links.Deploys != nil {
-		deploys, err := DeploysBefore(x.links.Deploys, inc)
+		deploys, err := DeploysBefore(x.links.Deploys, inc, func(d store.Deploy) string {
+			return DeployStartLine(d, x.clock(d.Started, now), chat.NoHighlight(d.By))
+		})
 		if err != nil {
 			return err
 		}
@@ -123,20 +125,22 @@ func (x *Incidents) show(_ context.Context, c *Call, w Replier) error {
 	return nil
 }
 
-// DeploysBefore lists the deploys to inc's services in the 24 h before its impact started, each line
-// prefixed with the service when the incident affects several; nil deploys means no data.
-func DeploysBefore(deploys ServiceDeploys, inc store.Incident) ([]string, error) {
+// DeploysBefore lists the deploys to inc's services in the 24 h before its impact started, one line each as
+// line writes it, prefixed with the service when the incident affects several; nil deploys means no data.
+// Chat, the postmortem and the web page each write the line for their medium.
+func DeploysBefore(deploys DeploysStarted, inc store.Incident, line func(store.Deploy) string) ([]string, error) {
 	if deploys == nil {
 		return nil, nil
 	}
-	var out []string
+	out := []string{}
 	svcs := inc.Services()
 	for _, svc := range svcs {
-		lines, err := deploys.DeploysBetween(svc, inc.Start.Add(-deployLookback), inc.Start)
+		ds, err := deploys.DeploysStartedBetween(svc, inc.Start.Add(-deployLookback), inc.Start)
 		if err != nil {
 			return nil, fmt.Errorf("incident: deploys of %s: %w", svc, err)
 		}
-		for _, l := range lines {
+		for _, d := range ds {
+			l := line(d)
 			if len(svcs) > 1 {
 				l = svc + " " + l
 			}
@@ -144,6 +148,16 @@ func DeploysBefore(deploys ServiceDeploys, inc store.Incident) ([]string, error)
 		}
 	}
 	return out, nil
+}
+
+// DeployStartLine is a deploy as the views of an incident list it, "D-40 1.42 prod succeeded 10:05 by alice":
+// when it started (as at writes it) and who started it (as by writes it).
+func DeployStartLine(d store.Deploy, at, by string) string {
+	state := string(d.State)
+	if d.State == store.DeployRolledBack {
+		state = "rolled back to " + d.RolledBackTo
+	}
+	return fmt.Sprintf("%s %s %s %s %s by %s", chat.FormatID(chat.KindDeploy, d.ID), d.Version, d.Env, state, at, by)
 }
 
 // cmpJoin joins items with sep, or is def when there are none.

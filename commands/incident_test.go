@@ -38,8 +38,9 @@ func newIncidentHarness(t *testing.T, configure func(*testDeps)) *incidentHarnes
 	d := testDeps{Store: st, Prefix: "!", Now: func() time.Time { return h.now }, Location: time.UTC, Channel: "#operations",
 		Announce: h.ann, Pager: h.pager, Topic: h.topic,
 		Catalog: incCatalog{"playlist": {"bob", "search", "radio"}, "search": {"carol", "web"}, "radio": {""}, "web": {""}},
-		Deploys: incDeploys{"playlist": {"D-40 1.42 prod succeeded 10:05 by alice"}},
-		SLOs:    incSLOs{"playlist": 99.9},
+		Deploys: incDeploys{"playlist": {{ID: 40, Service: "playlist", Version: "1.42", Env: "prod", State: store.DeploySucceeded,
+			Started: time.Date(2026, 3, 10, 10, 5, 0, 0, time.UTC), By: "alice"}}},
+		SLOs: incSLOs{"playlist": 99.9},
 		IncidentOptions: IncidentConfig{DeclareRole: "ops", PageOnSev: 2, FreezeOnSev: 2, Topic: true,
 			Weights: map[string]float64{"sev1": 1, "sev2": 0.5, "sev3": 0.1, "sev4": 0}},
 	}
@@ -144,10 +145,10 @@ func (c incCatalog) ServiceImpact(name string) ([]string, error) {
 }
 func (c incCatalog) ServiceNames() ([]string, error) { return sortedKeys(c), nil }
 
-type incDeploys map[string][]string
+type incDeploys map[string][]store.Deploy
 
 func (d incDeploys) CurrentVersion(service, env string) (string, error) { return "", nil }
-func (d incDeploys) DeploysBetween(service string, from, to time.Time) ([]string, error) {
+func (d incDeploys) DeploysStartedBetween(service string, from, to time.Time) ([]store.Deploy, error) {
 	return d[service], nil
 }
 
@@ -198,7 +199,7 @@ func TestIncidentLifecycleThroughTheDispatcher(t *testing.T) {
 	show := h.run("", "incident show INC-1").Lines
 	want := []string{
 		"INC-1 SEV1 resolved on playlist, search: 500s on play. Impact 11:45 to 12:45 (1h). Commander: a" + zw + "lice. Paged P-1",
-		"deploys in the 24h before: playlist D-40 1.42 prod succeeded 10:05 by alice",
+		"deploys in the 24h before: playlist D-40 1.42 prod succeeded 10:05 by a" + zw + "lice",
 		"12:00 a" + zw + "lice: severity SEV3 -> SEV1",
 		"12:50 a" + zw + "lice: resolved (impact ended 2026-03-10T12:45:00Z): bad config reverted",
 	}
@@ -523,5 +524,33 @@ func TestIncidentPublicUpdate(t *testing.T) {
 	}
 	if len(public) != 1 || public[0] != "Playback fails for some users" {
 		t.Errorf("public entries = %q, want only the --public update", public)
+	}
+}
+
+// The deploys before an incident, from the deploy ledger, are written for each medium: in chat in the bot's
+// zone with names that do not highlight, in the postmortem (a document) with a full stamp and plain names.
+func TestIncidentDeploysBeforeInEachMedium(t *testing.T) {
+	zone, err := time.LoadLocation("Europe/Stockholm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newIncidentHarness(t, func(d *testDeps) { d.Deploys, d.Location = d.Store, zone })
+	h.now = time.Date(2026, 3, 10, 10, 5, 0, 0, time.UTC)
+	for _, status := range []store.DeployState{store.DeployStarted, store.DeploySucceeded} {
+		if _, err := h.st.ApplyDeploy(store.DeployEvent{Status: status, Service: "playlist", Version: "1.42", By: "bob", Source: "chat"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.now = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	if lines := h.run("alice", "incident declare sev3 playlist slow plays").Lines; len(lines) != 1 {
+		t.Fatalf("declare: %q", lines)
+	}
+	show := h.run("", "incident show INC-1").Lines
+	if want := "deploys in the 24h before: D-1 1.42 prod succeeded 11:05 by b" + zw + "ob"; len(show) < 2 || show[1] != want {
+		t.Errorf("show = %q\nwant line 2 %q", show, want)
+	}
+	pm, err := h.deps.incidents().Postmortem(1)
+	if want := "\n- D-1 1.42 prod succeeded 2026-03-10 11:05 CET by bob\n"; err != nil || !strings.Contains(pm, want) {
+		t.Errorf("postmortem (%v) lacks %q:\n%s", err, want, pm)
 	}
 }

@@ -276,7 +276,9 @@ func (f fakeDeploys) CurrentVersion(service, env string) (string, error) {
 	return f[service], nil
 }
 
-func (f fakeDeploys) DeploysBetween(string, time.Time, time.Time) ([]string, error) { return nil, nil }
+func (f fakeDeploys) DeploysStartedBetween(string, time.Time, time.Time) ([]store.Deploy, error) {
+	return nil, nil
+}
 
 func TestServiceShowWithIncidentsAndDeploys(t *testing.T) {
 	h := newServiceHarness(t, func(d *testDeps) {

@@ -87,7 +87,7 @@ func BenchmarkDeployQueriesAt100k(b *testing.B) {
 	b.Run("between24h", func(b *testing.B) {
 		from := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
 		for b.Loop() {
-			if l, err := s.DeploysBetween("svc-42", from, from.Add(24*time.Hour)); err != nil || len(l) < 10 {
+			if l, err := s.DeploysStartedBetween("svc-42", from, from.Add(24*time.Hour)); err != nil || len(l) < 10 {
 				b.Fatal(len(l), err)
 			}
 		}

@@ -181,10 +181,9 @@ func (s *Store) CurrentVersion(service, env string) (string, error) {
 	return cur.Version, nil
 }
 
-// DeploysBetween returns one short line per deploy of service started in [from, to), oldest first
-// ("D-40 1.42 prod succeeded 11-25 10:05 UTC by alice"); it implements the commands.Deploys contract.
-func (s *Store) DeploysBetween(service string, from, to time.Time) ([]string, error) {
-	var out []string
+// DeploysStartedBetween returns the deploys of service started in [from, to), oldest first.
+func (s *Store) DeploysStartedBetween(service string, from, to time.Time) ([]Deploy, error) {
+	var out []Deploy
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketDeployByService).Cursor()
 		prefix := []byte(service + "\x00")
@@ -194,7 +193,7 @@ func (s *Store) DeploysBetween(service string, from, to time.Time) ([]string, er
 			if err != nil {
 				return err
 			}
-			out = append(out, d.Line())
+			out = append(out, d)
 		}
 		return nil
 	})
@@ -202,16 +201,6 @@ func (s *Store) DeploysBetween(service string, from, to time.Time) ([]string, er
 		return nil, fmt.Errorf("store: deploys of %s between %s and %s: %w", service, from, to, err)
 	}
 	return out, nil
-}
-
-// Line is the deploy in one short line for other families' listings
-// ("D-40 1.42 prod succeeded 11-25 10:05 UTC by alice").
-func (d Deploy) Line() string {
-	state := string(d.State)
-	if d.State == DeployRolledBack {
-		state = "rolled back to " + d.RolledBackTo
-	}
-	return fmt.Sprintf("D-%d %s %s %s %s by %s", d.ID, d.Version, d.Env, state, d.Started.UTC().Format("01-02 15:04 UTC"), d.By)
 }
 
 // LockDeploys locks a service (or LockAll) and returns the lock it replaced, if any.

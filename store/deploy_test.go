@@ -262,12 +262,12 @@ func TestDeployHistoryAndContract(t *testing.T) {
 	if h, _ := s.DeployHistory("play", 10); len(h) != 3 || h[0].Service != "play" {
 		t.Fatalf("DeployHistory(play) = %+v", h)
 	}
-	lines, err := s.DeploysBetween("playlist", starts[1], starts[2])
-	if err != nil || len(lines) != 1 || lines[0] != "D-3 2 prod succeeded 11-25 10:05 UTC by alice" {
-		t.Fatalf("DeploysBetween = %q, %v", lines, err)
+	ds, err := s.DeploysStartedBetween("playlist", starts[1], starts[2])
+	if err != nil || len(ds) != 1 || ds[0].ID != 3 || ds[0].Version != "2" || ds[0].State != DeploySucceeded {
+		t.Fatalf("DeploysStartedBetween = %+v, %v", ds, err)
 	}
-	if all, _ := s.DeploysBetween("playlist", starts[0], starts[2].Add(time.Second)); len(all) != 3 || all[0][:3] != "D-1" {
-		t.Errorf("DeploysBetween (all) = %q", all)
+	if all, _ := s.DeploysStartedBetween("playlist", starts[0], starts[2].Add(time.Second)); len(all) != 3 || all[0].ID != 1 {
+		t.Errorf("DeploysStartedBetween (all) = %+v", all)
 	}
 	st, _ := s.DeployStatusOf("playlist")
 	if len(st.Current) != 1 || st.Current[0].Version != "3" || st.Current[0].Previous != "2" {

@@ -7,8 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/opsbot/opsbot/commands"
 	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
@@ -161,18 +161,12 @@ func (x *Web) incidentData(inc store.Incident) (incidentView, error) {
 	}
 	if x.links.Deploys != nil {
 		iv.HasDeploys = true
-		svcs := inc.Services()
-		for _, svc := range svcs {
-			lines, err := x.links.Deploys.DeploysBetween(svc, inc.Start.Add(-24*time.Hour), inc.Start)
-			if err != nil {
-				return iv, err
-			}
-			for _, l := range lines {
-				if len(svcs) > 1 {
-					l = svc + " " + l
-				}
-				iv.Deploys = append(iv.Deploys, l)
-			}
+		var err error
+		iv.Deploys, err = commands.DeploysBefore(x.links.Deploys, inc, func(d store.Deploy) string {
+			return commands.DeployStartLine(d, x.stamp(d.Started), d.By)
+		})
+		if err != nil {
+			return iv, err
 		}
 	}
 	if x.links.Services != nil {

@@ -114,7 +114,7 @@ type Deploys interface {
 	DeployOverview() ([]store.Deploy, []store.DeployLock, error)
 	RecentDeploys(n int) ([]store.Deploy, error)
 	DeployHistory(service string, n int) ([]store.Deploy, error)
-	DeploysBetween(service string, from, to time.Time) ([]string, error)
+	DeploysStartedBetween(service string, from, to time.Time) ([]store.Deploy, error)
 }
 
 // Pages are the paging family's pages (the store).
