@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opsbot/opsbot/bot/irctest"
+	"github.com/opsbot/opsbot/store"
 )
 
 // A durable line written to the socket of a link that then dies, before the server processed it, is not
@@ -73,11 +74,18 @@ func TestE2EDurableLineLostWithTheLinkIsSentAgain(t *testing.T) {
 	}
 }
 
-// waitOutboxLen waits, at most wait, until the outbox holds n lines: a line written leaves it only once the
-// server's PONG has confirmed it.
-func (rb *runningBot) waitOutboxLen(n int) {
+// waitOutbox waits, at most wait, until the outbox's lines satisfy ok (a line written leaves it only once the
+// server's PONG has confirmed it), and returns them as last seen.
+func (rb *runningBot) waitOutbox(ok func([]store.OutMsg) bool) ([]store.OutMsg, bool) {
 	deadline := time.Now().Add(wait)
-	for rb.Store.OutboxLen() != n && time.Now().Before(deadline) {
+	for {
+		ms, err := rb.Store.OutboxPending()
+		if err == nil && ok(ms) {
+			return ms, true
+		}
+		if time.Now().After(deadline) {
+			return ms, false
+		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }

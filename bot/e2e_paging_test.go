@@ -432,9 +432,10 @@ func TestE2EPrivatePageWaitsForTheAccount(t *testing.T) {
 	bob := joinedClient(t, n, "bob", true)
 	bob.Say("#operations", "!page the db is down")
 	bob.Expect(wait, irctest.FromContaining("opsbot", "P-1 paging alice"))
-	rb.waitOutboxLen(1) // the channel line leaves the outbox once the server's PONG confirms it
-	if got := rb.Store.OutboxLen(); got != 1 {
-		t.Fatalf("outbox holds %d messages while alice is away, want her private page", got)
+	// The channel line leaves the outbox once the server's PONG confirms it; alice's private page, stored in
+	// a commit of its own after the channel line went out, stays while she is away.
+	if ms, ok := rb.waitOutbox(func(ms []store.OutMsg) bool { return len(ms) == 1 && ms[0].Target == accountPrefix+"alice" }); !ok {
+		t.Fatalf("outbox holds %+v while alice is away, want her private page only", ms)
 	}
 	alice := joinedClient(t, n, "alice", true)
 	l := alice.Expect(wait, privateFromBot("alice", "P-1 page from"))
