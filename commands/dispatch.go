@@ -308,14 +308,15 @@ func (d *Dispatcher) resolve(toks []string) (*Command, []string) {
 	return nil, nil
 }
 
-// unknown explains an unknown command, with the family's subcommands or a suggestion.
+// unknown explains an unknown command, with the family's subcommands (the nearest one to a misspelt
+// subcommand) or a suggestion.
 func (d *Dispatcher) unknown(toks []string) string {
 	first := strings.ToLower(toks[0])
-	if sub := d.reg.InFamily(first); len(sub) > 0 {
-		var names []string
-		for _, c := range sub {
-			if c.Name != first {
-				names = append(names, strings.TrimPrefix(c.Name, first+" "))
+	if names := subcommands(d.reg, first); len(names) > 0 {
+		if len(toks) > 1 {
+			typed := strings.ToLower(toks[1])
+			if s := Suggest(typed, names); s != "" {
+				return fmt.Sprintf("error: no %s%s subcommand %q, did you mean %s%s %s?", d.prefix, first, chat.Truncate(typed, 40), d.prefix, first, s)
 			}
 		}
 		return fmt.Sprintf("usage: %s%s <%s> (%shelp %s)", d.prefix, first, strings.Join(names, "|"), d.prefix, first)

@@ -103,6 +103,8 @@ func TestDispatch(t *testing.T) {
 		{anon, "stauts", `error: unknown command "stauts", did you mean !status?`},
 		{anon, "zzzzzz", `error: unknown command "zzzzzz" (try !help)`},
 		{anon, "echo", "usage: !echo <say> (!help echo)"},
+		{anon, "echo sya hi", `error: no !echo subcommand "sya", did you mean !echo say?`},
+		{anon, "echo zzzzzz", "usage: !echo <say> (!help echo)"},
 		{anon, "echo say hi", "error: log in to NickServ first (this bot trusts accounts, not nicks)"},
 		{dev, "echo say", "usage: !echo say <text> [--loud] [--to T]"},
 		{dev, `echo say "two words" three`, "two words|three loud=false to="},
