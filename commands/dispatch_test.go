@@ -105,6 +105,7 @@ func TestDispatch(t *testing.T) {
 		{anon, "echo", "usage: !echo <say> (!help echo)"},
 		{anon, "echo sya hi", `error: no !echo subcommand "sya", did you mean !echo say?`},
 		{anon, "echo zzzzzz", "usage: !echo <say> (!help echo)"},
+		{anon, "request opne the db is slow", `error: no !request subcommand "opne", did you mean !request open?`},
 		{anon, "echo say hi", "error: log in to NickServ first (this bot trusts accounts, not nicks)"},
 		{dev, "echo say", "usage: !echo say <text> [--loud] [--to T]"},
 		{dev, `echo say "two words" three`, "two words|three loud=false to="},
@@ -132,6 +133,21 @@ func TestDispatch(t *testing.T) {
 		d.Dispatch(context.Background(), Message{Caller: tt.caller, Text: tt.text}, &r)
 		if got := r.all(); got != tt.want {
 			t.Errorf("Dispatch(%+v, %q) = %q, want %q", tt.caller, tt.text, got, tt.want)
+		}
+	}
+}
+
+// A swap of two neighbouring letters is one edit, as typing makes it; other edits count as before.
+func TestEditDistance(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want int
+	}{
+		{"open", "open", 0}, {"opne", "open", 1}, {"opne", "done", 2}, {"stauts", "status", 1},
+		{"plalist", "playlist", 1}, {"", "ack", 3}, {"abc", "ca", 3}, {"tset", "test", 1}, {"ca", "abc", 3},
+	} {
+		if got := editDistance(tt.a, tt.b); got != tt.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
 		}
 	}
 }
