@@ -121,7 +121,7 @@ func renderPostmortem(inc store.Incident, tl []store.TimelineEntry, deploys, dep
 	p("## Timeline")
 	p("")
 	for _, e := range tl {
-		p("- %s %s: %s", stamp(e.At), md(e.Author), md(e.Text))
+		p("- %s %s: %s", stamp(e.At), md(e.Author), md(e.Render(nil, stamp)))
 	}
 	p("")
 	p("## Deploys to the affected services in the 24 h before")

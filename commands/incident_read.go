@@ -117,8 +117,9 @@ func (x *Incidents) show(_ context.Context, c *Call, w Replier) error {
 		if err != nil {
 			return err
 		}
+		at := func(t time.Time) string { return x.clock(t, now) }
 		for _, e := range tl {
-			lines = append(lines, fmt.Sprintf("%s %s: %s", x.clock(e.At, now), chat.NoHighlight(e.Author), e.Text))
+			lines = append(lines, fmt.Sprintf("%s %s: %s", at(e.At), chat.NoHighlight(e.Author), e.Render(chat.NoHighlight, at)))
 		}
 	}
 	w.Reply(lines...)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -201,13 +202,22 @@ func TestIncidentLifecycleThroughTheDispatcher(t *testing.T) {
 		"INC-1 SEV1 resolved on playlist, search: 500s on play. Impact 11:45 to 12:45 (1h). Commander: a" + zw + "lice. Paged P-1",
 		"deploys in the 24h before: playlist D-40 1.42 prod succeeded 10:05 by a" + zw + "lice",
 		"12:00 a" + zw + "lice: severity SEV3 -> SEV1",
-		"12:50 a" + zw + "lice: resolved (impact ended 2026-03-10T12:45:00Z): bad config reverted",
+		"12:50 a" + zw + "lice: resolved (impact ended 12:45): bad config reverted",
 	}
 	if len(show) != 4 || show[0] != want[0] || show[1] != want[1] || show[2] != want[2] || show[3] != want[3] {
 		t.Errorf("show =\n%q\nwant head, deploys and the last 2 entries\n%q", show, want)
 	}
-	if private := h.runIn("", "", "incident show INC-1").Lines; len(private) != 13 {
+	private := h.runIn("", "", "incident show INC-1").Lines
+	if len(private) != 13 {
 		t.Errorf("show in private has %d lines, want head, deploys and all 11 entries", len(private))
+	}
+	for _, want := range []string{
+		"12:00 a" + zw + "lice: declared SEV2 on playlist: 500s on play (impact since 11:45)",
+		"12:00 c" + zw + "arol: commander a" + zw + "lice -> c" + zw + "arol",
+	} {
+		if !slices.Contains(private, want) {
+			t.Errorf("show in private lacks %q:\n%q", want, private)
+		}
 	}
 	if got, want := h.one("alice", "incident reopen INC-1"), "INC-1 reopened by a"+zw+"lice: SEV1 on playlist, search, investigating, impact since 11:45. Deploys of playlist, search frozen while open"; got != want {
 		t.Errorf("reopen\n got %q\nwant %q", got, want)
@@ -527,8 +537,9 @@ func TestIncidentPublicUpdate(t *testing.T) {
 	}
 }
 
-// The deploys before an incident, from the deploy ledger, are written for each medium: in chat in the bot's
-// zone with names that do not highlight, in the postmortem (a document) with a full stamp and plain names.
+// The deploys before an incident, from the deploy ledger, and the names and times the store wrote into the
+// timeline are written for each medium: in chat in the bot's zone with names that do not highlight, in the
+// postmortem (a document) with a full stamp and plain names.
 func TestIncidentDeploysBeforeInEachMedium(t *testing.T) {
 	zone, err := time.LoadLocation("Europe/Stockholm")
 	if err != nil {
@@ -549,8 +560,24 @@ func TestIncidentDeploysBeforeInEachMedium(t *testing.T) {
 	if want := "deploys in the 24h before: D-1 1.42 prod succeeded 11:05 by b" + zw + "ob"; len(show) < 2 || show[1] != want {
 		t.Errorf("show = %q\nwant line 2 %q", show, want)
 	}
+	h.now = h.now.Add(time.Hour)
+	h.run("alice", "incident commander INC-1 carol")
+	h.run("carol", "incident resolve INC-1 reverted --at 30m")
+	show = h.runIn("", "", "incident show INC-1").Lines
+	for _, want := range []string{
+		"14:00 c" + zw + "arol: resolved (impact ended 13:30): reverted", // 12:30 UTC
+		"14:00 a" + zw + "lice: commander a" + zw + "lice -> c" + zw + "arol",
+	} {
+		if !slices.Contains(show, want) {
+			t.Errorf("show lacks %q:\n%q", want, show)
+		}
+	}
 	pm, err := h.deps.incidents().Postmortem(1)
-	if want := "\n- D-1 1.42 prod succeeded 2026-03-10 11:05 CET by bob\n"; err != nil || !strings.Contains(pm, want) {
-		t.Errorf("postmortem (%v) lacks %q:\n%s", err, want, pm)
+	for _, want := range []string{"\n- D-1 1.42 prod succeeded 2026-03-10 11:05 CET by bob\n",
+		"\n- 2026-03-10 14:00 CET alice: commander alice -\\> carol\n", // (Markdown escaped)
+		"\n- 2026-03-10 14:00 CET carol: resolved \\(impact ended 2026-03-10 13:30 CET\\): reverted\n"} {
+		if err != nil || !strings.Contains(pm, want) {
+			t.Errorf("postmortem (%v) lacks %q:\n%s", err, want, pm)
+		}
 	}
 }

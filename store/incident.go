@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -98,6 +99,45 @@ type TimelineEntry struct {
 	Public bool `json:"public,omitempty"`
 }
 
+// The store's own timeline texts that name an account or a time; Render rewrites them for a view.
+const (
+	commanderText = "commander %s -> %s" // old and new commander
+	impactSince   = " (impact since "    // + RFC 3339 + ")", at the end of "declared ..."
+	impactEnded   = " (impact ended "    // + RFC 3339 + ")", right after "resolved"
+)
+
+// Render is the entry's text as a view shows it. The accounts and times the store wrote into its own entries
+// (a change of commander; when the impact started or ended, on a declaration or a resolution) are written by
+// name and at, so that chat can keep from highlighting and every view can use its own zone (a nil name leaves
+// accounts as they are); anything else is shown as written.
+func (e TimelineEntry) Render(name func(string) string, at func(time.Time) string) string {
+	text := e.Text
+	if rest, ok := strings.CutPrefix(text, "commander "); ok {
+		old, account, ok := strings.Cut(rest, " -> ")
+		if ok && account != "" && !strings.ContainsAny(old+account, " >") && name != nil {
+			return fmt.Sprintf(commanderText, name(old), name(account))
+		}
+	}
+	switch {
+	case strings.HasPrefix(text, "declared ") && strings.Contains(text, impactSince):
+		return restamp(text, strings.LastIndex(text, impactSince)+len(impactSince), at)
+	case strings.HasPrefix(text, "resolved"+impactEnded):
+		return restamp(text, len("resolved"+impactEnded), at)
+	}
+	return text
+}
+
+// restamp writes by at the time the store stamped in text from i on (RFC 3339, then ")"); text is as it was
+// when there is none.
+func restamp(text string, i int, at func(time.Time) string) string {
+	stamp, tail, ok := strings.Cut(text[i:], ")")
+	t, err := time.Parse(time.RFC3339, stamp)
+	if !ok || err != nil {
+		return text
+	}
+	return text[:i] + at(t) + ")" + tail
+}
+
 // IncidentChange is an incident before and after a change.
 type IncidentChange struct {
 	Before, After Incident
@@ -139,7 +179,7 @@ func (s *Store) DeclareIncident(in Incident) (Incident, error) {
 		in.ID, in.Entries = id, 0 // a write function may run twice (boltDB.Update)
 		text := fmt.Sprintf("declared SEV%d on %s: %s", in.Severity, in.Service, in.Summary)
 		if in.Start.Before(now.Add(-time.Minute)) {
-			text += fmt.Sprintf(" (impact since %s)", in.Start.Format(time.RFC3339))
+			text += impactSince + in.Start.Format(time.RFC3339) + ")"
 		}
 		return saveIncident(tx, nil, &in, TimelineEntry{At: now, Author: in.DeclaredBy, Text: text})
 	})

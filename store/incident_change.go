@@ -59,7 +59,7 @@ func (s *Store) SetIncidentCommander(id uint64, by, account string) (IncidentCha
 		}
 		old := inc.Commander
 		inc.Commander = account
-		return fmt.Sprintf("commander %s -> %s", old, account), nil
+		return fmt.Sprintf(commanderText, old, account), nil
 	})
 }
 
@@ -92,7 +92,7 @@ func (s *Store) ResolveIncident(id uint64, by, text string, at time.Time) (Incid
 		inc.Status, inc.End = IncidentResolved, at
 		line := "resolved"
 		if at.Before(now.Add(-time.Minute)) {
-			line += fmt.Sprintf(" (impact ended %s)", at.Format(time.RFC3339))
+			line += impactEnded + at.Format(time.RFC3339) + ")"
 		}
 		if text != "" {
 			line += ": " + text

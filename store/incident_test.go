@@ -231,3 +231,28 @@ func TestPublicIncidentUpdateIsMarked(t *testing.T) {
 		}
 	}
 }
+
+// Render rewrites only what the store wrote itself: the accounts of a change of commander and the time of a
+// declaration's start or a resolution's end. Free text, even alike, is shown as written.
+func TestTimelineEntryRender(t *testing.T) {
+	name := func(a string) string { return "<" + a + ">" }
+	at := func(t time.Time) string { return t.Format("15:04") }
+	for _, tt := range []struct{ text, want string }{
+		{"commander alice -> carol", "commander <alice> -> <carol>"},
+		{"declared SEV2 on playlist: 500s (on play) (impact since 2026-03-10T11:45:00Z)", "declared SEV2 on playlist: 500s (on play) (impact since 11:45)"},
+		{"declared SEV2 on playlist: 500s on play", "declared SEV2 on playlist: 500s on play"},
+		{"resolved (impact ended 2026-03-10T12:31:00Z): fixed (again)", "resolved (impact ended 12:31): fixed (again)"},
+		{"resolved (impact ended 2026-03-10T12:31:00Z)", "resolved (impact ended 12:31)"},
+		{"resolved: fixed (impact ended 2026-03-10T12:31:00Z)", "resolved: fixed (impact ended 2026-03-10T12:31:00Z)"},
+		{"resolved (impact ended yesterday): fixed", "resolved (impact ended yesterday): fixed"},
+		{"commander of the night -> bob", "commander of the night -> bob"},
+		{"rolled back 1.42", "rolled back 1.42"},
+	} {
+		if got := (TimelineEntry{Text: tt.text}).Render(name, at); got != tt.want {
+			t.Errorf("Render(%q) = %q, want %q", tt.text, got, tt.want)
+		}
+	}
+	if got := (TimelineEntry{Text: "commander alice -> carol"}).Render(nil, at); got != "commander alice -> carol" {
+		t.Errorf("Render with no name function = %q", got)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/opsbot/opsbot/commands"
 	"github.com/opsbot/opsbot/commands/chat"
+	"github.com/opsbot/opsbot/store"
 )
 
 // pageTemplates are the pages, each rendered inside templates/layout.html.
@@ -108,6 +109,8 @@ func (x *Web) funcs() template.FuncMap {
 			return t.In(loc).Format("Mon 2 Jan 15:04")
 		},
 		"whenz": func(t time.Time) string { return t.In(loc).Format("Mon 2 Jan 15:04 MST") },
+		// entry is a timeline entry's text, its times in the page's zone.
+		"entry": func(e store.TimelineEntry) string { return e.Render(nil, x.stamp) },
 		"day":   func(t time.Time) string { return t.In(loc).Format("Mon 2 Jan") },
 		"clock": func(t time.Time) string { return t.In(loc).Format("15:04") },
 		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -165,5 +166,14 @@ func TestEveryPageRendersFromTheStore(t *testing.T) {
 		if got := resp.Header.Get("Content-Security-Policy"); got != csp {
 			t.Errorf("GET %s: Content-Security-Policy %q", tt.path, got)
 		}
+	}
+}
+
+// The times the store wrote into a timeline ("impact since", in RFC 3339) are shown in the page's zone.
+func TestIncidentTimelineInThePageZone(t *testing.T) {
+	h := newHarness(t, Config{TrustLoopback: true})
+	_, body := h.get("/incidents/INC-10")
+	if got := regexp.MustCompile(`\(impact since [^)]*\)`).FindString(body); !regexp.MustCompile(`^\(impact since \w{3} \d{1,2} \w{3} \d\d:\d\d \w+\)$`).MatchString(got) {
+		t.Errorf("the declaration's entry says %q, want the page's stamp", got)
 	}
 }
