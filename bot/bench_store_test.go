@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -481,6 +482,7 @@ func TestStoreBenchChild(t *testing.T) {
 	if path == "" {
 		t.Skip("started by TestStoreBenchTable")
 	}
+	TuneGC(os.Getenv, slog.Default()) // as the binary does
 	var r startResult
 	t0 := time.Now()
 	st, err := store.Open(path, store.Options{})

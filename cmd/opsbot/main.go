@@ -104,6 +104,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	bot.TuneGC(os.Getenv, log)
 	if !cfg.Auth.RequireAccount {
 		log.Warn("INSECURE: auth.require_account = false, nicks are trusted; anyone can use an ops person's nick")
 	}
