@@ -87,11 +87,12 @@ func (x *Incidents) show(_ context.Context, c *Call, w Replier) error {
 		return incidentError(err, id)
 	}
 	now := x.rt.Now()
+	at := func(t time.Time) string { return x.clock(t, now) } // every time of the reply, in the bot's zone
 	head := fmt.Sprintf("%s SEV%d %s on %s: %s. ", inc.Name(), inc.Severity, inc.Status, strings.Join(inc.Services(), ", "), inc.Summary)
 	if inc.Open() {
-		head += fmt.Sprintf("Open for %s (since %s)", chat.FormatDuration(inc.Duration(now)), x.clock(inc.Start, now))
+		head += fmt.Sprintf("Open for %s (since %s)", chat.FormatDuration(inc.Duration(now)), at(inc.Start))
 	} else {
-		head += fmt.Sprintf("Impact %s to %s (%s)", x.clock(inc.Start, now), x.clock(inc.End, now), chat.FormatDuration(inc.Duration(now)))
+		head += fmt.Sprintf("Impact %s to %s (%s)", at(inc.Start), at(inc.End), chat.FormatDuration(inc.Duration(now)))
 	}
 	head += ". Commander: " + chat.NoHighlight(inc.Commander)
 	if inc.Page != "" {
@@ -101,7 +102,7 @@ func (x *Incidents) show(_ context.Context, c *Call, w Replier) error {
 	lines := []string{head + x.rt.Link(c.Page)}
 	if x.links.Deploys != nil {
 		deploys, err := DeploysBefore(x.links.Deploys, inc, func(d store.Deploy) string {
-			return DeployStartLine(d, x.clock(d.Started, now), chat.NoHighlight(d.By))
+			return DeployStartLine(d, at(d.Started), chat.NoHighlight(d.By))
 		})
 		if err != nil {
 			return err
@@ -117,7 +118,6 @@ func (x *Incidents) show(_ context.Context, c *Call, w Replier) error {
 		if err != nil {
 			return err
 		}
-		at := func(t time.Time) string { return x.clock(t, now) }
 		for _, e := range tl {
 			lines = append(lines, fmt.Sprintf("%s %s: %s", at(e.At), chat.NoHighlight(e.Author), e.Render(chat.NoHighlight, at)))
 		}
