@@ -151,50 +151,85 @@ func endKey(end time.Time, id uint64) []byte {
 	return append(itob(uint64(end.UnixNano())), itob(id)...)
 }
 
-// activeOverrideTx returns the override of schedule in force at t (the newest, if several), or nil.
-func activeOverrideTx(tx *bolt.Tx, schedule string, t time.Time) (*Override, error) {
-	byID, ends := tx.Bucket(bucketOverrides), tx.Bucket(bucketOverrideEnds)
-	var best *Override
-	c := ends.Cursor()
+// overridesTx returns the overrides of every schedule that end after t (the active ones and any later),
+// soonest end first.
+func overridesTx(tx *bolt.Tx, t time.Time) ([]Override, error) {
+	var out []Override
+	byID := tx.Bucket(bucketOverrides)
+	c := tx.Bucket(bucketOverrideEnds).Cursor()
 	for k, _ := c.Seek(itob(uint64(t.UnixNano()) + 1)); k != nil; k, _ = c.Next() {
 		var o Override
 		if _, err := getJSON(byID, k[8:], &o); err != nil {
 			return nil, err
 		}
-		if o.Schedule == schedule && !o.Start.After(t) && o.End.After(t) && (best == nil || o.ID > best.ID) {
-			best = &o
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// activeOverride returns a copy of the override of schedule in force at t among list (the newest, if
+// several), or nil.
+func activeOverride(list []Override, schedule string, t time.Time) *Override {
+	best := -1
+	for i, o := range list {
+		if o.Schedule == schedule && !o.Start.After(t) && o.End.After(t) && (best < 0 || o.ID > list[best].ID) {
+			best = i
 		}
 	}
-	return best, nil
+	if best < 0 {
+		return nil
+	}
+	o := list[best]
+	return &o
+}
+
+// activeOverrideTx returns the override of schedule in force at t (the newest, if several), or nil.
+func activeOverrideTx(tx *bolt.Tx, schedule string, t time.Time) (*Override, error) {
+	list, err := overridesTx(tx, t)
+	if err != nil {
+		return nil, err
+	}
+	return activeOverride(list, schedule, t), nil
+}
+
+// onCallFrom is who is on call at t in r's schedule, given the overrides that end after t (and maybe others).
+func onCallFrom(list []Override, r Rotation, t time.Time) OnCallState {
+	st := OnCallState{At: t, Shift: r.ShiftAt(t)}
+	if o := activeOverride(list, r.Schedule(), t); o != nil {
+		st.Override, st.Account, st.Until = o, o.Account, o.End
+		st.Next = r.ShiftAt(o.End).Account
+		return st
+	}
+	st.Account, st.Until, st.Next = st.Shift.Account, st.Shift.End, st.Shift.Next
+	return st
 }
 
 func onCallTx(tx *bolt.Tx, r Rotation, t time.Time) (OnCallState, error) {
-	st := OnCallState{At: t, Shift: r.ShiftAt(t)}
-	o, err := activeOverrideTx(tx, r.Schedule(), t)
+	list, err := overridesTx(tx, t)
 	if err != nil {
-		return st, err
+		return OnCallState{}, err
 	}
-	if o != nil {
-		st.Override, st.Account, st.Until = o, o.Account, o.End
-		st.Next = r.ShiftAt(o.End).Account
-		return st, nil
-	}
-	st.Account, st.Until, st.Next = st.Shift.Account, st.Shift.End, st.Shift.Next
-	return st, nil
+	return onCallFrom(list, r, t), nil
 }
 
-// OnCallNow returns who is on call at t in the schedule of rotation r, overrides applied.
+// OnCallNow returns who is on call at t in the schedule of rotation r, overrides applied. It reads the
+// overrides from the store's cache of them when it holds t (see overrideCache), else in a transaction that
+// fills the cache.
 func (s *Store) OnCallNow(r Rotation, t time.Time) (OnCallState, error) {
-	var st OnCallState
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		st, err = onCallTx(tx, r, t)
-		return err
-	})
-	if err != nil {
-		return st, fmt.Errorf("store: on call (%s) at %s: %w", r.Schedule(), t.Format(time.RFC3339), err)
+	list, gen, ok := s.overrides.get(t)
+	if !ok {
+		from := t.Add(-overrideCacheSlack)
+		err := s.db.View(func(tx *bolt.Tx) error {
+			var err error
+			list, err = overridesTx(tx, from)
+			return err
+		})
+		if err != nil {
+			return OnCallState{}, fmt.Errorf("store: on call (%s) at %s: %w", r.Schedule(), t.Format(time.RFC3339), err)
+		}
+		s.overrides.put(gen, from, list)
 	}
-	return st, nil
+	return onCallFrom(list, r, t), nil
 }
 
 // AddOverride stores an override of r's schedule starting at o.Start; an override of the schedule in force
@@ -203,6 +238,7 @@ func (s *Store) OnCallNow(r Rotation, t time.Time) (OnCallState, error) {
 func (s *Store) AddOverride(r Rotation, o Override) (Override, OnCallState, error) {
 	var st OnCallState
 	o.Schedule = r.Schedule()
+	defer s.overrides.drop() // once committed, before the caller answers anyone
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if err := endOverridesTx(tx, o.Schedule, o.Start, false); err != nil {
 			return err
@@ -232,6 +268,7 @@ func (s *Store) AddOverride(r Rotation, o Override) (Override, OnCallState, erro
 func (s *Store) ClearOverride(r Rotation, now time.Time) (Override, OnCallState, error) {
 	var cleared Override
 	var st OnCallState
+	defer s.overrides.drop() // once committed, before the caller answers anyone
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		o, err := activeOverrideTx(tx, r.Schedule(), now)
 		if err != nil {
@@ -279,16 +316,9 @@ func endOverridesTx(tx *bolt.Tx, schedule string, t time.Time, cleared bool) err
 func (s *Store) Overrides(t time.Time) ([]Override, error) {
 	var out []Override
 	err := s.db.View(func(tx *bolt.Tx) error {
-		byID := tx.Bucket(bucketOverrides)
-		c := tx.Bucket(bucketOverrideEnds).Cursor()
-		for k, _ := c.Seek(itob(uint64(t.UnixNano()) + 1)); k != nil; k, _ = c.Next() {
-			var o Override
-			if _, err := getJSON(byID, k[8:], &o); err != nil {
-				return err
-			}
-			out = append(out, o)
-		}
-		return nil
+		var err error
+		out, err = overridesTx(tx, t)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: overrides: %w", err)

@@ -74,6 +74,7 @@ type Store struct {
 	auditErrors  atomic.Int64
 	integrity    integrity
 	deliveryScan deliveryScan
+	overrides    overrideCache // who is on call without a transaction (see OnCallNow)
 	closed       atomic.Bool
 	// Now is the clock used for timestamps; tests replace it.
 	Now func() time.Time
