@@ -10,7 +10,7 @@ import (
 const overrideCacheSlack = time.Hour
 
 // overrideCache keeps the overrides that end after some moment, so that who is on call (asked by every !oncall,
-// every request opened, every page) is answered without a read transaction. In a burst of commands those
+// every request opened, the on-call page and API) is answered without a read transaction. In a burst of commands those
 // transactions began and ended together right after each group commit, and queued on bbolt's metalock, which
 // every transaction takes at both ends.
 //
