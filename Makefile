@@ -16,8 +16,10 @@ test:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')) && test -z "$$out" || { echo "gofmt needed: $$out"; exit 1; }
 	$(GO) test -race -count=1 -timeout 20m ./...
-	$(MAKE) fuzz FUZZTIME=10s
+	$(MAKE) fuzz FUZZTIME=30000x
 
+# make test fuzzes by count: a -fuzztime duration can fail a clean run with "context deadline exceeded" when
+# the workers are slow to stop (golang/go#75804, fixed in Go 1.27; seen here on a busy 2-core VM).
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./commands -run '^$$' -fuzz '^FuzzTokenize$$' -fuzztime $(FUZZTIME)
