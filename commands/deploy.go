@@ -248,6 +248,9 @@ func (p *Deploys) chatLock(_ context.Context, c *Call, w Replier) error {
 	if err != nil {
 		return userErr(err)
 	}
+	if strings.TrimSpace(c.Rest(1)) == "" { // `!deploy lock playlist ""`: a lock must say why
+		return c.Usage()
+	}
 	l, prev, err := p.st.LockDeploys(svc, chat.Truncate(c.Rest(1), 200), c.Caller.Who())
 	if err != nil {
 		return err

@@ -198,6 +198,7 @@ func TestDeployCommands(t *testing.T) {
 			{"bob", "deploy start playlist 1.0 --percent 200", `error: "200" is not a percentage from 1 to 100`},
 			{"bob", "deploy start playlist 1.0 --percent 10 --sites a", "usage: !deploy start <service> <version> [--env prod] [--percent N | --sites a,b] [--force]"},
 			{"bob", "deploy start playlist 1.0 --env Prod!", `error: "prod!" is not an environment name (a-z, 0-9, . _ -, at most 32)`},
+			{"carol", `deploy lock all ""`, "usage: !deploy lock <service|all> <reason>"},
 			{"bob", "deploy progress playlist 50", "error: no rollout of playlist in progress"},
 			{"bob", "deploy progress D-5 50", "error: no deploy D-5"},
 			{"bob", "deploy history playlist 0", "usage: !deploy history <service> [n]"},

@@ -78,6 +78,9 @@ func (p *Paging) pageCmd(_ context.Context, c *Call, w Replier) error {
 }
 
 func (p *Paging) pageFrom(c *Call, w Replier, service, target string, sched Schedule, text string) error {
+	if strings.TrimSpace(text) == "" { // `!page ""` or `!page playlist ""`: a page must say something
+		return c.Usage()
+	}
 	if p.windows != nil { // a person's page goes through a maintenance window, marked with it
 		ref, reason, ok, err := p.windows.During(service, p.rt.Now())
 		if err != nil {

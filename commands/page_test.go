@@ -23,6 +23,11 @@ func TestPageAckResolveList(t *testing.T) {
 	if got := h.one("bob", pagingChannel, "page"); got != "usage: !page [service] <message>" {
 		t.Errorf("!page without message = %q", got)
 	}
+	for _, cmd := range []string{`page ""`, `page " "`} {
+		if got := h.one("bob", pagingChannel, cmd); got != "usage: !page [service] <message>" {
+			t.Errorf("!%s = %q, want the usage line", cmd, got)
+		}
+	}
 	if got := h.one("", pagingChannel, "page list"); got != "no open pages" {
 		t.Errorf("!page list = %q", got)
 	}
@@ -187,6 +192,7 @@ func TestPageServiceOwner(t *testing.T) {
 		{"page Playlist 500s", "P-2 paging alice: [playlist] 500s (ack with !ack P-2 within 5m)"},         // owner not known: the on-call
 		{"page search slow", "P-3 paging alice: [search] slow (ack with !ack P-3 within 5m)"},             // a team: the on-call
 		{"page the db is down", "P-4 paging alice: the db is down (ack with !ack P-4 within 5m)"},         // not a service: all message
+		{`page storage ""`, "usage: !page [service] <message>"},                                           // a service, no message: pages nobody
 		{"page storage", "P-5 paging alice: storage (ack with !ack P-5 within 5m)"},                       // one word is the message
 		{"page broken thing", "error: internal error"},
 	} {

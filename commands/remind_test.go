@@ -73,6 +73,7 @@ func TestRemindCommands(t *testing.T) {
 			[]string{`error: channel "#random": reminders post only to the bot's channels (#operations, #meetings)`}},
 		{"add: too few arguments", remindOps, "#operations", `remind add x "0 9 * * MON"`,
 			[]string{`usage: !remind add <name> "<cron>" <text> [--agenda retro|planning|scalability] [--channel C]`}},
+		{"add: empty text", remindOps, "#operations", `remind add x "0 9 * * MON" ""`, []string{"error: the reminder text is empty"}},
 		{"add: text too long", remindOps, "#operations", `remind add x "0 9 * * MON" ` + strings.Repeat("a", 251), []string{"error: text is 251 bytes, at most 250"}},
 
 		{"remove: config-owned refused", remindOps, "#operations", "remind remove retro",

@@ -34,6 +34,9 @@ func (f *Reminders) add(_ context.Context, c *Call, w Replier) error {
 	case gap >= 0 && gap < time.Hour:
 		return Errorf("error: schedule %q fires every %s; chat reminders fire at most once an hour", spec, chat.FormatDuration(gap))
 	}
+	if strings.TrimSpace(text) == "" { // as check-config refuses a [[reminders]] without text
+		return Errorf("error: the reminder text is empty")
+	}
 	if len(text) > maxReminderText {
 		return Errorf("error: text is %d bytes, at most %d", len(text), maxReminderText)
 	}

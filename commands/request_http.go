@@ -35,6 +35,10 @@ func requestView(r store.Request, history bool) apiRequestView {
 	return v
 }
 
+// maxListPage is the highest page number a listing takes, in chat and in the API: (page-1)*per stays far from
+// overflowing an int.
+const maxListPage = 1_000_000_000
+
 // apiRequests lists requests, from the same listings as !request list: ?state=open (default: todo, doing and
 // blocked, oldest first), todo, doing, blocked, done or cancelled (most recently closed first), all (oldest
 // first); done, cancelled and all are paged with ?page=N (from 1) and ?per_page=N (default 100, at most 1000).
@@ -46,7 +50,7 @@ func (q *Requests) apiRequests(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err1 := positiveQueryInt(query.Get("page"), 1)
 	per, err2 := positiveQueryInt(query.Get("per_page"), 100)
-	if err := errors.Join(err1, err2); err != nil || per > 1000 || page > 1_000_000_000 {
+	if err := errors.Join(err1, err2); err != nil || per > 1000 || page > maxListPage {
 		WriteError(w, http.StatusBadRequest, "page and per_page must be positive integers, page at most 1000000000, per_page at most 1000")
 		return
 	}

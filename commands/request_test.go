@@ -299,6 +299,7 @@ func TestRequestListShowBoard(t *testing.T) {
 		{as: "", cmd: "request list cancelled", want: []string{"requests: nothing in cancelled"}},
 		{as: "", cmd: "request list later", wantErr: "usage: !request list [todo|doing|blocked|done|cancelled|mine|all] [--page N]"},
 		{as: "", cmd: "request list --page 0", wantErr: "usage: !request list [todo|doing|blocked|done|cancelled|mine|all] [--page N]"},
+		{as: "", cmd: "request list --page 922337203685477581", wantErr: "usage: !request list [todo|doing|blocked|done|cancelled|mine|all] [--page N]"}, // (page-1)*per overflowed
 		{as: "", cmd: "request list all --page 2", wantErr: "error: page 2 is past the end (1 page)"},
 		{as: "", cmd: "request show R-3", want: []string{
 			"R-3 [blocked] new kafka topic. from b" + reqZW + "ob 1h ago; assignee c" + reqZW + "arol; blocked: waiting for schema; first response 0s",

@@ -25,7 +25,7 @@ func (q *Requests) list(_ context.Context, c *Call, w Replier) error {
 	page, paged := 1, c.Private()
 	if v, ok := c.Flag("page"); ok {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
+		if err != nil || n < 1 || n > maxListPage { // (page-1)*per must not overflow
 			return c.Usage()
 		}
 		page, paged = n, true

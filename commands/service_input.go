@@ -104,7 +104,7 @@ func (s *Services) editFields(c *Call) (store.ServiceFields, error) {
 		slo := 0.0
 		if t := strings.TrimSuffix(strings.TrimSpace(v), "%"); !clears(t) {
 			var err error
-			if slo, err = strconv.ParseFloat(t, 64); err != nil || slo <= 0 || slo >= 100 {
+			if slo, err = strconv.ParseFloat(t, 64); err != nil || !(slo > 0 && slo < 100) { // NaN too
 				return f, Errorf("error: --slo %s: a percentage above 0 and below 100, like 99.9 (or none)", chat.Truncate(v, 20))
 			}
 		}

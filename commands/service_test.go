@@ -148,6 +148,7 @@ func TestServiceCommandsBadInput(t *testing.T) {
 		{`service add x --owner "a b"`, `error: owner "a b": an account or team name, without spaces or any of ,*?!@#:`},
 		{"service add x --slo abc", "error: --slo abc: a percentage above 0 and below 100, like 99.9 (or none)"},
 		{"service add x --slo 100", "error: --slo 100: a percentage above 0 and below 100, like 99.9 (or none)"},
+		{"service add x --slo NaN", "error: --slo NaN: a percentage above 0 and below 100, like 99.9 (or none)"},
 		{"service add x --notes " + strings.Repeat("n", 401), "error: notes too long (401 bytes, at most 400)"},
 		{"service add x --depends storage,Bad --create", `error: "Bad" is not a service name: lowercase letters, digits, ".", "_" and "-", at most 64 (like bad)`},
 		{"service add x --depends storage,x --create", "error: a service cannot depend on itself"},

@@ -9,7 +9,7 @@ import (
 // apply sets the given fields on r; an SLO outside [0, 100) is ErrBadSLO.
 func (f ServiceFields) apply(r *serviceRecord) error {
 	if f.SLO != nil {
-		if *f.SLO < 0 || *f.SLO >= 100 {
+		if !(*f.SLO >= 0 && *f.SLO < 100) { // NaN too: JSON cannot store it
 			return ErrBadSLO
 		}
 		r.SLO = *f.SLO

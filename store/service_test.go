@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"math"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -177,6 +178,7 @@ func TestServiceAddValidation(t *testing.T) {
 		{name: "exists", svc: "storage", wantErr: ErrServiceExists},
 		{name: "slo 100", svc: "x", fields: ServiceFields{SLO: slo(100)}, wantErr: ErrBadSLO},
 		{name: "slo negative", svc: "x", fields: ServiceFields{SLO: slo(-1)}, wantErr: ErrBadSLO},
+		{name: "slo NaN", svc: "x", fields: ServiceFields{SLO: slo(math.NaN())}, wantErr: ErrBadSLO},
 		{name: "self dependency", svc: "x", depends: []string{"x"}, wantErr: ErrSelfDependency},
 		{name: "unknown dependency", svc: "x", depends: []string{"storage", "cache"}, wantErr: ErrNotFound},
 		{name: "unknown dependency created", svc: "x", depends: []string{"storage", "cache"}, create: true, created: []string{"cache"}},

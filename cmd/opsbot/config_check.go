@@ -178,7 +178,7 @@ func (c *Config) Validate() error {
 			bad("services: %q defined twice", s.Name)
 		}
 		seen[s.Name] = true
-		if s.SLO < 0 || s.SLO >= 100 {
+		if !(s.SLO >= 0 && s.SLO < 100) { // TOML has nan
 			bad("services[%d] %s: slo %v must be a percentage below 100 (e.g. 99.9)", i, s.Name, s.SLO)
 		}
 		if s.Owner != "" && !accountName.MatchString(s.Owner) {

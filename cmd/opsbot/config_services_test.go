@@ -10,6 +10,8 @@ func TestConfigServicesValidation(t *testing.T) {
 		{"[[services]]\nname = \"a\"\ndepends = [\"a\"]\n", "services a: depends on itself"},
 		{"[[services]]\nname = \"a\"\nowner = \"two words\"\n", `services[0] a: owner "two words": an account or team name`},
 		{"[[services]]\nname = \"a\"\nowner = \"team-search\"\n[[services]]\nname = \"b\"\ndepends = [\"a\"]\n", ""},
+		{"[[services]]\nname = \"a\"\nslo = nan\n", "services[0] a: slo NaN must be a percentage"},
+		{"[[services]]\nname = \"a\"\nslo = 100\n", "services[0] a: slo 100 must be a percentage"},
 	} {
 		_, err := ParseConfig([]byte(tt.toml), "t.toml", nil)
 		switch {
