@@ -348,21 +348,26 @@ func (x *Incidents) service(arg string) (string, error) {
 
 // when parses a time ("14:05", RFC 3339) or a duration ago ("15m"). A clock time later than now is yesterday's.
 func (x *Incidents) when(v string, now time.Time) (time.Time, error) {
+	var t time.Time
 	if d, err := chat.ParseDuration(v); err == nil {
-		return now.Add(-d), nil
-	}
-	t, err := chat.ParseTime(v, now, x.rt.Location)
-	if err != nil {
+		t = now.Add(-d)
+	} else if t, err = chat.ParseTime(v, now, x.rt.Location); err != nil {
 		return t, Errorf("error: bad time %q (use 14:05, 2026-11-25T14:05:00Z or a duration ago like 15m)", chat.Truncate(v, 40))
-	}
-	if t.After(now) && !strings.Contains(v, "T") {
+	} else if t.After(now) && !strings.Contains(v, "T") {
 		t = t.AddDate(0, 0, -1)
 	}
 	if t.After(now) {
 		return t, Errorf("error: %s is in the future", v)
 	}
+	if now.Sub(t) > maxIncidentBack {
+		return t, Errorf("error: %s is more than a year ago", chat.Truncate(v, 40))
+	}
 	return t, nil
 }
+
+// maxIncidentBack is how far back an impact's start or end may be given: further is a typo of the year (an
+// incident's impact since 1026 would also count against every availability window since).
+const maxIncidentBack = 366 * 24 * time.Hour
 
 func (x *Incidents) pages(sev int) bool   { return sev <= x.cfg.PageOnSev }
 func (x *Incidents) freezes(sev int) bool { return sev <= x.cfg.FreezeOnSev }

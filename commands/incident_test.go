@@ -247,6 +247,8 @@ func TestIncidentRefusalsAndBadInput(t *testing.T) {
 		{"alice", `incident declare sev1 playlist ""`, "error: the summary is empty"},
 		{"alice", "incident declare sev1 playlist down --since 25:99", `error: bad time "25:99" (use 14:05, 2026-11-25T14:05:00Z or a duration ago like 15m)`},
 		{"alice", "incident declare sev1 playlist down --since 2026-03-11T00:00:00Z", "error: 2026-03-11T00:00:00Z is in the future"},
+		{"alice", "incident declare sev1 playlist down --since 1026-03-09T00:00:00Z", "error: 1026-03-09T00:00:00Z is more than a year ago"},
+		{"alice", "incident declare sev1 playlist down --since 5000w", "error: 5000w is more than a year ago"},
 		{"alice", "incident declare sev1 playlist down --sinse 5m", "usage: !incident declare <sev1|sev2|sev3|sev4> <service> <summary> [--since <time or duration ago>] [--from P-n] [--planned]"},
 		{"alice", "incident update INC-99 hello", "error: no incident INC-99"},
 		{"alice", "incident update R-3 hello", `error: "R-3" is not a incident id (like INC-12)`},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -142,7 +143,7 @@ func serviceImpacts(tx *bolt.Tx, service string, from, to time.Time, open []Inci
 	if raw == nil {
 		return nil, nil
 	}
-	longest := time.Duration(btoi(raw))
+	longest := time.Duration(min(btoi(raw), math.MaxInt64)) // a span wrapped before nanos saturated: scan it all
 	prefix := append([]byte(service), 0)
 	fromNS, toNS := nanos(from), nanos(to)
 	c := tx.Bucket(bucketIncidentService).Cursor()

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -166,6 +167,9 @@ func (s *Store) DeclareIncident(in Incident) (Incident, error) {
 	if in.Start.After(now) {
 		return in, ruleErr("the impact cannot start in the future (%s)", in.Start.Format(time.RFC3339))
 	}
+	if in.Start.Before(time.Unix(0, 0)) { // the index keys are nanoseconds since 1970
+		return in, ruleErr("the impact cannot start before 1970 (%s)", in.Start.Format(time.RFC3339))
+	}
 	if in.Commander == "" {
 		in.Commander = in.DeclaredBy
 	}
@@ -230,7 +234,21 @@ func serviceKey(service string, start time.Time, id uint64) []byte {
 }
 
 // nanos is t in ns since 1970, 0 for earlier times (which opsbot never records).
-func nanos(t time.Time) uint64 { return uint64(max(t.UnixNano(), 0)) }
+//
+// It saturates: 0 before 1970, the largest int64 after 2262 (UnixNano's range; outside it UnixNano's result is
+// undefined, and wraps).
+func nanos(t time.Time) uint64 {
+	switch {
+	case t.Unix() < 0:
+		return 0
+	case t.After(maxNanosTime):
+		return math.MaxInt64
+	}
+	return uint64(t.UnixNano())
+}
+
+// maxNanosTime is the latest time UnixNano can give.
+var maxNanosTime = time.Unix(0, math.MaxInt64)
 
 // ImpactSeverity is the severity the incident's impact is weighed at: the worst it has had.
 func (inc Incident) ImpactSeverity() int {
@@ -267,8 +285,8 @@ func indexIncident(tx *bolt.Tx, inc Incident) error {
 		// The longest closed impact per service bounds how far before a window an overlapping incident can
 		// start, so availability seeks instead of scanning.
 		var span uint64
-		if !inc.Open() {
-			span = end - nanos(inc.Start)
+		if start := nanos(inc.Start); !inc.Open() && end > start {
+			span = end - start
 		}
 		if raw := spans.Get([]byte(svc)); raw != nil && btoi(raw) >= span {
 			continue

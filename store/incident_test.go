@@ -2,10 +2,13 @@ package store
 
 import (
 	"errors"
+	"math"
 	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // incidentClock is a settable clock for incident tests.
@@ -132,6 +135,10 @@ func TestIncidentRules(t *testing.T) {
 			_, err := s.DeclareIncident(Incident{Severity: 1, Service: "x", DeclaredBy: "a", Start: clk.now.Add(time.Hour)})
 			return err
 		},
+		"start before 1970 (a typo of the year, 1026 for 2026)": func() error {
+			_, err := s.DeclareIncident(Incident{Severity: 1, Service: "x", DeclaredBy: "a", Start: time.Date(1026, 11, 25, 14, 5, 0, 0, time.UTC)})
+			return err
+		},
 	} {
 		if err := f(); !errors.As(err, &re) {
 			t.Errorf("%s: err = %v, want an IncidentRuleError", name, err)
@@ -254,5 +261,51 @@ func TestTimelineEntryRender(t *testing.T) {
 	}
 	if got := (TimelineEntry{Text: "commander alice -> carol"}).Render(nil, at); got != "commander alice -> carol" {
 		t.Errorf("Render with no name function = %q", got)
+	}
+}
+
+// nanos saturates outside UnixNano's range, where UnixNano wraps: 1026 gave a time in 2196.
+func TestNanosSaturates(t *testing.T) {
+	for _, tc := range []struct {
+		t    time.Time
+		want uint64
+	}{
+		{time.Date(1026, 11, 25, 14, 5, 0, 0, time.UTC), 0},
+		{time.Unix(-1, 0), 0},
+		{time.Unix(0, 0), 0},
+		{time.Unix(0, 1), 1},
+		{time.Unix(1_800_000_000, 5), 1_800_000_000_000_000_005},
+		{time.Date(2500, 1, 1, 0, 0, 0, 0, time.UTC), math.MaxInt64},
+	} {
+		if got := nanos(tc.t); got != tc.want {
+			t.Errorf("nanos(%v) = %d, want %d", tc.t, got, tc.want)
+		}
+	}
+}
+
+// A longest-impact span stored wrapped (by a start before 1678, before nanos saturated) does not hide the
+// service's closed incidents from availability: the window's scan then starts at the beginning.
+func TestAvailabilityWithAWrappedSpan(t *testing.T) {
+	s, clk := openIncidentStore(t)
+	now := clk.now
+	clk.now = now.Add(-48 * time.Hour)
+	mustDeclare(t, s, Incident{Severity: 1, Service: "playlist", Summary: "real", Start: clk.now.Add(-time.Hour)})
+	if _, err := s.ResolveIncident(1, "a", "", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	clk.now = now
+	from := now.Add(-7 * 24 * time.Hour)
+	before, err := s.Availability("playlist", from, now, DefaultWeights)
+	if err != nil || before.Downtime != time.Hour || before.Incidents != 1 {
+		t.Fatalf("Availability = %+v, %v; want 1h of downtime from 1 incident", before, err)
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketIncidentSpan).Put([]byte("playlist"), itob(13_000_000_000_000_000_000)) // what a 1026 start gave
+	}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := s.Availability("playlist", from, now, DefaultWeights)
+	if err != nil || after.Downtime != before.Downtime || after.Incidents != before.Incidents {
+		t.Errorf("with a wrapped span: Availability = %+v, %v; want %+v", after, err, before)
 	}
 }
