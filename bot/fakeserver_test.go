@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/store"
 )
 
 // fakeServer speaks just enough IRC over a net.Pipe to register the bot, for wire-level tests.
@@ -188,13 +189,20 @@ func TestForcedPartIsRejoined(t *testing.T) {
 // fakeServerBot runs a bot with the default commands (its options changed by tune, if given) on a fake
 // server until the test ends.
 func fakeServerBot(t *testing.T, tune func(*Options)) *fakeServer {
+	fs, _, _ := fakeServerBotAndStore(t, tune)
+	return fs
+}
+
+// fakeServerBotAndStore is fakeServerBot, with the bot and its store at hand.
+func fakeServerBotAndStore(t *testing.T, tune func(*Options)) (*fakeServer, *Bot, *store.Store) {
 	o := testOptions(t, "irc.test:6667")
 	o.HTTPListen, o.Log = "", quietLog()
 	if tune != nil {
 		tune(&o)
 	}
 	fs := newFakeServer(t, &o)
-	b, err := New(o, openTestStore(t))
+	st := openTestStore(t)
+	b, err := New(o, st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +210,7 @@ func fakeServerBot(t *testing.T, tune func(*Options)) *fakeServer {
 	done := make(chan error)
 	go func() { done <- b.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return fs
+	return fs, b, st
 }
 
 // joinedFakeServer runs a bot with the default commands on a fake server until the test ends, and returns

@@ -35,9 +35,17 @@ type connState struct {
 	registered bool // end of MOTD seen and the SASL gate passed
 	since      time.Time
 	joined     map[string]bool // folded channel name -> joined
-	kicks      map[string]int
-	timers     []*time.Timer
-	topics     map[string]string // folded channel -> its topic, once known (see addTopicHandlers)
+	// The rejoin tries of each configured channel the bot is not in (see rejoinLater): tries since it last
+	// stayed, whether one is pending, and since when it is in the channel.
+	kicks     map[string]int
+	rejoining map[string]bool
+	joinedAt  map[string]time.Time
+	// refused holds back lines to a target the server refused a line to, until its time (see onRefused).
+	refused map[string]refusal
+	// sentTo is the account each nick last had a line for an account sent to (a refusal names the nick).
+	sentTo map[string]string
+	timers []*time.Timer
+	topics map[string]string // folded channel -> its topic, once known (see addTopicHandlers)
 	// nick is the bot's nick as the server knows it: from the end of registration, then its NICK changes.
 	nick string
 	// asked is what NickServ was last asked, to free the configured nick ("REGAIN", "GHOST"; "" for
@@ -134,7 +142,10 @@ func (t *transport) connectOnce(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("irc: server %q: %w", t.o.Server, err)
 	}
-	port, _ := strconv.Atoi(portStr)
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 1 || port > 65535 {
+		return fmt.Errorf("irc: server %q: the port must be a number from 1 to 65535", t.o.Server)
+	}
 	cfg := girc.Config{
 		Server: host, Port: port, Nick: t.o.Nick, User: t.o.User, Name: t.o.Realname,
 		DisableSTS: true, AllowFlood: true, // TLS and flood control are ours (girc's flood limiter lets bursts through)
@@ -148,7 +159,8 @@ func (t *transport) connectOnce(ctx context.Context) error {
 	if t.o.SASLUser != "" {
 		cfg.SASL = &girc.SASLPlain{User: t.o.SASLUser, Pass: t.o.SASLPassword}
 	}
-	cs := &connState{joined: map[string]bool{}, kicks: map[string]int{}}
+	cs := &connState{joined: map[string]bool{}, kicks: map[string]int{}, rejoining: map[string]bool{}, joinedAt: map[string]time.Time{},
+		refused: map[string]refusal{}, sentTo: map[string]string{}}
 	// girc renames on every 433, also when our own attempt to regain the nick fails: only during registration.
 	cfg.HandleNickCollide = func(old string) string {
 		t.mu.Lock()
@@ -185,7 +197,7 @@ func (t *transport) connectOnce(ctx context.Context) error {
 		case <-done:
 		}
 	}()
-	err = c.DialerConnect(&dialer{o: t.o, metrics: t.metrics, onConn: func(fc *filterConn) {
+	err = c.DialerConnect(&dialer{ctx: ctx, o: t.o, metrics: t.metrics, onConn: func(fc *filterConn) {
 		fc.tap = func(line []byte) bool { return t.takeCommand(cs, line) }
 		fc.route = func(line []byte) bool { return t.route(cs, fc, line) }
 		t.mu.Lock()
@@ -266,7 +278,9 @@ func (t *transport) addHandlers(cs *connState) {
 			return
 		}
 		t.mu.Lock()
-		cs.joined[t.roles.Fold(e.Params[0])] = true
+		key := t.roles.Fold(e.Params[0])
+		cs.joined[key], cs.joinedAt[key] = true, time.Now()
+		delete(cs.refused, key) // (re)joined: try its lines again at once
 		t.notifyLocked()
 		t.mu.Unlock()
 		t.o.Log.Info("irc: joined", "channel", e.Params[0])
@@ -285,15 +299,38 @@ func (t *transport) addHandlers(cs *connState) {
 		// The bot never parts by itself: a PART of ours is forced (an op's REMOVE, an oper's SAPART), and
 		// is treated like a kick, rejoined with the same backoff, so the channel's lines do not wait for good.
 		if e.Source != nil && len(e.Params) > 0 && t.isMe(c, e.Source.Name) && t.isOurChannel(e.Params[0]) {
-			t.onKicked(cs, e.Params[0], "parted: "+e.Last())
+			t.rejoinLater(cs, e.Params[0], "parted: "+e.Last())
 		}
 	})
 	h.Add(girc.KICK, func(c *girc.Client, e girc.Event) {
-		if len(e.Params) < 2 || !t.isMe(c, e.Params[1]) {
+		// A channel an oper made the bot join is not rejoined.
+		if len(e.Params) < 2 || !t.isMe(c, e.Params[1]) || !t.isOurChannel(e.Params[0]) {
 			return
 		}
-		t.onKicked(cs, e.Params[0], e.Last())
+		t.rejoinLater(cs, e.Params[0], "kicked: "+e.Last())
 	})
+	// A JOIN the server refused (banned, invite only, full, a key, registered users only, too many channels,
+	// TLS or opers only) is tried again later: the channel's lines wait for it, durable ones included.
+	for _, code := range joinRefusals {
+		h.Add(code, func(c *girc.Client, e girc.Event) {
+			switch {
+			case len(e.Params) < 2 || !t.isOurChannel(e.Params[1]):
+			case !t.inChannel(cs, e.Params[1]):
+				t.rejoinLater(cs, e.Params[1], "join refused: "+e.Last())
+			case code == "477": // in the channel: some servers refuse a message with it (registered users only)
+				t.onRefused(cs, e.Params[1], e.Last())
+			}
+		})
+	}
+	// A line the server refused to deliver (404: banned, quieted or moderated in the channel; 401 and 531: the
+	// nick an account's line went to is gone, or takes no messages) is not delivered: see onRefused.
+	for _, code := range []string{girc.ERR_CANNOTSENDTOCHAN, girc.ERR_NOSUCHNICK, "531"} {
+		h.Add(code, func(_ *girc.Client, e girc.Event) {
+			if len(e.Params) >= 2 {
+				t.onRefused(cs, e.Params[1], e.Last())
+			}
+		})
+	}
 	h.Add(girc.PRIVMSG, func(c *girc.Client, e girc.Event) { t.onPrivmsg(c, e) })
 	t.addTopicHandlers(cs)
 	// Regain the configured nick as soon as its holder leaves or renames.
@@ -453,22 +490,113 @@ func (t *transport) onNickChange(cs *connState, from, to string) {
 	}
 }
 
-// onKicked rejoins after a growing delay (RejoinDelay, doubling, at most 5m), so a kick war cannot make the bot flood.
-func (t *transport) onKicked(cs *connState, channel, reason string) {
+// joinRefusals are the replies to a JOIN the server refused: 405 too many channels, 471 full, 473 invite
+// only, 474 banned, 475 bad key, 477 registered users only, 489 TLS only, 520 opers only (InspIRCd).
+var joinRefusals = []string{girc.ERR_TOOMANYCHANNELS, girc.ERR_CHANNELISFULL, girc.ERR_INVITEONLYCHAN, girc.ERR_BANNEDFROMCHAN,
+	girc.ERR_BADCHANNELKEY, "477", "489", "520"}
+
+// retryDelay is the wait before try n (from 1) of something the server refused: RejoinDelay, doubling, at
+// most 5m, so that a kick war or a ban cannot make the bot flood.
+func (t *transport) retryDelay(n int) time.Duration {
+	return min(time.Duration(1<<min(max(n, 1)-1, 6))*t.o.RejoinDelay, 5*time.Minute)
+}
+
+// rejoinSettle is how long the bot must have stayed in a channel for its next rejoin to start again from the
+// first delay.
+const rejoinSettle = 5 * time.Minute
+
+// rejoinLater joins a configured channel the bot is not in (kicked, parted by force, or its JOIN refused)
+// again after retryDelay of the tries since the bot last stayed in it. One try is pending at a time.
+func (t *transport) rejoinLater(cs *connState, channel, why string) {
 	t.mu.Lock()
 	key := t.roles.Fold(channel)
 	delete(cs.joined, key)
-	cs.kicks[key]++
-	n := cs.kicks[key]
 	t.notifyLocked()
+	if cs.rejoining[key] {
+		t.mu.Unlock()
+		return
+	}
+	if at, ok := cs.joinedAt[key]; ok && time.Since(at) >= rejoinSettle {
+		cs.kicks[key] = 0
+	}
+	delete(cs.joinedAt, key)
+	cs.kicks[key]++
+	delay := t.retryDelay(cs.kicks[key])
+	cs.rejoining[key] = true
 	t.mu.Unlock()
-	delay := min(time.Duration(1<<min(n-1, 6))*t.o.RejoinDelay, 5*time.Minute)
-	t.o.Log.Warn("irc: kicked, will rejoin", "channel", channel, "reason", reason, "in", delay)
+	t.o.Log.Warn("irc: not in a channel, will join it again", "channel", channel, "why", why, "in", delay)
 	t.after(cs, delay, func() {
-		if cs.client.IsConnected() {
+		t.mu.Lock()
+		delete(cs.rejoining, key)
+		back := cs.joined[key] // an oper's SAJOIN, say
+		t.mu.Unlock()
+		if !back && cs.client.IsConnected() {
 			cs.client.Cmd.Join(channel)
 		}
 	})
+}
+
+// inChannel reports whether the bot is in channel on this connection.
+func (t *transport) inChannel(cs *connState, channel string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return cs.joined[t.roles.Fold(channel)]
+}
+
+// refusal is a target the server refused lines to: the tries so far, and until when lines to it wait.
+type refusal struct {
+	n     int
+	until time.Time
+}
+
+// onRefused takes the server's refusal of a line to `to`: a channel, or a nick that a line for an account
+// went to. The durable lines written to that target (the channel, or the account) and not yet confirmed are
+// not delivered: they stay in the outbox and are queued again when their sync PING's PONG comes, instead of
+// leaving it (Outbound.refuse). Lines to the target then wait retryDelay of its refusals in a row (canSend),
+// or until the bot joins the channel again.
+func (t *transport) onRefused(cs *connState, to, reason string) {
+	target := to
+	if !girc.IsValidChannel(to) {
+		t.mu.Lock()
+		account, ok := cs.sentTo[t.roles.Fold(to)]
+		t.mu.Unlock()
+		if !ok {
+			return // a reply to someone who left: nothing durable, nothing to hold
+		}
+		target = accountPrefix + account
+	} else if !t.isOurChannel(to) {
+		return
+	}
+	key := t.roles.Fold(target)
+	t.mu.Lock()
+	r := cs.refused[key]
+	if time.Since(r.until) > rejoinSettle { // the last refusal is long past: start again from the first delay
+		r.n = 0
+	}
+	r.n++
+	delay := t.retryDelay(r.n)
+	r.until = time.Now().Add(delay)
+	cs.refused[key] = r
+	t.notifyLocked()
+	t.mu.Unlock()
+	n := 0
+	if o := t.out.Load(); o != nil {
+		n = o.refuse(func(lineTarget string) bool { return t.roles.Fold(lineTarget) == key })
+	}
+	t.o.Log.Warn("irc: the server refused a line; lines to its target wait", "to", to, "reason", reason,
+		"durable_lines_kept", n, "retry_in", delay)
+}
+
+// refusing reports whether lines to target wait after the server refused one (see onRefused).
+func (t *transport) refusing(target string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.cur != nil && t.refusingLocked(t.cur, target)
+}
+
+func (t *transport) refusingLocked(cs *connState, target string) bool {
+	r, ok := cs.refused[t.roles.Fold(target)]
+	return ok && time.Now().Before(r.until)
 }
 
 // after runs f after d unless the connection has ended by then.
@@ -652,11 +780,12 @@ func (t *transport) canSend(target string) bool {
 	}
 	if girc.IsValidChannel(target) {
 		defer t.mu.Unlock()
-		return cs.joined[t.roles.Fold(target)]
+		return cs.joined[t.roles.Fold(target)] && !t.refusingLocked(cs, target)
 	}
+	held := t.refusingLocked(cs, target)
 	t.mu.Unlock()
 	if account, ok := targetAccount(target); ok {
-		return len(t.nicksOf(cs, account)) > 0 // outside t.mu: girc's state has its own lock
+		return !held && len(t.nicksOf(cs, account)) > 0 // outside t.mu: girc's state has its own lock
 	}
 	return true
 }
@@ -741,6 +870,14 @@ func (t *transport) writeLine(l Line) error {
 		if len(nicks) == 0 {
 			return errNotReady // kept (durably, for a page) until someone logged in as account is in sight
 		}
+		t.mu.Lock()
+		if len(cs.sentTo) > 4*maxQueued { // forget nicks written to long ago: a refusal comes within seconds
+			clear(cs.sentTo)
+		}
+		for _, nick := range nicks {
+			cs.sentTo[t.roles.Fold(nick)] = t.roles.Fold(account)
+		}
+		t.mu.Unlock()
 		for _, nick := range nicks {
 			l.Target = nick
 			if err := t.writeLine(l); err != nil {
@@ -753,7 +890,7 @@ func (t *transport) writeLine(l Line) error {
 		if !t.isOurChannel(l.Target) {
 			return fmt.Errorf("irc: refusing to send to unconfigured channel %q", l.Target)
 		}
-	} else if !girc.IsValidNick(l.Target) {
+	} else if !nickTarget(l.Target) {
 		return fmt.Errorf("irc: invalid target %q", l.Target)
 	}
 	cmd := girc.PRIVMSG
@@ -791,6 +928,13 @@ func (t *transport) writeLine(l Line) error {
 	return nil
 }
 
+// nickTarget reports whether nick, which the server gave (a message's source, a WHO reply), can be a
+// PRIVMSG's target: one parameter, not a channel. Not girc.IsValidNick, which takes ASCII nicks only: Ergo
+// allows UTF-8 nicks, and InspIRCd renames a user to a UID starting with a digit on a nick collision.
+func nickTarget(nick string) bool {
+	return nick != "" && nick[0] != ':' && !girc.IsValidChannel(nick) && !strings.ContainsAny(nick, " ,\x00\r\n")
+}
+
 // IRCStatus reports the connection for !status and /healthz.
 func (t *transport) IRCStatus() commands.IRCStatus {
 	t.mu.Lock()
@@ -806,15 +950,19 @@ func (t *transport) IRCStatus() commands.IRCStatus {
 }
 
 // dialer dials with a timeout, does TLS itself (verifying unless configured otherwise), and wraps the
-// plaintext connection in a filter that is the last line of defence on the wire.
+// plaintext connection in a filter that is the last line of defence on the wire. Dialing and the TLS
+// handshake end when ctx does (shutdown), not only at the timeout.
 type dialer struct {
+	ctx     context.Context
 	o       *Options
 	metrics *Metrics
 	onConn  func(*filterConn)
 }
 
 func (d *dialer) Dial(network, addr string) (net.Conn, error) {
-	dial := (&net.Dialer{Timeout: d.o.DialTimeout}).Dial
+	dial := func(network, addr string) (net.Conn, error) {
+		return (&net.Dialer{Timeout: d.o.DialTimeout}).DialContext(d.ctx, network, addr)
+	}
 	if d.o.dial != nil {
 		dial = d.o.dial
 	}
@@ -830,7 +978,7 @@ func (d *dialer) Dial(network, addr string) (net.Conn, error) {
 		host, _, _ := net.SplitHostPort(addr)
 		tc := tls.Client(conn, &tls.Config{ServerName: host, InsecureSkipVerify: d.o.TLSInsecure, MinVersion: tls.VersionTLS12}) //nolint:gosec // opt-in
 		_ = conn.SetDeadline(time.Now().Add(d.o.DialTimeout))
-		if err := tc.Handshake(); err != nil {
+		if err := tc.HandshakeContext(d.ctx); err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("irc: tls handshake with %s: %w", addr, err)
 		}

@@ -120,10 +120,12 @@ type Outbound struct {
 }
 
 // sentLine is a durable line written to the server, waiting for the PONG of the sync PING sync (0: none
-// written after it yet).
+// written after it yet). refused is set when the server refused a line to its target meanwhile: at the
+// PONG it is queued again rather than delivered.
 type sentLine struct {
-	l    Line
-	sync uint64
+	l       Line
+	sync    uint64
+	refused bool
 }
 
 func newOutbound(st *store.Store, burst int, interval time.Duration, late time.Duration, log *slog.Logger, now func() time.Time) *Outbound {
@@ -390,16 +392,22 @@ func (o *Outbound) dropped(reason string) {
 
 // settledDepth is the number of queued lines worth waiting for at shutdown, read under writeMu so that a
 // line a writer has taken but not yet written counts. A line for an account nobody logged in as is in sight
-// is not: it waits in the outbox for the next start.
+// is not, nor one for a channel the server refuses lines to for now: it waits in the outbox for the next
+// start.
 func (o *Outbound) settledDepth() int {
 	o.writeMu.Lock()
 	defer o.writeMu.Unlock()
 	o.mu.Lock()
 	w := o.w
 	o.mu.Unlock()
+	rf, _ := w.(refuser)
 	n := 0
 	for _, l := range o.queued() {
-		if _, account := targetAccount(l.Target); !account || (w != nil && w.canSend(l.Target)) {
+		_, account := targetAccount(l.Target)
+		switch {
+		case w != nil && w.canSend(l.Target):
+			n++
+		case !account && (rf == nil || !rf.refusing(l.Target)):
 			n++
 		}
 	}
@@ -575,6 +583,11 @@ func (o *Outbound) run(ctx context.Context, w lineWriter) {
 	}
 }
 
+// refuser is a lineWriter that tells the targets the server refuses lines to for now (the transport).
+type refuser interface {
+	refusing(target string) bool
+}
+
 // attacher is a lineWriter that produces lines of its own and confirms what the server processed (the
 // transport): run attaches it to the queue.
 type attacher interface {
@@ -681,20 +694,45 @@ func (o *Outbound) markSync(to, from uint64) {
 }
 
 // confirm takes the server's PONG to sync PING n: every durable line written before that PING was
-// processed, and leaves the outbox (removed by the sender goroutine: confirm runs in a girc handler).
+// processed, and leaves the outbox (removed by the sender goroutine: confirm runs in a girc handler), but
+// the ones the server refused, which are queued again, in their order, before the rest of their lanes.
 func (o *Outbound) confirm(n uint64) {
 	o.mu.Lock()
 	keep := o.unconfirmed[:0]
+	var again []Line
 	for _, s := range o.unconfirmed {
-		if s.sync != 0 && s.sync <= n {
-			o.confirmed = append(o.confirmed, s.l.outboxID)
-		} else {
+		switch {
+		case s.sync == 0 || s.sync > n:
 			keep = append(keep, s)
+		case s.refused:
+			again = append(again, s.l)
+		default:
+			o.confirmed = append(o.confirmed, s.l.outboxID)
 		}
 	}
 	o.unconfirmed = keep
 	o.mu.Unlock()
+	for i := len(again) - 1; i >= 0; i-- {
+		o.enqueue(again[i], true)
+	}
 	o.signal()
+}
+
+// refuse marks the durable lines written and not yet confirmed whose target matches as refused by the
+// server (the transport saw its refusal: a ban, +m, a nick gone), and returns how many. The server answers
+// in order, so the refusal comes before the PONG that would confirm the line. Which line of a target was
+// refused is not told: all of them are sent again (at least once, never zero times).
+func (o *Outbound) refuse(match func(target string) bool) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := 0
+	for i := range o.unconfirmed {
+		if match(o.unconfirmed[i].l.Target) {
+			o.unconfirmed[i].refused = true
+			n++
+		}
+	}
+	return n
 }
 
 // removeConfirmed removes the confirmed lines from the outbox.

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +29,8 @@ func (c *Config) Validate() error {
 
 	if host, port, err := net.SplitHostPort(c.IRC.Server); err != nil || host == "" || port == "" {
 		bad("irc.server %q: want host:port", c.IRC.Server)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		bad("irc.server %q: the port must be a number from 1 to 65535 (6697 for TLS)", c.IRC.Server)
 	}
 	if !girc.IsValidUser(c.IRC.User) { // girc refuses such a user at every connection attempt
 		bad("irc.user %q: letters, digits and -._[]{}\\^| only, starting with a letter or digit", c.IRC.User)
