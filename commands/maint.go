@@ -522,7 +522,7 @@ func (m *Maint) extend(ctx context.Context, c *Call, w Replier) error {
 		return err
 	}
 	d, err := chat.ParseDuration(c.Args[1])
-	if err != nil || d <= 0 {
+	if err != nil || d < time.Second {
 		return Errorf("error: bad duration %q (use 30m, 2h)", chat.Truncate(c.Args[1], 40))
 	}
 	now := m.rt.Now()

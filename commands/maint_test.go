@@ -295,6 +295,9 @@ func TestMaintSilence(t *testing.T) {
 		s["comment"] != "M-1: db migration" || s["endsAt"] != "2026-12-01T23:00:00Z" {
 		t.Fatalf("silence = %v", s)
 	}
+	if got := e.say("alice", "maint extend M-1 1ms"); got != `error: bad duration "1ms" (use 30m, 2h)` {
+		t.Errorf("!maint extend M-1 1ms = %q", got)
+	}
 	if got := e.say("alice", "maint extend M-1 30m"); !strings.HasSuffix(got, "extended by 30m to 23:30 (1h30m in all); alerts silenced in Alertmanager (silence sil-1)") {
 		t.Fatalf("extend = %q", got)
 	}

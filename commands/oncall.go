@@ -109,7 +109,7 @@ func onCallLine(loc *time.Location, sched string, st store.OnCallState, now time
 // overrideFor parses and caps an override duration.
 func (p *Paging) overrideFor(arg string) (time.Duration, error) {
 	d, err := chat.ParseDuration(arg)
-	if err != nil || d <= 0 {
+	if err != nil || d < time.Second { // 1ms would be an override nobody could see
 		return 0, Errorf("error: bad duration %q (use 90s, 15m, 2h, 3d, 1w)", chat.Truncate(arg, 40))
 	}
 	if d > p.cfg.MaxOverride {
@@ -145,7 +145,7 @@ func (p *Paging) override(_ context.Context, c *Call, w Replier) error {
 	if err != nil {
 		return err
 	}
-	account := strings.ToLower(c.Args[0])
+	account := p.rt.Roles.Fold(c.Args[0]) // as every account is compared: the network's casemapping
 	if !accountPattern.MatchString(account) {
 		return Errorf("error: %q is not an account name", chat.Truncate(c.Args[0], 40))
 	}

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -20,6 +21,7 @@ func TestOnCallCommands(t *testing.T) {
 		{"take a week", "carol", "oncall take 1w", "error: 7d is longer than oncall.max_override (1d)", nil},
 		{"take bad duration", "carol", "oncall take soon", `error: bad duration "soon" (use 90s, 15m, 2h, 3d, 1w)`, nil},
 		{"take zero", "carol", "oncall take 0s", `error: bad duration "0s" (use 90s, 15m, 2h, 3d, 1w)`, nil},
+		{"take under a second", "carol", "oncall take 1ms", `error: bad duration "1ms" (use 90s, 15m, 2h, 3d, 1w)`, nil},
 		{"take too many args", "carol", "oncall take 1h now", "usage: !oncall take [duration] [--schedule S]", nil},
 		{"take default 1h", "carol", "oncall take", "on call: carol until 14:00 CET (in 1h, override by " + pgNick("carol") + "; rotation: " + pgNick("alice") + "), next: " + pgNick("alice"), nil},
 		{"who with override", "dave", "oncall", "on call: " + pgNick("carol") + " until 14:00 CET (in 1h, override by " + pgNick("carol") + "; rotation: " + pgNick("alice") + "), next: " + pgNick("alice"), nil},
@@ -113,4 +115,13 @@ func TestOnCallHandoffRetriedAfterAFailedAnnouncement(t *testing.T) {
 		pagingPriv("carol", "handoff from "+pgNick("alice")+": nothing to hand over", false))
 	h.tick("oncall handoff")
 	h.expect()
+}
+
+// An override's account is folded with the network's casemapping (rfc1459: [ is {), as every account is
+// compared, not only lowercased.
+func TestOverrideFoldsTheAccount(t *testing.T) {
+	h := newPagingHarness(t, nil)
+	if got := h.one("alice", "", "oncall override Dan[x] 3h"); !strings.HasPrefix(got, "on call: dan{x} until") {
+		t.Errorf("!oncall override Dan[x] 3h = %q, want dan{x} on call", got)
+	}
 }

@@ -303,6 +303,9 @@ func (q *Requests) take(_ context.Context, c *Call, w Replier) error {
 
 func (q *Requests) assign(_ context.Context, c *Call, w Replier) error {
 	to := q.rt.Roles.Fold(strings.TrimSpace(c.Args[1]))
+	if to == "" {
+		return c.Usage()
+	}
 	if q.rt.Roles.Of(Caller{Account: to}) < RoleOps {
 		return Errorf("error: %s is not an ops account (auth.ops); only ops work requests", chat.NoHighlight(chat.Truncate(to, 40)))
 	}

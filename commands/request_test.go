@@ -190,6 +190,7 @@ func TestRequestLifecycleThroughDispatcher(t *testing.T) {
 		{as: "alice", cmd: "request block R-1 waiting for the storage vendor", want: []string{"R-1 blocked by alice [blocked]: waiting for the storage vendor"}},
 		{as: "alice", cmd: "request block R-1 again", wantErr: "error: R-1 is already blocked"},
 		{as: "alice", cmd: "request assign R-1 dan", wantErr: "error: d" + reqZW + "an is not an ops account (auth.ops); only ops work requests"},
+		{as: "alice", cmd: `request assign R-1 ""`, wantErr: "usage: !request assign <R-12> <account> [--force]"},
 		{as: "alice", cmd: "request assign R-1 Carol", want: []string{"R-1 assigned to carol by alice [blocked]: disk full on db3"}},
 		{as: "carol", cmd: "request assign R-1 carol", wantErr: "error: R-1 is already assigned to c" + reqZW + "arol"},
 		{as: "carol", cmd: "request take R-1", want: []string{"R-1 taken by carol [doing]: disk full on db3 (from b" + reqZW + "ob)"}},
