@@ -591,11 +591,15 @@ func (t *transport) onRefused(cs *connState, to, reason string) {
 func (t *transport) refusing(target string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.cur != nil && t.refusingLocked(t.cur, target)
+	return t.cur != nil && t.cur.refusing(t.roles.Fold(target))
 }
 
-func (t *transport) refusingLocked(cs *connState, target string) bool {
-	r, ok := cs.refused[t.roles.Fold(target)]
+// refusing reports whether lines to the target folded to key wait (t.mu held).
+func (cs *connState) refusing(key string) bool {
+	if len(cs.refused) == 0 {
+		return false
+	}
+	r, ok := cs.refused[key]
 	return ok && time.Now().Before(r.until)
 }
 
@@ -780,14 +784,17 @@ func (t *transport) canSend(target string) bool {
 	}
 	if girc.IsValidChannel(target) {
 		defer t.mu.Unlock()
-		return cs.joined[t.roles.Fold(target)] && !t.refusingLocked(cs, target)
+		key := t.roles.Fold(target)
+		return cs.joined[key] && !cs.refusing(key)
 	}
-	held := t.refusingLocked(cs, target)
+	account, ok := targetAccount(target)
+	if !ok {
+		t.mu.Unlock()
+		return true
+	}
+	held := cs.refusing(t.roles.Fold(target))
 	t.mu.Unlock()
-	if account, ok := targetAccount(target); ok {
-		return !held && len(t.nicksOf(cs, account)) > 0 // outside t.mu: girc's state has its own lock
-	}
-	return true
+	return !held && len(t.nicksOf(cs, account)) > 0 // outside t.mu: girc's state has its own lock
 }
 
 // attach is called by the outbound queue's run: from then on girc's lines go through the queue once the
