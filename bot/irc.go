@@ -322,15 +322,9 @@ func (t *transport) addHandlers(cs *connState) {
 			}
 		})
 	}
-	// A line the server refused to deliver (404: banned, quieted or moderated in the channel; 401 and 531: the
-	// nick an account's line went to is gone, or takes no messages) is not delivered: see onRefused.
-	for _, code := range []string{girc.ERR_CANNOTSENDTOCHAN, girc.ERR_NOSUCHNICK, "531"} {
-		h.Add(code, func(_ *girc.Client, e girc.Event) {
-			if len(e.Params) >= 2 {
-				t.onRefused(cs, e.Params[1], e.Last())
-			}
-		})
-	}
+	// A line the server refused to deliver (404, 401, 531) is taken in the wire tap (tapRefusal), in wire
+	// order: girc runs each line's handlers in a goroutine of its own, so a refusal's handler could run after
+	// the handler of the PONG that follows it, which would confirm the refused line.
 	h.Add(girc.PRIVMSG, func(c *girc.Client, e girc.Event) { t.onPrivmsg(c, e) })
 	t.addTopicHandlers(cs)
 	// Regain the configured nick as soon as its holder leaves or renames.
@@ -642,7 +636,11 @@ func (t *transport) onPrivmsg(c *girc.Client, e girc.Event) {
 // command goes straight to the worker pool and is taken out of what girc reads, saving girc's goroutine per
 // line and per handler and its event loop on the path of every reply. Any other line is left to girc.
 func (t *transport) takeCommand(cs *connState, line []byte) (taken bool) {
-	if !cs.direct.Load() || !bytes.Contains(line, []byte(" PRIVMSG ")) {
+	if !cs.direct.Load() {
+		return false
+	}
+	if !bytes.Contains(line, []byte(" PRIVMSG ")) {
+		t.tapRefusal(cs, line)
 		return false
 	}
 	defer func() { // girc's RecoverFunc does not cover its reader: a panic here leaves the line to girc
@@ -662,6 +660,28 @@ func (t *transport) takeCommand(cs *connState, line []byte) (taken bool) {
 	_, tag := m.GetTag("account")
 	return t.command(cs.client, privmsg{nick: src.Name, ident: src.User, host: src.Host,
 		target: m.Params[0], text: m.Params[len(m.Params)-1], accountTag: tag})
+}
+
+// tapRefusal takes the server's refusal of a line (404: banned, quieted or moderated in the channel; 401 and
+// 531: the nick an account's line went to is gone, or takes no messages) as the reader reads it, before any
+// later line (the PONG that would confirm the refused line) is handled: see onRefused. girc sees it too.
+func (t *transport) tapRefusal(cs *connState, line []byte) {
+	if !bytes.Contains(line, []byte(" 404 ")) && !bytes.Contains(line, []byte(" 401 ")) && !bytes.Contains(line, []byte(" 531 ")) {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			t.o.Log.Error("irc: wire tap panicked on a refusal", "panic", r)
+		}
+	}()
+	m, err := ircmsg.ParseLine(string(bytes.TrimRight(line, "\r\n")))
+	if err != nil || len(m.Params) < 2 {
+		return
+	}
+	switch m.Command {
+	case girc.ERR_CANNOTSENDTOCHAN, girc.ERR_NOSUCHNICK, "531":
+		t.onRefused(cs, m.Params[1], m.Params[len(m.Params)-1])
+	}
 }
 
 // command turns a PRIVMSG into a command for the worker pool, or ignores it. It reports whether the line

@@ -637,7 +637,27 @@ func (o *Outbound) write(w lineWriter, l Line) bool {
 	if l.sync != 0 { // before the PING goes out: its PONG may come back before writeLine returns
 		o.markSync(l.sync, 0)
 	}
+	// A durable line waits for its confirmation from before it goes out: the server's refusal of it may be
+	// read before writeLine returns (refuse).
+	o.mu.Lock()
+	waits := l.outboxID != 0 && o.confirms
+	if waits {
+		o.unconfirmed = append(o.unconfirmed, sentLine{l: l})
+		o.unsynced++
+	}
+	o.mu.Unlock()
 	err := w.writeLine(out)
+	if err != nil && waits {
+		o.mu.Lock()
+		for i := len(o.unconfirmed) - 1; i >= 0; i-- {
+			if o.unconfirmed[i].l.outboxID == l.outboxID && o.unconfirmed[i].sync == 0 {
+				o.unconfirmed = append(o.unconfirmed[:i], o.unconfirmed[i+1:]...)
+				o.unsynced--
+				break
+			}
+		}
+		o.mu.Unlock()
+	}
 	if err != nil && l.sync != 0 {
 		o.markSync(0, l.sync) // not sent: the lines wait for the next one
 	}
@@ -656,17 +676,8 @@ func (o *Outbound) write(w lineWriter, l Line) bool {
 	if l.outboxID == 0 {
 		return true
 	}
-	if err == nil {
-		o.mu.Lock()
-		confirms := o.confirms
-		if confirms {
-			o.unconfirmed = append(o.unconfirmed, sentLine{l: l})
-			o.unsynced++
-		}
-		o.mu.Unlock()
-		if confirms {
-			return true
-		}
+	if err == nil && waits {
+		return true
 	}
 	if err := o.store.OutboxDone(l.outboxID); err != nil { // delivered (no confirmation to wait for), or never deliverable
 		o.log.Error("outbox: mark delivered", "id", l.outboxID, "err", err)
