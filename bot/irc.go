@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,9 +38,9 @@ type connState struct {
 	joined     map[string]bool // folded channel name -> joined
 	// The rejoin tries of each configured channel the bot is not in (see rejoinLater): tries since it last
 	// stayed, whether one is pending, and since when it is in the channel.
-	kicks     map[string]int
-	rejoining map[string]bool
-	joinedAt  map[string]time.Time
+	rejoinTries map[string]int
+	rejoining   map[string]bool
+	joinedAt    map[string]time.Time
 	// refused holds back lines to a target the server refused a line to, until its time (see onRefused).
 	refused map[string]refusal
 	// sentTo is the account each nick last had a line for an account sent to (a refusal names the nick).
@@ -159,7 +160,7 @@ func (t *transport) connectOnce(ctx context.Context) error {
 	if t.o.SASLUser != "" {
 		cfg.SASL = &girc.SASLPlain{User: t.o.SASLUser, Pass: t.o.SASLPassword}
 	}
-	cs := &connState{joined: map[string]bool{}, kicks: map[string]int{}, rejoining: map[string]bool{}, joinedAt: map[string]time.Time{},
+	cs := &connState{joined: map[string]bool{}, rejoinTries: map[string]int{}, rejoining: map[string]bool{}, joinedAt: map[string]time.Time{},
 		refused: map[string]refusal{}, sentTo: map[string]string{}}
 	// girc renames on every 433, also when our own attempt to regain the nick fails: only during registration.
 	cfg.HandleNickCollide = func(old string) string {
@@ -313,12 +314,8 @@ func (t *transport) addHandlers(cs *connState) {
 	// TLS or opers only) is tried again later: the channel's lines wait for it, durable ones included.
 	for _, code := range joinRefusals {
 		h.Add(code, func(c *girc.Client, e girc.Event) {
-			switch {
-			case len(e.Params) < 2 || !t.isOurChannel(e.Params[1]):
-			case !t.inChannel(cs, e.Params[1]):
+			if len(e.Params) >= 2 && t.isOurChannel(e.Params[1]) && !t.inChannel(cs, e.Params[1]) {
 				t.rejoinLater(cs, e.Params[1], "join refused: "+e.Last())
-			case code == "477": // in the channel: some servers refuse a message with it (registered users only)
-				t.onRefused(cs, e.Params[1], e.Last())
 			}
 		})
 	}
@@ -511,11 +508,11 @@ func (t *transport) rejoinLater(cs *connState, channel, why string) {
 		return
 	}
 	if at, ok := cs.joinedAt[key]; ok && time.Since(at) >= rejoinSettle {
-		cs.kicks[key] = 0
+		cs.rejoinTries[key] = 0
 	}
 	delete(cs.joinedAt, key)
-	cs.kicks[key]++
-	delay := t.retryDelay(cs.kicks[key])
+	cs.rejoinTries[key]++
+	delay := t.retryDelay(cs.rejoinTries[key])
 	cs.rejoining[key] = true
 	t.mu.Unlock()
 	t.o.Log.Warn("irc: not in a channel, will join it again", "channel", channel, "why", why, "in", delay)
@@ -662,11 +659,12 @@ func (t *transport) takeCommand(cs *connState, line []byte) (taken bool) {
 		target: m.Params[0], text: m.Params[len(m.Params)-1], accountTag: tag})
 }
 
-// tapRefusal takes the server's refusal of a line (404: banned, quieted or moderated in the channel; 401 and
-// 531: the nick an account's line went to is gone, or takes no messages) as the reader reads it, before any
-// later line (the PONG that would confirm the refused line) is handled: see onRefused. girc sees it too.
+// tapRefusal takes the server's refusal of a line (404: banned, quieted or moderated in the channel; 477 in
+// a channel the bot is in: registered users only, on some servers; 401 and 531: the nick an account's line
+// went to is gone, or takes no messages) as the reader reads it, before any later line (the PONG that would
+// confirm the refused line) is handled: see onRefused. girc sees it too.
 func (t *transport) tapRefusal(cs *connState, line []byte) {
-	if !bytes.Contains(line, []byte(" 404 ")) && !bytes.Contains(line, []byte(" 401 ")) && !bytes.Contains(line, []byte(" 531 ")) {
+	if !slices.ContainsFunc(refusalCodes, func(code []byte) bool { return bytes.Contains(line, code) }) {
 		return
 	}
 	defer func() {
@@ -679,10 +677,18 @@ func (t *transport) tapRefusal(cs *connState, line []byte) {
 		return
 	}
 	switch m.Command {
+	case "477": // to a JOIN (the bot is not in the channel), a join refusal: the girc handler's
+		if !t.inChannel(cs, m.Params[1]) {
+			return
+		}
+		fallthrough
 	case girc.ERR_CANNOTSENDTOCHAN, girc.ERR_NOSUCHNICK, "531":
 		t.onRefused(cs, m.Params[1], m.Params[len(m.Params)-1])
 	}
 }
+
+// refusalCodes are the numerics tapRefusal looks at, as they appear in a line.
+var refusalCodes = [][]byte{[]byte(" 404 "), []byte(" 401 "), []byte(" 531 "), []byte(" 477 ")}
 
 // command turns a PRIVMSG into a command for the worker pool, or ignores it. It reports whether the line
 // was a command (queued, or dropped because the pool is full). It never blocks.

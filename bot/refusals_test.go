@@ -80,6 +80,15 @@ func TestNoRejoinOutsideTheConfiguredChannels(t *testing.T) {
 // is moderated) stays in the outbox and is sent again after a while; it leaves the outbox only once a
 // PONG confirms a try that was not refused.
 func TestRefusedPageIsKeptAndSentAgain(t *testing.T) {
+	for _, refusal := range []string{
+		"404 opsbot #operations :Cannot send to channel (you're banned)",
+		"477 opsbot #operations :You need to be identified to speak in this channel", // some servers' +M
+	} {
+		t.Run(refusal[:3], func(t *testing.T) { refusedPageIsKeptAndSentAgain(t, refusal) })
+	}
+}
+
+func refusedPageIsKeptAndSentAgain(t *testing.T, refusal string) {
 	fs, b, st := fakeServerBotWithStore(t)
 	if err := b.Announce("#operations", "P-7 paging alice: db down", true); err != nil {
 		t.Fatal(err)
@@ -87,7 +96,7 @@ func TestRefusedPageIsKeptAndSentAgain(t *testing.T) {
 	if _, ok := fs.next("PRIVMSG #operations :P-7", 3*time.Second); !ok {
 		t.Fatal("page not written")
 	}
-	fs.send(":irc.test 404 opsbot #operations :Cannot send to channel (you're banned)")
+	fs.send(":irc.test " + refusal)
 	ping, ok := fs.next("PING :"+syncPrefix, 3*time.Second)
 	if !ok {
 		t.Fatal("no sync PING after the page")
