@@ -51,7 +51,7 @@ func (m *Maint) occurrences(now time.Time) error {
 			m.rt.Log.Error("maintenance: a series' schedule no longer parses", "series", sr.ID, "schedule", sr.Schedule, "err", err)
 			continue
 		}
-		for next := sc.sched.Next(sr.Last); !next.IsZero() && next.Before(now.Add(maintAhead)); next = sc.sched.Next(next) {
+		for next := sc.after(sr.Last); !next.IsZero() && next.Before(now.Add(maintAhead)); next = sc.after(next) {
 			if next.Add(sr.Duration).Before(now) {
 				continue // missed while the bot was down: over already
 			}

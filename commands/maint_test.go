@@ -386,6 +386,46 @@ func TestMaintRecurringAcrossDST(t *testing.T) {
 	}
 }
 
+// stockholmSeries is a maintenance env in Stockholm at local time now ("2026-10-19 12:00") where alice added
+// "maint add playlist now <length> vacuum --every <spec>" and the maintenance job has run.
+func stockholmSeries(t *testing.T, now, length, spec string) *maintEnv {
+	t.Helper()
+	sthlm, _ := time.LoadLocation("Europe/Stockholm")
+	at, _ := time.ParseInLocation("2006-01-02 15:04", now, sthlm)
+	e := newMaintEnv(t, at, sthlm)
+	if got := e.say("alice", fmt.Sprintf("maint add playlist now %s vacuum --every %q", length, spec)); !strings.HasPrefix(got, "M-1 maintenance on playlist") {
+		t.Fatalf("at %s, %s every %q: add = %q", now, length, spec, got)
+	}
+	e.job("maintenance")
+	return e
+}
+
+// startsOn lists the windows' starts on a local day ("2026-10-25") as "02:30 CEST".
+func (e *maintEnv) startsOn(day string) []string {
+	e.t.Helper()
+	ws, err := e.st.RecentWindows(50)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []string
+	for _, w := range ws {
+		if s := w.Start.In(e.loc); s.Format("2006-01-02") == day {
+			out = append(out, s.Format("15:04 MST"))
+		}
+	}
+	return out
+}
+
+// On the autumn DST change (25 October, 03:00 CEST -> 02:00 CET) the repeated 02:30 is one local time, as for
+// reminders: one window, and a weekly 2h series added the day before is weekly, not "every 1h".
+func TestMaintRecurringFallBackIsOneOccurrence(t *testing.T) {
+	e := stockholmSeries(t, "2026-10-19 12:00", "1h", "30 2 * * SUN")
+	if got := e.startsOn("2026-10-25"); len(got) != 1 || got[0] != "02:30 CEST" {
+		t.Fatalf("windows on 25 October: %q, want one at 02:30 CEST", got)
+	}
+	stockholmSeries(t, "2026-10-24 12:00", "2h", "30 2 * * SUN")
+}
+
 // Planned work inside a window is planned downtime beside availability, not against the SLO; the topic shows
 // the window in progress; the planning agenda and the API list the coming windows.
 func TestMaintPlannedDowntimeTopicAgenda(t *testing.T) {

@@ -107,6 +107,9 @@ func (s schedule) next(prev store.Occurrence) time.Time {
 	return time.Time{}
 }
 
+// after is the first occurrence after the occurrence at t (see next).
+func (s schedule) after(t time.Time) time.Time { return s.next(s.occurrence(t)) }
+
 // upcoming lists the next k occurrences after now, continuing from prev (the last handled occurrence).
 func (s schedule) upcoming(prev store.Occurrence, now time.Time, k int) []time.Time {
 	var out []time.Time
