@@ -318,8 +318,8 @@ func (m *Maint) series(spec string, w *store.Window, d time.Duration) (*store.Se
 	if err != nil {
 		return nil, Errorf("error: --every %q: %v", chat.Truncate(spec, 60), err)
 	}
-	first := sc.after(w.Start.Add(-time.Second))
-	second := sc.after(first)
+	first := sc.windowAfter(w.Start.Add(-time.Second))
+	second := sc.windowAfter(first)
 	if first.IsZero() || second.IsZero() {
 		return nil, Errorf("error: --every %q never fires", chat.Truncate(spec, 60))
 	}

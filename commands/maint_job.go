@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/opsbot/opsbot/commands/chat"
 	"github.com/opsbot/opsbot/store"
 )
@@ -51,7 +53,7 @@ func (m *Maint) occurrences(now time.Time) error {
 			m.rt.Log.Error("maintenance: a series' schedule no longer parses", "series", sr.ID, "schedule", sr.Schedule, "err", err)
 			continue
 		}
-		for next := sc.after(sr.Last); !next.IsZero() && next.Before(now.Add(maintAhead)); next = sc.after(next) {
+		for next := sc.windowAfter(sr.Last); !next.IsZero() && next.Before(now.Add(maintAhead)); next = sc.windowAfter(next) {
 			if next.Add(sr.Duration).Before(now) {
 				continue // missed while the bot was down: over already
 			}
@@ -61,6 +63,36 @@ func (m *Maint) occurrences(now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// windowAfter is a series' first occurrence after the one that started at t: the schedule's next local date
+// and time (schedule.next: a repeated fall-back hour is one occurrence), or, when the schedule matches a
+// local time that a spring-forward change skips before that, the first instant after the gap (03:00 CEST
+// for 02:30 in Stockholm), as classic cron runs such a job: planned work keeps its window that night.
+// Reminders keep skipping such times.
+func (s schedule) windowAfter(t time.Time) time.Time {
+	next := s.after(t)
+	spec, ok := s.sched.(*cron.SpecSchedule)
+	if !ok || next.IsZero() {
+		return next
+	}
+	wall := *spec
+	wall.Location = time.UTC // the spec on the wall clock, where no time is skipped
+	for at := t; ; {
+		_, end := at.In(s.loc).ZoneBounds()
+		if end.IsZero() || !end.Before(next) {
+			return next
+		}
+		_, before := end.Add(-time.Second).In(s.loc).Zone()
+		if _, after := end.In(s.loc).Zone(); after > before {
+			// Clocks go forward at end: the wall times from end+before to end+after do not exist.
+			from, to := end.UTC().Add(time.Duration(before)*time.Second), end.UTC().Add(time.Duration(after)*time.Second)
+			if m := wall.Next(from.Add(-time.Second)); !m.IsZero() && m.Before(to) {
+				return end
+			}
+		}
+		at = end
+	}
 }
 
 // announce makes the announcement a window is due for, if any, and records it.

@@ -426,6 +426,17 @@ func TestMaintRecurringFallBackIsOneOccurrence(t *testing.T) {
 	stockholmSeries(t, "2026-10-24 12:00", "2h", "30 2 * * SUN")
 }
 
+// On the spring DST change (29 March, 02:00 CET -> 03:00 CEST) a nightly 02:30 window, whose local time does
+// not exist that night, starts when the gap ends, as classic cron runs it; the nights around it keep 02:30.
+func TestMaintRecurringSpringForwardStartsAfterTheGap(t *testing.T) {
+	e := stockholmSeries(t, "2026-03-25 12:00", "1h", "30 2 * * *")
+	for day, want := range map[string]string{"2026-03-28": "02:30 CET", "2026-03-29": "03:00 CEST", "2026-03-30": "02:30 CEST"} {
+		if got := e.startsOn(day); len(got) != 1 || got[0] != want {
+			t.Errorf("windows on %s: %q, want one at %s", day, got, want)
+		}
+	}
+}
+
 // Planned work inside a window is planned downtime beside availability, not against the SLO; the topic shows
 // the window in progress; the planning agenda and the API list the coming windows.
 func TestMaintPlannedDowntimeTopicAgenda(t *testing.T) {
