@@ -25,6 +25,7 @@ type RequestStore interface {
 	RequestBoard(n int, since time.Time) (store.RequestBoard, error)
 	RequestStats(from, to time.Time) (store.RequestStats, error)
 	ClaimRequestNags(now time.Time, after time.Duration) ([]store.Request, error)
+	UndoRequestNags(now time.Time, before []store.Request) error
 	RequestMetrics() (store.RequestMetrics, error)
 }
 

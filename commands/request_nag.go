@@ -16,8 +16,10 @@ const nagItems = 5
 
 // nag reminds the person on call of requests waiting in todo: a request in todo for nag_after (urgent: a
 // third of it) gets one line, then again at most every nag_after. The store records each reminder before it
-// is sent (ClaimRequestNags), so a restart never repeats one. Several requests due at once share one line.
-// With nobody on call (or no on-call family) the line goes to the channel, highlighting nobody.
+// is sent (ClaimRequestNags), so a restart never repeats one; when the line cannot be sent (the outbox write
+// failed) the claim is taken back (UndoRequestNags), so the next run tries again. Several requests due at
+// once share one line. With nobody on call (or no on-call family) the line goes to the channel, highlighting
+// nobody.
 func (q *Requests) nag(_ context.Context, now time.Time) error {
 	due, err := q.st.ClaimRequestNags(now, q.nagAfter)
 	if err != nil || len(due) == 0 {
@@ -46,7 +48,8 @@ func (q *Requests) nag(_ context.Context, now time.Time) error {
 		err = q.rt.Announce.Announce("", text+" (nobody on call)", urgent)
 	}
 	if err != nil {
-		err = fmt.Errorf("request nag: %w", err)
+		// Nothing went out: undo the claim, so the next run tries again.
+		err = errors.Join(fmt.Errorf("request nag: %w", err), q.st.UndoRequestNags(now, due))
 	}
 	return errors.Join(lookupErr, err)
 }

@@ -123,15 +123,21 @@ func (e *reqEnv) run(account, text string, private bool) *Buffer {
 // nagJob runs the request nag job at the current time.
 func (e *reqEnv) nagJob() {
 	e.t.Helper()
+	if err := e.nagJobErr(); err != nil {
+		e.t.Fatalf("nag job: %v", err)
+	}
+}
+
+// nagJobErr runs the request nag job at the current time and returns its error.
+func (e *reqEnv) nagJobErr() error {
+	e.t.Helper()
 	for _, j := range e.jobs {
 		if j.Name == "request nag" {
-			if err := j.Run(context.Background(), e.now); err != nil {
-				e.t.Fatalf("nag job: %v", err)
-			}
-			return
+			return j.Run(context.Background(), e.now)
 		}
 	}
 	e.t.Fatal("no request nag job")
+	return nil
 }
 
 const reqZW = "\u200b"
@@ -467,14 +473,30 @@ func TestRequestNagTimingAcrossRestart(t *testing.T) {
 	// A failed on-call lookup is not "nobody on call": the channel is told so (and the job reports the error).
 	e.onCall.err = errors.New("store: on call: disk I/O error")
 	e.now = start.Add(120 * time.Minute)
-	for _, j := range e.jobs {
-		if j.Name == "request nag" {
-			if err := j.Run(context.Background(), e.now); err == nil {
-				t.Error("the nag job hid the failed lookup")
-			}
-		}
+	if err := e.nagJobErr(); err == nil {
+		t.Error("the nag job hid the failed lookup")
 	}
 	expect(`channel "" urgent=false: R-1 waiting in todo for 1h: disk full on db3. Take it: !request take R-1 (the on-call lookup failed: see the log)`)
+}
+
+// A reminder whose outbox write fails is tried again at the job's next run, not a whole nag_after later.
+func TestRequestNagRetriedAfterFailedSend(t *testing.T) {
+	ann := &pagingAnnouncer{}
+	e := newReqEnv(t, func(d *testDeps) { d.Announce = ann }) // nag_after 30m, alice on call
+	e.run("bob", "request open disk full on db3", false)      // R-1
+	ann.take()
+	ann.failAfter(0) // the next outbox write fails
+	e.now = e.now.Add(30 * time.Minute)
+	if err := e.nagJobErr(); err == nil {
+		t.Fatal("the failed send was not reported")
+	}
+	for range 2 {
+		e.now = e.now.Add(time.Minute)
+		e.nagJob()
+	}
+	if got := ann.take(); len(got) != 1 || !strings.HasPrefix(got[0].Text, "R-1 waiting in todo for 31m") {
+		t.Fatalf("sent after the failed reminder: %+v, want R-1's once, a minute later", got)
+	}
 }
 
 func TestRequestFamilyHelp(t *testing.T) {

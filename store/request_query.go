@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -296,7 +297,8 @@ func Median(ds []time.Duration) (time.Duration, bool) {
 // ClaimRequestNags returns the todo requests due for a reminder at now and records now as their last
 // reminder, in one transaction: due are requests in todo for at least after (urgent ones: after/3) that were
 // not reminded within the last after. Because the claim is stored before anyone is told, a restart never
-// sends the same reminder twice.
+// sends the same reminder twice. The requests are returned as they were before the claim (LastNag is the
+// previous reminder), for UndoRequestNags.
 func (s *Store) ClaimRequestNags(now time.Time, after time.Duration) ([]Request, error) {
 	var due []Request
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -313,11 +315,11 @@ func (s *Store) ClaimRequestNags(now time.Time, after time.Duration) ([]Request,
 			if now.Sub(r.StateSince) < wait || (!r.LastNag.IsZero() && now.Sub(r.LastNag) < after) {
 				continue
 			}
+			due = append(due, r)
 			r.LastNag = now.UTC()
 			if err := putRequest(tx, r); err != nil {
 				return err
 			}
-			due = append(due, r)
 		}
 		return nil
 	})
@@ -325,4 +327,32 @@ func (s *Store) ClaimRequestNags(now time.Time, after time.Duration) ([]Request,
 		return nil, fmt.Errorf("store: claim request nags: %w", err)
 	}
 	return due, nil
+}
+
+// UndoRequestNags takes back a claim of ClaimRequestNags at now whose reminder was not sent, so the next run
+// tries again: each request of before (as the claim returned it) gets its previous LastNag back, but only
+// while its LastNag is still now (compare-and-set): one reopened or reminded again meanwhile is left as is.
+func (s *Store) UndoRequestNags(now time.Time, before []Request) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range before {
+			r, err := getRequest(tx, b.ID)
+			switch {
+			case errors.Is(err, ErrNotFound):
+				continue
+			case err != nil:
+				return err
+			case !r.LastNag.Equal(now):
+				continue
+			}
+			r.LastNag = b.LastNag
+			if err := putRequest(tx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: undo request nags: %w", err)
+	}
+	return nil
 }

@@ -448,6 +448,30 @@ func TestClaimRequestNagsSurvivesRestart(t *testing.T) {
 	s.Close()
 }
 
+// An undone claim is due again at the next run; an undo of a claim that is no longer the newest does nothing.
+func TestUndoRequestNagsIsCompareAndSet(t *testing.T) {
+	s := openRequestStore(t, newReqClock())
+	r := mustOpenRequest(t, s, "bob", "disk full", false)
+	const after = 30 * time.Minute
+	at := r.Opened.Add(after)
+	due, err := s.ClaimRequestNags(at, after)
+	if err != nil || len(due) != 1 || !due[0].LastNag.IsZero() {
+		t.Fatalf("claim = %+v, %v: want R-%d as before the claim", due, err, r.ID)
+	}
+	if err := s.UndoRequestNags(at, due); err != nil {
+		t.Fatal(err)
+	}
+	if got := claimNags(t, s, at.Add(time.Minute), after); !slices.Equal(got, []uint64{r.ID}) {
+		t.Fatalf("claim after the undo = %v", got)
+	}
+	if err := s.UndoRequestNags(at, due); err != nil { // stale: the claim at +31m stands
+		t.Fatal(err)
+	}
+	if got := claimNags(t, s, at.Add(2*time.Minute), after); got != nil {
+		t.Fatalf("claim after a stale undo = %v, want none", got)
+	}
+}
+
 // A reopened urgent request is nagged a third of nag_after after its reopening, whatever its earlier nags.
 func TestReopenedUrgentRequestIsNaggedFromItsReopening(t *testing.T) {
 	c := newReqClock()
