@@ -215,6 +215,8 @@ func (p *Paging) sendNotice(pg store.Page, n store.PageNotice) error {
 		line = fmt.Sprintf("%s %s (step %d/%d, %s): %s %s", id, verb, n.Step, p.cfg.MaxEscalations, n.Note, p.pageText(pg), within)
 	case n.Kind == store.NoticeEscalated:
 		line = fmt.Sprintf("%s page from %s, escalated to you (%s): %s %s", id, p.byLine(pg), n.Note, p.pageText(pg), within)
+	case n.Kind == store.NoticeAutoResolved: // not urgent: nobody must act
+		return p.rt.Announce.Announce("", autoResolvedLine(pg, n), false)
 	case n.Kind == store.NoticeExhausted:
 		paged := make([]string, len(pg.Paged))
 		for i, a := range pg.Paged {

@@ -16,6 +16,8 @@ const autoResolveBatch = 200
 
 // autoResolve resolves the pages acked AckResolveAfter ago or longer and not resolved, and says so in the
 // channel: "P-3 resolved: acked 1d ago by alice and not resolved"; more than three at once share one line.
+// The lines are the pages' due notices, stored with the resolve: one that cannot be queued now is sent by
+// the escalation job (resendNotices).
 func (p *Paging) autoResolve(_ context.Context, now time.Time) error {
 	pages, err := p.st.ResolveAckedPages(now.Add(-p.cfg.AckResolveAfter), now, p.cfg.Notifiers, autoResolveBatch)
 	if err != nil {
@@ -25,31 +27,21 @@ func (p *Paging) autoResolve(_ context.Context, now time.Time) error {
 		return nil
 	}
 	p.wake()
-	for _, l := range autoResolvedLines(pages, now, p.cfg.AckResolveAfter) {
-		if err := p.rt.Announce.Announce("", l, false); err != nil {
-			return fmt.Errorf("page auto-resolve: %w", err)
-		}
-	}
+	p.SendNotices(pages)
 	return nil
 }
 
-// autoResolvedLines are the channel lines for pages the bot resolved.
-func autoResolvedLines(pages []store.Page, now time.Time, after time.Duration) []string {
-	if len(pages) <= 3 {
-		var out []string
-		for _, pg := range pages {
-			out = append(out, fmt.Sprintf("%s resolved: acked %s ago by %s and not resolved", pageID(pg.ID),
-				chat.FormatDuration(now.Sub(pg.AckedAt)), chat.NoHighlight(pg.AckedBy)))
-		}
-		return out
+// autoResolvedLine is the channel line of a page the bot resolved (notice n, due when it was resolved).
+func autoResolvedLine(pg store.Page, n store.PageNotice) string {
+	return fmt.Sprintf("%s resolved: acked %s ago by %s and not resolved", pageID(pg.ID),
+		chat.FormatDuration(n.At.Sub(pg.AckedAt)), chat.NoHighlight(pg.AckedBy))
+}
+
+// autoResolvedSummary is the one channel line for more pages the bot resolved at once (their ids).
+func (p *Paging) autoResolvedSummary(ids []string) string {
+	list := strings.Join(ids[:min(len(ids), 5)], ", ")
+	if len(ids) > 5 {
+		list += fmt.Sprintf(" and %d more", len(ids)-5)
 	}
-	var ids []string
-	for _, pg := range pages[:min(len(pages), 5)] {
-		ids = append(ids, pageID(pg.ID))
-	}
-	list := strings.Join(ids, ", ")
-	if len(pages) > len(ids) {
-		list += fmt.Sprintf(" and %d more", len(pages)-len(ids))
-	}
-	return []string{fmt.Sprintf("%s resolved: acked %s ago or more and not resolved", list, chat.FormatDuration(after))}
+	return fmt.Sprintf("%s resolved: acked %s ago or more and not resolved", list, chat.FormatDuration(p.cfg.AckResolveAfter))
 }

@@ -62,3 +62,28 @@ func TestPageAutoResolveOff(t *testing.T) {
 		}
 	}
 }
+
+// The channel line of a page the bot resolves is stored with the resolve: when its outbox write fails, the
+// escalation job sends it once, after a restart too.
+func TestPageAutoResolveLineSurvivesFailedSend(t *testing.T) {
+	h := newPagingHarness(t, func(c *PagingConfig) { c.AckResolveAfter = 24 * time.Hour })
+	h.one("bob", "", "page db is down")
+	h.now = h.now.Add(2 * time.Minute)
+	h.one("alice", "#operations", "ack P-1")
+	h.ann.take()
+
+	h.now = h.now.Add(24 * time.Hour)
+	h.ann.failAfter(0)             // the outbox write of the line fails
+	h.tickErr("page auto-resolve") // the failure is logged; the line stays due
+	if pg, err := h.st.GetPage(1); err != nil || pg.State != store.PageResolved {
+		t.Fatalf("P-1 = %+v, %v: want resolved", pg, err)
+	}
+	h.expect()
+	h.restart()
+	for range 3 { // the jobs run on; the line goes out once
+		h.now = h.now.Add(time.Minute)
+		h.tick("page auto-resolve")
+		h.tick("page escalation")
+	}
+	h.expect(pagingAnn("P-1 resolved: acked 1d ago by "+pgNick("alice")+" and not resolved", false))
+}

@@ -140,6 +140,12 @@ func (p *Paging) sendSummary(pages []store.Page) error {
 	}
 	for _, kind := range order {
 		g := kinds[kind]
+		if kind == store.NoticeAutoResolved { // not urgent, nothing to ack
+			if err := p.rt.Announce.Announce("", p.autoResolvedSummary(g.ids), false); err != nil {
+				return err
+			}
+			continue
+		}
 		what := map[string]string{store.NoticeOpened: "opened", store.NoticeEscalated: "escalated",
 			store.NoticeExhausted: "still not acknowledged after every escalation", store.NoticeUpdate: "updated"}[kind]
 		line := fmt.Sprintf("%d pages %s", len(g.ids), what)

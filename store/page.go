@@ -80,6 +80,8 @@ const (
 	NoticeUpdate    = "update"    // By added Note to the page (To privately)
 	NoticeEscalated = "escalated" // the page moved from From to To; Note says why
 	NoticeExhausted = "exhausted" // no escalation step is left (the channel)
+	// NoticeAutoResolved: the bot resolved the page, acked long ago (the channel; ResolveAckedPages).
+	NoticeAutoResolved = "auto-resolved"
 )
 
 // PageNotice is one IRC line about a page that is due: to the channel, or Private to To. Commands render its
@@ -386,7 +388,9 @@ const AutoResolver = "opsbot"
 
 // ResolveAckedPages resolves the pages acked at or before before and not resolved since, oldest ack first, at
 // most limit, in one transaction: each as ResolvePage would (by AutoResolver), with a resolve event for
-// the notifiers. It reads only the index of acked pages, so it costs nothing while none is due.
+// the notifiers and its channel line due as a NoticeAutoResolved notice, so that a failed outbox write
+// delays the line instead of losing it. It reads only the index of acked pages, so it costs nothing while
+// none is due.
 func (s *Store) ResolveAckedPages(before, now time.Time, notifiers []string, limit int) ([]Page, error) {
 	var out []Page
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -412,6 +416,7 @@ func (s *Store) ResolveAckedPages(before, now time.Time, notifiers []string, lim
 			if err := resolveTx(tx, &p, AutoResolver, now); err != nil {
 				return err
 			}
+			p.Notices = []PageNotice{{Kind: NoticeAutoResolved, At: now}}
 			if err := putPage(tx, p); err != nil {
 				return err
 			}

@@ -7,7 +7,7 @@ import (
 )
 
 // ResolveAckedPages resolves exactly the pages acked before the cutoff and not resolved, with a resolve
-// event for the notifiers, and !page list (OpenPages) no longer shows them; unacked pages keep escalating.
+// event for the notifiers and the channel line due, and !page list (OpenPages) no longer shows them; unacked pages keep escalating.
 func TestResolveAckedPages(t *testing.T) {
 	s, _ := openPagingStore(t)
 	now := utc("2026-03-25T12:00:00Z")
@@ -35,6 +35,9 @@ func TestResolveAckedPages(t *testing.T) {
 	got, err := s.ResolveAckedPages(later.Add(-24*time.Hour), later, []string{"webhook-0"}, 100)
 	if err != nil || len(got) != 1 || got[0].ID != ids[0] || got[0].State != PageResolved || got[0].ResolvedBy != AutoResolver || !got[0].ResolvedAt.Equal(later) {
 		t.Fatalf("ResolveAckedPages = %+v, %v; want P-1 resolved by %s", got, err, AutoResolver)
+	}
+	if p, _ := s.GetPage(ids[0]); len(p.Notices) != 1 || p.Notices[0].Kind != NoticeAutoResolved {
+		t.Errorf("P-1's notices %+v, want its channel line due", p.Notices)
 	}
 	task, ok, err := s.NotifyHead("webhook-0")
 	if err != nil || !ok || task.Event != "resolve" || task.Page.ID != ids[0] {

@@ -263,6 +263,11 @@ func (g *gen) housekeeping() error {
 			if err != nil {
 				return err
 			}
+			for _, p := range ps { // the bot's channel line about each, sent
+				if err := g.st.PageNoticesSent(p.ID, p.Notices...); err != nil {
+					return err
+				}
+			}
 			n = len(ps)
 		}
 	}
