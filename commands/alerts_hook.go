@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -138,7 +139,7 @@ func (a *Alerts) decode(body []byte) (u store.AlertUpdate, heartbeat bool, msg s
 	if err := json.Unmarshal(body, &m); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return u, false, fmt.Sprintf("%s: must be a %s", te.Field, te.Value)
+			return u, false, fmt.Sprintf("%s: must be %s", te.Field, jsonKind(te.Type))
 		}
 		return u, false, "body: not a JSON object: " + err.Error()
 	}
@@ -214,6 +215,24 @@ func (a *Alerts) decode(body []byte) (u store.AlertUpdate, heartbeat bool, msg s
 		}
 	}
 	return u, false, ""
+}
+
+// jsonKind names in words the JSON a Go type is decoded from: "a string", "an array". A type error's
+// message names the type wanted, not the one sent.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Bool:
+		return "true or false"
+	}
+	return "a number"
 }
 
 // action maps a severity label to page, notify or ignore.

@@ -297,7 +297,8 @@ func TestAlertWebhookRefusals(t *testing.T) {
 		{"no version", without(good, "version"), alertToken, 400, "version: missing"},
 		{"no group key", without(good, "groupKey"), alertToken, 400, "groupKey: missing"},
 		{"alert without status", strings.Replace(good, `"status":"firing","labels"`, `"labels"`, 1), alertToken, 400, "alerts[0].status"},
-		{"wrong type", strings.Replace(good, `"alerts":[`, `"alerts":7,"x":[`, 1), alertToken, 400, "alerts: must be"},
+		{"wrong type", strings.Replace(good, `"alerts":[`, `"alerts":7,"x":[`, 1), alertToken, 400, "alerts: must be an array"},
+		{"version as a number", strings.Replace(good, `"version":"4"`, `"version":4`, 1), alertToken, 400, "version: must be a string"},
 		{"not JSON", "{", alertToken, 400, "body: not a JSON object"},
 		{"2 MiB", `{"version":"4","pad":"` + strings.Repeat("x", 2<<20) + `"}`, alertToken, 413, "body larger than"},
 	} {
