@@ -72,15 +72,16 @@ func (a *Alerts) webhook(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusBadRequest, "reading body: "+err.Error())
 		return
 	}
-	u, heartbeat, msg := a.decode(body)
+	hm, msg := a.decode(body)
 	if msg != "" {
 		WriteError(w, http.StatusBadRequest, msg)
 		return
 	}
-	for _, al := range u.Alerts {
-		a.received.WithLabelValues(al.Status).Inc()
+	for status, n := range hm.received {
+		a.received.WithLabelValues(status).Add(float64(n))
 	}
-	if heartbeat {
+	u := hm.update
+	if hm.heartbeat {
 		a.heartbeat(w, u)
 		return
 	}
@@ -132,38 +133,47 @@ func (a *Alerts) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// decode checks and sanitises a webhook body into an update; heartbeat is true for the heartbeat alert's
-// group. msg is the 400's text, naming the field at fault.
-func (a *Alerts) decode(body []byte) (u store.AlertUpdate, heartbeat bool, msg string) {
+// hookMessage is a webhook body checked and sanitised.
+type hookMessage struct {
+	update    store.AlertUpdate // the group's
+	heartbeat bool              // the group is the heartbeat alert's
+	received  map[string]int    // the alerts by status, every one (past maxAlertsKept too)
+}
+
+// decode checks and sanitises a webhook body; msg is the 400's text, naming the field at fault.
+func (a *Alerts) decode(body []byte) (hm hookMessage, msg string) {
+	u := &hm.update
 	var m amMessage
 	if err := json.Unmarshal(body, &m); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return u, false, fmt.Sprintf("%s: must be %s", te.Field, jsonKind(te.Type))
+			return hm, fmt.Sprintf("%s: must be %s", te.Field, jsonKind(te.Type))
 		}
-		return u, false, "body: not a JSON object: " + err.Error()
+		return hm, "body: not a JSON object: " + err.Error()
 	}
 	switch {
 	case m.Version == nil:
-		return u, false, "version: missing (Alertmanager's webhook sends \"4\")"
+		return hm, "version: missing (Alertmanager's webhook sends \"4\")"
 	case *m.Version != "4":
-		return u, false, fmt.Sprintf("version: %q is not supported (want \"4\")", chat.Truncate(*m.Version, 20))
+		return hm, fmt.Sprintf("version: %q is not supported (want \"4\")", chat.Truncate(*m.Version, 20))
 	case m.GroupKey == nil || *m.GroupKey == "":
-		return u, false, "groupKey: missing"
+		return hm, "groupKey: missing"
 	case m.Status == nil || (*m.Status != store.AlertFiring && *m.Status != store.AlertResolved):
-		return u, false, "status: missing, or not firing or resolved"
+		return hm, "status: missing, or not firing or resolved"
 	case m.Alerts == nil:
-		return u, false, "alerts: missing"
+		return hm, "alerts: missing"
 	}
 	u.Key, u.Now = chat.Truncate(*m.GroupKey, 1000), a.rt.Now()
+	hm.received = map[string]int{}
 	var action []string
 	for i, in := range *m.Alerts {
 		if in.Status == nil || (*in.Status != store.AlertFiring && *in.Status != store.AlertResolved) {
-			return u, false, fmt.Sprintf("alerts[%d].status: missing, or not firing or resolved", i)
+			return hm, fmt.Sprintf("alerts[%d].status: missing, or not firing or resolved", i)
 		}
 		if len(in.Labels) == 0 {
-			return u, false, fmt.Sprintf("alerts[%d].labels: missing", i)
+			return hm, fmt.Sprintf("alerts[%d].labels: missing", i)
 		}
+		hm.received[*in.Status]++
 		if i >= maxAlertsKept {
 			if *in.Status == store.AlertFiring {
 				u.Alerts = append(u.Alerts, store.Alert{Status: store.AlertFiring, Fingerprint: fmt.Sprintf("more-%d", i)}) // counted, not kept whole
@@ -190,7 +200,8 @@ func (a *Alerts) decode(body []byte) (u store.AlertUpdate, heartbeat bool, msg s
 	u.Name = orString(group["alertname"], orString(common["alertname"], first["alertname"]))
 	u.Service = strings.ToLower(orString(group[a.cfg.ServiceLabel], orString(common[a.cfg.ServiceLabel], first[a.cfg.ServiceLabel])))
 	if u.Name == a.cfg.Heartbeat && u.Name != "" {
-		return u, true, ""
+		hm.heartbeat = true
+		return hm, ""
 	}
 	// The group takes the strongest action of its firing alerts (of all, once none fires).
 	firing := func(i int) bool { return u.Alerts[i].Status == store.AlertFiring }
@@ -214,7 +225,7 @@ func (a *Alerts) decode(body []byte) (u store.AlertUpdate, heartbeat bool, msg s
 			u.Runbook = runbookOf(u.Alerts[i].Annotations)
 		}
 	}
-	return u, false, ""
+	return hm, ""
 }
 
 // jsonKind names in words the JSON a Go type is decoded from: "a string", "an array". A type error's

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -125,6 +127,25 @@ func (e *alertEnv) say(account, text string) string {
 	var b Buffer
 	e.disp.Dispatch(context.Background(), Message{Caller: Caller{Account: account, Nick: account}, Channel: "#operations", Text: text}, &b)
 	return strings.ReplaceAll(strings.Join(append(b.Lines, b.Errors...), "\n"), "\u200b", "")
+}
+
+// scrape gathers the family's metrics as /metrics does: each series by its name and label values
+// ("opsbot_alerts_received_total{resolved}"), and the scrape's error.
+func (e *alertEnv) scrape() (map[string]float64, error) {
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(e.alerts.Family().Collectors...)
+	mfs, err := reg.Gather()
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			name := mf.GetName()
+			for _, l := range m.GetLabel() {
+				name += "{" + l.GetValue() + "}"
+			}
+			out[name] = m.GetGauge().GetValue() + m.GetCounter().GetValue()
+		}
+	}
+	return out, err
 }
 
 // am is an alert of a webhook message: name, service, severity, instance, status.
@@ -316,6 +337,24 @@ func TestAlertWebhookRefusals(t *testing.T) {
 	}
 	if _, ok := off.jobs["alerts news"]; ok {
 		t.Fatal("alert jobs run without alerts.token")
+	}
+}
+
+// opsbot_alerts_received_total counts every alert of a message, also those past the ones a group keeps.
+func TestAlertsReceivedCountsEveryAlert(t *testing.T) {
+	e := newAlertEnv(t, alertCfg)
+	var as []am
+	for i := range maxAlertsKept + 100 {
+		status := "firing"
+		if i >= maxAlertsKept {
+			status = "resolved"
+		}
+		as = append(as, am{"HighLatency", "playlist", "critical", fmt.Sprint(i), status})
+	}
+	e.fire(amBody(as...))
+	got, err := e.scrape()
+	if f, r := got["opsbot_alerts_received_total{firing}"], got["opsbot_alerts_received_total{resolved}"]; err != nil || f != maxAlertsKept || r != 100 {
+		t.Fatalf("received: firing %v, resolved %v (%v); want %d and 100", f, r, err, maxAlertsKept)
 	}
 }
 
