@@ -82,7 +82,13 @@ func (a *Alerts) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	u := hm.update
 	if hm.heartbeat {
-		a.heartbeat(w, u)
+		if err := a.seeHeartbeat(u.Now); err != nil {
+			a.rt.fail(w, "alertmanager webhook: heartbeat", err)
+			return
+		}
+	}
+	if len(u.Alerts) == 0 { // the heartbeat alone: no group
+		WriteJSON(w, http.StatusOK, map[string]any{"ok": true, "heartbeat": hm.heartbeat})
 		return
 	}
 	service := u.Service
@@ -122,6 +128,9 @@ func (a *Alerts) webhook(w http.ResponseWriter, r *http.Request) {
 	if g.Page != 0 {
 		out["page"] = pageID(g.Page)
 	}
+	if hm.heartbeat {
+		out["heartbeat"] = true
+	}
 	WriteJSON(w, http.StatusOK, out)
 	if f, ok := w.(http.Flusher); ok {
 		f.Flush() // Alertmanager has its answer; the page's lines follow
@@ -135,8 +144,8 @@ func (a *Alerts) webhook(w http.ResponseWriter, r *http.Request) {
 
 // hookMessage is a webhook body checked and sanitised.
 type hookMessage struct {
-	update    store.AlertUpdate // the group's
-	heartbeat bool              // the group is the heartbeat alert's
+	update    store.AlertUpdate // the group's, without the heartbeat alerts
+	heartbeat bool              // a heartbeat alert (alerts.heartbeat) fires in it
 	received  map[string]int    // the alerts by status, every one (past maxAlertsKept too)
 }
 
@@ -174,7 +183,11 @@ func (a *Alerts) decode(body []byte) (hm hookMessage, msg string) {
 			return hm, fmt.Sprintf("alerts[%d].labels: missing", i)
 		}
 		hm.received[*in.Status]++
-		if i >= maxAlertsKept {
+		if in.Labels["alertname"] == a.cfg.Heartbeat { // told apart alert by alert: a route may group it with others
+			hm.heartbeat = hm.heartbeat || *in.Status == store.AlertFiring
+			continue
+		}
+		if len(action) >= maxAlertsKept {
 			if *in.Status == store.AlertFiring {
 				u.Alerts = append(u.Alerts, store.Alert{Status: store.AlertFiring, Fingerprint: fmt.Sprintf("more-%d", i)}) // counted, not kept whole
 			}
@@ -199,10 +212,6 @@ func (a *Alerts) decode(body []byte) (hm hookMessage, msg string) {
 	}
 	u.Name = orString(group["alertname"], orString(common["alertname"], first["alertname"]))
 	u.Service = strings.ToLower(orString(group[a.cfg.ServiceLabel], orString(common[a.cfg.ServiceLabel], first[a.cfg.ServiceLabel])))
-	if u.Name == a.cfg.Heartbeat && u.Name != "" {
-		hm.heartbeat = true
-		return hm, ""
-	}
 	// The group takes the strongest action of its firing alerts (of all, once none fires).
 	firing := func(i int) bool { return u.Alerts[i].Status == store.AlertFiring }
 	best := -1

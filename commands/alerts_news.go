@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -143,41 +142,28 @@ func (a *Alerts) watchHeartbeat(_ context.Context, now time.Time) error {
 	return a.pager.SendNoticesOf([]uint64{pg.ID})
 }
 
-// heartbeat records the heartbeat alert's arrival, and resolves the page about the silent pipeline if there
-// is one, telling the channel once.
-func (a *Alerts) heartbeat(w http.ResponseWriter, u store.AlertUpdate) {
-	firing := false
-	for _, al := range u.Alerts {
-		firing = firing || al.Status == store.AlertFiring
-	}
-	if !firing {
-		WriteJSON(w, http.StatusOK, map[string]any{"ok": true, "heartbeat": false})
-		return
-	}
+// seeHeartbeat records the heartbeat alert's arrival at now, and resolves the page about the silent pipeline
+// if there is one, telling the channel once.
+func (a *Alerts) seeHeartbeat(now time.Time) error {
 	h, err := a.st.AlertHeartbeat()
 	if err != nil {
-		a.rt.fail(w, "alertmanager webhook: heartbeat", err)
-		return
+		return err
 	}
 	if h.Page != 0 { // resolved first: if that fails, Alertmanager's retry finds the page still recorded
 		pg, resolved, err := a.pager.ResolveFor(alertSource, h.Page)
 		if err != nil {
-			a.rt.fail(w, "alertmanager webhook: heartbeat page", err)
-			return
+			return fmt.Errorf("resolve %s: %w", pageID(h.Page), err)
 		}
 		if resolved {
 			line := fmt.Sprintf("%s resolved: the alert pipeline's heartbeat (%s) is back after %s", pageID(pg.ID), a.cfg.Heartbeat,
-				chat.FormatDuration(u.Now.Sub(h.LastSeen)))
+				chat.FormatDuration(now.Sub(h.LastSeen)))
 			if err := a.rt.Announce.Announce("", line, false); err != nil {
 				a.rt.Log.Error("alerts: announce the heartbeat's return", "err", err)
 			}
 		}
 	}
-	if _, err := a.st.SeeHeartbeat(u.Now); err != nil {
-		a.rt.fail(w, "alertmanager webhook: heartbeat", err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, map[string]any{"ok": true, "heartbeat": true})
+	_, err = a.st.SeeHeartbeat(now)
+	return err
 }
 
 // clock is a time for chat in the bot's zone: 14:05 today, else 12-01 14:05.

@@ -188,9 +188,19 @@ func amBody(alerts ...am) string {
 
 // without is a JSON object without one of its keys.
 func without(body, key string) string {
+	return edited(body, func(m map[string]any) { delete(m, key) })
+}
+
+// regrouped is a webhook body under another groupKey, with these group (and common) labels.
+func regrouped(body, key string, labels map[string]string) string {
+	return edited(body, func(m map[string]any) { m["groupKey"], m["groupLabels"], m["commonLabels"] = key, labels, labels })
+}
+
+// edited is a JSON object changed by edit.
+func edited(body string, edit func(map[string]any)) string {
 	var m map[string]any
 	_ = json.Unmarshal([]byte(body), &m)
-	delete(m, key)
+	edit(m)
 	b, _ := json.Marshal(m)
 	return string(b)
 }
@@ -445,6 +455,30 @@ func TestAlertHeartbeat(t *testing.T) {
 	e.fire(watchdog)
 	if got := e.ann.take(); len(got) != 0 {
 		t.Fatalf("a second heartbeat told %q", alertTexts(got))
+	}
+}
+
+// A route not grouped by alertname may put the heartbeat in a group with other alerts: whichever comes
+// first, the heartbeat feeds the dead man's switch and the others are a group like any other.
+func TestAlertHeartbeatInAGroupWithOthers(t *testing.T) {
+	e := newAlertEnv(t, alertCfg)
+	watchdog, disk := am{"Watchdog", "", "none", "", ""}, am{"DiskFull", "storage", "critical", "db3", ""}
+	mixed := func(alerts ...am) string {
+		return regrouped(amBody(alerts...), `{}:{cluster="eu"}`, map[string]string{"cluster": "eu"})
+	}
+	e.fire(mixed(watchdog, disk))
+	if g, _ := e.st.FiringAlertGroups(); len(g) != 1 || g[0].Name != "DiskFull" || g[0].Firing != 1 || g[0].Page == 0 {
+		t.Fatalf("groups after the heartbeat and DiskFull: %+v, want DiskFull paging alone", g)
+	}
+	for range 12 { // the real alert first, every minute
+		e.now = e.now.Add(time.Minute)
+		e.fire(mixed(disk, watchdog))
+		e.job("alerts heartbeat")
+	}
+	for _, l := range alertTexts(e.ann.take()) {
+		if strings.Contains(l, "silent") {
+			t.Fatalf("the heartbeat came every minute, yet: %s", l)
+		}
 	}
 }
 
