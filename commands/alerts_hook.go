@@ -1,7 +1,9 @@
 package commands
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +23,7 @@ const (
 	maxLabels        = 40   // labels (or annotations) of one alert
 	maxLabelBytes    = 256  // a label's name or value
 	maxAnnotationLen = 1000 // an annotation's value
+	maxGroupKey      = 1000 // a groupKey stored as it is (a longer one: see groupKey)
 )
 
 // amMessage is Alertmanager's webhook body (version 4). Pointers tell a missing field from an empty one.
@@ -172,7 +175,10 @@ func (a *Alerts) decode(body []byte) (hm hookMessage, msg string) {
 	case m.Alerts == nil:
 		return hm, "alerts: missing"
 	}
-	u.Key, u.Now = chat.Truncate(*m.GroupKey, 1000), a.rt.Now()
+	u.Key, u.Now = groupKey(*m.GroupKey), a.rt.Now()
+	if u.Key != *m.GroupKey {
+		u.FormerKey = chat.Truncate(*m.GroupKey, maxGroupKey) // what opsbot stored such a group under before
+	}
 	hm.received = map[string]int{}
 	var action []string
 	for i, in := range *m.Alerts {
@@ -235,6 +241,17 @@ func (a *Alerts) decode(body []byte) (hm hookMessage, msg string) {
 		}
 	}
 	return hm, ""
+}
+
+// groupKey is what a group is stored under: Alertmanager's groupKey as it is, or for one longer than
+// maxGroupKey (group_by on many or long labels) its start, for people to read, and the SHA-256 of the whole,
+// so that groups alike in their first bytes stay apart. The same groupKey gives the same key after a restart.
+func groupKey(key string) string {
+	if len(key) <= maxGroupKey {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return chat.Truncate(key, 200) + " sha256:" + hex.EncodeToString(sum[:])
 }
 
 // jsonKind names in words the JSON a Go type is decoded from: "a string", "an array". A type error's

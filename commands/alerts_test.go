@@ -482,6 +482,21 @@ func TestAlertHeartbeatInAGroupWithOthers(t *testing.T) {
 	}
 }
 
+// Groups whose groupKeys share their first 1000 bytes (group_by on long labels) stay two groups, each
+// resolved by its own resolve.
+func TestAlertLongGroupKeysStayApart(t *testing.T) {
+	e := newAlertEnv(t, alertCfg)
+	long := `{}:{alertname="KubePodCrashLooping", pod="` + strings.Repeat("checkout-worker-7d9f8b6c5d-", 40)
+	api, sidecar := am{"KubePodCrashLooping", "playlist", "critical", "api", ""}, am{"KubePodCrashLooping", "playlist", "critical", "sidecar", ""}
+	e.fire(regrouped(amBody(api), long+`api"}`, nil))
+	e.fire(regrouped(amBody(sidecar), long+`sidecar"}`, nil))
+	api.status = "resolved"
+	e.fire(regrouped(amBody(api), long+`api"}`, nil))
+	if g, _ := e.st.FiringAlertGroups(); len(g) != 1 || g[0].Alerts[0].Labels["instance"] != "sidecar" || g[0].Page != 2 {
+		t.Fatalf("firing after api's resolve: %+v, want sidecar's group with its own page", g)
+	}
+}
+
 // An incident declared from an alert's page records the alerts and pages nobody again.
 func TestIncidentFromAlertPage(t *testing.T) {
 	e := newAlertEnv(t, alertCfg)

@@ -114,6 +114,9 @@ type AlertUpdate struct {
 	Summary  string
 	Runbook  string
 	Now      time.Time
+	// FormerKey, when set, is the key an older opsbot stored the group under: a record found only under it
+	// is moved to Key (once: another group alike in its start then opens a record of its own).
+	FormerKey string
 	// Suppressed names the maintenance window in progress that holds the group's page back ("M-3"): the
 	// group is stored and listed, but not paged while it is set (it is set afresh at every update).
 	Suppressed string
@@ -157,13 +160,17 @@ func (s *Store) ApplyAlerts(u AlertUpdate) (AlertChange, error) {
 				firing++
 			}
 		}
+		raw, err := activeAlertGroup(tx, u)
+		if err != nil {
+			return err
+		}
 		var g AlertGroup
 		current := false
-		if raw := tx.Bucket(bucketAlertActive).Get([]byte(u.Key)); raw != nil {
+		if raw != nil {
 			if _, err := getJSON(groups, raw, &g); err != nil {
 				return err
 			}
-			current = g.Resolved.IsZero()
+			g.Key, current = u.Key, g.Resolved.IsZero()
 		}
 		switch {
 		case !current && firing == 0:
@@ -218,6 +225,24 @@ func (s *Store) ApplyAlerts(u AlertUpdate) (AlertChange, error) {
 		err = fmt.Errorf("store: apply alerts of %q: %w", u.Key, err)
 	}
 	return ch, err
+}
+
+// activeAlertGroup is the id of the newest record of u's group, nil for none; a record found under
+// u.FormerKey is moved to u.Key.
+func activeAlertGroup(tx *bolt.Tx, u AlertUpdate) ([]byte, error) {
+	active := tx.Bucket(bucketAlertActive)
+	if raw := active.Get([]byte(u.Key)); raw != nil || u.FormerKey == "" {
+		return raw, nil
+	}
+	raw := active.Get([]byte(u.FormerKey))
+	if raw == nil {
+		return nil, nil
+	}
+	raw = slices.Clone(raw) // valid only until the bucket changes
+	if err := active.Delete([]byte(u.FormerKey)); err != nil {
+		return nil, err
+	}
+	return raw, active.Put([]byte(u.Key), raw)
 }
 
 // followPageTx makes the group's page follow the group, in the group's transaction (see AlertUpdate.Page).

@@ -80,6 +80,27 @@ func TestApplyAlertsLifecycle(t *testing.T) {
 	}
 }
 
+// A record stored under a group's former key (an older opsbot's) is found by the group's key, once.
+func TestApplyAlertsMovesAFormerKey(t *testing.T) {
+	s := mustOpen(t)
+	now := time.Date(2026, 12, 1, 14, 5, 0, 0, time.UTC)
+	up := func(key, former string, a Alert) AlertChange {
+		t.Helper()
+		ch, err := s.ApplyAlerts(AlertUpdate{Key: key, FormerKey: former, Action: ActionNotify, Alerts: []Alert{a}, Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ch
+	}
+	before := up("cut", "", firing("a"))
+	if ch := up("cut sha256:1", "cut", firing("a")); ch.New || ch.Group.ID != before.Group.ID || ch.Group.Key != "cut sha256:1" {
+		t.Fatalf("the group under its former key = %+v, want record %d moved", ch, before.Group.ID)
+	}
+	if ch := up("cut sha256:2", "cut", firing("b")); !ch.New {
+		t.Fatalf("another group alike in its start = %+v, want a record of its own", ch)
+	}
+}
+
 // An alert group's page is keyed: opening it again (a re-sent webhook after a crash) finds the first.
 func TestKeyedPageAndAlertLink(t *testing.T) {
 	s, _ := openPagingStore(t)
