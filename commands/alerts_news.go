@@ -24,10 +24,16 @@ func (a *Alerts) tell(_ context.Context, now time.Time) error {
 	var lines []string
 	var opened, added, resolved int
 	var services []string
+	var told []store.AlertGroup
 	for _, g := range untold {
 		n := g.News
-		if g.Action == store.ActionIgnore || g.SuppressedBy != "" && g.Page == 0 {
-			continue // stored and listed, never announced (a suppressed group pages when its window ends)
+		held := g.SuppressedBy != "" && g.Page == 0
+		if held && g.Resolved.IsZero() {
+			continue // its news wait for the window's end (the release job, or a re-send after it): told once, then
+		}
+		told = append(told, g)
+		if g.Action == store.ActionIgnore || held {
+			continue // stored and listed, never announced (or resolved while held back: nothing was told)
 		}
 		if n.Opened && g.Page != 0 {
 			pages = append(pages, g.Page)
@@ -58,6 +64,9 @@ func (a *Alerts) tell(_ context.Context, now time.Time) error {
 			services = append(services, g.Service)
 		}
 	}
+	if len(told) == 0 {
+		return nil // only groups held back: nothing to write
+	}
 	if len(pages) > 0 {
 		if err := a.pager.SendNoticesOf(pages); err != nil {
 			return err
@@ -71,7 +80,7 @@ func (a *Alerts) tell(_ context.Context, now time.Time) error {
 			return fmt.Errorf("alerts: announce: %w", err)
 		}
 	}
-	return a.st.AlertsTold(untold)
+	return a.st.AlertsTold(told)
 }
 
 // notPaged says why a firing group that pages has no page: " (not paged: nobody on call)".

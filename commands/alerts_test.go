@@ -92,14 +92,16 @@ func (e *alertEnv) restart() {
 }
 
 // post sends a webhook body with the bearer token tok ("" = none) and returns the status and body.
-func (e *alertEnv) post(body, tok string) (int, string) {
-	e.t.Helper()
+func (e *alertEnv) post(body, tok string) (int, string) { return postHook(e.mux, body, tok) }
+
+// postHook sends a webhook body to mux's POST /hooks/alertmanager with the bearer token tok ("" = none).
+func postHook(mux http.Handler, body, tok string) (int, string) {
 	r := httptest.NewRequest("POST", "/hooks/alertmanager", strings.NewReader(body))
 	if tok != "" {
 		r.Header.Set("Authorization", "Bearer "+tok)
 	}
 	w := httptest.NewRecorder()
-	e.mux.ServeHTTP(w, r)
+	mux.ServeHTTP(w, r)
 	return w.Code, w.Body.String()
 }
 
@@ -494,6 +496,45 @@ func TestAlertLongGroupKeysStayApart(t *testing.T) {
 	e.fire(regrouped(amBody(api), long+`api"}`, nil))
 	if g, _ := e.st.FiringAlertGroups(); len(g) != 1 || g[0].Alerts[0].Labels["instance"] != "sidecar" || g[0].Page != 2 {
 		t.Fatalf("firing after api's resolve: %+v, want sidecar's group with its own page", g)
+	}
+}
+
+// A group that does not page, held back by a maintenance window, is told once when the window ends and it
+// still fires; one told before the window, or resolved during it, is not told then.
+func TestAlertHeldBackToldWhenTheWindowEnds(t *testing.T) {
+	e := newMaintEnv(t, maintNow, time.UTC)
+	fire := func(a am) {
+		t.Helper()
+		if code, body := postHook(e.mux, amBody(a), alertToken); code != 200 {
+			t.Fatalf("webhook = %d %s", code, body)
+		}
+	}
+	fire(am{"SwapHigh", "playlist", "warning", "p2", ""})
+	e.job("alerts news")
+	e.say("alice", "maint add playlist now 1h db migration")
+	e.job("maintenance")
+	e.told()
+	fire(am{"SwapHigh", "playlist", "warning", "p2", ""})
+	fire(am{"DiskFilling", "playlist", "warning", "p1", ""})
+	fire(am{"CertExpiry", "playlist", "warning", "lb1", ""})
+	fire(am{"CertExpiry", "playlist", "warning", "lb1", "resolved"})
+	e.job("alerts news")
+	if got := e.told(); len(got) != 0 {
+		t.Fatalf("told during the window: %q", got)
+	}
+	e.now = e.now.Add(time.Hour)
+	e.job("maintenance")
+	e.told()
+	for range 3 {
+		e.job("alerts release")
+		e.job("alerts news")
+		e.now = e.now.Add(5 * time.Second)
+	}
+	if got := e.told(); len(got) != 1 || got[0] != "# A-2 [FIRING:1] DiskFilling on playlist (warning): p99 latency 2s on p1, runbook https://runbooks.example.test/DiskFilling" {
+		t.Fatalf("after the window: %q, want DiskFilling once", got)
+	}
+	if untold, _ := e.st.UntoldAlertGroups(10); len(untold) != 0 {
+		t.Fatalf("news still owed: %+v", untold)
 	}
 }
 
