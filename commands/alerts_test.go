@@ -370,6 +370,21 @@ func TestAlertsReceivedCountsEveryAlert(t *testing.T) {
 	}
 }
 
+// opsbot_alert_groups_firing counts the groups firing; a store that cannot be read leaves it out of the
+// scrape (an error of the scrape), never a made-up value.
+func TestAlertGroupsFiringGauge(t *testing.T) {
+	e := newAlertEnv(t, alertCfg)
+	e.fire(amBody(am{"HighLatency", "playlist", "critical", "p1", ""}))
+	if got, err := e.scrape(); err != nil || got["opsbot_alert_groups_firing"] != 1 {
+		t.Fatalf("scrape = %v, %v; want 1 group firing", got, err)
+	}
+	e.st.Close()
+	got, err := e.scrape()
+	if v, ok := got["opsbot_alert_groups_firing"]; ok || err == nil {
+		t.Fatalf("store closed: opsbot_alert_groups_firing %v (in the scrape: %v), scrape error %v; want it left out", v, ok, err)
+	}
+}
+
 // Fifty groups firing at once (500 alerts): the first pages of the second are told at once, one by one, the
 // rest in one summary line to the channel and one to the paged person; every group is stored with its page.
 func TestAlertStormIsSummarised(t *testing.T) {
