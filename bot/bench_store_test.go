@@ -21,6 +21,7 @@ import (
 
 	"github.com/opsbot/opsbot/bot/irctest"
 	"github.com/opsbot/opsbot/commands"
+	"github.com/opsbot/opsbot/commands/web"
 	"github.com/opsbot/opsbot/store"
 	"github.com/opsbot/opsbot/store/seed"
 )
@@ -236,6 +237,7 @@ func benchOptions() Options {
 		FamilyConfig: FamilyConfig{
 			Paging:  commands.PagingConfig{Rotation: store.Rotation{Accounts: seed.Ops, Weekday: time.Monday, At: 10 * time.Hour, Location: time.UTC}},
 			Deploys: commands.DeployConfig{WebhookSecrets: []string{benchSecret}},
+			Web:     web.Config{TrustLoopback: true}, // the API answers the local requests of get
 			Reminders: commands.ReminderConfig{Seeds: []store.Reminder{
 				{Name: "retro", Schedule: "0 15 * * FRI", Text: "Retro in 15 minutes", Agenda: "retro"},
 				{Name: "planning", Schedule: "45 9 * * MON", Text: "Planning in 15 minutes", Agenda: "planning"},

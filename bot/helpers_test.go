@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/opsbot/opsbot/bot/irctest"
+	"github.com/opsbot/opsbot/commands/web"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -49,6 +50,7 @@ func testOptions(t testing.TB, addr string) Options {
 		Admins: []string{"alice"}, Ops: []string{"alice", "carol"},
 		BackoffMin: 100 * time.Millisecond, BackoffMax: 500 * time.Millisecond, RejoinDelay: 200 * time.Millisecond,
 		HTTPListen: "127.0.0.1:0", Version: "test", Log: testLog(t),
+		FamilyConfig: FamilyConfig{Web: web.Config{TrustLoopback: true}}, // the default: the API answers local requests
 	}
 }
 

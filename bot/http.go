@@ -66,12 +66,18 @@ func (b *Bot) healthz(w http.ResponseWriter, _ *http.Request) {
 }
 
 // requireToken enforces http.api_token (Bearer) when one is configured. Without one the API answers only
-// this machine: a client on a loopback address that names the bot by a loopback address or "localhost". The
-// Host check stops a web page whose DNS name was rebound to 127.0.0.1 from reading the API (and the backup)
-// through the browser of someone on the bot's host.
+// this machine, and only with web.trust_loopback: a client on a loopback address that names the bot by a
+// loopback address or "localhost". The Host check stops a web page whose DNS name was rebound to 127.0.0.1
+// from reading the API (and the backup) through the browser of someone on the bot's host. Behind a reverse
+// proxy on the same machine (web.trust_loopback = false) every request comes from loopback, often naming
+// the upstream 127.0.0.1:port in Host, so without a token nobody is let in.
 func (b *Bot) requireToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := b.o.APIToken
+		if tok == "" && !b.o.Web.TrustLoopback {
+			commands.WriteError(w, http.StatusForbidden, "forbidden: the API needs http.api_token, and none is set (with web.trust_loopback = false no request is trusted without it)")
+			return
+		}
 		if tok == "" && !commands.LocalRequest(r) {
 			commands.WriteError(w, http.StatusForbidden, "forbidden: without http.api_token the API answers only local requests (to 127.0.0.1, ::1 or localhost)")
 			return

@@ -25,6 +25,15 @@ func apiServer(t *testing.T, token string) (*httptest.Server, *Bot) {
 	return srv, b
 }
 
+// getFrom serves GET url to a client at remote (host:port) through b's HTTP handler and returns the status.
+func getFrom(b *Bot, remote, url string) int {
+	req := httptest.NewRequest("GET", url, nil)
+	req.RemoteAddr = remote
+	rec := httptest.NewRecorder()
+	b.httpServer().Handler.ServeHTTP(rec, req)
+	return rec.Code
+}
+
 // Without http.api_token the API answers only this machine, by a local name: a page whose DNS name was
 // rebound to 127.0.0.1 gets nothing through a browser, nor does a client on another host.
 func TestAPIWithoutTokenAnswersOnlyLocalRequests(t *testing.T) {
@@ -52,12 +61,25 @@ func TestAPIWithoutTokenAnswersOnlyLocalRequests(t *testing.T) {
 	}
 	// From another host (the listener may be 0.0.0.0): refused, while /healthz and /metrics stay open.
 	for path, want := range map[string]int{"/api/v1/services": http.StatusForbidden, "/metrics": http.StatusOK} {
-		req := httptest.NewRequest("GET", "http://192.0.2.10:8080"+path, nil)
-		req.RemoteAddr = "192.0.2.99:40000"
-		rec := httptest.NewRecorder()
-		b.httpServer().Handler.ServeHTTP(rec, req)
-		if rec.Code != want {
-			t.Errorf("GET %s from another host: %d, want %d", path, rec.Code, want)
+		if code := getFrom(b, "192.0.2.99:40000", "http://192.0.2.10:8080"+path); code != want {
+			t.Errorf("GET %s from another host: %d, want %d", path, code, want)
+		}
+	}
+}
+
+// Behind a reverse proxy (web.trust_loopback = false) every request comes from loopback, and nginx's and
+// Apache's defaults name the upstream, 127.0.0.1:8080, in Host: without http.api_token the API, like the
+// pages, lets none of them in.
+func TestAPIWithoutTokenDistrustsLoopbackBehindAProxy(t *testing.T) {
+	o := testOptions(t, "127.0.0.1:1")
+	o.Web.TrustLoopback = false
+	b, err := New(o, openTestStore(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]int{"/board": http.StatusSeeOther, "/api/v1/requests": http.StatusForbidden, "/api/v1/backup": http.StatusForbidden} {
+		if code := getFrom(b, "127.0.0.1:51234", "http://127.0.0.1:8080"+path); code != want {
+			t.Errorf("GET %s through the proxy: %d, want %d", path, code, want)
 		}
 	}
 }

@@ -421,6 +421,9 @@ func (c Config) notes() []string {
 	if c.Alerts.Token == "" {
 		n = append(n, "alerts.token is empty: POST /hooks/alertmanager is off (404); set it (or OPSBOT_ALERTS_TOKEN) to take alerts")
 	}
+	if c.HTTP.Listen != "" && c.HTTP.APIToken == "" && !c.Web.TrustLoopback {
+		n = append(n, "http.api_token is empty and web.trust_loopback = false: the API (/api/v1/, the backup) answers nobody; set it (or OPSBOT_HTTP_API_TOKEN) to use it")
+	}
 	return n
 }
 

@@ -49,4 +49,7 @@ func TestConfigWeb(t *testing.T) {
 	if !o.Web.PublicStatus || o.Web.TrustLoopback || o.Web.SessionTTL != 12*time.Hour {
 		t.Errorf("web = %+v", o.Web)
 	}
+	if s := cfg.String(); !strings.Contains(s, "# note: http.api_token is empty and web.trust_loopback = false: the API (/api/v1/, the backup) answers nobody") {
+		t.Errorf("check-config behind a proxy without an API token says nothing of the API:\n%s", s)
+	}
 }
