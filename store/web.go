@@ -128,64 +128,75 @@ func (s *Store) WebSession(session string, now time.Time) (WebSession, error) {
 	return ws, nil
 }
 
-// EndWebSessions ends every session of account and returns how many there were (expired ones included).
-func (s *Store) EndWebSessions(account string) (int, error) {
-	var n int
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		n = 0
+// EndWebSessions ends every login of account: its sessions (expired ones included) and its login links not
+// yet used, so a link sent to the wrong window dies with them. It returns how many of each there were.
+func (s *Store) EndWebSessions(account string) (sessions, links int, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		sessions = 0
 		prefix := accountSessionKey(account, nil)
-		byAccount, sessions := tx.Bucket(bucketWebAccountSessions), tx.Bucket(bucketWebSessions)
+		byAccount, webSessions := tx.Bucket(bucketWebAccountSessions), tx.Bucket(bucketWebSessions)
 		var keys [][]byte
 		c := byAccount.Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 			keys = append(keys, bytes.Clone(k))
 		}
 		for _, k := range keys {
-			if err := sessions.Delete(k[len(prefix):]); err != nil {
+			if err := webSessions.Delete(k[len(prefix):]); err != nil {
 				return err
 			}
 			if err := byAccount.Delete(k); err != nil {
 				return err
 			}
-			n++
+			sessions++
+		}
+		// Links live 10 minutes and expired ones are pruned hourly: the bucket is small enough to scan.
+		var err error
+		links, err = deleteWebLogins(tx, func(l webLogin) bool { return l.Account == account })
+		return err
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: end web sessions of %s: %w", account, err)
+	}
+	return sessions, links, nil
+}
+
+// deleteWebLogins deletes the login links that dead picks and returns how many.
+func deleteWebLogins(tx *bolt.Tx, dead func(webLogin) bool) (int, error) {
+	logins := tx.Bucket(bucketWebLogins)
+	var keys [][]byte
+	err := logins.ForEach(func(k, v []byte) error {
+		var l webLogin
+		if err := jsonUnmarshal(v, &l); err != nil {
+			return err
+		}
+		if dead(l) {
+			keys = append(keys, bytes.Clone(k))
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("store: end web sessions of %s: %w", account, err)
+		return 0, err
 	}
-	return n, nil
+	for _, k := range keys {
+		if err := logins.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
 }
 
 // PruneWeb deletes the login links and sessions that expired before now, and returns how many.
 func (s *Store) PruneWeb(now time.Time) (int, error) {
 	var n int
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		n = 0
-		var dead [][]byte
-		logins := tx.Bucket(bucketWebLogins)
-		err := logins.ForEach(func(k, v []byte) error {
-			var l webLogin
-			if err := jsonUnmarshal(v, &l); err != nil {
-				return err
-			}
-			if !now.Before(l.Expires) {
-				dead = append(dead, bytes.Clone(k))
-			}
-			return nil
-		})
+		var err error
+		n, err = deleteWebLogins(tx, func(l webLogin) bool { return !now.Before(l.Expires) })
 		if err != nil {
 			return err
 		}
-		for _, k := range dead {
-			if err := logins.Delete(k); err != nil {
-				return err
-			}
-		}
-		n += len(dead)
 		sessions, byAccount := tx.Bucket(bucketWebSessions), tx.Bucket(bucketWebAccountSessions)
+		var dead [][]byte
 		var ended []WebSession
-		dead = dead[:0]
 		err = sessions.ForEach(func(k, v []byte) error {
 			var ws WebSession
 			if err := jsonUnmarshal(v, &ws); err != nil {

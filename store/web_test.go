@@ -77,8 +77,19 @@ func TestEndWebSessionsEndsOnlyThatAccount(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n, err := s.EndWebSessions("alice"); n != 2 || err != nil {
-		t.Fatalf("EndWebSessions(alice) = %d, %v; want 2", n, err)
+	for _, a := range []string{"alice", "bob"} { // a link each, not used yet
+		if err := s.AddWebLogin(a+"-unused", a, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, links, err := s.EndWebSessions("alice"); n != 2 || links != 1 || err != nil {
+		t.Fatalf("EndWebSessions(alice) = %d, %d, %v; want 2 sessions and 1 link", n, links, err)
+	}
+	if _, err := s.WebLogin("alice-unused", now); !errors.Is(err, ErrNotFound) {
+		t.Errorf("alice's unused link survived logout: %v", err)
+	}
+	if a, err := s.WebLogin("bob-unused", now); err != nil || a != "bob" {
+		t.Errorf("bob's unused link = %q, %v; want it kept", a, err)
 	}
 	for _, sess := range []string{"a-link-session", "b-link-session"} {
 		if _, err := s.WebSession(sess, now); !errors.Is(err, ErrNotFound) {

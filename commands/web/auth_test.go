@@ -148,6 +148,22 @@ func TestLoginLinkOnceThenSession(t *testing.T) {
 	}
 }
 
+// !web promises "!web logout ends every login": a link pasted in the wrong window ends with the sessions,
+// before anyone uses it, and someone else's link still works.
+func TestLogoutEndsUnusedLoginLinks(t *testing.T) {
+	h := newHarness(t, Config{})
+	leaked, bobs := h.loginLink("alice"), h.loginLink("bob")
+	if got := h.say("alice", "web logout"); len(got) != 1 || got[0] != "you were not logged in to the web pages in any browser; your unused login link no longer works" {
+		t.Errorf("!web logout = %q", got)
+	}
+	if resp := h.post(leaked); resp.StatusCode != http.StatusForbidden || len(resp.Cookies()) != 0 {
+		t.Errorf("alice's link after !web logout = %d with cookies %v, want 403 and none", resp.StatusCode, resp.Cookies())
+	}
+	if resp := h.post(bobs); resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) != 1 {
+		t.Errorf("bob's link after alice's !web logout = %d with cookies %v, want 303 and a session", resp.StatusCode, resp.Cookies())
+	}
+}
+
 func TestSessionCookieIsSecureBehindHTTPS(t *testing.T) {
 	h := newHarness(t, Config{BaseURL: "https://opsbot.example.net"})
 	link := h.loginLink("alice")

@@ -16,7 +16,7 @@ func (x *Web) commands() []*commands.Command {
 		{Name: "web", Help: fmt.Sprintf("Sends you (in private) a link that logs your browser in to the web pages for %s; it works once, within %s.",
 			chat.FormatDuration(x.cfg.SessionTTL), chat.FormatDuration(LoginTTL)),
 			Role: commands.RoleDeveloper, Write: true, MaxArgs: 0, Run: x.loginLink},
-		{Name: "web logout", Help: "Logs every browser of yours out of the web pages.",
+		{Name: "web logout", Help: "Logs every browser of yours out of the web pages, and ends the login links you have not used.",
 			Role: commands.RoleDeveloper, Write: true, MaxArgs: 0, Run: x.logout},
 		{Name: "oncall ical", Args: "[reset]", Help: "Sends you (in private) the on-call calendar feed's URL for calendar apps; reset replaces its token.",
 			Role: commands.RoleDeveloper, Write: true, MaxArgs: 1, Run: x.icalLink},
@@ -50,20 +50,26 @@ func (x *Web) loginLink(_ context.Context, c *commands.Call, w commands.Replier)
 	return nil
 }
 
-// logout answers !web logout: every session of the caller ends.
+// logout answers !web logout: every session of the caller ends, and so does every login link not yet used.
 func (x *Web) logout(_ context.Context, c *commands.Call, w commands.Replier) error {
-	n, err := x.st.EndWebSessions(c.Caller.Account)
+	n, links, err := x.st.EndWebSessions(c.Caller.Account)
 	if err != nil {
 		return err
 	}
-	switch n {
-	case 0:
-		w.Reply("you were not logged in to the web pages in any browser")
-	case 1:
-		w.Reply("logged out of the web pages (1 browser)")
-	default:
-		w.Reply(fmt.Sprintf("logged out of the web pages (%d browsers)", n))
+	msg := "you were not logged in to the web pages in any browser"
+	switch {
+	case n == 1:
+		msg = "logged out of the web pages (1 browser)"
+	case n > 1:
+		msg = fmt.Sprintf("logged out of the web pages (%d browsers)", n)
 	}
+	switch {
+	case links == 1:
+		msg += "; your unused login link no longer works"
+	case links > 1:
+		msg += fmt.Sprintf("; your %d unused login links no longer work", links)
+	}
+	w.Reply(msg)
 	return nil
 }
 

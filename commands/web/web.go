@@ -63,7 +63,7 @@ type Store interface {
 	WebLogin(token string, now time.Time) (string, error)
 	ConsumeWebLogin(token, session string, now time.Time, ttl time.Duration) (store.WebSession, error)
 	WebSession(session string, now time.Time) (store.WebSession, error)
-	EndWebSessions(account string) (int, error)
+	EndWebSessions(account string) (sessions, links int, err error)
 	PruneWeb(now time.Time) (int, error)
 	ICalTokenOf(account, fresh string, now time.Time) (store.ICalToken, error)
 	ResetICalToken(account, fresh string, now time.Time) (store.ICalToken, error)
