@@ -49,7 +49,7 @@ func New(o Options, st *store.Store) (*Bot, error) {
 	st.Now = o.Now
 	b := &Bot{o: o, store: st, inbound: make(chan inbound, 128), callers: callerQueues{waiting: map[string][]inbound{}}, started: o.Now()}
 	b.out = newOutbound(st, o.FloodBurst, o.FloodInterval, o.LateAfter, o.Log, o.Now)
-	b.metrics = newMetrics(func() float64 { return float64(b.out.Depth()) }, func() float64 { return float64(st.OutboxLen()) })
+	b.metrics = newMetrics(func() float64 { return float64(b.out.Depth()) }, st.OutboxCount)
 	b.out.metrics = b.metrics
 	st.OnWriteFailure(func(error) { b.metrics.StoreErrors.Inc() })
 	b.metrics.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{

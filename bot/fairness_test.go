@@ -13,7 +13,7 @@ import (
 // next caller's answer is not dropped and goes out before the flood's backlog, and callers take turns.
 func TestCallersTakeTurnsAndAFloodShedsOnlyItsOwnLines(t *testing.T) {
 	o := newOutbound(openTestStore(t), 1, time.Hour, time.Minute, testLog(t), time.Now)
-	o.metrics = newMetrics(func() float64 { return 0 }, func() float64 { return 0 })
+	o.metrics = newMetrics(func() float64 { return 0 }, func() (int, error) { return 0, nil })
 	for i := range 2000 {
 		o.push(Line{Target: "mallory", Text: fmt.Sprintf("R-%d listing line", i), owner: "a:mallory", Priority: PriorityNormal}, false)
 	}
@@ -70,7 +70,7 @@ func TestPrivateReplyIsCapped(t *testing.T) {
 // intervals): during an anonymous flood the bucket keeps tokens for everyone else.
 func TestAnonymousRepliesUseHalfTheBucket(t *testing.T) {
 	o := newOutbound(openTestStore(t), 4, time.Hour, time.Minute, testLog(t), time.Now)
-	o.metrics = newMetrics(func() float64 { return 0 }, func() float64 { return 0 })
+	o.metrics = newMetrics(func() float64 { return 0 }, func() (int, error) { return 0, nil })
 	for i := range 10 {
 		o.push(Line{Target: "#ops", Text: fmt.Sprintf("anonymous %d", i), owner: anonymousOwner, Priority: PriorityNormal}, false)
 	}

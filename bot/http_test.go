@@ -105,6 +105,22 @@ func TestMetricsSurviveAFailingCollector(t *testing.T) {
 	}
 }
 
+// A gauge read from the store is left out of the scrape when the store cannot be read: an outbox backlog of 0
+// would say nothing is waiting while a message is.
+func TestMetricsLeaveOutAnUnreadableOutboxBacklog(t *testing.T) {
+	srv, b := apiServer(t, "")
+	if err := b.Announce("", "INC-9 declared while nobody was connected", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := httpGet(t, srv.URL+"/metrics"); !strings.Contains(body, "\nopsbot_outbox_backlog 1\n") {
+		t.Fatalf("/metrics with one message waiting lacks opsbot_outbox_backlog 1")
+	}
+	b.store.Close()
+	if code, body := httpGet(t, srv.URL+"/metrics"); code != http.StatusOK || strings.Contains(body, "\nopsbot_outbox_backlog ") {
+		t.Errorf("/metrics with the store closed: %d, backlog exported: %v; want 200 and the backlog left out", code, strings.Contains(body, "\nopsbot_outbox_backlog "))
+	}
+}
+
 // Names are lower case in the API as in chat; an unknown service is 404 rather than 100% available; a page
 // number that would overflow the offset is refused.
 func TestAPINamesAndBounds(t *testing.T) {

@@ -17,7 +17,7 @@ type Metrics struct {
 	Commands        *prometheus.CounterVec
 	CommandDuration *prometheus.HistogramVec
 	QueueDepth      prometheus.GaugeFunc
-	OutboxBacklog   prometheus.GaugeFunc
+	OutboxBacklog   prometheus.Collector
 	Reconnects      prometheus.Counter
 	Connected       prometheus.Gauge
 	NickMismatch    prometheus.Gauge
@@ -27,7 +27,7 @@ type Metrics struct {
 	StoreErrors     prometheus.Counter
 }
 
-func newMetrics(queueDepth, outboxLen func() float64) *Metrics {
+func newMetrics(queueDepth func() float64, outboxLen func() (int, error)) *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
 		Commands: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -40,9 +40,8 @@ func newMetrics(queueDepth, outboxLen func() float64) *Metrics {
 		QueueDepth: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "opsbot_outbound_queue_depth", Help: "Lines waiting in the outbound queue.",
 		}, queueDepth),
-		OutboxBacklog: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "opsbot_outbox_backlog", Help: "Durable messages (pages, notices, reminders) not yet delivered.",
-		}, outboxLen),
+		OutboxBacklog: &storeGauge{read: outboxLen, desc: prometheus.NewDesc("opsbot_outbox_backlog",
+			"Durable messages (pages, notices, reminders) not yet delivered.", nil, nil)},
 		Reconnects: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "opsbot_irc_reconnects_total", Help: "Connection attempts after the first.",
 		}),
@@ -69,6 +68,27 @@ func newMetrics(queueDepth, outboxLen func() float64) *Metrics {
 		m.LinesSent, m.LinesDropped, m.InboundDropped, m.StoreErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// storeGauge is a gauge read from the store at scrape time. When the store cannot be read it is left out
+// of the scrape (an invalid metric, which promhttp's ContinueOnError skips), as the families' collectors
+// do, rather than exported with a made-up value: a backlog of 0 would say that nothing is waiting.
+type storeGauge struct {
+	desc *prometheus.Desc
+	read func() (int, error)
+}
+
+// Describe implements prometheus.Collector.
+func (g *storeGauge) Describe(ch chan<- *prometheus.Desc) { ch <- g.desc }
+
+// Collect implements prometheus.Collector.
+func (g *storeGauge) Collect(ch chan<- prometheus.Metric) {
+	n, err := g.read()
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(g.desc, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, float64(n))
 }
 
 // storeFailed counts a failed store operation, unless it is a failed commit: the store reports those itself

@@ -12,7 +12,7 @@ import (
 func TestDurableLinesLeaveTheOutboxOnlyWhenConfirmed(t *testing.T) {
 	st := openTestStore(t)
 	o := newOutbound(st, 100, 0, time.Hour, testLog(t), time.Now)
-	o.metrics = newMetrics(func() float64 { return 0 }, func() float64 { return 0 })
+	o.metrics = newMetrics(func() float64 { return 0 }, func() (int, error) { return 0, nil })
 	w := &fakeWriter{changed: make(chan struct{})}
 	o.w, o.confirms = w, true // as run does for the transport
 	writeNext := func() string {
@@ -80,7 +80,7 @@ func (p *pongWriter) writeLine(l Line) error {
 func TestAnInstantPongConfirms(t *testing.T) {
 	st := openTestStore(t)
 	o := newOutbound(st, 100, 0, time.Hour, testLog(t), time.Now)
-	o.metrics = newMetrics(func() float64 { return 0 }, func() float64 { return 0 })
+	o.metrics = newMetrics(func() float64 { return 0 }, func() (int, error) { return 0, nil })
 	w := &pongWriter{fakeWriter: fakeWriter{changed: make(chan struct{})}, o: o}
 	o.w, o.confirms = w, true
 	if err := o.SendDurable(Line{Target: "#ops", Text: "INC-1: declared", Priority: PriorityHigh}); err != nil {

@@ -40,7 +40,7 @@ func TestLateMarkIsAddedOnceAcrossRetries(t *testing.T) {
 	clock := func() time.Time { return now }
 	st.Now = clock
 	o := newOutbound(st, 10, 0, 2*time.Minute, testLog(t), clock)
-	o.metrics = newMetrics(func() float64 { return 0 }, func() float64 { return 0 })
+	o.metrics = newMetrics(func() float64 { return 0 }, func() (int, error) { return 0, nil })
 	if err := o.SendDurable(Line{Target: "#ops", Text: "P-1 paging alice"}); err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestLateMarkIsAddedOnceAcrossRetries(t *testing.T) {
 func TestSendWakesTheSenderOnlyForQueuedLines(t *testing.T) {
 	st := openTestStore(t)
 	o := newOutbound(st, 1, time.Hour, time.Minute, testLog(t), time.Now) // one token, then one an hour
-	o.metrics = newMetrics(func() float64 { return 0 }, func() float64 { return 0 })
+	o.metrics = newMetrics(func() float64 { return 0 }, func() (int, error) { return 0, nil })
 	w := &fakeWriter{changed: make(chan struct{})}
 	o.w = w // as run sets it; the sender goroutine itself is not running, so the wake-up stays visible
 
@@ -127,7 +127,7 @@ func (j *joinWriter) canSend(string) bool {
 func TestSenderSeesAJoinBetweenLookAndWait(t *testing.T) {
 	st := openTestStore(t)
 	o := newOutbound(st, 10, 0, time.Minute, testLog(t), time.Now)
-	o.metrics = newMetrics(func() float64 { return 0 }, func() float64 { return 0 })
+	o.metrics = newMetrics(func() float64 { return 0 }, func() (int, error) { return 0, nil })
 	if err := o.SendDurable(Line{Target: "#ops", Text: "P-1 paging alice"}); err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestSenderSeesAJoinBetweenLookAndWait(t *testing.T) {
 func TestNothingWrittenAfterQuit(t *testing.T) {
 	st := openTestStore(t)
 	o := newOutbound(st, 10, 0, time.Minute, testLog(t), time.Now)
-	o.metrics = newMetrics(func() float64 { return 0 }, func() float64 { return 0 })
+	o.metrics = newMetrics(func() float64 { return 0 }, func() (int, error) { return 0, nil })
 	w := &fakeWriter{changed: make(chan struct{})}
 	o.w = w
 	quitWritten := false
@@ -183,7 +183,7 @@ func TestOutboxLinesForARemovedChannelAreRedirected(t *testing.T) {
 		}
 	}
 	o := newOutbound(st, 10, 0, time.Hour, testLog(t), time.Now)
-	o.metrics = newMetrics(func() float64 { return 0 }, func() float64 { return 0 })
+	o.metrics = newMetrics(func() float64 { return 0 }, func() (int, error) { return 0, nil })
 	moved := func(target string) (string, bool) {
 		if strings.EqualFold(target, "#old-ops") {
 			return "#operations", true
@@ -234,7 +234,7 @@ func (a *awayWriter) canSend(target string) bool {
 func TestShutdownFlushSkipsLinesHeldForAnAccount(t *testing.T) {
 	st := openTestStore(t)
 	o := newOutbound(st, 10, 0, time.Minute, testLog(t), time.Now)
-	o.metrics = newMetrics(func() float64 { return 0 }, func() float64 { return 0 })
+	o.metrics = newMetrics(func() float64 { return 0 }, func() (int, error) { return 0, nil })
 	o.w = &awayWriter{fakeWriter{changed: make(chan struct{})}}
 	for _, l := range []Line{{Target: accountTarget("alice"), Text: "P-1 page from bob"}, {Target: "#ops", Text: "P-1 paging alice"}} {
 		if err := o.SendDurable(l); err != nil {

@@ -31,7 +31,7 @@ func TestReadsAreAcknowledgedAtOnce(t *testing.T) {
 		}
 	}()
 	o := testOptions(t, ln.Addr().String())
-	d := &dialer{ctx: t.Context(), o: &o, metrics: newMetrics(func() float64 { return 0 }, func() float64 { return 0 }), onConn: func(*filterConn) {}}
+	d := &dialer{ctx: t.Context(), o: &o, metrics: newMetrics(func() float64 { return 0 }, func() (int, error) { return 0, nil }), onConn: func(*filterConn) {}}
 	c, err := d.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)

@@ -69,9 +69,19 @@ func (s *Store) OutboxDone(id uint64) error {
 	return nil
 }
 
-// OutboxLen is the number of undelivered messages.
-func (s *Store) OutboxLen() int {
+// OutboxCount is the number of undelivered messages.
+func (s *Store) OutboxCount() (int, error) {
 	n := 0
-	_ = s.db.View(func(tx *bolt.Tx) error { n = tx.Bucket(bucketOutbox).Stats().KeyN; return nil })
+	err := s.db.View(func(tx *bolt.Tx) error { n = tx.Bucket(bucketOutbox).Stats().KeyN; return nil })
+	if err != nil {
+		return 0, fmt.Errorf("store: outbox count: %w", err)
+	}
+	return n, nil
+}
+
+// OutboxLen is OutboxCount where a store that cannot be read counts as an empty outbox (tests); what
+// reports the backlog uses OutboxCount, so that it does not make up a 0.
+func (s *Store) OutboxLen() int {
+	n, _ := s.OutboxCount()
 	return n
 }
