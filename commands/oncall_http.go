@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -34,12 +33,13 @@ type onCallDoc struct {
 }
 
 // apiOnCall is GET /api/v1/oncall[?schedule=db]: who is on call in the schedule (the default one without
-// the parameter), until when, who is next, and the next shifts. An unknown schedule is a 404.
+// the parameter), until when, who is next, and the next shifts. The schedule is named as in chat (in any
+// case); an unknown one is a 404 with chat's answer.
 func (p *Paging) apiOnCall(w http.ResponseWriter, req *http.Request) {
 	now := p.rt.Now()
-	sched, ok := p.schedule(req.URL.Query().Get("schedule"))
-	if !ok {
-		WriteError(w, http.StatusNotFound, fmt.Sprintf("no schedule %q (schedules: %s)", req.URL.Query().Get("schedule"), strings.Join(p.ScheduleNames(), ", ")))
+	sched, err := p.scheduleArg(req.URL.Query().Get("schedule"))
+	if err != nil {
+		WriteError(w, http.StatusNotFound, strings.TrimPrefix(err.Error(), "error: "))
 		return
 	}
 	r := sched.Rotation

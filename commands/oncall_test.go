@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -123,5 +124,18 @@ func TestOverrideFoldsTheAccount(t *testing.T) {
 	h := newPagingHarness(t, nil)
 	if got := h.one("alice", "", "oncall override Dan[x] 3h"); !strings.HasPrefix(got, "on call: dan{x} until") {
 		t.Errorf("!oncall override Dan[x] 3h = %q, want dan{x} on call", got)
+	}
+}
+
+// GET /api/v1/oncall takes a schedule's name in any case, as !oncall, the web page and the calendar feed do.
+func TestOnCallAPIFoldsTheScheduleName(t *testing.T) {
+	h := newPagingHarness(t, nil)
+	p := NewPaging(h.deps.runtime(), h.st, h.cfg, PagingLinks{})
+	for q, want := range map[string]int{"": 200, "OPS": 200, "Ops": 200, "nope": 404} {
+		w := httptest.NewRecorder()
+		p.apiOnCall(w, httptest.NewRequest("GET", "/api/v1/oncall?schedule="+q, nil))
+		if w.Code != want {
+			t.Errorf("GET /api/v1/oncall?schedule=%s = %d %s, want %d", q, w.Code, strings.TrimSpace(w.Body.String()), want)
+		}
 	}
 }
