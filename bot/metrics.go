@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/opsbot/opsbot/commands"
 	"github.com/opsbot/opsbot/store"
 )
 
@@ -40,8 +41,7 @@ func newMetrics(queueDepth func() float64, outboxLen func() (int, error)) *Metri
 		QueueDepth: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "opsbot_outbound_queue_depth", Help: "Lines waiting in the outbound queue.",
 		}, queueDepth),
-		OutboxBacklog: &storeGauge{read: outboxLen, desc: prometheus.NewDesc("opsbot_outbox_backlog",
-			"Durable messages (pages, notices, reminders) not yet delivered.", nil, nil)},
+		OutboxBacklog: commands.StoreGauge("opsbot_outbox_backlog", "Durable messages (pages, notices, reminders) not yet delivered.", outboxLen),
 		Reconnects: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "opsbot_irc_reconnects_total", Help: "Connection attempts after the first.",
 		}),
@@ -68,27 +68,6 @@ func newMetrics(queueDepth func() float64, outboxLen func() (int, error)) *Metri
 		m.LinesSent, m.LinesDropped, m.InboundDropped, m.StoreErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
-}
-
-// storeGauge is a gauge read from the store at scrape time. When the store cannot be read it is left out
-// of the scrape (an invalid metric, which promhttp's ContinueOnError skips), as the families' collectors
-// do, rather than exported with a made-up value: a backlog of 0 would say that nothing is waiting.
-type storeGauge struct {
-	desc *prometheus.Desc
-	read func() (int, error)
-}
-
-// Describe implements prometheus.Collector.
-func (g *storeGauge) Describe(ch chan<- *prometheus.Desc) { ch <- g.desc }
-
-// Collect implements prometheus.Collector.
-func (g *storeGauge) Collect(ch chan<- prometheus.Metric) {
-	n, err := g.read()
-	if err != nil {
-		ch <- prometheus.NewInvalidMetric(g.desc, err)
-		return
-	}
-	ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, float64(n))
 }
 
 // storeFailed counts a failed store operation, unless it is a failed commit: the store reports those itself

@@ -122,8 +122,7 @@ func NewAlerts(rt Runtime, st AlertStore, cfg AlertConfig, pager SourcePager, wi
 // Family offers !alerts, the jobs that tell the channel and watch the heartbeat, POST /hooks/alertmanager
 // (it checks its own bearer token) and GET /api/v1/alerts, and the alert metrics.
 func (a *Alerts) Family() Family {
-	firing := storeGauge{desc: prometheus.NewDesc("opsbot_alert_groups_firing", "Alert groups with alerts firing now.", nil, nil),
-		read: a.st.FiringAlertCount}
+	firing := StoreGauge("opsbot_alert_groups_firing", "Alert groups with alerts firing now.", a.st.FiringAlertCount)
 	var jobs []Job
 	if a.cfg.Token != "" {
 		jobs = append(jobs, Job{Name: "alerts news", Every: time.Second, Run: a.tell})
@@ -147,26 +146,6 @@ func (a *Alerts) Family() Family {
 		},
 		Collectors: []prometheus.Collector{a.received, firing},
 	}
-}
-
-// storeGauge is a gauge read from the store at scrape time, like the request and escalation metrics: when
-// the store cannot be read, the scrape carries the error and leaves the series out, never a made-up value.
-type storeGauge struct {
-	desc *prometheus.Desc
-	read func() (int, error)
-}
-
-// Describe implements prometheus.Collector.
-func (g storeGauge) Describe(ch chan<- *prometheus.Desc) { ch <- g.desc }
-
-// Collect implements prometheus.Collector.
-func (g storeGauge) Collect(ch chan<- prometheus.Metric) {
-	n, err := g.read()
-	if err != nil {
-		ch <- prometheus.NewInvalidMetric(g.desc, err)
-		return
-	}
-	ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, float64(n))
 }
 
 // quiet reports whether a page opened now may send its notices at once: the first few pages of a second do;
