@@ -37,9 +37,13 @@ type Bot struct {
 	inbound   chan inbound
 	callers   callerQueues
 	accepting atomic.Bool
-	started   time.Time
-	httpAddr  atomic.Value // string, once listening
-	backupMu  sync.Mutex   // GET /api/v1/backup, one at a time
+	// handed, begun and idle count commands handed to the pool, commands a worker started, and workers
+	// waiting for a command: the group commit waits for commands about to start (unstarted).
+	handed, begun, idle atomic.Int64
+	nudge               func() // wakes a commit leader waiting for commands about to start
+	started             time.Time
+	httpAddr            atomic.Value // string, once listening
+	backupMu            sync.Mutex   // GET /api/v1/backup, one at a time
 }
 
 // New builds a bot over an open store. The store stays the caller's to close, after Run returns; its clock
@@ -52,6 +56,7 @@ func New(o Options, st *store.Store) (*Bot, error) {
 	b.metrics = newMetrics(func() float64 { return float64(b.out.Depth()) }, st.OutboxCount)
 	b.out.metrics = b.metrics
 	st.OnWriteFailure(func(error) { b.metrics.StoreErrors.Inc() })
+	b.nudge = st.HoldCommits(b.unstarted)
 	b.metrics.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "opsbot_audit_errors_total", Help: "Audit entries the background writer could not commit.",
 	}, func() float64 { return float64(st.AuditErrors()) }))
@@ -193,13 +198,22 @@ func (b *Bot) enqueue(in inbound) bool {
 		cq.waiting[key] = append(q, in)
 		return true
 	}
+	b.handed.Add(1) // before the send: a worker may start it at once
 	select {
 	case b.inbound <- in:
 		cq.waiting[key] = nil // busy: later commands of this caller wait behind this one
 		return true
 	default:
+		b.handed.Add(-1)
 		return false
 	}
+}
+
+// unstarted reports commands handed to the pool that an idle worker is about to start (their writes are about to
+// reach the store: see store.HoldCommits). With no idle worker, queued commands wait for a busy one, which may
+// itself wait for the commit: nothing to hold for.
+func (b *Bot) unstarted() bool {
+	return b.handed.Load() > b.begun.Load() && b.idle.Load() > 0
 }
 
 // runCaller runs a command, then the commands its caller sent meanwhile, in order.
@@ -293,19 +307,32 @@ func (b *Bot) Run(ctx context.Context) error {
 // work runs commands until stop is closed, then finishes what is already queued.
 func (b *Bot) work(stop <-chan struct{}) {
 	for {
+		b.idle.Add(1)
 		select {
 		case in := <-b.inbound:
+			b.begin(b.idle.Add(-1))
 			b.runCaller(in)
 		case <-stop:
+			b.idle.Add(-1)
 			for {
 				select {
 				case in := <-b.inbound:
+					b.begin(1)
 					b.runCaller(in)
 				default:
 					return
 				}
 			}
 		}
+	}
+}
+
+// begin counts a command started, and nudges a commit leader waiting for commands about to start when there
+// are none left (it was the last one handed, or it took the last idle worker). idleLeft is the idle workers
+// left after this one took its command.
+func (b *Bot) begin(idleLeft int64) {
+	if (b.begun.Add(1) >= b.handed.Load() || idleLeft == 0) && b.nudge != nil {
+		b.nudge()
 	}
 }
 

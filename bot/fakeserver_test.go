@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -92,21 +93,22 @@ func (fs *fakeServer) answer(l string) {
 }
 
 // blockingBot runs a bot on the fake server whose only command, !block, counts itself in started and blocks
-// until the test ends.
-func blockingBot(t *testing.T) (*fakeServer, *Bot, *atomic.Int32) {
+// until release is called or the test ends.
+func blockingBot(t *testing.T) (fs *fakeServer, b *Bot, started *atomic.Int32, release func()) {
 	o := testOptions(t, "irc.test:6667")
 	o.HTTPListen = ""
-	fs := newFakeServer(t, &o)
+	fs = newFakeServer(t, &o)
 	st := openTestStore(t)
 	b, err := New(o, st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	release := make(chan struct{})
-	started := new(atomic.Int32)
+	released := make(chan struct{})
+	release = sync.OnceFunc(func() { close(released) })
+	started = new(atomic.Int32)
 	block := &commands.Command{Name: "block", Help: "Blocks.", MaxArgs: 0, Run: func(ctx context.Context, _ *commands.Call, w commands.Replier) error {
 		started.Add(1)
-		<-release
+		<-released
 		return nil
 	}}
 	reg, err := commands.NewRegistry(block)
@@ -117,13 +119,13 @@ func blockingBot(t *testing.T) (*fakeServer, *Bot, *atomic.Int32) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- b.Run(ctx) }()
-	t.Cleanup(func() { close(release); cancel(); <-done })
+	t.Cleanup(func() { release(); cancel(); <-done })
 	fs.expect("JOIN #operations", 5*time.Second)
-	return fs, b, started
+	return fs, b, started, release
 }
 
 func TestBlockedCommandsDoNotStopPong(t *testing.T) {
-	fs, b, started := blockingBot(t)
+	fs, b, started, _ := blockingBot(t)
 	// Far more blocking commands than workers and queue slots, each from a caller of its own (one caller's
 	// commands run one at a time).
 	for i := range 300 {
@@ -147,7 +149,7 @@ func TestBlockedCommandsDoNotStopPong(t *testing.T) {
 // One caller flooding the bot holds one worker and at most maxWaitingPerCaller waiting commands; the rest are
 // dropped (counted), and another caller is still served at once.
 func TestOneCallerHoldsOneWorker(t *testing.T) {
-	fs, b, started := blockingBot(t)
+	fs, b, started, _ := blockingBot(t)
 	const flood = 40
 	for range flood {
 		fs.send("@account=mallory :mallory!a@h PRIVMSG #operations :!block")
@@ -220,4 +222,37 @@ func joinedFakeServer(t *testing.T) *fakeServer {
 	fs.expect("JOIN #operations", 5*time.Second)
 	time.Sleep(100 * time.Millisecond) // the JOIN echo is handled
 	return fs
+}
+
+// The group commit's hold (store.HoldCommits) asks whether commands handed to the pool are about to start. Not
+// while every worker is busy: the queued commands wait for a worker, which may itself wait for the commit. And
+// not once the pool is idle again, whatever was dropped, queued behind its caller or run: a count left over
+// would hold every later commit for the hold's whole bound.
+func TestCommitHoldSeesOnlyCommandsAboutToStart(t *testing.T) {
+	fs, b, started, release := blockingBot(t)
+	for i := range 300 { // more than the workers and the queue: some are dropped
+		fs.send(fmt.Sprintf("@account=user%d :user%d!a@h PRIVMSG #operations :!block", i, i))
+	}
+	for range 5 { // queued behind their caller's command, not handed to the pool
+		fs.send("@account=user0 :user0!a@h PRIVMSG #operations :!block")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for started.Load() < int32(b.o.Workers) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	fs.send("PING :read-all")
+	fs.expect("PONG", 2*time.Second) // every !block line has been read
+	if b.unstarted() {
+		t.Errorf("every worker is busy, yet the hold is told that %d queued commands are about to start", b.handed.Load()-b.begun.Load())
+	}
+	release()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		handed, begun, idle := b.handed.Load(), b.begun.Load(), b.idle.Load()
+		if handed == begun && idle == int64(b.o.Workers) && !b.unstarted() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the burst: %d handed, %d begun, %d of %d workers idle, about to start: %v", handed, begun, idle, b.o.Workers, b.unstarted())
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -281,4 +282,56 @@ func writesStillCommit(t *testing.T, s *Store) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("a write after the panic never returned: the lead was lost")
 	}
+}
+
+// A leader told of writes about to arrive (HoldCommits) waits for them, so that they share its commit instead
+// of waiting for it; once told there are none left, it commits at once.
+func TestGroupCommitHoldsForWritesAboutToArrive(t *testing.T) {
+	saved := maxHold
+	maxHold = time.Minute // only the nudge ends the wait
+	t.Cleanup(func() { maxHold = saved })
+	s := mustOpen(t)
+	s.db.rehearse = false
+	var pending atomic.Bool
+	pending.Store(true)
+	nudge := s.HoldCommits(pending.Load)
+	c0, w0 := s.WriteStats()
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Go(func() {
+			if _, err := s.OpenRequest("alice", fmt.Sprintf("request %d", i), "", false); err != nil {
+				t.Error(err)
+			}
+		})
+		waitQueued(t, s, i+1) // the first one leads and waits; the second one queues behind it
+	}
+	nudge() // a stale nudge: still pending, the leader goes on waiting
+	time.Sleep(20 * time.Millisecond)
+	if c, _ := s.WriteStats(); c != c0 {
+		t.Fatalf("%d commits while writes were about to arrive, want none", c-c0)
+	}
+	pending.Store(false)
+	nudge()
+	wg.Wait()
+	c, w := s.WriteStats()
+	if c-c0 != 1 || w-w0 != 2 {
+		t.Fatalf("%d writes in %d commits, want 2 in 1", w-w0, c-c0)
+	}
+}
+
+// The hold is bounded: a leader told of writes that never arrive commits after maxHold.
+func TestGroupCommitHoldIsBounded(t *testing.T) {
+	saved := maxHold
+	maxHold = 50 * time.Millisecond
+	t.Cleanup(func() { maxHold = saved })
+	s := mustOpen(t)
+	s.HoldCommits(func() bool { return true })
+	start := time.Now()
+	if _, err := s.OpenRequest("alice", "request", "", false); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took < maxHold {
+		t.Fatalf("the write returned after %s, before the hold's bound %s", took, maxHold)
+	}
+	writesStillCommit(t, s)
 }
