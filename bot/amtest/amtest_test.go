@@ -342,21 +342,31 @@ func TestSetWebhookLater(t *testing.T) {
 	rcv := newReceiver(t, nil)
 	set := time.Now()
 	am.SetWebhook(t, rcv.url())
-	// The reload rebuilds Alertmanager's dispatcher, which takes the alerts back one by one: its first flush
-	// may hold only the first alert, the next (one group_interval later) both. Either way the whole group
-	// arrives within a few intervals, and then nothing more while it is unchanged.
+	// The reload rebuilds Alertmanager's dispatcher, which takes the alerts back one by one.
+	d := rcv.wholeGroup(t, 2, "after SetWebhook")
+	if d.Auth != "Bearer tok" {
+		t.Fatalf("delivery after SetWebhook: %q %s", d.Auth, d.Body)
+	}
+	t.Logf("SetWebhook to the whole group: %s", d.At.Sub(set).Round(time.Millisecond))
+	rcv.none(t, 1500*time.Millisecond, "unchanged group after SetWebhook")
+}
+
+// wholeGroup waits for the delivery that carries all n firing alerts of a group. Alertmanager's dispatcher
+// takes a group's alerts one by one, so with no group_wait (or after a reload) its first flush may hold
+// only the first alert and the next one (a group_interval later) them all; either way the whole group
+// arrives within a few intervals.
+func (r *receiver) wholeGroup(t *testing.T, n int, what string) delivery {
+	t.Helper()
 	for {
-		d := rcv.next(t, 10*time.Second)
+		d := r.next(t, 10*time.Second)
 		m, _ := decode(t, d.Body)
-		if d.Auth != "Bearer tok" || m.Status != "firing" || len(m.Alerts) == 0 || len(m.Alerts) > 2 {
-			t.Fatalf("delivery after SetWebhook: %q %s", d.Auth, d.Body)
+		if m.Status != "firing" || len(m.Alerts) == 0 || len(m.Alerts) > n {
+			t.Fatalf("delivery %s: %s", what, d.Body)
 		}
-		if len(m.Alerts) == 2 {
-			t.Logf("SetWebhook to the whole group: %s", d.At.Sub(set).Round(time.Millisecond))
-			break
+		if len(m.Alerts) == n {
+			return d
 		}
 	}
-	rcv.none(t, 1500*time.Millisecond, "unchanged group after SetWebhook")
 }
 
 // TestRestart: the Alertmanager goes down and comes back on the same port and data: silences come back,
@@ -368,8 +378,8 @@ func TestRestart(t *testing.T) {
 	alerts := latencyAlerts()
 	fired := time.Now()
 	am.Fire(t, alerts...)
-	d := rcv.next(t, 10*time.Second)
-	t.Logf("Fire to delivery with group_wait 0s: %s", d.At.Sub(fired).Round(time.Millisecond))
+	d := rcv.wholeGroup(t, len(alerts), "after Fire")
+	t.Logf("Fire to the whole group with group_wait 0s: %s", d.At.Sub(fired).Round(time.Millisecond))
 	if d.Auth != "" {
 		t.Errorf("no token configured but Authorization %q", d.Auth)
 	}
