@@ -70,7 +70,9 @@ func (b *Bot) healthz(w http.ResponseWriter, _ *http.Request) {
 // loopback address or "localhost". The Host check stops a web page whose DNS name was rebound to 127.0.0.1
 // from reading the API (and the backup) through the browser of someone on the bot's host. Behind a reverse
 // proxy on the same machine (web.trust_loopback = false) every request comes from loopback, often naming
-// the upstream 127.0.0.1:port in Host, so without a token nobody is let in.
+// the upstream 127.0.0.1:port in Host, so without a token nobody is let in. Nor is a request a browser
+// says another site's page made (FromAnotherSite): a page on the web could otherwise have the browser of
+// someone on the bot's host call GET /api/v1/backup, which writes a backup and prunes the older ones.
 func (b *Bot) requireToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := b.o.APIToken
@@ -80,6 +82,10 @@ func (b *Bot) requireToken(next http.Handler) http.Handler {
 		}
 		if tok == "" && !commands.LocalRequest(r) {
 			commands.WriteError(w, http.StatusForbidden, "forbidden: without http.api_token the API answers only local requests (to 127.0.0.1, ::1 or localhost)")
+			return
+		}
+		if tok == "" && commands.FromAnotherSite(r) {
+			commands.WriteError(w, http.StatusForbidden, "forbidden: without http.api_token the API does not answer requests another site's page makes (Sec-Fetch-Site)")
 			return
 		}
 		if tok != "" {

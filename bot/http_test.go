@@ -3,9 +3,11 @@ package bot
 import (
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/opsbot/opsbot/store"
 )
@@ -64,6 +66,38 @@ func TestAPIWithoutTokenAnswersOnlyLocalRequests(t *testing.T) {
 		if code := getFrom(b, "192.0.2.99:40000", "http://192.0.2.10:8080"+path); code != want {
 			t.Errorf("GET %s from another host: %d, want %d", path, code, want)
 		}
+	}
+}
+
+// Without a token, a request a browser says another site made is not the machine's own: a page on the web
+// could otherwise have the browser of someone on the bot's host make backups (and prune the older ones) by
+// linking an image to http://127.0.0.1:8080/api/v1/backup. The bot's own pages, a typed URL and clients that
+// send no Sec-Fetch-Site (curl, scripts) are served as before.
+func TestAPIWithoutTokenRefusesOtherSites(t *testing.T) {
+	srv, b := apiServer(t, "")
+	backups := func() string { // the backup files, as a set: a new one changes it, pruned or not
+		m, _ := filepath.Glob(b.store.Path() + ".backup-*")
+		return strings.Join(m, " ")
+	}
+	for site, want := range map[string]int{"cross-site": http.StatusForbidden, "same-site": http.StatusForbidden,
+		"same-origin": http.StatusOK, "none": http.StatusOK, "": http.StatusOK} {
+		time.Sleep(2 * time.Millisecond) // backups are named to the millisecond: a new one gets a new name
+		before := backups()
+		h := map[string]string{}
+		if site != "" {
+			h["Sec-Fetch-Site"] = site
+		}
+		if code, body := httpGetWith(t, srv.URL+"/api/v1/backup", h); code != want {
+			t.Errorf("GET /api/v1/backup with Sec-Fetch-Site %q: %d %.100q, want %d", site, code, body, want)
+		}
+		if made := backups() != before; made != (want == http.StatusOK) {
+			t.Errorf("Sec-Fetch-Site %q: a backup made: %v, want %v", site, made, want == http.StatusOK)
+		}
+	}
+	// With a token, the token decides: a browser cannot send it for another site's page.
+	srv, _ = apiServer(t, "tok")
+	if code, _ := httpGetWith(t, srv.URL+"/api/v1/services", map[string]string{"Authorization": "Bearer tok", "Sec-Fetch-Site": "cross-site"}); code != http.StatusOK {
+		t.Errorf("with the token and Sec-Fetch-Site cross-site: %d, want 200", code)
 	}
 }
 

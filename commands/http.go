@@ -43,6 +43,18 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
+// FromAnotherSite reports a request a browser says another site made (Sec-Fetch-Site cross-site, or
+// same-site: another port or subdomain of the same host). A page anywhere on the web can make the browser of
+// someone on the bot's host send a GET to 127.0.0.1; without a token, such a request must not count as the
+// machine's own. A client that does not send the header (curl, a script) is not affected.
+func FromAnotherSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
+		return true
+	}
+	return false
+}
+
 // LocalRequest reports whether r comes from a loopback address and names the server by a loopback address or
 // localhost, as the API and the web pages require of a request they trust without a token: a page whose DNS
 // name was rebound to 127.0.0.1 sends its own name as Host and is not let in.
