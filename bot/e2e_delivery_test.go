@@ -56,7 +56,7 @@ func TestE2EDurableLineLostWithTheLinkIsSentAgain(t *testing.T) {
 	if rb.t.IRCStatus().Connected {
 		t.Fatal("bot still connected 10s after the server died")
 	}
-	if got := rb.Store.OutboxLen(); got != 1 {
+	if got := outboxLen(rb.Store); got != 1 {
 		t.Errorf("outbox holds %d lines after the link died, want the line written but never processed", got)
 	}
 
@@ -69,7 +69,7 @@ func TestE2EDurableLineLostWithTheLinkIsSentAgain(t *testing.T) {
 		t.Fatalf("the line written to the dead link arrived %d times after the reconnect, want once", len(got))
 	}
 	rb.waitOutboxEmpty()
-	if got := rb.Store.OutboxLen(); got != 0 {
+	if got := outboxLen(rb.Store); got != 0 {
 		t.Errorf("outbox holds %d lines after the line was delivered and confirmed", got)
 	}
 }

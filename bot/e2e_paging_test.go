@@ -418,7 +418,7 @@ func TestE2EPrivatePageFollowsTheAccountNotTheNick(t *testing.T) {
 	if got := impostor.Collect(time.Second, privateFromBot("alice", "")); len(got) != 0 {
 		t.Fatalf("the client holding the nick alice (not logged in) got the page privately: %q", got[0].Text())
 	}
-	if n := rb.Store.OutboxLen(); n != 0 {
+	if n := outboxLen(rb.Store); n != 0 {
 		t.Errorf("outbox holds %d messages after delivery", n)
 	}
 }
@@ -443,7 +443,7 @@ func TestE2EPrivatePageWaitsForTheAccount(t *testing.T) {
 		t.Fatalf("alice got %q", l.Text())
 	}
 	rb.waitOutboxEmpty()
-	if got := rb.Store.OutboxLen(); got != 0 {
+	if got := outboxLen(rb.Store); got != 0 {
 		t.Errorf("outbox holds %d messages after delivery", got)
 	}
 }
@@ -477,8 +477,8 @@ func TestE2EDurableLineIsCutAgainNotLost(t *testing.T) {
 		got = append(got, strings.ReplaceAll(l.Text(), " ", ""))
 	}
 	rb.waitOutboxEmpty()
-	if v := testCounter(t, rb.metrics.LinesDropped.WithLabelValues("invalid")); v != 0 || rb.Store.OutboxLen() != 0 {
-		t.Errorf("lines dropped as invalid: %v; outbox left: %d", v, rb.Store.OutboxLen())
+	if v := testCounter(t, rb.metrics.LinesDropped.WithLabelValues("invalid")); v != 0 || outboxLen(rb.Store) != 0 {
+		t.Errorf("lines dropped as invalid: %v; outbox left: %d", v, outboxLen(rb.Store))
 	}
 }
 
@@ -505,7 +505,7 @@ func (rb *runningBot) rename(t *testing.T, c *irctest.Client, account, nick stri
 // waitOutboxEmpty waits, at most wait, until the outbox has delivered everything.
 func (rb *runningBot) waitOutboxEmpty() {
 	deadline := time.Now().Add(wait)
-	for rb.Store.OutboxLen() != 0 && time.Now().Before(deadline) {
+	for outboxLen(rb.Store) != 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -27,7 +27,7 @@ func TestE2EBanKeepsThePageAndTheRejoinGoesOn(t *testing.T) {
 	if l, ok := op.Wait(1500*time.Millisecond, irctest.From("opsbot")); ok {
 		t.Fatalf("the channel got %q from a banned bot", l.Raw)
 	}
-	if got := rb.Store.OutboxLen(); got != 1 {
+	if got := outboxLen(rb.Store); got != 1 {
 		t.Fatalf("outbox holds %d lines while the server refuses the page, want 1", got)
 	}
 	op.Send("MODE #operations -b opsbot!*@*")
@@ -36,7 +36,7 @@ func TestE2EBanKeepsThePageAndTheRejoinGoesOn(t *testing.T) {
 		t.Errorf("the page came twice once the ban was lifted: %q", l.Raw)
 	}
 	deadline := time.Now().Add(wait)
-	for rb.Store.OutboxLen() != 0 {
+	for outboxLen(rb.Store) != 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the delivered page is still in the outbox")
 		}

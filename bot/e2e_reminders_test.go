@@ -189,10 +189,10 @@ func TestE2EReminderOnScheduleAndAfterReconnect(t *testing.T) {
 		t.Fatal("bot still connected after the link was cut")
 	}
 	clock.Set(day1.Add(24*time.Hour + 59*time.Minute + 58*time.Second)) // next day, 08:59:58
-	for deadline = time.Now().Add(wait); rb.Store.OutboxLen() < 2 && time.Now().Before(deadline); {
+	for deadline = time.Now().Add(wait); outboxLen(rb.Store) < 2 && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if got := rb.Store.OutboxLen(); got != 2 {
+	if got := outboxLen(rb.Store); got != 2 {
 		t.Fatalf("outbox holds %d lines while disconnected, want the reminder's 2", got)
 	}
 	g.setOpen(true)
@@ -201,7 +201,7 @@ func TestE2EReminderOnScheduleAndAfterReconnect(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("reminder arrived %d times after reconnect, want once", len(got))
 	}
-	if n := rb.Store.OutboxLen(); n != 0 {
+	if n := outboxLen(rb.Store); n != 0 {
 		t.Errorf("outbox still holds %d lines", n)
 	}
 }

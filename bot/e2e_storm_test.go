@@ -135,7 +135,7 @@ func TestE2EStockJoinStormKeepsTheLinkAndDeliversPages(t *testing.T) {
 		t.Errorf("!oncall after the storm: no answer within %v", wait)
 	}
 	rb.waitOutboxEmpty()
-	if got := rb.Store.OutboxLen(); got != 0 {
+	if got := outboxLen(rb.Store); got != 0 {
 		t.Errorf("outbox holds %d lines after the storm", got)
 	}
 }

@@ -144,7 +144,7 @@ func TestE2EReconnectDeliversQueuedMessageOnce(t *testing.T) {
 	if err := rb.Announce("", "INC-7: queued while the server was down", true); err != nil {
 		t.Fatal(err)
 	}
-	if got := rb.Store.OutboxLen(); got != 1 {
+	if got := outboxLen(rb.Store); got != 1 {
 		t.Fatalf("outbox holds %d messages while disconnected, want 1", got)
 	}
 	n.Restart(t)
@@ -159,7 +159,7 @@ func TestE2EReconnectDeliversQueuedMessageOnce(t *testing.T) {
 	if !strings.HasPrefix(got[0].Text(), "INC-7:") && !strings.HasPrefix(got[0].Text(), "(late") {
 		t.Errorf("delivered as %q", got[0].Text())
 	}
-	if n := rb.Store.OutboxLen(); n != 0 {
+	if n := outboxLen(rb.Store); n != 0 {
 		t.Errorf("outbox still holds %d messages after delivery", n)
 	}
 	if v := testCounter(t, rb.metrics.Reconnects); v < 1 {
@@ -182,7 +182,7 @@ func TestE2EOutboxLineForARemovedChannelIsDelivered(t *testing.T) {
 	if len(got) != 1 || got[0].Msg.Params[0] != "#operations" || !strings.Contains(got[0].Text(), "(for #ops-old) INC-9: payments degraded") {
 		t.Fatalf("got %d lines %v, want the INC-9 line once in #operations, marked (for #ops-old)", len(got), got)
 	}
-	if n := rb.Store.OutboxLen(); n != 0 {
+	if n := outboxLen(rb.Store); n != 0 {
 		t.Errorf("outbox still holds %d messages after delivery", n)
 	}
 }

@@ -236,3 +236,13 @@ func httpGet(t *testing.T, url string) (int, string) {
 	t.Helper()
 	return httpGetWith(t, url, nil)
 }
+
+// outboxLen is the number of undelivered messages in st, or -1 when the store cannot be read (which no test
+// expects).
+func outboxLen(st *store.Store) int {
+	n, err := st.OutboxCount()
+	if err != nil {
+		return -1
+	}
+	return n
+}

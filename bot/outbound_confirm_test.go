@@ -48,12 +48,12 @@ func TestDurableLinesLeaveTheOutboxOnlyWhenConfirmed(t *testing.T) {
 	if l := writeNext(); l != "INC-1: third" {
 		t.Fatalf("wrote %q", l)
 	}
-	if n := st.OutboxLen(); n != 3 {
+	if n := outboxLen(st); n != 3 {
 		t.Fatalf("outbox holds %d lines before any PONG, want 3", n)
 	}
 	o.confirm(1)
 	o.removeConfirmed()
-	if n := st.OutboxLen(); n != 1 {
+	if n := outboxLen(st); n != 1 {
 		t.Fatalf("outbox holds %d lines after the PONG to the first sync, want 1 (the third line, written after it)", n)
 	}
 	o.linkLost()
@@ -94,7 +94,7 @@ func TestAnInstantPongConfirms(t *testing.T) {
 		o.write(w, l)
 	}
 	o.removeConfirmed()
-	if n := st.OutboxLen(); n != 0 {
+	if n := outboxLen(st); n != 0 {
 		t.Fatalf("outbox holds %d lines after the PONG, want 0", n)
 	}
 }

@@ -60,7 +60,7 @@ func TestLateMarkIsAddedOnceAcrossRetries(t *testing.T) {
 	if strings.Count(w.lines[0], "(late") != 1 {
 		t.Fatalf("late mark added more than once: %q", w.lines[0])
 	}
-	if st.OutboxLen() != 0 {
+	if outboxLen(st) != 0 {
 		t.Fatal("delivered line still in the outbox")
 	}
 }
@@ -161,8 +161,8 @@ func TestNothingWrittenAfterQuit(t *testing.T) {
 		t.Fatal(err)
 	}
 	o.Send(Line{Target: "alice", Text: "a reply"})
-	if !quitWritten || len(w.lines) != 0 || o.Depth() != 2 || st.OutboxLen() != 1 {
-		t.Fatalf("after QUIT: written %q, %d queued, %d in the outbox; want nothing written, both queued, one kept", w.lines, o.Depth(), st.OutboxLen())
+	if !quitWritten || len(w.lines) != 0 || o.Depth() != 2 || outboxLen(st) != 1 {
+		t.Fatalf("after QUIT: written %q, %d queued, %d in the outbox; want nothing written, both queued, one kept", w.lines, o.Depth(), outboxLen(st))
 	}
 }
 
@@ -201,7 +201,7 @@ func TestOutboxLinesForARemovedChannelAreRedirected(t *testing.T) {
 			break
 		}
 		o.write(w, l)
-		left = append(left, st.OutboxLen())
+		left = append(left, outboxLen(st))
 	}
 	budget := textBudget("PRIVMSG", "#operations")
 	if len(w.lines) != 5 {

@@ -106,7 +106,7 @@ func refusedPageIsKeptAndSentAgain(t *testing.T, refusal string) {
 	if !ok || !strings.Contains(again, "P-7 paging alice: db down") {
 		t.Fatalf("the refused page was not sent again (%q)", again)
 	}
-	if n := st.OutboxLen(); n != 1 {
+	if n := outboxLen(st); n != 1 {
 		t.Fatalf("outbox holds %d lines while the page waits for its confirmation, want 1", n)
 	}
 	ping, ok = fs.next("PING :"+syncPrefix, 3*time.Second)
@@ -115,7 +115,7 @@ func refusedPageIsKeptAndSentAgain(t *testing.T, refusal string) {
 	}
 	fs.send(":irc.test PONG irc.test :" + strings.TrimPrefix(ping, "PING :"))
 	deadline := time.Now().Add(3 * time.Second)
-	for st.OutboxLen() != 0 {
+	for outboxLen(st) != 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the page confirmed on its second try is still in the outbox")
 		}

@@ -78,10 +78,3 @@ func (s *Store) OutboxCount() (int, error) {
 	}
 	return n, nil
 }
-
-// OutboxLen is OutboxCount where a store that cannot be read counts as an empty outbox (tests); what
-// reports the backlog uses OutboxCount, so that it does not make up a 0.
-func (s *Store) OutboxLen() int {
-	n, _ := s.OutboxCount()
-	return n
-}

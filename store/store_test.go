@@ -188,8 +188,8 @@ func TestOutboxOrderAndIdempotentDone(t *testing.T) {
 	if err := s.OutboxDone(got[1].ID); err != nil {
 		t.Fatalf("second OutboxDone = %v, want nil (idempotent)", err)
 	}
-	if n := s.OutboxLen(); n != 2 {
-		t.Fatalf("OutboxLen() = %d, want 2", n)
+	if n, err := s.OutboxCount(); err != nil || n != 2 {
+		t.Fatalf("OutboxCount() = %d, %v, want 2", n, err)
 	}
 }
 
